@@ -1,0 +1,194 @@
+// Elementwise primitives: shape rules, verifiers, folds and gradient rules.
+//
+// Every op here maps equal shapes to the same shape, so the shape rule is "the result is the
+// first data operand's type" and the verifier checks that the shapes agree.
+#include "ir/Dialect.h"
+
+using namespace mlir;
+
+namespace kiln {
+namespace {
+
+LogicalResult sameShapes(Operation *op, ValueRange values) {
+  auto first = llvm::cast<ShapedType>(values.front().getType());
+  for (Value v : values.drop_front()) {
+    auto t = llvm::cast<ShapedType>(v.getType());
+    if (t.getShape() != first.getShape())
+      return op->emitOpError() << "operand shapes differ: " << shapeString(first) << " vs "
+                               << shapeString(t);
+  }
+  auto result = llvm::cast<ShapedType>(op->getResult(0).getType());
+  if (result.getShape() != first.getShape())
+    return op->emitOpError() << "result shape " << shapeString(result)
+                             << " differs from operand shape " << shapeString(first);
+  return success();
+}
+
+Value zerosLike(OpBuilder &b, Location loc, Value v) {
+  return splat(b, loc, llvm::cast<RankedTensorType>(v.getType()), 0.0);
+}
+
+// Folds `op(splat a, splat b)` to a splat when both operands are splat constants.
+OpFoldResult foldSplats(Operation *op, function_ref<double(double, double)> fn) {
+  auto a = splatValue(op->getOperand(0));
+  auto b = splatValue(op->getOperand(1));
+  if (!a || !b)
+    return {};
+  auto type = llvm::cast<ShapedType>(op->getResult(0).getType());
+  return DenseElementsAttr::get(type, llvm::ArrayRef<float>(static_cast<float>(fn(*a, *b))));
+}
+
+} // namespace
+
+#define KILN_SAME_TYPE_AS_OPERAND(Op, operand)                                                \
+  LogicalResult Op::inferReturnTypes(MLIRContext *, std::optional<Location>, Adaptor adaptor, \
+                                     SmallVectorImpl<Type> &types) {                          \
+    types.push_back(adaptor.operand().getType());                                             \
+    return success();                                                                         \
+  }
+KILN_SAME_TYPE_AS_OPERAND(AddOp, getLhs)
+KILN_SAME_TYPE_AS_OPERAND(SubOp, getLhs)
+KILN_SAME_TYPE_AS_OPERAND(MulOp, getLhs)
+KILN_SAME_TYPE_AS_OPERAND(DivOp, getLhs)
+KILN_SAME_TYPE_AS_OPERAND(MaxOp, getLhs)
+KILN_SAME_TYPE_AS_OPERAND(NegOp, getOperand)
+KILN_SAME_TYPE_AS_OPERAND(ExpOp, getOperand)
+KILN_SAME_TYPE_AS_OPERAND(LogOp, getOperand)
+KILN_SAME_TYPE_AS_OPERAND(SelectOp, getOnTrue)
+#undef KILN_SAME_TYPE_AS_OPERAND
+
+LogicalResult AddOp::verify() { return sameShapes(*this, getOperands()); }
+LogicalResult SubOp::verify() { return sameShapes(*this, getOperands()); }
+LogicalResult MulOp::verify() { return sameShapes(*this, getOperands()); }
+LogicalResult DivOp::verify() { return sameShapes(*this, getOperands()); }
+LogicalResult MaxOp::verify() { return sameShapes(*this, getOperands()); }
+LogicalResult NegOp::verify() { return sameShapes(*this, getOperand()); }
+LogicalResult ExpOp::verify() { return sameShapes(*this, getOperand()); }
+LogicalResult LogOp::verify() { return sameShapes(*this, getOperand()); }
+LogicalResult SelectOp::verify() { return sameShapes(*this, getOperands()); }
+
+// d(a + b) = da + db
+SmallVector<Value> AddOp::gradient(OpBuilder &, ValueRange g) { return {g[0], g[0]}; }
+
+// d(a - b) = da - db
+SmallVector<Value> SubOp::gradient(OpBuilder &b, ValueRange g) {
+  return {g[0], NegOp::create(b, getLoc(), g[0])};
+}
+
+// d(a * b) = b da + a db
+SmallVector<Value> MulOp::gradient(OpBuilder &b, ValueRange g) {
+  return {MulOp::create(b, getLoc(), g[0], getRhs()), MulOp::create(b, getLoc(), g[0], getLhs())};
+}
+
+// d(a / b) = da / b - (a / b^2) db = da / b - (result / b) db
+SmallVector<Value> DivOp::gradient(OpBuilder &b, ValueRange g) {
+  Location loc = getLoc();
+  Value da = DivOp::create(b, loc, g[0], getRhs());
+  Value db = NegOp::create(b, loc, DivOp::create(b, loc, MulOp::create(b, loc, g[0], getResult()), getRhs()));
+  return {da, db};
+}
+
+// d max(a, b) = [a > b] da + [b > a] db, and half of each where a == b (PyTorch's rule).
+SmallVector<Value> MaxOp::gradient(OpBuilder &b, ValueRange g) {
+  Location loc = getLoc();
+  Value zero = zerosLike(b, loc, g[0]);
+  Value half = MulOp::create(b, loc, g[0], splat(b, loc, llvm::cast<RankedTensorType>(g[0].getType()), 0.5));
+  Value tie = CompareOp::create(b, loc, getLhs(), getRhs(), "EQ");
+  Value tieShare = SelectOp::create(b, loc, tie, half, zero);
+  Value lhsWins = CompareOp::create(b, loc, getLhs(), getRhs(), "GT");
+  Value rhsWins = CompareOp::create(b, loc, getRhs(), getLhs(), "GT");
+  return {SelectOp::create(b, loc, lhsWins, g[0], tieShare),
+          SelectOp::create(b, loc, rhsWins, g[0], tieShare)};
+}
+
+// d(-x) = -dx
+SmallVector<Value> NegOp::gradient(OpBuilder &b, ValueRange g) {
+  return {NegOp::create(b, getLoc(), g[0])};
+}
+
+// d exp(x) = exp(x) dx
+SmallVector<Value> ExpOp::gradient(OpBuilder &b, ValueRange g) {
+  return {MulOp::create(b, getLoc(), g[0], getResult())};
+}
+
+// d log(x) = dx / x
+SmallVector<Value> LogOp::gradient(OpBuilder &b, ValueRange g) {
+  return {DivOp::create(b, getLoc(), g[0], getOperand())};
+}
+
+// A comparison is piecewise constant: no gradient flows through it.
+SmallVector<Value> CompareOp::gradient(OpBuilder &, ValueRange) { return {Value(), Value()}; }
+
+// d select(p, a, b) = select(p, da, 0) + select(p, 0, db)
+SmallVector<Value> SelectOp::gradient(OpBuilder &b, ValueRange g) {
+  Location loc = getLoc();
+  Value zero = zerosLike(b, loc, g[0]);
+  return {Value(), SelectOp::create(b, loc, getPred(), g[0], zero),
+          SelectOp::create(b, loc, getPred(), zero, g[0])};
+}
+
+SmallVector<Value> ConstantOp::gradient(OpBuilder &, ValueRange) { return {}; }
+
+LogicalResult CompareOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>,
+                                          Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  auto lhs = llvm::cast<RankedTensorType>(adaptor.getLhs().getType());
+  types.push_back(tensorOf(IntegerType::get(ctx, 1), lhs.getShape()));
+  return success();
+}
+
+LogicalResult CompareOp::verify() {
+  static const char *directions[] = {"EQ", "NE", "LT", "LE", "GT", "GE"};
+  if (!llvm::is_contained(directions, getDirection()))
+    return emitOpError() << "unknown direction '" << getDirection()
+                         << "'; expected EQ, NE, LT, LE, GT or GE";
+  return sameShapes(*this, getOperands());
+}
+
+LogicalResult ConstantOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                           Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  types.push_back(adaptor.getValue().getType());
+  return success();
+}
+
+LogicalResult ConstantOp::verify() {
+  if (getValue().getType() != getResult().getType())
+    return emitOpError() << "value type " << getValue().getType() << " differs from result type "
+                         << getResult().getType();
+  return success();
+}
+
+OpFoldResult ConstantOp::fold(FoldAdaptor) { return getValue(); }
+
+// x + 0 = x; constant splats fold.
+OpFoldResult AddOp::fold(FoldAdaptor) {
+  if (splatValue(getRhs()) == 0.0)
+    return getLhs();
+  if (splatValue(getLhs()) == 0.0)
+    return getRhs();
+  return foldSplats(*this, [](double a, double b) { return a + b; });
+}
+
+// x - 0 = x
+OpFoldResult SubOp::fold(FoldAdaptor) {
+  if (splatValue(getRhs()) == 0.0)
+    return getLhs();
+  return foldSplats(*this, [](double a, double b) { return a - b; });
+}
+
+// x * 1 = x (x * 0 is not folded: it must stay NaN for NaN or inf inputs)
+OpFoldResult MulOp::fold(FoldAdaptor) {
+  if (splatValue(getRhs()) == 1.0)
+    return getLhs();
+  if (splatValue(getLhs()) == 1.0)
+    return getRhs();
+  return foldSplats(*this, [](double a, double b) { return a * b; });
+}
+
+// x / 1 = x
+OpFoldResult DivOp::fold(FoldAdaptor) {
+  if (splatValue(getRhs()) == 1.0)
+    return getLhs();
+  return foldSplats(*this, [](double a, double b) { return a / b; });
+}
+
+} // namespace kiln

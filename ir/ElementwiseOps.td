@@ -1,0 +1,82 @@
+// Elementwise primitives: operands and result share one shape (broadcasts are explicit).
+#ifndef KILN_ELEMENTWISE_OPS_TD
+#define KILN_ELEMENTWISE_OPS_TD
+
+include "ir/KilnDialect.td"
+
+class Kiln_BinaryOp<string mnemonic, string math, list<Trait> traits = []>
+    : Kiln_Op<mnemonic, traits> {
+  let summary = "elementwise " # math;
+  let description = "Computes `" # math # "` element by element. Both operands and the "
+    # "result have the same shape; use `kiln.broadcast_in_dim` to broadcast first.\n\n"
+    # "```mlir\n%z = kiln." # mnemonic # " %x, %y : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>\n```";
+  let arguments = (ins Kiln_F32Tensor:$lhs, Kiln_F32Tensor:$rhs);
+  let results = (outs Kiln_F32Tensor:$result);
+  let hasVerifier = 1;
+}
+
+def Kiln_AddOp : Kiln_BinaryOp<"add", "lhs + rhs", [Commutative]> { let hasFolder = 1; }
+def Kiln_SubOp : Kiln_BinaryOp<"sub", "lhs - rhs"> { let hasFolder = 1; }
+def Kiln_MulOp : Kiln_BinaryOp<"mul", "lhs * rhs", [Commutative]> { let hasFolder = 1; }
+def Kiln_DivOp : Kiln_BinaryOp<"div", "lhs / rhs"> { let hasFolder = 1; }
+def Kiln_MaxOp : Kiln_BinaryOp<"max", "max(lhs, rhs); at ties each side gets half the gradient, as in PyTorch", [Commutative]>;
+
+class Kiln_UnaryOp<string mnemonic, string math>
+    : Kiln_Op<mnemonic> {
+  let summary = "elementwise " # math;
+  let description = "Computes `" # math # "` element by element.\n\n"
+    # "```mlir\n%y = kiln." # mnemonic # " %x : (tensor<4xf32>) -> tensor<4xf32>\n```";
+  let arguments = (ins Kiln_F32Tensor:$operand);
+  let results = (outs Kiln_F32Tensor:$result);
+  let hasVerifier = 1;
+}
+
+def Kiln_NegOp : Kiln_UnaryOp<"neg", "-x">;
+def Kiln_ExpOp : Kiln_UnaryOp<"exp", "exp(x)">;
+def Kiln_LogOp : Kiln_UnaryOp<"log", "log(x)">;
+
+def Kiln_CompareOp : Kiln_Op<"compare"> {
+  let summary = "elementwise comparison giving an i1 mask";
+  let description = [{
+    Compares two f32 tensors of the same shape element by element with `direction`, one of
+    EQ, NE, LT, LE, GT, GE. Not differentiable.
+
+    ```mlir
+    %m = kiln.compare %x, %zero {direction = "GT"} : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xi1>
+    ```
+  }];
+  let arguments = (ins Kiln_F32Tensor:$lhs, Kiln_F32Tensor:$rhs, StrAttr:$direction);
+  let results = (outs Kiln_MaskTensor:$result);
+  let hasVerifier = 1;
+}
+
+def Kiln_SelectOp : Kiln_Op<"select"> {
+  let summary = "elementwise choice between two tensors by an i1 mask";
+  let description = [{
+    `result[i] = pred[i] ? on_true[i] : on_false[i]`; all three have the same shape.
+
+    ```mlir
+    %y = kiln.select %m, %x, %zero : (tensor<4xi1>, tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins Kiln_MaskTensor:$pred, Kiln_F32Tensor:$on_true, Kiln_F32Tensor:$on_false);
+  let results = (outs Kiln_F32Tensor:$result);
+  let hasVerifier = 1;
+}
+
+def Kiln_ConstantOp : Kiln_Op<"constant", [ConstantLike]> {
+  let summary = "a constant tensor";
+  let description = [{
+    A dense constant; splats are the common case (scalars broadcast by value).
+
+    ```mlir
+    %c = kiln.constant {value = dense<1.0> : tensor<f32>} : () -> tensor<f32>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs Kiln_AnyTensor:$result);
+  let hasFolder = 1;
+  let hasVerifier = 1;
+}
+
+#endif

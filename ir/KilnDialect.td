@@ -1,0 +1,34 @@
+// The kiln dialect: statically shaped tensor primitives for training graphs.
+#ifndef KILN_DIALECT_TD
+#define KILN_DIALECT_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/BuiltinTypes.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def Kiln_Dialect : Dialect {
+  let name = "kiln";
+  let cppNamespace = "::kiln";
+  let hasConstantMaterializer = 1;
+  let summary = "Primitive tensor ops that kiln differentiates, fuses and lowers to Halide.";
+  let description = [{
+    Values are ranked, statically shaped builtin tensors of f32 (data), i1 (masks) or i32
+    (labels). Composites such as relu or mse are built from these primitives by the frontend,
+    so autodiff and codegen only ever see the ops defined here.
+  }];
+}
+
+include "ir/KilnInterfaces.td"
+
+class Kiln_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Kiln_Dialect, mnemonic, !listconcat(traits,
+        [Pure, InferTypeOpAdaptor, DeclareOpInterfaceMethods<Kiln_GradientOpInterface>])> {
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def Kiln_F32Tensor : RankedTensorOf<[F32]>;
+def Kiln_MaskTensor : RankedTensorOf<[I1]>;
+def Kiln_AnyTensor : RankedTensorOf<[F32, I1, I32]>;
+
+#endif

@@ -1,0 +1,134 @@
+// Reverse-mode automatic differentiation as an IR pass.
+//
+// Expects: a func.func @forward whose parameters carry `kiln.param` (the rest are inputs) and
+// whose first result is the scalar f32 loss. Produces @grad with the same arguments returning
+// the loss, the other results unchanged, and then d loss / d param for every param in argument
+// order (`kiln.grad_of` names it). Gradients are kiln ops built by each op's gradient rule, so
+// later passes optimise them like the forward ops.
+#include "ir/Dialect.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/IRMapping.h"
+
+using namespace mlir;
+
+namespace kiln {
+namespace {
+
+struct AutodiffPass : PassWrapper<AutodiffPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(AutodiffPass)
+  StringRef getArgument() const override { return "kiln-autodiff"; }
+  StringRef getDescription() const override {
+    return "Differentiate @forward's loss w.r.t. its kiln.param arguments into @grad";
+  }
+  void getDependentDialects(DialectRegistry &r) const override { r.insert<KilnDialect>(); }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto forward = module.lookupSymbol<func::FuncOp>("forward");
+    if (!forward) {
+      module.emitError("kiln-autodiff: no func.func @forward to differentiate");
+      return signalPassFailure();
+    }
+    if (failed(differentiate(forward)))
+      return signalPassFailure();
+  }
+
+  LogicalResult differentiate(func::FuncOp forward) {
+    FunctionType type = forward.getFunctionType();
+    auto scalarF32 = tensorOf(Float32Type::get(&getContext()), {});
+    if (type.getNumResults() == 0 || type.getResult(0) != scalarF32)
+      return forward.emitError("kiln-autodiff: @forward must return the loss as tensor<f32> first");
+
+    SmallVector<unsigned> params;
+    for (unsigned i = 0; i < type.getNumInputs(); ++i)
+      if (forward.getArgAttr(i, "kiln.param"))
+        params.push_back(i);
+
+    SmallVector<Type> results(type.getResults());
+    for (unsigned p : params)
+      results.push_back(type.getInput(p));
+
+    OpBuilder b(forward);
+    b.setInsertionPointAfter(forward);
+    auto grad = func::FuncOp::create(b, forward.getLoc(), "grad",
+                                     b.getFunctionType(type.getInputs(), results));
+    grad.setAllArgAttrs(forward.getAllArgAttrs());
+    Block *body = grad.addEntryBlock();
+
+    // Clone the forward computation.
+    IRMapping map;
+    for (auto [from, to] : llvm::zip(forward.getArguments(), grad.getArguments()))
+      map.map(from, to);
+    b.setInsertionPointToEnd(body);
+    SmallVector<Operation *> tape;
+    func::ReturnOp forwardReturn;
+    for (Operation &op : forward.getBody().front()) {
+      if (auto ret = llvm::dyn_cast<func::ReturnOp>(op)) {
+        forwardReturn = ret;
+        continue;
+      }
+      tape.push_back(b.clone(op, map));
+    }
+
+    // Values that depend on a parameter: only they need adjoints.
+    llvm::DenseSet<Value> active;
+    for (unsigned p : params)
+      active.insert(grad.getArgument(p));
+    for (Operation *op : tape)
+      if (llvm::any_of(op->getOperands(), [&](Value v) { return active.contains(v); }))
+        active.insert(op->result_begin(), op->result_end());
+
+    // Sweep the tape backwards, accumulating adjoints.
+    llvm::DenseMap<Value, Value> adjoint;
+    Value loss = map.lookup(forwardReturn.getOperand(0));
+    adjoint[loss] = splat(b, forward.getLoc(), scalarF32, 1.0);
+    for (Operation *op : llvm::reverse(tape)) {
+      SmallVector<Value> resultGrads;
+      bool any = false;
+      for (Value r : op->getResults()) {
+        resultGrads.push_back(adjoint.lookup(r));
+        any |= bool(resultGrads.back());
+      }
+      if (!any || !llvm::any_of(op->getOperands(), [&](Value v) { return active.contains(v); }))
+        continue;
+      auto rule = llvm::dyn_cast<GradientOpInterface>(op);
+      if (!rule)
+        return op->emitError("kiln-autodiff: no gradient rule for ") << op->getName();
+      if (llvm::any_of(resultGrads, [](Value v) { return !v; }))
+        return op->emitError("kiln-autodiff: multi-result ops with partial adjoints are unsupported");
+      SmallVector<Value> operandGrads = rule.gradient(b, resultGrads);
+      for (auto [operand, g] : llvm::zip(op->getOperands(), operandGrads)) {
+        if (!g || !active.contains(operand))
+          continue;
+        Value &acc = adjoint[operand];
+        acc = acc ? Value(AddOp::create(b, op->getLoc(), acc, g)) : g;
+      }
+    }
+
+    SmallVector<Value> returned;
+    for (Value v : forwardReturn.getOperands())
+      returned.push_back(map.lookup(v));
+    for (unsigned p : params) {
+      Value g = adjoint.lookup(grad.getArgument(p));
+      if (!g)  // the loss does not depend on this parameter
+        g = splat(b, forward.getLoc(), llvm::cast<RankedTensorType>(type.getInput(p)), 0.0);
+      returned.push_back(g);
+    }
+    func::ReturnOp::create(b, forwardReturn.getLoc(), returned);
+
+    for (unsigned i = 0; i < type.getNumResults(); ++i)
+      grad.setResultAttrs(i, forward.getResultAttrDict(i));
+    for (auto [k, p] : llvm::enumerate(params))
+      grad.setResultAttr(type.getNumResults() + k, "kiln.grad_of",
+                         forward.getArgAttr(p, "kiln.param"));
+    return success();
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createAutodiffPass() { return std::make_unique<AutodiffPass>(); }
+
+} // namespace kiln

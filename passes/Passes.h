@@ -1,0 +1,35 @@
+// kiln's passes and the one function that lists the whole pipeline.
+#ifndef KILN_PASSES_PASSES_H
+#define KILN_PASSES_PASSES_H
+
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace kiln {
+
+// Reverse-mode autodiff: @forward (params, inputs) -> (loss, outputs...) gives
+// @grad (params, inputs) -> (loss, outputs..., dloss/dparam...).
+std::unique_ptr<mlir::Pass> createAutodiffPass();
+
+// Appends the optimizer named by the module's `kiln.optimizer` attribute to @grad, giving
+// @train_step (params, state, inputs, lr, step) -> (loss, outputs..., new params, new state).
+std::unique_ptr<mlir::Pass> createOptimizerPass();
+
+void registerPasses();
+
+// A stage of the pipeline: its name is also the --emit value that dumps its result.
+struct Stage {
+  std::string name;
+  void (*addPasses)(mlir::OpPassManager &pm);
+};
+
+// The whole IR pipeline, in order, from the traced forward function to the train step.
+const std::vector<Stage> &irPipeline();
+
+} // namespace kiln
+
+#endif
