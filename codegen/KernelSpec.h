@@ -1,0 +1,61 @@
+// A kernel as codegen's two halves exchange it: plain data, free of MLIR and of Halide, so
+// that Halide.h and the LLVM/MLIR headers never meet in one translation unit.
+#ifndef KILN_CODEGEN_KERNELSPEC_H
+#define KILN_CODEGEN_KERNELSPEC_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace kiln {
+
+enum class DType { f32, i1, i32 };  // i1 masks are stored as one byte per element
+
+struct TensorDesc {
+  DType dtype = DType::f32;
+  std::vector<int64_t> shape;  // row-major, dense
+
+  int64_t elements() const {
+    int64_t n = 1;
+    for (int64_t d : shape)
+      n *= d;
+    return n;
+  }
+  int64_t bytes() const { return elements() * (dtype == DType::f32 || dtype == DType::i32 ? 4 : 1); }
+};
+
+// One primitive applied to dense row-major buffers; the function takes one buffer per input
+// and then the output buffer.
+struct KernelSpec {
+  std::string name;                // the function's symbol
+  std::string op;                  // the kiln op's mnemonic: "add", "matmul", ...
+  std::vector<TensorDesc> inputs;
+  TensorDesc output;
+  std::vector<int64_t> dims;       // broadcast/reduce dimensions or transpose permutation
+  std::string direction;           // compare: EQ, NE, LT, LE, GT, GE
+  std::vector<float> values;       // constant: one value for a splat, else every element
+
+  // Two specs with equal keys compute the same function and can share one kernel.
+  std::string key() const;
+};
+
+// Where `compileKernels` writes its outputs; empty paths are skipped.
+struct KernelOutputs {
+  std::string object;    // all kernels in one object file
+  std::string runtime;   // Halide's runtime as its own object
+  std::string stmt;      // Halide's lowered statements, human-readable
+  std::string assembly;  // the kernels' assembly
+};
+
+// Lowers every spec to a Halide pipeline and compiles them ahead of time for the host CPU.
+// Returns an empty string on success, else the error.
+std::string compileKernels(const std::vector<KernelSpec> &specs, const KernelOutputs &out);
+
+// Runs one kernel in-process through Halide's JIT on dense row-major buffers (compiled
+// pipelines are cached by key). Returns an empty string on success, else the error.
+std::string runKernel(const KernelSpec &spec, const std::vector<const void *> &inputs,
+                      void *output);
+
+} // namespace kiln
+
+#endif

@@ -1,0 +1,184 @@
+// Emits the host module with LLVM's IRBuilder and compiles it with LLVM's code generator.
+//
+// Each arena buffer is a static halide_buffer_t (Halide 14's layout, see HalideRuntime.h)
+// whose host pointer kiln_bind fills in; the step passes those descriptors to the kernels.
+#include "codegen/host/HostModule.h"
+
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Host.h"
+
+using namespace llvm;
+
+namespace kiln {
+namespace {
+
+// halide_type_t: {code, bits, lanes}; codes: int 0, uint 1, float 2.
+std::array<int, 2> halideTypeCode(DType t) {
+  switch (t) {
+  case DType::f32: return {2, 32};
+  case DType::i32: return {0, 32};
+  case DType::i1: return {1, 8};
+  }
+  return {2, 32};
+}
+
+struct Emitter {
+  const StepPlan &plan;
+  LLVMContext &ctx;
+  std::unique_ptr<Module> module;
+  StructType *dimType, *typeType, *bufferType;
+  std::vector<GlobalVariable *> descriptors;
+  std::vector<Function *> kernels;
+
+  Emitter(const StepPlan &p, LLVMContext &c)
+      : plan(p), ctx(c), module(std::make_unique<Module>("kiln_host", c)) {
+    Type *i8 = Type::getInt8Ty(c), *i16 = Type::getInt16Ty(c), *i32 = Type::getInt32Ty(c),
+         *i64 = Type::getInt64Ty(c), *ptr = PointerType::getUnqual(c);
+    dimType = StructType::create(c, {i32, i32, i32, i32}, "halide_dimension_t");
+    typeType = StructType::create(c, {i8, i8, i16}, "halide_type_t");
+    bufferType = StructType::create(c, {i64, ptr, ptr, i64, typeType, i32, ptr, ptr},
+                                    "halide_buffer_t");
+  }
+
+  void declareBuffers() {
+    Type *i32 = Type::getInt32Ty(ctx);
+    for (auto [i, b] : llvm::enumerate(plan.buffers)) {
+      // Halide's dimension 0 is the innermost, so the shape is listed in reverse.
+      std::vector<Constant *> dims;
+      int64_t stride = 1;
+      for (auto it = b.desc.shape.rbegin(); it != b.desc.shape.rend(); ++it) {
+        dims.push_back(ConstantStruct::get(dimType, {ConstantInt::get(i32, 0),
+                                                     ConstantInt::get(i32, *it),
+                                                     ConstantInt::get(i32, stride),
+                                                     ConstantInt::get(i32, 0)}));
+        stride *= *it;
+      }
+      auto *dimArrayType = ArrayType::get(dimType, dims.size());
+      auto *dimArray = new GlobalVariable(*module, dimArrayType, false, GlobalValue::InternalLinkage,
+                                          ConstantArray::get(dimArrayType, dims),
+                                          "dims." + std::to_string(i));
+      auto code = halideTypeCode(b.desc.dtype);
+      Constant *type = ConstantStruct::get(
+          typeType, {ConstantInt::get(Type::getInt8Ty(ctx), code[0]),
+                     ConstantInt::get(Type::getInt8Ty(ctx), code[1]),
+                     ConstantInt::get(Type::getInt16Ty(ctx), 1)});
+      Constant *null = ConstantPointerNull::get(PointerType::getUnqual(ctx));
+      Constant *init = ConstantStruct::get(
+          bufferType, {ConstantInt::get(Type::getInt64Ty(ctx), 0), null, null,
+                       ConstantInt::get(Type::getInt64Ty(ctx), 0), type,
+                       ConstantInt::get(i32, b.desc.shape.size()), dimArray, null});
+      descriptors.push_back(new GlobalVariable(*module, bufferType, false,
+                                               GlobalValue::InternalLinkage, init,
+                                               "buffer." + b.name));
+    }
+  }
+
+  void declareKernels() {
+    for (const KernelSpec &k : plan.kernels) {
+      std::vector<Type *> params(k.inputs.size() + 1, PointerType::getUnqual(ctx));
+      auto *type = FunctionType::get(Type::getInt32Ty(ctx), params, false);
+      kernels.push_back(Function::Create(type, Function::ExternalLinkage, k.name, *module));
+    }
+  }
+
+  // Emits the calls in order; a non-zero return code is returned at once.
+  void emitCalls(IRBuilder<> &b, Function *fn, const std::vector<KernelCall> &calls) {
+    for (const KernelCall &call : calls) {
+      std::vector<Value *> args;
+      for (int buf : call.buffers)
+        args.push_back(descriptors[buf]);
+      Value *rc = b.CreateCall(kernels[call.kernel], args);
+      BasicBlock *fail = BasicBlock::Create(ctx, "fail", fn);
+      BasicBlock *next = BasicBlock::Create(ctx, "next", fn);
+      b.CreateCondBr(b.CreateICmpNE(rc, b.getInt32(0)), fail, next);
+      b.SetInsertPoint(fail);
+      b.CreateRet(rc);
+      b.SetInsertPoint(next);
+    }
+  }
+
+  void defineManifest() {
+    Constant *text = ConstantDataArray::getString(ctx, plan.manifest, true);
+    new GlobalVariable(*module, text->getType(), true, GlobalValue::ExternalLinkage, text,
+                       "kiln_manifest");
+  }
+
+  void defineBind() {
+    auto *type = FunctionType::get(Type::getInt32Ty(ctx), {PointerType::getUnqual(ctx)}, false);
+    Function *fn = Function::Create(type, Function::ExternalLinkage, "kiln_bind", *module);
+    IRBuilder<> b(BasicBlock::Create(ctx, "entry", fn));
+    Value *arena = fn->getArg(0);
+    for (auto [i, buf] : llvm::enumerate(plan.buffers)) {
+      Value *host = b.CreateInBoundsGEP(b.getInt8Ty(), arena, b.getInt64(buf.offset));
+      b.CreateStore(host, b.CreateStructGEP(bufferType, descriptors[i], 2));
+    }
+    emitCalls(b, fn, plan.once);
+    b.CreateRet(b.getInt32(0));
+  }
+
+  void defineStep() {
+    auto *type = FunctionType::get(Type::getInt32Ty(ctx), {}, false);
+    Function *fn = Function::Create(type, Function::ExternalLinkage, "kiln_train_step", *module);
+    IRBuilder<> b(BasicBlock::Create(ctx, "entry", fn));
+    emitCalls(b, fn, plan.calls);
+    // Updated params and state go back to their slots once nothing reads the old values.
+    for (auto [from, to] : plan.copies) {
+      auto host = [&](int buf) {
+        return b.CreateLoad(PointerType::getUnqual(ctx),
+                            b.CreateStructGEP(bufferType, descriptors[buf], 2));
+      };
+      b.CreateMemCpy(host(to), Align(64), host(from), Align(64),
+                     plan.buffers[from].desc.bytes());
+    }
+    b.CreateRet(b.getInt32(0));
+  }
+};
+
+} // namespace
+
+std::unique_ptr<llvm::Module> emitHostModule(const StepPlan &plan, LLVMContext &ctx) {
+  Emitter e(plan, ctx);
+  e.declareBuffers();
+  e.declareKernels();
+  e.defineManifest();
+  e.defineBind();
+  e.defineStep();
+  e.module->setTargetTriple(Triple(sys::getDefaultTargetTriple()));
+  return std::move(e.module);
+}
+
+std::string emitObjectFile(llvm::Module &module, const std::string &path) {
+  InitializeNativeTarget();
+  InitializeNativeTargetAsmPrinter();
+  std::string error;
+  Triple triple(sys::getDefaultTargetTriple());
+  const Target *target = TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return "no LLVM target for " + triple.str() + ": " + error;
+  std::unique_ptr<TargetMachine> machine(
+      target->createTargetMachine(triple, "generic", "", TargetOptions(), Reloc::PIC_));
+  module.setDataLayout(machine->createDataLayout());
+  std::string verifyErrors;
+  raw_string_ostream verifyStream(verifyErrors);
+  if (verifyModule(module, &verifyStream))
+    return "internal error: invalid host module: " + verifyErrors;
+  std::error_code ec;
+  raw_fd_ostream out(path, ec, sys::fs::OF_None);
+  if (ec)
+    return "cannot write " + path + ": " + ec.message();
+  legacy::PassManager pm;
+  if (machine->addPassesToEmitFile(pm, out, nullptr, CodeGenFileType::ObjectFile))
+    return "LLVM cannot emit objects for " + triple.str();
+  pm.run(module);
+  return "";
+}
+
+} // namespace kiln

@@ -1,0 +1,24 @@
+// The host half of a compiled model: the step as kernel calls over arena buffers, in LLVM IR.
+#ifndef KILN_CODEGEN_HOST_HOSTMODULE_H
+#define KILN_CODEGEN_HOST_HOSTMODULE_H
+
+#include "codegen/host/Plan.h"
+
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+
+#include <memory>
+
+namespace kiln {
+
+// Defines kiln_manifest, kiln_bind and kiln_train_step (runtime/include/kiln/model_abi.h)
+// and declares each kernel as Halide's AOT calling convention has it:
+//   int kernel(halide_buffer_t *input..., halide_buffer_t *output).
+std::unique_ptr<llvm::Module> emitHostModule(const StepPlan &plan, llvm::LLVMContext &ctx);
+
+// Compiles `module` for the host CPU to a relocatable object. Returns "" or the error.
+std::string emitObjectFile(llvm::Module &module, const std::string &path);
+
+} // namespace kiln
+
+#endif

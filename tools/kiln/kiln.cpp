@@ -1,0 +1,174 @@
+// kiln: the compiler driver.
+//
+//   kiln compile MODEL.mlir -o EXE [--emit=STAGE] [--print-ir-after-all]
+//
+// Stages, in pipeline order (the driver stops after the one --emit names):
+//   forward  the traced model, verified           grad  after autodiff
+//   train    after the optimizer: @train_step      halide  Halide's lowered kernels (stmt)
+//   asm      the kernels' assembly                 llvm  the host module (.ll)
+//   obj      one relocatable object: kernels, host module and Halide runtime
+//   exe      a standalone training executable (the default)
+#include "codegen/KernelSpec.h"
+#include "codegen/host/HostModule.h"
+#include "ir/Dialect.h"
+#include "passes/Passes.h"
+#include "tools/kiln/Link.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+using namespace llvm;
+
+namespace {
+
+enum class Emit { forward, grad, train, halide, assembly, llvm, obj, exe };
+
+cl::SubCommand compileCmd("compile", "Compile a kiln model (.mlir) ahead of time");
+cl::opt<std::string> input(cl::Positional, cl::desc("MODEL.mlir"), cl::Required,
+                           cl::sub(compileCmd));
+cl::opt<std::string> output("o", cl::desc("Output file (default: stdout for IR, a.out for exe)"),
+                            cl::value_desc("FILE"), cl::init(""), cl::sub(compileCmd));
+cl::opt<Emit> emit("emit", cl::desc("The stage to stop after"), cl::init(Emit::exe),
+                   cl::values(clEnumValN(Emit::forward, "forward", "the traced model"),
+                              clEnumValN(Emit::grad, "grad", "after autodiff"),
+                              clEnumValN(Emit::train, "train", "the train step"),
+                              clEnumValN(Emit::halide, "halide", "Halide's lowered kernels"),
+                              clEnumValN(Emit::assembly, "asm", "the kernels' assembly"),
+                              clEnumValN(Emit::llvm, "llvm", "the host module as LLVM IR"),
+                              clEnumValN(Emit::obj, "obj", "one relocatable object"),
+                              clEnumValN(Emit::exe, "exe", "a standalone executable")),
+                   cl::sub(compileCmd));
+cl::opt<bool> printAfterAll("print-ir-after-all", cl::desc("Print the IR after every pass"),
+                            cl::init(false), cl::sub(compileCmd));
+cl::opt<bool> keepTemps("keep-temps", cl::desc("Keep the intermediate files and print where"),
+                        cl::init(false), cl::sub(compileCmd));
+
+int fail(const Twine &message) {
+  errs() << "kiln: error: " << message << "\n";
+  return 1;
+}
+
+// Writes `text` to the -o file, or stdout when none is given.
+int writeOutput(function_ref<void(raw_ostream &)> print) {
+  std::string error;
+  auto file = mlir::openOutputFile(output.empty() ? "-" : output.getValue(), &error);
+  if (!file)
+    return fail(error);
+  print(file->os());
+  file->keep();
+  return 0;
+}
+
+int readFileInto(const std::string &path, raw_ostream &os) {
+  auto buffer = MemoryBuffer::getFile(path);
+  if (!buffer)
+    return fail("cannot read " + path);
+  os << (*buffer)->getBuffer();
+  return 0;
+}
+
+int compile() {
+  mlir::MLIRContext context;
+  context.loadDialect<kiln::KilnDialect, mlir::func::FuncDialect>();
+  SourceMgr sources;
+  mlir::SourceMgrDiagnosticHandler diagnostics(sources, &context);
+
+  std::string error;
+  auto file = mlir::openInputFile(input, &error);
+  if (!file)
+    return fail(error);
+  sources.AddNewSourceBuffer(std::move(file), SMLoc());
+  mlir::OwningOpRef<mlir::ModuleOp> module = mlir::parseSourceFile<mlir::ModuleOp>(sources, &context);
+  if (!module)
+    return 1;  // the parser or verifier has reported where
+
+  // The IR pipeline, stage by stage, stopping at the requested dump.
+  static const Emit irStages[] = {Emit::forward, Emit::grad, Emit::train};
+  const auto &stages = kiln::irPipeline();
+  for (size_t i = 0; i < stages.size(); ++i) {
+    mlir::PassManager pm(&context);
+    stages[i].addPasses(pm);
+    if (printAfterAll) {
+      context.disableMultithreading();
+      pm.enableIRPrinting();
+    }
+    if (failed(pm.run(*module)))
+      return 1;
+    if (emit == irStages[i])
+      return writeOutput([&](raw_ostream &os) { module->print(os); });
+  }
+
+  auto plan = kiln::planTrainStep(*module);
+  if (failed(plan))
+    return 1;
+
+  SmallString<128> temps;
+  if (std::error_code ec = sys::fs::createUniqueDirectory("kiln", temps))
+    return fail("cannot create a temporary directory: " + ec.message());
+  auto tempPath = [&](StringRef name) {
+    SmallString<128> p(temps);
+    sys::path::append(p, name);
+    return std::string(p);
+  };
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      if (!dir.empty())
+        sys::fs::remove_directories(dir);
+    }
+  } cleanup{keepTemps ? "" : std::string(temps)};
+  if (keepTemps)
+    errs() << "kiln: intermediate files in " << temps << "\n";
+
+  if (emit == Emit::halide || emit == Emit::assembly) {
+    kiln::KernelOutputs outs;
+    (emit == Emit::halide ? outs.stmt : outs.assembly) = tempPath("kernels.txt");
+    std::string err = kiln::compileKernels(plan->kernels, outs);
+    if (!err.empty())
+      return fail(err);
+    return writeOutput([&](raw_ostream &os) { readFileInto(tempPath("kernels.txt"), os); });
+  }
+
+  LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> host = kiln::emitHostModule(*plan, llvmContext);
+  if (emit == Emit::llvm)
+    return writeOutput([&](raw_ostream &os) { host->print(os, nullptr); });
+
+  kiln::KernelOutputs outs{tempPath("kernels.o"), tempPath("halide_runtime.o"), "", ""};
+  std::string err = kiln::compileKernels(plan->kernels, outs);
+  if (!err.empty())
+    return fail(err);
+  err = kiln::emitObjectFile(*host, tempPath("host.o"));
+  if (!err.empty())
+    return fail(err);
+  std::vector<std::string> objects = {tempPath("host.o"), outs.object, outs.runtime};
+  if (emit == Emit::obj)
+    err = kiln::linkRelocatable(objects, output.empty() ? "a.o" : output.getValue());
+  else
+    err = kiln::linkExecutable(objects, output.empty() ? "a.out" : output.getValue());
+  if (!err.empty())
+    return fail(err);
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  if (!cl::ParseCommandLineOptions(argc, argv, "kiln: an ahead-of-time compiler for training\n",
+                                   &errs()))
+    return 2;
+  if (compileCmd)
+    return compile();
+  errs() << "kiln: error: no command given; try 'kiln compile MODEL.mlir -o EXE' or 'kiln --help'\n";
+  return 2;
+}
