@@ -70,11 +70,12 @@ def Kiln_ConstantOp : Kiln_Op<"constant", [ConstantLike]> {
     A dense constant; splats are the common case (scalars broadcast by value).
 
     ```mlir
-    %c = kiln.constant {value = dense<1.0> : tensor<f32>} : () -> tensor<f32>
+    %c = kiln.constant {value = dense<1.0> : tensor<f32>} : tensor<f32>
     ```
   }];
   let arguments = (ins ElementsAttr:$value);
   let results = (outs Kiln_AnyTensor:$result);
+  let assemblyFormat = "attr-dict `:` type($result)";
   let hasFolder = 1;
   let hasVerifier = 1;
 }

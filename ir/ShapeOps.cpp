@@ -125,7 +125,7 @@ LogicalResult TransposeOp::verify() {
   return success();
 }
 
-// transpose(transpose(x, p), q) = transpose(x, p o q); the identity is the operand.
+// The identity permutation, or a transpose that undoes the one before it, is its operand.
 OpFoldResult TransposeOp::fold(FoldAdaptor) {
   ArrayRef<int64_t> perm = getPermutation();
   bool identity = true;
@@ -133,6 +133,15 @@ OpFoldResult TransposeOp::fold(FoldAdaptor) {
     identity &= perm[i] == (int64_t)i;
   if (identity)
     return getOperand();
+  if (auto inner = getOperand().getDefiningOp<TransposeOp>()) {
+    // Result dimension i is inner's operand dimension innerPerm[perm[i]].
+    ArrayRef<int64_t> innerPerm = inner.getPermutation();
+    bool composedIdentity = true;
+    for (size_t i = 0; i < perm.size(); ++i)
+      composedIdentity &= innerPerm[perm[i]] == int64_t(i);
+    if (composedIdentity)
+      return inner.getOperand();
+  }
   return {};
 }
 

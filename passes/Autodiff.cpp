@@ -18,6 +18,7 @@ namespace {
 
 struct AutodiffPass : PassWrapper<AutodiffPass, OperationPass<ModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(AutodiffPass)
+  StringRef getName() const override { return "KilnAutodiff"; }
   StringRef getArgument() const override { return "kiln-autodiff"; }
   StringRef getDescription() const override {
     return "Differentiate @forward's loss w.r.t. its kiln.param arguments into @grad";

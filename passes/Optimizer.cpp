@@ -73,14 +73,21 @@ const UpdateRule sgd = {
       SmallVector<Value> out = {Value()};
       if (momentum != 0.0) {
         auto type = llvm::cast<RankedTensorType>(g.getType());
-        Value later = AddOp::create(b, loc, scaled(b, loc, s.state[0], momentum),
-                                    scaled(b, loc, g, 1.0 - dampening));
+        Value decayed = scaled(b, loc, s.state[0], momentum);
+        Value fresh = scaled(b, loc, g, 1.0 - dampening);
+        Value later = AddOp::create(b, loc, decayed, fresh);
         Value first = CompareOp::create(b, loc, s.step, splat(b, loc, type, 1.0), "EQ");
         Value buf = SelectOp::create(b, loc, first, g, later);
-        g = h.flag("nesterov") ? Value(AddOp::create(b, loc, g, scaled(b, loc, buf, momentum))) : buf;
+        if (h.flag("nesterov")) {
+          Value look = scaled(b, loc, buf, momentum);
+          g = AddOp::create(b, loc, g, look);
+        } else {
+          g = buf;
+        }
         out.push_back(buf);
       }
-      out[0] = SubOp::create(b, loc, s.param, MulOp::create(b, loc, s.lr, g));
+      Value stepSize = MulOp::create(b, loc, s.lr, g);
+      out[0] = SubOp::create(b, loc, s.param, stepSize);
       return out;
     }};
 
@@ -94,6 +101,7 @@ const UpdateRule *findRule(StringRef name) {
 
 struct OptimizerPass : PassWrapper<OptimizerPass, OperationPass<ModuleOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(OptimizerPass)
+  StringRef getName() const override { return "KilnOptimizer"; }
   StringRef getArgument() const override { return "kiln-optimizer"; }
   StringRef getDescription() const override {
     return "Append the kiln.optimizer update to @grad, giving @train_step";

@@ -99,7 +99,9 @@ int compile() {
     stages[i].addPasses(pm);
     if (printAfterAll) {
       context.disableMultithreading();
-      pm.enableIRPrinting();
+      pm.enableIRPrinting([](mlir::Pass *, mlir::Operation *) { return false; },
+                          [](mlir::Pass *, mlir::Operation *) { return true; },
+                          /*printModuleScope=*/true, /*printAfterOnlyOnChange=*/false);
     }
     if (failed(pm.run(*module)))
       return 1;

@@ -1,0 +1,54 @@
+// The in-process executor: a plain walk over the function, one JIT-compiled kernel per op.
+#include "codegen/Evaluate.h"
+
+#include "codegen/host/Plan.h"
+
+using namespace mlir;
+
+namespace kiln {
+
+HostTensor HostTensor::f32(std::vector<int64_t> shape, std::vector<float> values) {
+  HostTensor t;
+  t.desc.shape = std::move(shape);
+  t.bytes.resize(values.size() * sizeof(float));
+  std::memcpy(t.bytes.data(), values.data(), t.bytes.size());
+  return t;
+}
+
+FailureOr<std::vector<HostTensor>> evaluate(func::FuncOp fn, const std::vector<HostTensor> &args) {
+  if (args.size() != fn.getNumArguments())
+    return fn.emitError("evaluate: expected ") << fn.getNumArguments() << " arguments, got "
+                                               << args.size();
+  llvm::DenseMap<Value, HostTensor> values;
+  for (auto [arg, t] : llvm::zip(fn.getArguments(), args)) {
+    auto type = llvm::cast<RankedTensorType>(arg.getType());
+    if (type.getNumElements() * (type.getElementType().isF32() ? 4 : 1) != int64_t(t.bytes.size()))
+      return fn.emitError("evaluate: argument ") << arg.getArgNumber() << " has the wrong size";
+    values[arg] = t;
+  }
+  for (Operation &op : fn.getBody().front()) {
+    if (auto ret = llvm::dyn_cast<func::ReturnOp>(op)) {
+      std::vector<HostTensor> results;
+      for (Value v : ret.getOperands())
+        results.push_back(values[v]);
+      return results;
+    }
+    auto spec = kernelFor(&op);
+    if (failed(spec))
+      return failure();
+    spec->name = "eval_" + spec->op;
+    HostTensor out;
+    out.desc = spec->output;
+    out.bytes.resize(out.desc.bytes());
+    std::vector<const void *> inputs;
+    for (Value v : op.getOperands())
+      inputs.push_back(values[v].bytes.data());
+    std::string error = runKernel(*spec, inputs, out.bytes.data());
+    if (!error.empty())
+      return op.emitError("evaluate: ") << error;
+    values[op.getResult(0)] = std::move(out);
+  }
+  return fn.emitError("evaluate: function has no return");
+}
+
+} // namespace kiln

@@ -1,0 +1,152 @@
+// Command-line parsing as one table of flags (contract in kiln/flags.h).
+#include "kiln/flags.h"
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "kiln/error.h"
+
+namespace kiln {
+namespace {
+
+[[noreturn]] void bad_value(const std::string &flag, const std::string &value, const char *expected) {
+    throw UsageError(fmt::format("invalid value '{}' for {}: expected {}", value, flag, expected));
+}
+
+// Integers in [lo, hi]; strtoll alone would accept "12abc", " 12" and silently clamp overflow.
+int64_t parse_int(const std::string &flag, const std::string &value, int64_t lo, int64_t hi, const char *expected) {
+    if (value.empty() || !(std::isdigit((unsigned char)value[0]) || value[0] == '-')) bad_value(flag, value, expected);
+    errno = 0;
+    char *end = nullptr;
+    long long v = std::strtoll(value.c_str(), &end, 10);
+    if (errno != 0 || *end != '\0' || v < lo || v > hi) bad_value(flag, value, expected);
+    return v;
+}
+
+uint64_t parse_u64(const std::string &flag, const std::string &value) {
+    const char *expected = "a non-negative integer";
+    if (value.empty() || !std::isdigit((unsigned char)value[0])) bad_value(flag, value, expected);
+    errno = 0;
+    char *end = nullptr;
+    unsigned long long v = std::strtoull(value.c_str(), &end, 10);
+    if (errno != 0 || *end != '\0') bad_value(flag, value, expected);
+    return v;
+}
+
+double parse_double(const std::string &flag, const std::string &value) {
+    const char *expected = "a non-negative number";
+    if (value.empty() || std::isspace((unsigned char)value[0])) bad_value(flag, value, expected);
+    errno = 0;
+    char *end = nullptr;
+    double v = std::strtod(value.c_str(), &end);
+    if (errno != 0 || *end != '\0' || !std::isfinite(v) || v < 0) bad_value(flag, value, expected);
+    return v;
+}
+
+std::string from_model(const Manifest *m, const std::string &value) {
+    return m ? value + ", from the model" : "from the model";
+}
+
+struct Flag {
+    const char *name;
+    const char *value;  // metavariable, or null for a switch
+    const char *help;
+    void (*apply)(Options &o, const std::string &flag, const std::string &value);
+    std::string (*default_text)(const Manifest *m);
+};
+
+const Flag kFlags[] = {
+    {"--steps", "N", "training steps",
+     [](Options &o, const std::string &f, const std::string &v) { o.steps = parse_int(f, v, 1, INT64_MAX, "a positive integer"); },
+     [](const Manifest *m) { return from_model(m, m ? std::to_string(m->train.steps) : ""); }},
+    {"--lr", "F", "learning rate",
+     [](Options &o, const std::string &f, const std::string &v) { o.lr = parse_double(f, v); },
+     [](const Manifest *m) { return from_model(m, m ? fmt::format("{}", m->train.lr) : ""); }},
+    {"--seed", "N", "seed of the random init and the synthetic data",
+     [](Options &o, const std::string &f, const std::string &v) { o.seed = parse_u64(f, v); },
+     [](const Manifest *) { return std::string("0"); }},
+    {"--threads", "N", "worker threads of the compiled kernels",
+     [](Options &o, const std::string &f, const std::string &v) { o.threads = int(parse_int(f, v, 1, 4096, "an integer from 1 to 4096")); },
+     [](const Manifest *) { return std::string("1"); }},
+    {"--init", "FILE", "initial parameters from a .safetensors file, by name",
+     [](Options &o, const std::string &, const std::string &v) { o.init = v; },
+     [](const Manifest *) { return std::string("random, PyTorch's default init"); }},
+    {"--data", "FILE", "the model's inputs from a .safetensors file, by name",
+     [](Options &o, const std::string &, const std::string &v) { o.data = v; },
+     [](const Manifest *m) { return m ? fmt::format("the synthetic set '{}'", m->train.dataset) : std::string("the model's synthetic set"); }},
+    {"--metrics", "FILE", "per-step metrics as JSON lines (step, loss, step_ms)",
+     [](Options &o, const std::string &, const std::string &v) { o.metrics = v; },
+     [](const Manifest *) { return std::string("none"); }},
+    {"--output", "FILE", "picture of the data and the fit (.svg); 'none' disables it",
+     [](Options &o, const std::string &, const std::string &v) { o.output = v; },
+     [](const Manifest *m) { return m ? m->model + ".svg" : std::string("<model>.svg"); }},
+    {"--save", "FILE", "final parameters as .safetensors",
+     [](Options &o, const std::string &, const std::string &v) { o.save = v; },
+     [](const Manifest *) { return std::string("none"); }},
+    {"--quiet", nullptr, "print only warnings and errors",
+     [](Options &o, const std::string &, const std::string &) { o.quiet = true; },
+     [](const Manifest *) { return std::string("off"); }},
+    {"--help", nullptr, "show this help and exit",
+     [](Options &o, const std::string &, const std::string &) { o.help = true; },
+     nullptr},
+};
+
+}  // namespace
+
+Options parse_flags(int argc, char **argv) {
+    Options options;
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        std::string name = arg, value;
+        bool inline_value = false;
+        if (size_t eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+            name = arg.substr(0, eq);
+            value = arg.substr(eq + 1);
+            inline_value = true;
+        }
+        const Flag *flag = nullptr;
+        for (const Flag &f : kFlags)
+            if (name == f.name) flag = &f;
+        if (!flag) {
+            if (arg.rfind("-", 0) == 0) throw UsageError(fmt::format("unknown flag '{}'", name));
+            throw UsageError(fmt::format("unexpected argument '{}'", arg));
+        }
+        if (!flag->value) {
+            if (inline_value) throw UsageError(fmt::format("flag '{}' takes no value", name));
+        } else if (!inline_value) {
+            if (i + 1 >= argc) throw UsageError(fmt::format("flag '{}' needs a value ({})", name, flag->value));
+            value = argv[++i];
+        }
+        flag->apply(options, name, value);
+    }
+    return options;
+}
+
+void print_help(std::FILE *out, const char *program, const Manifest *manifest) {
+    fmt::print(out, "usage: {} [flags]\n\n", program);
+    if (manifest)
+        fmt::print(out, "Trains the model '{}', compiled ahead of time by kiln.\n\n", manifest->model);
+    fmt::print(out, "flags:\n");
+    for (const Flag &f : kFlags) {
+        std::string left = f.value ? fmt::format("{} {}", f.name, f.value) : f.name;
+        std::string dflt = f.default_text ? fmt::format(" (default: {})", f.default_text(manifest)) : "";
+        fmt::print(out, "  {:<16}{}{}\n", left, f.help, dflt);
+    }
+}
+
+std::string output_path(const Options &options, const Manifest &manifest) {
+    if (options.output) return *options.output == "none" ? "" : *options.output;
+    // The model name becomes a file name in the current directory; keep it one path component.
+    std::string name = manifest.model.empty() ? "model" : manifest.model;
+    for (char &c : name)
+        if (c == '/') c = '_';
+    return name + ".svg";
+}
+
+}  // namespace kiln

@@ -1,0 +1,88 @@
+// Each verifier rejects malformed ops with a message that names the shapes involved.
+// RUN: kiln-opt %s -split-input-file -verify-diagnostics
+
+func.func @matmul_inner(%a: tensor<3x4xf32>, %b: tensor<5x2xf32>) -> tensor<3x2xf32> {
+  // expected-error @+1 {{'kiln.matmul' op inner dimensions differ: lhs 3x4 has 4 columns, rhs 5x2 has 5 rows}}
+  %0 = kiln.matmul %a, %b : (tensor<3x4xf32>, tensor<5x2xf32>) -> tensor<3x2xf32>
+  return %0 : tensor<3x2xf32>
+}
+
+// -----
+
+func.func @matmul_rank(%a: tensor<3xf32>, %b: tensor<3x2xf32>) -> tensor<3x2xf32> {
+  // expected-error @+1 {{expects rank-2 operands}}
+  %0 = kiln.matmul %a, %b : (tensor<3xf32>, tensor<3x2xf32>) -> tensor<3x2xf32>
+  return %0 : tensor<3x2xf32>
+}
+
+// -----
+
+func.func @add_shapes(%a: tensor<3xf32>, %b: tensor<4xf32>) -> tensor<3xf32> {
+  // expected-error @+1 {{operand shapes differ: 3 vs 4}}
+  %0 = kiln.add %a, %b : (tensor<3xf32>, tensor<4xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+func.func @compare_direction(%a: tensor<3xf32>) -> tensor<3xi1> {
+  // expected-error @+1 {{unknown direction 'BIGGER'}}
+  %0 = kiln.compare %a, %a {direction = "BIGGER"} : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xi1>
+  return %0 : tensor<3xi1>
+}
+
+// -----
+
+func.func @broadcast_size(%a: tensor<3xf32>) -> tensor<2x4xf32> {
+  // expected-error @+1 {{cannot broadcast operand dimension 0 of size 3 to size 4}}
+  %0 = kiln.broadcast_in_dim %a {broadcast_dimensions = array<i64: 1>, shape = array<i64: 2, 4>} : (tensor<3xf32>) -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
+
+// -----
+
+func.func @broadcast_order(%a: tensor<2x2xf32>) -> tensor<2x2x2xf32> {
+  // expected-error @+1 {{broadcast_dimensions must be strictly increasing}}
+  %0 = kiln.broadcast_in_dim %a {broadcast_dimensions = array<i64: 1, 0>, shape = array<i64: 2, 2, 2>} : (tensor<2x2xf32>) -> tensor<2x2x2xf32>
+  return %0 : tensor<2x2x2xf32>
+}
+
+// -----
+
+func.func @reshape_count(%a: tensor<2x3xf32>) -> tensor<7xf32> {
+  // expected-error @+1 {{cannot reshape 2x3 (6 elements) to 7 (7 elements)}}
+  %0 = kiln.reshape %a {shape = array<i64: 7>} : (tensor<2x3xf32>) -> tensor<7xf32>
+  return %0 : tensor<7xf32>
+}
+
+// -----
+
+func.func @transpose_perm(%a: tensor<2x3xf32>) -> tensor<2x2xf32> {
+  // expected-error @+1 {{permutation is not a permutation of 0..1}}
+  %0 = kiln.transpose %a {permutation = array<i64: 0, 0>} : (tensor<2x3xf32>) -> tensor<2x2xf32>
+  return %0 : tensor<2x2xf32>
+}
+
+// -----
+
+func.func @reduce_dim(%a: tensor<2x3xf32>) -> tensor<2xf32> {
+  // expected-error @+1 {{dimension 2 is outside the operand rank 2}}
+  %0 = kiln.reduce_sum %a {dimensions = array<i64: 2>} : (tensor<2x3xf32>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+func.func @result_type(%a: tensor<3xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'kiln.neg' op result shape 4 differs from operand shape 3}}
+  %0 = kiln.neg %a : (tensor<3xf32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @constant_type() -> tensor<3xf32> {
+  // expected-error @+1 {{value type 'tensor<2xf32>' differs from result type 'tensor<3xf32>'}}
+  %0 = kiln.constant {value = dense<1.0> : tensor<2xf32>} : tensor<3xf32>
+  return %0 : tensor<3xf32>
+}

@@ -1,0 +1,43 @@
+// Every kiln op prints in a form that parses back to the same IR.
+// RUN: kiln-opt %s | kiln-opt | FileCheck %s
+
+// CHECK-LABEL: func.func @all_ops
+func.func @all_ops(%a: tensor<2x3xf32>, %b: tensor<2x3xf32>, %v: tensor<3xf32>, %k: tensor<3x4xf32>) -> tensor<f32> {
+  // CHECK: kiln.add %{{.*}}, %{{.*}} : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  %0 = kiln.add %a, %b : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  // CHECK: kiln.sub
+  %1 = kiln.sub %0, %b : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  // CHECK: kiln.mul
+  %2 = kiln.mul %1, %b : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  // CHECK: kiln.div
+  %3 = kiln.div %2, %b : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  // CHECK: kiln.max
+  %4 = kiln.max %3, %a : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  // CHECK: kiln.neg
+  %5 = kiln.neg %4 : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  // CHECK: kiln.exp
+  %6 = kiln.exp %5 : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  // CHECK: kiln.log
+  %7 = kiln.log %6 : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  // CHECK: kiln.compare %{{.*}}, %{{.*}} {direction = "GE"} : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xi1>
+  %8 = kiln.compare %7, %a {direction = "GE"} : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xi1>
+  // CHECK: kiln.select %{{.*}} : (tensor<2x3xi1>, tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  %9 = kiln.select %8, %7, %a : (tensor<2x3xi1>, tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  // CHECK: kiln.broadcast_in_dim %{{.*}} {broadcast_dimensions = array<i64: 1>, shape = array<i64: 2, 3>}
+  %10 = kiln.broadcast_in_dim %v {broadcast_dimensions = array<i64: 1>, shape = array<i64: 2, 3>} : (tensor<3xf32>) -> tensor<2x3xf32>
+  // CHECK: kiln.reshape %{{.*}} {shape = array<i64: 3, 2>} : (tensor<2x3xf32>) -> tensor<3x2xf32>
+  %11 = kiln.reshape %10 {shape = array<i64: 3, 2>} : (tensor<2x3xf32>) -> tensor<3x2xf32>
+  // CHECK: kiln.transpose %{{.*}} {permutation = array<i64: 1, 0>} : (tensor<3x2xf32>) -> tensor<2x3xf32>
+  %12 = kiln.transpose %11 {permutation = array<i64: 1, 0>} : (tensor<3x2xf32>) -> tensor<2x3xf32>
+  // CHECK: kiln.matmul %{{.*}}, %{{.*}} : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
+  %13 = kiln.matmul %12, %k : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
+  // CHECK: kiln.reduce_sum %{{.*}} {dimensions = array<i64: 1>} : (tensor<2x4xf32>) -> tensor<2xf32>
+  %14 = kiln.reduce_sum %13 {dimensions = array<i64: 1>} : (tensor<2x4xf32>) -> tensor<2xf32>
+  // CHECK: kiln.reduce_mean %{{.*}} {dimensions = array<i64: 0>} : (tensor<2xf32>) -> tensor<f32>
+  %15 = kiln.reduce_mean %14 {dimensions = array<i64: 0>} : (tensor<2xf32>) -> tensor<f32>
+  // CHECK: kiln.constant {value = dense<1.500000e+00> : tensor<f32>} : tensor<f32>
+  %16 = kiln.constant {value = dense<1.5> : tensor<f32>} : tensor<f32>
+  %17 = kiln.add %15, %16 : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  %18 = kiln.add %17, %16 : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  return %18 : tensor<f32>
+}

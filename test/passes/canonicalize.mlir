@@ -1,0 +1,57 @@
+// kiln's folds, as run by MLIR's canonicalizer, and CSE merging duplicates.
+// RUN: kiln-opt %s --canonicalize --cse | FileCheck %s
+
+// CHECK-LABEL: func.func @identities
+// CHECK-SAME: (%[[X:.*]]: tensor<4xf32>)
+func.func @identities(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %zero = kiln.constant {value = dense<0.0> : tensor<4xf32>} : tensor<4xf32>
+  %one = kiln.constant {value = dense<1.0> : tensor<4xf32>} : tensor<4xf32>
+  %a = kiln.add %x, %zero : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  %b = kiln.mul %one, %a : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  %c = kiln.sub %b, %zero : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  %d = kiln.div %c, %one : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  // CHECK-NOT: kiln.
+  // CHECK: return %[[X]]
+  return %d : tensor<4xf32>
+}
+
+// x * 0 must stay: it is NaN, not 0, for x = inf or NaN.
+// CHECK-LABEL: func.func @times_zero_kept
+// CHECK: kiln.mul
+func.func @times_zero_kept(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %zero = kiln.constant {value = dense<0.0> : tensor<4xf32>} : tensor<4xf32>
+  %a = kiln.mul %x, %zero : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return %a : tensor<4xf32>
+}
+
+// CHECK-LABEL: func.func @splats
+func.func @splats() -> tensor<2x3xf32> {
+  %s = kiln.constant {value = dense<2.0> : tensor<f32>} : tensor<f32>
+  %b = kiln.broadcast_in_dim %s {broadcast_dimensions = array<i64>, shape = array<i64: 2, 3>} : (tensor<f32>) -> tensor<2x3xf32>
+  %c = kiln.add %b, %b : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  // CHECK: %[[C:.*]] = kiln.constant {value = dense<4.000000e+00> : tensor<2x3xf32>}
+  // CHECK-NEXT: return %[[C]]
+  return %c : tensor<2x3xf32>
+}
+
+// CHECK-LABEL: func.func @shapes
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3xf32>)
+func.func @shapes(%x: tensor<2x3xf32>) -> (tensor<2x3xf32>, tensor<6xf32>) {
+  %t = kiln.transpose %x {permutation = array<i64: 1, 0>} : (tensor<2x3xf32>) -> tensor<3x2xf32>
+  %tt = kiln.transpose %t {permutation = array<i64: 1, 0>} : (tensor<3x2xf32>) -> tensor<2x3xf32>
+  %r1 = kiln.reshape %x {shape = array<i64: 3, 2>} : (tensor<2x3xf32>) -> tensor<3x2xf32>
+  %r2 = kiln.reshape %r1 {shape = array<i64: 6>} : (tensor<3x2xf32>) -> tensor<6xf32>
+  // CHECK: %[[R:.*]] = kiln.reshape %[[X]] {shape = array<i64: 6>}
+  // CHECK-NEXT: return %[[X]], %[[R]]
+  return %tt, %r2 : tensor<2x3xf32>, tensor<6xf32>
+}
+
+// CHECK-LABEL: func.func @cse
+func.func @cse(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // CHECK-COUNT-1: kiln.exp
+  // CHECK-NOT: kiln.exp
+  %a = kiln.exp %x : (tensor<4xf32>) -> tensor<4xf32>
+  %b = kiln.exp %x : (tensor<4xf32>) -> tensor<4xf32>
+  %c = kiln.add %a, %b : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return %c : tensor<4xf32>
+}

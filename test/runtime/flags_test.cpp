@@ -1,0 +1,89 @@
+// The command line: values, defaults, --help and the exit code 2 for every malformed flag.
+#include "kiln/flags.h"
+
+#include <gtest/gtest.h>
+
+#include "fake_model.h"
+#include "kiln/error.h"
+#include "test_util.h"
+
+namespace {
+
+kiln::Options parse(std::vector<std::string> args) {
+    args.insert(args.begin(), "prog");
+    std::vector<char *> argv;
+    for (std::string &a : args) argv.push_back(a.data());
+    return kiln::parse_flags(int(argv.size()), argv.data());
+}
+
+TEST(Flags, ParsesEveryFlag) {
+    kiln::Options o = parse({"--steps", "7", "--lr=0.25", "--seed", "42", "--threads", "4", "--init", "i.st",
+                             "--data", "d.st", "--metrics", "m.jsonl", "--output", "none", "--save", "s.st", "--quiet"});
+    EXPECT_EQ(*o.steps, 7);
+    EXPECT_DOUBLE_EQ(*o.lr, 0.25);
+    EXPECT_EQ(o.seed, 42u);
+    EXPECT_EQ(o.threads, 4);
+    EXPECT_EQ(o.init, "i.st");
+    EXPECT_EQ(o.data, "d.st");
+    EXPECT_EQ(o.metrics, "m.jsonl");
+    EXPECT_EQ(o.save, "s.st");
+    EXPECT_TRUE(o.quiet);
+    EXPECT_FALSE(o.help);
+    kiln::Manifest m = kiln::parse_manifest(fake::model().manifest);
+    EXPECT_EQ(kiln::output_path(o, m), "");
+}
+
+TEST(Flags, DefaultsComeFromTheModel) {
+    kiln::Options o = parse({});
+    EXPECT_FALSE(o.steps);
+    EXPECT_FALSE(o.lr);
+    EXPECT_EQ(o.seed, 0u);
+    EXPECT_EQ(o.threads, 1);
+    kiln::Manifest m = kiln::parse_manifest(fake::model().manifest);
+    EXPECT_EQ(kiln::output_path(o, m), "fake_linear.svg");
+}
+
+TEST(Flags, MalformedCommandLinesExitWith2) {
+    struct Case {
+        std::vector<std::string> args;
+        std::string message;
+    } cases[] = {
+        {{"--foo"}, "error: unknown flag '--foo' (see --help)\n"},
+        {{"--foo=3"}, "error: unknown flag '--foo' (see --help)\n"},
+        {{"--steps"}, "error: flag '--steps' needs a value (N) (see --help)\n"},
+        {{"--steps", "ten"}, "error: invalid value 'ten' for --steps: expected a positive integer (see --help)\n"},
+        {{"--steps", "12x"}, "error: invalid value '12x' for --steps: expected a positive integer (see --help)\n"},
+        {{"--steps", "0"}, "error: invalid value '0' for --steps: expected a positive integer (see --help)\n"},
+        {{"--steps", "99999999999999999999"}, "error: invalid value '99999999999999999999' for --steps: expected a positive integer (see --help)\n"},
+        {{"--lr", "fast"}, "error: invalid value 'fast' for --lr: expected a non-negative number (see --help)\n"},
+        {{"--lr", "nan"}, "error: invalid value 'nan' for --lr: expected a non-negative number (see --help)\n"},
+        {{"--seed", "-1"}, "error: invalid value '-1' for --seed: expected a non-negative integer (see --help)\n"},
+        {{"--threads", "0"}, "error: invalid value '0' for --threads: expected an integer from 1 to 4096 (see --help)\n"},
+        {{"--quiet=yes"}, "error: flag '--quiet' takes no value (see --help)\n"},
+        {{"extra"}, "error: unexpected argument 'extra' (see --help)\n"},
+    };
+    for (const Case &c : cases) {
+        testutil::RunResult r = testutil::run(fake::model(), c.args);
+        EXPECT_EQ(r.code, 2) << c.args[0];
+        EXPECT_EQ(r.err, c.message);
+        EXPECT_EQ(r.out, "") << "nothing may run before the command line is accepted";
+    }
+}
+
+TEST(Flags, HelpListsEveryFlagWithItsDefault) {
+    testutil::RunResult r = testutil::run(fake::model(), {"--help"});
+    EXPECT_EQ(r.code, 0);
+    EXPECT_EQ(r.err, "");
+    for (const char *flag : {"--steps N", "--lr F", "--seed N", "--threads N", "--init FILE", "--data FILE",
+                             "--metrics FILE", "--output FILE", "--save FILE", "--quiet", "--help"})
+        EXPECT_NE(r.out.find(flag), std::string::npos) << flag << " missing from:\n" << r.out;
+    EXPECT_NE(r.out.find("(default: 100, from the model)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("(default: 0.5, from the model)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("(default: fake_linear.svg)"), std::string::npos) << r.out;
+    // Every flag but --help itself states a default.
+    size_t lines_with_default = 0, pos = 0;
+    while ((pos = r.out.find("(default: ", pos)) != std::string::npos) ++lines_with_default, ++pos;
+    EXPECT_EQ(lines_with_default, 10u);
+}
+
+}  // namespace

@@ -1,0 +1,70 @@
+// Helpers shared by the runtime tests: a temporary directory, file I/O, calling run_model.
+#ifndef KILN_TEST_RUNTIME_UTIL_H
+#define KILN_TEST_RUNTIME_UTIL_H
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "kiln/runtime_main.h"
+
+namespace testutil {
+
+// A fresh directory under $TMPDIR, removed with everything in it at the end of the test.
+class TempDir {
+  public:
+    TempDir() {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "kiln_rt_XXXXXX").string();
+        if (!mkdtemp(tmpl.data())) ADD_FAILURE() << "mkdtemp failed";
+        path_ = tmpl;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    std::string operator/(const std::string &name) const { return path_ + "/" + name; }
+    const std::string &path() const { return path_; }
+
+  private:
+    std::string path_;
+};
+
+inline std::string read_file(const std::string &path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+inline void write_file(const std::string &path, const std::string &bytes) {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << bytes;
+}
+
+struct RunResult {
+    int code;
+    std::string out, err;
+};
+
+// run_model with argv {"fake_model", args...}, capturing stdout and stderr.
+inline RunResult run(const kiln::ModelAbi &model, std::vector<std::string> args) {
+    args.insert(args.begin(), "fake_model");
+    std::vector<char *> argv;
+    for (std::string &a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    testing::internal::CaptureStdout();
+    testing::internal::CaptureStderr();
+    int code = kiln::run_model(model, int(args.size()), argv.data());
+    RunResult r{code, testing::internal::GetCapturedStdout(), testing::internal::GetCapturedStderr()};
+    return r;
+}
+
+}  // namespace testutil
+
+#endif

@@ -1,0 +1,176 @@
+// Each primitive's Halide lowering (run through the JIT) against a plain reference loop.
+#include "codegen/KernelSpec.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <random>
+
+namespace {
+
+using kiln::DType;
+using kiln::KernelSpec;
+using kiln::TensorDesc;
+
+std::vector<float> randomValues(int64_t n, unsigned seed, float lo = -2, float hi = 2) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(lo, hi);
+  std::vector<float> v(n);
+  for (float &x : v)
+    x = u(rng);
+  return v;
+}
+
+TensorDesc f32(std::vector<int64_t> shape) { return {DType::f32, std::move(shape)}; }
+
+std::vector<float> run(const KernelSpec &spec, const std::vector<std::vector<float>> &inputs) {
+  std::vector<const void *> ptrs;
+  for (const auto &in : inputs)
+    ptrs.push_back(in.data());
+  std::vector<float> out(spec.output.elements());
+  std::string error = kiln::runKernel(spec, ptrs, out.data());
+  EXPECT_EQ(error, "");
+  return out;
+}
+
+KernelSpec spec(std::string op, std::vector<TensorDesc> inputs, TensorDesc output,
+                std::vector<int64_t> dims = {}) {
+  KernelSpec s;
+  s.name = "test_" + op;
+  s.op = std::move(op);
+  s.inputs = std::move(inputs);
+  s.output = std::move(output);
+  s.dims = std::move(dims);
+  return s;
+}
+
+void expectElementwise(const std::string &op, std::function<float(float, float)> ref,
+                       float lo = -2, float hi = 2) {
+  auto a = randomValues(37, 1, lo, hi), b = randomValues(37, 2, lo, hi);
+  auto out = run(spec(op, {f32({37}), f32({37})}, f32({37})), {a, b});
+  for (int i = 0; i < 37; ++i)
+    EXPECT_FLOAT_EQ(out[i], ref(a[i], b[i])) << op << " element " << i;
+}
+
+TEST(Kernel, BinaryElementwise) {
+  expectElementwise("add", [](float a, float b) { return a + b; });
+  expectElementwise("sub", [](float a, float b) { return a - b; });
+  expectElementwise("mul", [](float a, float b) { return a * b; });
+  expectElementwise("div", [](float a, float b) { return a / b; }, 0.5f, 2.0f);
+  expectElementwise("max", [](float a, float b) { return std::max(a, b); });
+}
+
+TEST(Kernel, UnaryElementwise) {
+  auto a = randomValues(21, 3, 0.1f, 3.0f);
+  auto neg = run(spec("neg", {f32({3, 7})}, f32({3, 7})), {a});
+  auto ex = run(spec("exp", {f32({3, 7})}, f32({3, 7})), {a});
+  auto lg = run(spec("log", {f32({3, 7})}, f32({3, 7})), {a});
+  for (int i = 0; i < 21; ++i) {
+    EXPECT_FLOAT_EQ(neg[i], -a[i]);
+    EXPECT_NEAR(ex[i], std::exp(a[i]), 2e-6f * std::exp(a[i]));
+    EXPECT_NEAR(lg[i], std::log(a[i]), 2e-6f);
+  }
+}
+
+TEST(Kernel, CompareAndSelect) {
+  auto a = randomValues(20, 4), b = randomValues(20, 5);
+  b[3] = a[3];  // a tie
+  const char *dirs[] = {"EQ", "NE", "LT", "LE", "GT", "GE"};
+  std::function<bool(float, float)> refs[] = {
+      [](float x, float y) { return x == y; }, [](float x, float y) { return x != y; },
+      [](float x, float y) { return x < y; },  [](float x, float y) { return x <= y; },
+      [](float x, float y) { return x > y; },  [](float x, float y) { return x >= y; }};
+  for (int d = 0; d < 6; ++d) {
+    KernelSpec cmp = spec("compare", {f32({20}), f32({20})}, {DType::i1, {20}});
+    cmp.direction = dirs[d];
+    std::vector<uint8_t> mask(20);
+    ASSERT_EQ(kiln::runKernel(cmp, {a.data(), b.data()}, mask.data()), "");
+    for (int i = 0; i < 20; ++i)
+      EXPECT_EQ(mask[i], refs[d](a[i], b[i]) ? 1 : 0) << dirs[d] << " element " << i;
+    KernelSpec sel = spec("select", {{DType::i1, {20}}, f32({20}), f32({20})}, f32({20}));
+    std::vector<float> out(20);
+    ASSERT_EQ(kiln::runKernel(sel, {mask.data(), a.data(), b.data()}, out.data()), "");
+    for (int i = 0; i < 20; ++i)
+      EXPECT_EQ(out[i], mask[i] ? a[i] : b[i]);
+  }
+}
+
+TEST(Kernel, Constant) {
+  KernelSpec s = spec("constant", {}, f32({2, 9}));
+  s.values = {1.25f};
+  for (float v : run(s, {}))
+    EXPECT_EQ(v, 1.25f);
+  s.values = randomValues(18, 6);
+  EXPECT_EQ(run(s, {}), s.values);
+}
+
+TEST(Kernel, BroadcastInDim) {
+  // [3] -> [4, 3] along dimension 1; [2, 1] -> [5, 2, 6] along dimensions 1, 2.
+  auto a = randomValues(3, 7);
+  auto out = run(spec("broadcast_in_dim", {f32({3})}, f32({4, 3}), {1}), {a});
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 3; ++j)
+      EXPECT_EQ(out[i * 3 + j], a[j]);
+  auto b = randomValues(2, 8);
+  auto out2 = run(spec("broadcast_in_dim", {f32({2, 1})}, f32({5, 2, 6}), {1, 2}), {b});
+  for (int i = 0; i < 5; ++i)
+    for (int j = 0; j < 2; ++j)
+      for (int k = 0; k < 6; ++k)
+        EXPECT_EQ(out2[(i * 2 + j) * 6 + k], b[j]);
+  auto c = randomValues(1, 9);
+  auto out3 = run(spec("broadcast_in_dim", {f32({})}, f32({3, 17}), {}), {c});
+  for (float v : out3)
+    EXPECT_EQ(v, c[0]);
+}
+
+TEST(Kernel, ReshapeKeepsRowMajorOrder) {
+  auto a = randomValues(24, 10);
+  EXPECT_EQ(run(spec("reshape", {f32({4, 6})}, f32({2, 3, 4})), {a}), a);
+}
+
+TEST(Kernel, Transpose) {
+  auto a = randomValues(2 * 3 * 4, 11);
+  auto out = run(spec("transpose", {f32({2, 3, 4})}, f32({4, 2, 3}), {2, 0, 1}), {a});
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 3; ++j)
+      for (int k = 0; k < 4; ++k)
+        EXPECT_EQ(out[(k * 2 + i) * 3 + j], a[(i * 3 + j) * 4 + k]);
+}
+
+TEST(Kernel, Reductions) {
+  auto a = randomValues(5 * 19, 12);
+  auto rows = run(spec("reduce_sum", {f32({5, 19})}, f32({19}), {0}), {a});
+  auto cols = run(spec("reduce_mean", {f32({5, 19})}, f32({5}), {1}), {a});
+  auto all = run(spec("reduce_sum", {f32({5, 19})}, f32({}), {0, 1}), {a});
+  float total = 0;
+  for (int j = 0; j < 19; ++j) {
+    float s = 0;
+    for (int i = 0; i < 5; ++i)
+      s += a[i * 19 + j];
+    EXPECT_NEAR(rows[j], s, 1e-5f);
+  }
+  for (int i = 0; i < 5; ++i) {
+    float s = 0;
+    for (int j = 0; j < 19; ++j)
+      s += a[i * 19 + j];
+    total += s;
+    EXPECT_NEAR(cols[i], s / 19, 1e-5f);
+  }
+  EXPECT_NEAR(all[0], total, 1e-4f);
+}
+
+TEST(Kernel, Matmul) {
+  const int m = 7, k = 5, n = 33;
+  auto a = randomValues(m * k, 13), b = randomValues(k * n, 14);
+  auto out = run(spec("matmul", {f32({m, k}), f32({k, n})}, f32({m, n})), {a, b});
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < n; ++j) {
+      float s = 0;
+      for (int r = 0; r < k; ++r)
+        s += a[i * k + r] * b[r * n + j];
+      EXPECT_NEAR(out[i * n + j], s, 1e-5f) << i << "," << j;
+    }
+}
+
+} // namespace
