@@ -1,0 +1,8 @@
+// A matmul whose inner dimensions differ is refused, naming both shapes, with file:line:col.
+// RUN: not kiln compile %s -o %t 2>&1 | FileCheck %s
+// CHECK: matmul_shape.mlir:[[@LINE+3]]:8: error: 'kiln.matmul' op inner dimensions differ: lhs 100x3 has 3 columns, rhs 4x10 has 4 rows
+func.func @forward(%x: tensor<100x3xf32> {kiln.input = "x"}, %w: tensor<4x10xf32> {kiln.param = "w", kiln.fan_in = 4 : i64})
+    -> tensor<100x10xf32> {
+  %0 = kiln.matmul %x, %w : (tensor<100x3xf32>, tensor<4x10xf32>) -> tensor<100x10xf32>
+  return %0 : tensor<100x10xf32>
+}

@@ -1,0 +1,7 @@
+// An op the kiln dialect does not define is refused, naming it and where it is.
+// RUN: not kiln compile %s -o %t 2>&1 | FileCheck %s
+// CHECK: unknown_op.mlir:[[@LINE+2]]:8: error: {{.*}}'kiln.softmax'
+func.func @forward(%x: tensor<3xf32>) -> tensor<3xf32> {
+  %0 = kiln.softmax %x : (tensor<3xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
