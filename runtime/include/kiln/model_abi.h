@@ -1,8 +1,8 @@
 // The C interface between a compiled model and the kiln runtime.
 //
-// `kiln compile` emits these three symbols into the model's host object; the runtime's
-// main() reads the manifest, allocates one arena of `arena_bytes`, fills parameters,
-// optimizer state and inputs at the offsets the manifest gives, and calls the step.
+// `kiln compile` emits these symbols into the model's host object; the runtime's main() reads
+// the manifest, allocates one arena of `arena_bytes`, fills parameters, optimizer state and
+// inputs at the offsets the manifest gives, and runs the entries.
 #ifndef KILN_MODEL_ABI_H
 #define KILN_MODEL_ABI_H
 
@@ -12,31 +12,48 @@
 extern "C" {
 #endif
 
-// NUL-terminated JSON describing the arena layout and the training defaults:
+// NUL-terminated JSON describing the entries, the arena layout and the training defaults:
 // {
-//   "model": "regression",
-//   "arena_bytes": 40960,                       // 64-byte aligned base required
-//   "tensors": [                                // every tensor the runtime touches
-//     {"name": "fc1.weight", "role": "param",  "dtype": "f32", "shape": [10, 1],
-//      "offset": 0, "fan_in": 1},               // PyTorch default init: U(-1/sqrt(fan_in), +)
-//     {"name": "fc1.weight.momentum_buffer", "role": "state", ...},   // starts at zero
-//     {"name": "x",    "role": "input",  ...},  // fed from the dataset (or --data)
-//     {"name": "lr",   "role": "lr",     "shape": [], ...},  // f32 learning rate, written per step
-//     {"name": "step", "role": "step",   "shape": [], ...},  // f32 step count t = 1, 2, ...
-//     {"name": "loss", "role": "loss",   "shape": [], ...},  // f32 loss of this step's forward
-//     {"name": "prediction", "role": "output", ...}          // other forward results
+//   "model": "optimizers_adam",
+//   "arena_bytes": 40960,                        // needs a 64-byte aligned base
+//   "entries": [                                 // what kiln_run(i) runs
+//     {"name": "train_step",      "kind": "train", "batch": 32},
+//     {"name": "train_step_tail", "kind": "train", "batch": 8},   // the short last batch
+//     {"name": "eval",            "kind": "eval",  "batch": 1000} // forward only, no update
 //   ],
-//   "train": {"dataset": "regression", "steps": 100, "lr": 0.5, "log_every": 5}
+//   "tensors": [
+//     // Shared by every entry (no "entry" key):
+//     {"name": "hidden.weight", "role": "param", "dtype": "f32", "shape": [10, 1],
+//      "offset": 0, "fan_in": 1},                // PyTorch default init: U(-1/sqrt(fan_in), +)
+//     {"name": "hidden.weight.exp_avg", "role": "state", ...},    // starts at zero
+//     // Per entry ("entry" is the index into "entries"); dimension 0 of inputs and outputs
+//     // is that entry's batch:
+//     {"name": "x",    "role": "input",  "entry": 0, "dtype": "f32", "shape": [32, 1], ...},
+//     {"name": "y",    "role": "input",  "entry": 0, "dtype": "i32", "shape": [32], ...},
+//     {"name": "lr",   "role": "lr",     "entry": 0, "shape": [], ...},  // f32, train entries
+//     {"name": "step", "role": "step",   "entry": 0, "shape": [], ...},  // f32 t = 1, 2, ...
+//     {"name": "loss", "role": "loss",   "entry": 0, "shape": [], ...},  // f32
+//     {"name": "prediction", "role": "output", "entry": 0, ...}          // other results
+//   ],
+//   "train": {"dataset": "optimizers", "task": "regression",   // or "classification"
+//             "epochs": 12, "steps": 0,                          // steps > 0 overrides epochs
+//             "batch": 32, "shuffle": true, "drop_last": false,
+//             "lr": 0.01, "log_every": 10}
 // }
 extern const char kiln_manifest[];
 
-// Points every kernel buffer at `arena` (+ its offset). Returns 0.
+// The model as traced (the kiln IR module text), stored in whole-net checkpoints so that a
+// model can be restored without its C++ source.
+extern const char kiln_model_ir[];
+
+// Points every kernel buffer at `arena` (+ its offset) and computes constants. Returns 0.
 int kiln_bind(uint8_t *arena);
 
-// One training step over the bound arena: reads params, state, inputs, lr and step; writes
-// loss and outputs, then the updated params and state in place. Returns 0, or the failing
-// kernel's Halide error code.
-int kiln_train_step(void);
+// Runs entry `entry` over the bound arena. A train entry reads params, state, its inputs, lr
+// and step; writes its loss and outputs, then the updated params and state in place. An eval
+// entry reads params and its inputs and writes its loss and outputs. Returns 0, or the failing
+// kernel's Halide error code (-1 for an unknown entry).
+int kiln_run(int entry);
 
 #ifdef __cplusplus
 }
