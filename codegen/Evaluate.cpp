@@ -22,7 +22,8 @@ FailureOr<std::vector<HostTensor>> evaluate(func::FuncOp fn, const std::vector<H
   llvm::DenseMap<Value, HostTensor> values;
   for (auto [arg, t] : llvm::zip(fn.getArguments(), args)) {
     auto type = llvm::cast<RankedTensorType>(arg.getType());
-    if (type.getNumElements() * (type.getElementType().isF32() ? 4 : 1) != int64_t(t.bytes.size()))
+    int64_t elementBytes = type.getElementType().isInteger(1) ? 1 : 4;
+    if (type.getNumElements() * elementBytes != int64_t(t.bytes.size()))
       return fn.emitError("evaluate: argument ") << arg.getArgNumber() << " has the wrong size";
     values[arg] = t;
   }

@@ -54,6 +54,10 @@ KILN_SAME_TYPE_AS_OPERAND(MaxOp, getLhs)
 KILN_SAME_TYPE_AS_OPERAND(NegOp, getOperand)
 KILN_SAME_TYPE_AS_OPERAND(ExpOp, getOperand)
 KILN_SAME_TYPE_AS_OPERAND(LogOp, getOperand)
+KILN_SAME_TYPE_AS_OPERAND(SqrtOp, getOperand)
+KILN_SAME_TYPE_AS_OPERAND(AbsOp, getOperand)
+KILN_SAME_TYPE_AS_OPERAND(SinOp, getOperand)
+KILN_SAME_TYPE_AS_OPERAND(CosOp, getOperand)
 KILN_SAME_TYPE_AS_OPERAND(SelectOp, getOnTrue)
 #undef KILN_SAME_TYPE_AS_OPERAND
 
@@ -65,6 +69,10 @@ LogicalResult MaxOp::verify() { return sameShapes(*this, getOperands()); }
 LogicalResult NegOp::verify() { return sameShapes(*this, getOperand()); }
 LogicalResult ExpOp::verify() { return sameShapes(*this, getOperand()); }
 LogicalResult LogOp::verify() { return sameShapes(*this, getOperand()); }
+LogicalResult SqrtOp::verify() { return sameShapes(*this, getOperand()); }
+LogicalResult AbsOp::verify() { return sameShapes(*this, getOperand()); }
+LogicalResult SinOp::verify() { return sameShapes(*this, getOperand()); }
+LogicalResult CosOp::verify() { return sameShapes(*this, getOperand()); }
 LogicalResult SelectOp::verify() { return sameShapes(*this, getOperands()); }
 
 // d(a + b) = da + db
@@ -114,6 +122,53 @@ SmallVector<Value> ExpOp::gradient(OpBuilder &b, ValueRange g) {
 // d log(x) = dx / x
 SmallVector<Value> LogOp::gradient(OpBuilder &b, ValueRange g) {
   return {DivOp::create(b, getLoc(), g[0], getOperand())};
+}
+
+// d sqrt(x) = dx / (2 sqrt(x))
+SmallVector<Value> SqrtOp::gradient(OpBuilder &b, ValueRange g) {
+  Location loc = getLoc();
+  Value half = MulOp::create(b, loc, g[0], splat(b, loc, llvm::cast<RankedTensorType>(g[0].getType()), 0.5));
+  return {DivOp::create(b, loc, half, getResult())};
+}
+
+// d |x| = sign(x) dx, with sign(0) = 0 (PyTorch's rule)
+SmallVector<Value> AbsOp::gradient(OpBuilder &b, ValueRange g) {
+  Location loc = getLoc();
+  Value zero = zerosLike(b, loc, g[0]);
+  Value positive = CompareOp::create(b, loc, getOperand(), zero, "GT");
+  Value negative = CompareOp::create(b, loc, getOperand(), zero, "LT");
+  Value minus = NegOp::create(b, loc, g[0]);
+  Value inner = SelectOp::create(b, loc, negative, minus, zero);
+  return {SelectOp::create(b, loc, positive, g[0], inner)};
+}
+
+// d sin(x) = cos(x) dx
+SmallVector<Value> SinOp::gradient(OpBuilder &b, ValueRange g) {
+  return {MulOp::create(b, getLoc(), g[0], CosOp::create(b, getLoc(), getOperand()))};
+}
+
+// d cos(x) = -sin(x) dx
+SmallVector<Value> CosOp::gradient(OpBuilder &b, ValueRange g) {
+  Value sin = SinOp::create(b, getLoc(), getOperand());
+  return {NegOp::create(b, getLoc(), MulOp::create(b, getLoc(), g[0], sin))};
+}
+
+// Labels are integers: nothing to differentiate.
+SmallVector<Value> OneHotOp::gradient(OpBuilder &, ValueRange) { return {Value()}; }
+
+LogicalResult OneHotOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>,
+                                         Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  auto labels = llvm::cast<RankedTensorType>(adaptor.getLabels().getType());
+  SmallVector<int64_t> shape(labels.getShape());
+  shape.push_back(adaptor.getClasses());
+  types.push_back(tensorOf(Float32Type::get(ctx), shape));
+  return success();
+}
+
+LogicalResult OneHotOp::verify() {
+  if (getClasses() < 1)
+    return emitOpError() << "needs at least one class, got " << getClasses();
+  return success();
 }
 
 // A comparison is piecewise constant: no gradient flows through it.

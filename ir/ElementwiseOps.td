@@ -34,6 +34,10 @@ class Kiln_UnaryOp<string mnemonic, string math>
 def Kiln_NegOp : Kiln_UnaryOp<"neg", "-x">;
 def Kiln_ExpOp : Kiln_UnaryOp<"exp", "exp(x)">;
 def Kiln_LogOp : Kiln_UnaryOp<"log", "log(x)">;
+def Kiln_SqrtOp : Kiln_UnaryOp<"sqrt", "sqrt(x)">;
+def Kiln_AbsOp : Kiln_UnaryOp<"abs", "|x|; its gradient at 0 is 0, as in PyTorch">;
+def Kiln_SinOp : Kiln_UnaryOp<"sin", "sin(x)">;
+def Kiln_CosOp : Kiln_UnaryOp<"cos", "cos(x)">;
 
 def Kiln_CompareOp : Kiln_Op<"compare"> {
   let summary = "elementwise comparison giving an i1 mask";
@@ -60,6 +64,21 @@ def Kiln_SelectOp : Kiln_Op<"select"> {
     ```
   }];
   let arguments = (ins Kiln_MaskTensor:$pred, Kiln_F32Tensor:$on_true, Kiln_F32Tensor:$on_false);
+  let results = (outs Kiln_F32Tensor:$result);
+  let hasVerifier = 1;
+}
+
+def Kiln_OneHotOp : Kiln_Op<"one_hot"> {
+  let summary = "one-hot encoding of integer labels";
+  let description = [{
+    Appends a dimension of size `classes`: `result[i..., c] = labels[i...] == c ? 1 : 0`.
+    A label outside [0, classes) gives a row of zeros. Not differentiable.
+
+    ```mlir
+    %h = kiln.one_hot %labels {classes = 10 : i64} : (tensor<50xi32>) -> tensor<50x10xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[I32]>:$labels, I64Attr:$classes);
   let results = (outs Kiln_F32Tensor:$result);
   let hasVerifier = 1;
 }

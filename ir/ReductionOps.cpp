@@ -57,6 +57,28 @@ LogicalResult ReduceMeanOp::inferReturnTypes(MLIRContext *, std::optional<Locati
   return success();
 }
 
+LogicalResult ReduceMaxOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                            Adaptor adaptor, SmallVectorImpl<Type> &types) {
+  auto in = llvm::cast<RankedTensorType>(adaptor.getOperand().getType());
+  types.push_back(tensorOf(in.getElementType(), keptShape(in, adaptor.getDimensions())));
+  return success();
+}
+
+LogicalResult ReduceMaxOp::verify() { return verifyReduce(*this, getOperand(), getDimensions()); }
+
+// d max(x) = dy / k at each of the k elements equal to the maximum, 0 elsewhere
+SmallVector<Value> ReduceMaxOp::gradient(OpBuilder &b, ValueRange g) {
+  Location loc = getLoc();
+  auto in = llvm::cast<RankedTensorType>(getOperand().getType());
+  Value zero = splat(b, loc, in, 0.0), one = splat(b, loc, in, 1.0);
+  Value isMax = CompareOp::create(b, loc, getOperand(),
+                                  spreadBack(b, loc, getResult(), getOperand(), getDimensions()), "EQ");
+  Value ties = ReduceSumOp::create(b, loc, SelectOp::create(b, loc, isMax, one, zero),
+                                   b.getDenseI64ArrayAttr(getDimensions()));
+  Value share = DivOp::create(b, loc, g[0], ties);
+  return {SelectOp::create(b, loc, isMax, spreadBack(b, loc, share, getOperand(), getDimensions()), zero)};
+}
+
 LogicalResult ReduceSumOp::verify() { return verifyReduce(*this, getOperand(), getDimensions()); }
 LogicalResult ReduceMeanOp::verify() { return verifyReduce(*this, getOperand(), getDimensions()); }
 

@@ -17,5 +17,6 @@ class Kiln_ReduceOp<string mnemonic, string what> : Kiln_Op<mnemonic> {
 
 def Kiln_ReduceSumOp : Kiln_ReduceOp<"reduce_sum", "the sum">;
 def Kiln_ReduceMeanOp : Kiln_ReduceOp<"reduce_mean", "the mean">;
+def Kiln_ReduceMaxOp : Kiln_ReduceOp<"reduce_max", "the maximum (ties share the gradient evenly, as PyTorch's amax)">;
 
 #endif

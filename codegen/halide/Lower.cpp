@@ -9,6 +9,7 @@
 #include "Halide.h"
 
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -50,8 +51,10 @@ struct Kernel {
 
 using Algorithm = std::function<void(Kernel &)>;
 
-// sum or mean over spec.dims, which are removed from the result.
-void reduce(Kernel &k, bool mean) {
+enum class Reduction { sum, mean, max };
+
+// sum, mean or max over spec.dims, which are removed from the result.
+void reduce(Kernel &k, Reduction how) {
   const auto &inShape = k.spec.inputs[0].shape;
   Region ranges;
   int64_t count = 1;
@@ -66,10 +69,15 @@ void reduce(Kernel &k, bool mean) {
     bool isReduced = std::find(k.spec.dims.begin(), k.spec.dims.end(), d) != k.spec.dims.end();
     src.push_back(isReduced ? Expr(r[reduced++]) : idx[kept++]);
   }
-  Func sum("sum");
-  sum(k.outVars()) = 0.0f;
-  sum(k.outVars()) += k.at(0, src);
-  k.define(mean ? sum(k.outVars()) / float(count) : sum(k.outVars()));
+  Func acc("acc");
+  if (how == Reduction::max) {
+    acc(k.outVars()) = Expr(-std::numeric_limits<float>::infinity());
+    acc(k.outVars()) = max(acc(k.outVars()), k.at(0, src));
+  } else {
+    acc(k.outVars()) = 0.0f;
+    acc(k.outVars()) += k.at(0, src);
+  }
+  k.define(how == Reduction::mean ? acc(k.outVars()) / float(count) : acc(k.outVars()));
 }
 
 
@@ -84,6 +92,17 @@ const std::map<std::string, Algorithm> &algorithms() {
       {"neg", [](Kernel &k) { k.define(-k.same(0)); }},
       {"exp", [](Kernel &k) { k.define(exp(k.same(0))); }},
       {"log", [](Kernel &k) { k.define(log(k.same(0))); }},
+      {"sqrt", [](Kernel &k) { k.define(sqrt(k.same(0))); }},
+      {"abs", [](Kernel &k) { k.define(abs(k.same(0))); }},
+      {"sin", [](Kernel &k) { k.define(sin(k.same(0))); }},
+      {"cos", [](Kernel &k) { k.define(cos(k.same(0))); }},
+      {"one_hot",
+       [](Kernel &k) {
+         // The class is the innermost dimension, vars[0]; the label is indexed by the rest.
+         std::vector<Expr> idx = k.index();
+         idx.pop_back();
+         k.define(select(k.at(0, idx) == k.vars[0], 1.0f, 0.0f));
+       }},
       {"compare",
        [](Kernel &k) {
          Expr a = k.same(0), b = k.same(1);
@@ -139,8 +158,9 @@ const std::map<std::string, Algorithm> &algorithms() {
            src[k.spec.dims[i]] = idx[i];
          k.define(k.at(0, src));
        }},
-      {"reduce_sum", [](Kernel &k) { reduce(k, false); }},
-      {"reduce_mean", [](Kernel &k) { reduce(k, true); }},
+      {"reduce_sum", [](Kernel &k) { reduce(k, Reduction::sum); }},
+      {"reduce_mean", [](Kernel &k) { reduce(k, Reduction::mean); }},
+      {"reduce_max", [](Kernel &k) { reduce(k, Reduction::max); }},
       {"matmul",
        [](Kernel &k) {
          // result[m, n] = sum_k lhs[m, k] * rhs[k, n]

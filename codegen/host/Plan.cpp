@@ -79,6 +79,8 @@ FailureOr<KernelSpec> kernelFor(Operation *op) {
     spec.dims.assign(r.getDimensions().begin(), r.getDimensions().end());
   else if (auto r = llvm::dyn_cast<ReduceMeanOp>(op))
     spec.dims.assign(r.getDimensions().begin(), r.getDimensions().end());
+  else if (auto r = llvm::dyn_cast<ReduceMaxOp>(op))
+    spec.dims.assign(r.getDimensions().begin(), r.getDimensions().end());
   else if (auto c = llvm::dyn_cast<CompareOp>(op))
     spec.direction = c.getDirection().str();
   else if (auto c = llvm::dyn_cast<ConstantOp>(op)) {

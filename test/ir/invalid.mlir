@@ -86,3 +86,11 @@ func.func @constant_type() -> tensor<3xf32> {
   %0 = kiln.constant {value = dense<1.0> : tensor<2xf32>} : tensor<3xf32>
   return %0 : tensor<3xf32>
 }
+
+// -----
+
+func.func @one_hot_classes(%l: tensor<3xi32>) -> tensor<3x0xf32> {
+  // expected-error @+1 {{needs at least one class, got 0}}
+  %0 = kiln.one_hot %l {classes = 0 : i64} : (tensor<3xi32>) -> tensor<3x0xf32>
+  return %0 : tensor<3x0xf32>
+}

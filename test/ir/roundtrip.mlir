@@ -41,3 +41,20 @@ func.func @all_ops(%a: tensor<2x3xf32>, %b: tensor<2x3xf32>, %v: tensor<3xf32>, 
   %18 = kiln.add %17, %16 : (tensor<f32>, tensor<f32>) -> tensor<f32>
   return %18 : tensor<f32>
 }
+
+// CHECK-LABEL: func.func @more_ops
+func.func @more_ops(%a: tensor<2x3xf32>, %labels: tensor<2xi32>) -> (tensor<2x3xf32>, tensor<2xf32>, tensor<2x5xf32>) {
+  // CHECK: kiln.sqrt
+  %0 = kiln.sqrt %a : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  // CHECK: kiln.abs
+  %1 = kiln.abs %0 : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  // CHECK: kiln.sin
+  %2 = kiln.sin %1 : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  // CHECK: kiln.cos
+  %3 = kiln.cos %2 : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  // CHECK: kiln.reduce_max %{{.*}} {dimensions = array<i64: 1>} : (tensor<2x3xf32>) -> tensor<2xf32>
+  %4 = kiln.reduce_max %3 {dimensions = array<i64: 1>} : (tensor<2x3xf32>) -> tensor<2xf32>
+  // CHECK: kiln.one_hot %{{.*}} {classes = 5 : i64} : (tensor<2xi32>) -> tensor<2x5xf32>
+  %5 = kiln.one_hot %labels {classes = 5 : i64} : (tensor<2xi32>) -> tensor<2x5xf32>
+  return %3, %4, %5 : tensor<2x3xf32>, tensor<2xf32>, tensor<2x5xf32>
+}

@@ -137,6 +137,14 @@ TEST(Gradient, Div) { GradientCheck(binary("div", m23, m23pos)).run(); }
 TEST(Gradient, Neg) { GradientCheck(unary("neg", m23)).run(); }
 TEST(Gradient, Exp) { GradientCheck(unary("exp", m23)).run(); }
 TEST(Gradient, Log) { GradientCheck(unary("log", m23pos)).run(); }
+TEST(Gradient, Sqrt) { GradientCheck(unary("sqrt", m23pos)).run(); }
+TEST(Gradient, Sin) { GradientCheck(unary("sin", m23)).run(); }
+TEST(Gradient, Cos) { GradientCheck(unary("cos", m23)).run(); }
+// Away from 0, where |x| is differentiable.
+TEST(Gradient, Abs) {
+  GradientCheck(unary("abs", m23pos)).run();
+  GradientCheck(unary("abs", {"tensor<2x3xf32>", {2, 3}, -2.0f, -0.5f})).run();
+}
 
 // Disjoint ranges keep the operands apart, where max is differentiable.
 TEST(Gradient, Max) {
@@ -193,6 +201,13 @@ TEST(Gradient, ReduceMean) {
       .run();
 }
 
+// Random values are distinct, so the maximum is unique and differentiable.
+TEST(Gradient, ReduceMax) {
+  GradientCheck({{{"tensor<3x4xf32>", {3, 4}, -2, 2}}, "tensor<3xf32>", {3},
+                 "  %r = kiln.reduce_max %p0 {dimensions = array<i64: 1>} : (tensor<3x4xf32>) -> tensor<3xf32>"})
+      .run();
+}
+
 TEST(Gradient, Matmul) {
   GradientCheck({{m23, {"tensor<3x4xf32>", {3, 4}, -1, 1}}, "tensor<2x4xf32>", {2, 4},
                  "  %r = kiln.matmul %p0, %p1 : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>"})
@@ -218,6 +233,32 @@ TEST(GradientTies, MaxSplitsEvenly) {
     EXPECT_FLOAT_EQ(g[0].floats()[i], 0.5f * check.args_[2].floats()[i]);
     EXPECT_FLOAT_EQ(g[1].floats()[i], 0.5f * check.args_[2].floats()[i]);
   }
+}
+
+// d|x| at 0 is 0 (PyTorch's sgn(0) = 0).
+TEST(GradientTies, AbsAtZeroIsZero) {
+  GradientCheck check(unary("abs", m23));
+  float *x = check.args_[0].floats();
+  x[0] = 0.0f, x[1] = -1.0f, x[2] = 1.0f, x[3] = 0.0f, x[4] = -0.0f, x[5] = 2.0f;
+  auto g = check.gradients(check.args_);
+  const float *w = check.args_[1].floats();
+  const float expected[6] = {0, -w[1], w[2], 0, 0, w[5]};
+  for (int i = 0; i < 6; ++i)
+    EXPECT_FLOAT_EQ(g[0].floats()[i], expected[i]) << "element " << i;
+}
+
+// The maximum of a row with k equal largest values sends dy / k to each (PyTorch's amax).
+TEST(GradientTies, ReduceMaxSharesTies) {
+  GradientCheck check({{{"tensor<2x3xf32>", {2, 3}, -1, 1}}, "tensor<2xf32>", {2},
+                       "  %r = kiln.reduce_max %p0 {dimensions = array<i64: 1>} : (tensor<2x3xf32>) -> tensor<2xf32>"});
+  float *x = check.args_[0].floats();
+  x[0] = 2, x[1] = 2, x[2] = 1;   // row 0: a tie of two
+  x[3] = 5, x[4] = 5, x[5] = 5;   // row 1: a tie of three
+  auto g = check.gradients(check.args_);
+  const float *w = check.args_[1].floats();
+  const float expected[6] = {w[0] / 2, w[0] / 2, 0, w[1] / 3, w[1] / 3, w[1] / 3};
+  for (int i = 0; i < 6; ++i)
+    EXPECT_FLOAT_EQ(g[0].floats()[i], expected[i]) << "element " << i;
 }
 
 TEST(GradientTies, ReluAtZeroIsZero) {

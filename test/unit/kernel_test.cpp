@@ -66,10 +66,19 @@ TEST(Kernel, UnaryElementwise) {
   auto neg = run(spec("neg", {f32({3, 7})}, f32({3, 7})), {a});
   auto ex = run(spec("exp", {f32({3, 7})}, f32({3, 7})), {a});
   auto lg = run(spec("log", {f32({3, 7})}, f32({3, 7})), {a});
+  auto sq = run(spec("sqrt", {f32({3, 7})}, f32({3, 7})), {a});
+  auto b = randomValues(21, 4, -6.0f, 6.0f);
+  auto ab = run(spec("abs", {f32({3, 7})}, f32({3, 7})), {b});
+  auto sn = run(spec("sin", {f32({3, 7})}, f32({3, 7})), {b});
+  auto cs = run(spec("cos", {f32({3, 7})}, f32({3, 7})), {b});
   for (int i = 0; i < 21; ++i) {
     EXPECT_FLOAT_EQ(neg[i], -a[i]);
     EXPECT_NEAR(ex[i], std::exp(a[i]), 2e-6f * std::exp(a[i]));
     EXPECT_NEAR(lg[i], std::log(a[i]), 2e-6f);
+    EXPECT_FLOAT_EQ(sq[i], std::sqrt(a[i]));
+    EXPECT_EQ(ab[i], std::fabs(b[i]));
+    EXPECT_NEAR(sn[i], std::sin(b[i]), 2e-6f);
+    EXPECT_NEAR(cs[i], std::cos(b[i]), 2e-6f);
   }
 }
 
@@ -158,6 +167,27 @@ TEST(Kernel, Reductions) {
     EXPECT_NEAR(cols[i], s / 19, 1e-5f);
   }
   EXPECT_NEAR(all[0], total, 1e-4f);
+}
+
+TEST(Kernel, ReduceMax) {
+  auto a = randomValues(4 * 21, 15);
+  auto out = run(spec("reduce_max", {f32({4, 21})}, f32({4}), {1}), {a});
+  for (int i = 0; i < 4; ++i) {
+    float m = -INFINITY;
+    for (int j = 0; j < 21; ++j)
+      m = std::max(m, a[i * 21 + j]);
+    EXPECT_EQ(out[i], m);
+  }
+}
+
+TEST(Kernel, OneHot) {
+  std::vector<int32_t> labels = {0, 3, 1, 9, -1, 2};  // 9 and -1 are out of range
+  KernelSpec s = spec("one_hot", {{DType::i32, {6}}}, f32({6, 4}));
+  std::vector<float> out(24);
+  ASSERT_EQ(kiln::runKernel(s, {labels.data()}, out.data()), "");
+  for (int i = 0; i < 6; ++i)
+    for (int c = 0; c < 4; ++c)
+      EXPECT_EQ(out[i * 4 + c], labels[i] == c ? 1.0f : 0.0f) << i << "," << c;
 }
 
 TEST(Kernel, Matmul) {
