@@ -14,6 +14,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/IRMapping.h"
 
+#include <cmath>
+
 using namespace mlir;
 
 namespace kiln {
@@ -47,52 +49,177 @@ struct UpdateRule {
   SmallVector<Value> (*update)(OpBuilder &, Location, const Hyper &, const Slot &);
 };
 
-Value scaled(OpBuilder &b, Location loc, Value v, double c) {
-  return MulOp::create(b, loc, splat(b, loc, llvm::cast<RankedTensorType>(v.getType()), c), v);
+// Small builders so that each rule below reads like PyTorch's update.
+struct Ops {
+  OpBuilder &b;
+  Location loc;
+  RankedTensorType type;
+
+  Value c(double v) { return splat(b, loc, type, v); }
+  Value add(Value x, Value y) { return AddOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return SubOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return MulOp::create(b, loc, x, y); }
+  Value div(Value x, Value y) { return DivOp::create(b, loc, x, y); }
+  Value sqrt(Value x) { return SqrtOp::create(b, loc, x); }
+  Value max(Value x, Value y) { return MaxOp::create(b, loc, x, y); }
+  Value scale(Value x, double k) { return mul(c(k), x); }
+  Value first(Value step) { return CompareOp::create(b, loc, step, c(1.0), "EQ"); }
+  Value select(Value m, Value x, Value y) { return SelectOp::create(b, loc, m, x, y); }
+  // 1 - beta^t, with t the runtime step count.
+  Value biasCorrection(Value step, double beta) {
+    return sub(c(1.0), ExpOp::create(b, loc, scale(step, std::log(beta))));
+  }
+  // g + weight_decay * p (PyTorch's coupled L2 penalty)
+  Value decayed(Value g, Value p, double decay) { return decay == 0.0 ? g : add(g, scale(p, decay)); }
+};
+
+SmallVector<std::string> names(std::initializer_list<std::pair<const char *, bool>> wanted) {
+  SmallVector<std::string> out;
+  for (auto [name, on] : wanted)
+    if (on)
+      out.push_back(name);
+  return out;
 }
 
-// PyTorch's SGD (torch.optim.SGD):
+// torch.optim.SGD:
 //   g = grad + weight_decay * p
 //   buf = g at t = 1, else momentum * buf + (1 - dampening) * g
 //   g = nesterov ? g + momentum * buf : buf
 //   p = p - lr * g
 const UpdateRule sgd = {
     "sgd",
-    [](const Hyper &h) {
-      SmallVector<std::string> names;
-      if (h.get("momentum", 0.0) != 0.0)
-        names.push_back("momentum_buffer");
-      return names;
-    },
+    [](const Hyper &h) { return names({{"momentum_buffer", h.get("momentum", 0.0) != 0.0}}); },
     [](OpBuilder &b, Location loc, const Hyper &h, const Slot &s) {
+      Ops o{b, loc, llvm::cast<RankedTensorType>(s.param.getType())};
       double momentum = h.get("momentum", 0.0), dampening = h.get("dampening", 0.0);
-      double decay = h.get("weight_decay", 0.0);
-      Value g = s.grad;
-      if (decay != 0.0)
-        g = AddOp::create(b, loc, g, scaled(b, loc, s.param, decay));
+      Value g = o.decayed(s.grad, s.param, h.get("weight_decay", 0.0));
       SmallVector<Value> out = {Value()};
       if (momentum != 0.0) {
-        auto type = llvm::cast<RankedTensorType>(g.getType());
-        Value decayed = scaled(b, loc, s.state[0], momentum);
-        Value fresh = scaled(b, loc, g, 1.0 - dampening);
-        Value later = AddOp::create(b, loc, decayed, fresh);
-        Value first = CompareOp::create(b, loc, s.step, splat(b, loc, type, 1.0), "EQ");
-        Value buf = SelectOp::create(b, loc, first, g, later);
-        if (h.flag("nesterov")) {
-          Value look = scaled(b, loc, buf, momentum);
-          g = AddOp::create(b, loc, g, look);
-        } else {
-          g = buf;
-        }
+        Value later = o.add(o.scale(s.state[0], momentum), o.scale(g, 1.0 - dampening));
+        Value buf = o.select(o.first(s.step), g, later);
+        g = h.flag("nesterov") ? o.add(g, o.scale(buf, momentum)) : buf;
         out.push_back(buf);
       }
-      Value stepSize = MulOp::create(b, loc, s.lr, g);
-      out[0] = SubOp::create(b, loc, s.param, stepSize);
+      out[0] = o.sub(s.param, o.mul(s.lr, g));
       return out;
     }};
 
+// torch.optim.Adagrad:
+//   g = grad + weight_decay * p;  clr = lr / (1 + (t - 1) lr_decay)
+//   sum = sum + g^2 (sum starts at initial_accumulator_value)
+//   p = p - clr * g / (sqrt(sum) + eps)
+const UpdateRule adagrad = {
+    "adagrad", [](const Hyper &) { return names({{"sum", true}}); },
+    [](OpBuilder &b, Location loc, const Hyper &h, const Slot &s) {
+      Ops o{b, loc, llvm::cast<RankedTensorType>(s.param.getType())};
+      Value g = o.decayed(s.grad, s.param, h.get("weight_decay", 0.0));
+      double decay = h.get("lr_decay", 0.0);
+      Value clr = decay == 0.0 ? s.lr : o.div(s.lr, o.add(o.c(1.0), o.scale(o.sub(s.step, o.c(1.0)), decay)));
+      Value previous = o.select(o.first(s.step), o.c(h.get("initial_accumulator_value", 0.0)), s.state[0]);
+      Value sum = o.add(previous, o.mul(g, g));
+      Value std = o.add(o.sqrt(sum), o.c(h.get("eps", 1e-10)));
+      return SmallVector<Value>{o.sub(s.param, o.mul(clr, o.div(g, std))), sum};
+    }};
+
+// torch.optim.Adadelta:
+//   g = grad + weight_decay * p
+//   v = rho v + (1 - rho) g^2;  delta = sqrt(u + eps) / sqrt(v + eps) * g
+//   u = rho u + (1 - rho) delta^2;  p = p - lr * delta
+const UpdateRule adadelta = {
+    "adadelta", [](const Hyper &) { return names({{"square_avg", true}, {"acc_delta", true}}); },
+    [](OpBuilder &b, Location loc, const Hyper &h, const Slot &s) {
+      Ops o{b, loc, llvm::cast<RankedTensorType>(s.param.getType())};
+      double rho = h.get("rho", 0.9), eps = h.get("eps", 1e-6);
+      Value g = o.decayed(s.grad, s.param, h.get("weight_decay", 0.0));
+      Value v = o.add(o.scale(s.state[0], rho), o.scale(o.mul(g, g), 1.0 - rho));
+      Value std = o.sqrt(o.add(v, o.c(eps)));
+      Value delta = o.mul(o.div(o.sqrt(o.add(s.state[1], o.c(eps))), std), g);
+      Value u = o.add(o.scale(s.state[1], rho), o.scale(o.mul(delta, delta), 1.0 - rho));
+      return SmallVector<Value>{o.sub(s.param, o.mul(s.lr, delta)), v, u};
+    }};
+
+// torch.optim.RMSprop:
+//   g = grad + weight_decay * p;  v = alpha v + (1 - alpha) g^2
+//   centered: m = alpha m + (1 - alpha) g; avg = sqrt(v - m^2) + eps, else avg = sqrt(v) + eps
+//   momentum: buf = momentum buf + g / avg; p = p - lr buf, else p = p - lr g / avg
+const UpdateRule rmsprop = {
+    "rmsprop",
+    [](const Hyper &h) {
+      return names({{"square_avg", true},
+                    {"momentum_buffer", h.get("momentum", 0.0) > 0.0},
+                    {"grad_avg", h.flag("centered")}});
+    },
+    [](OpBuilder &b, Location loc, const Hyper &h, const Slot &s) {
+      Ops o{b, loc, llvm::cast<RankedTensorType>(s.param.getType())};
+      double alpha = h.get("alpha", 0.99), eps = h.get("eps", 1e-8), momentum = h.get("momentum", 0.0);
+      Value g = o.decayed(s.grad, s.param, h.get("weight_decay", 0.0));
+      Value v = o.add(o.scale(s.state[0], alpha), o.scale(o.mul(g, g), 1.0 - alpha));
+      unsigned next = 1;
+      Value bufIn = momentum > 0.0 ? s.state[next++] : Value();
+      Value meanIn = h.flag("centered") ? s.state[next++] : Value();
+      Value mean, avg;
+      if (meanIn) {
+        mean = o.add(o.scale(meanIn, alpha), o.scale(g, 1.0 - alpha));
+        avg = o.add(o.sqrt(o.sub(v, o.mul(mean, mean))), o.c(eps));
+      } else {
+        avg = o.add(o.sqrt(v), o.c(eps));
+      }
+      SmallVector<Value> out = {Value(), v};
+      if (bufIn) {
+        Value buf = o.add(o.scale(bufIn, momentum), o.div(g, avg));
+        out.push_back(buf);
+        out[0] = o.sub(s.param, o.mul(s.lr, buf));
+      } else {
+        out[0] = o.sub(s.param, o.mul(s.lr, o.div(g, avg)));
+      }
+      if (mean)
+        out.push_back(mean);
+      return out;
+    }};
+
+// torch.optim.Adam (and AdamW, whose weight decay is decoupled: p = p (1 - lr wd) first):
+//   g = grad + weight_decay * p  (Adam only)
+//   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  amsgrad: vmax = max(vmax, v)
+//   p = p - lr / (1 - b1^t) * m / (sqrt(v or vmax) / sqrt(1 - b2^t) + eps)
+SmallVector<Value> adamUpdate(OpBuilder &b, Location loc, const Hyper &h, const Slot &s,
+                              bool decoupled) {
+  Ops o{b, loc, llvm::cast<RankedTensorType>(s.param.getType())};
+  double b1 = h.get("beta1", 0.9), b2 = h.get("beta2", 0.999), eps = h.get("eps", 1e-8);
+  double decay = h.get("weight_decay", decoupled ? 1e-2 : 0.0);
+  Value p = s.param, g = s.grad;
+  if (decoupled && decay != 0.0)
+    p = o.mul(p, o.sub(o.c(1.0), o.scale(s.lr, decay)));
+  else
+    g = o.decayed(g, p, decay);
+  Value m = o.add(o.scale(s.state[0], b1), o.scale(g, 1.0 - b1));
+  Value v = o.add(o.scale(s.state[1], b2), o.scale(o.mul(g, g), 1.0 - b2));
+  SmallVector<Value> out = {Value(), m, v};
+  Value second = v;
+  if (h.flag("amsgrad")) {
+    second = o.max(s.state[2], v);
+    out.push_back(second);
+  }
+  Value stepSize = o.div(s.lr, o.biasCorrection(s.step, b1));
+  Value denom = o.add(o.div(o.sqrt(second), o.sqrt(o.biasCorrection(s.step, b2))), o.c(eps));
+  out[0] = o.sub(p, o.mul(stepSize, o.div(m, denom)));
+  return out;
+}
+
+SmallVector<std::string> adamState(const Hyper &h) {
+  return names({{"exp_avg", true}, {"exp_avg_sq", true}, {"max_exp_avg_sq", h.flag("amsgrad")}});
+}
+
+const UpdateRule adam = {"adam", adamState,
+                         [](OpBuilder &b, Location loc, const Hyper &h, const Slot &s) {
+                           return adamUpdate(b, loc, h, s, /*decoupled=*/false);
+                         }};
+const UpdateRule adamw = {"adamw", adamState,
+                          [](OpBuilder &b, Location loc, const Hyper &h, const Slot &s) {
+                            return adamUpdate(b, loc, h, s, /*decoupled=*/true);
+                          }};
+
 const UpdateRule *findRule(StringRef name) {
-  static const UpdateRule *rules[] = {&sgd};
+  static const UpdateRule *rules[] = {&sgd, &adagrad, &adadelta, &rmsprop, &adam, &adamw};
   for (const UpdateRule *r : rules)
     if (r->name == name)
       return r;

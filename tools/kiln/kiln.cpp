@@ -49,6 +49,13 @@ cl::opt<Emit> emit("emit", cl::desc("The stage to stop after"), cl::init(Emit::e
                    cl::sub(compileCmd));
 cl::opt<bool> printAfterAll("print-ir-after-all", cl::desc("Print the IR after every pass"),
                             cl::init(false), cl::sub(compileCmd));
+cl::opt<std::string> optimizerName("optimizer",
+                                   cl::desc("Override the model's optimizer: sgd, adagrad, "
+                                            "adadelta, rmsprop, adam, adamw"),
+                                   cl::value_desc("NAME"), cl::init(""), cl::sub(compileCmd));
+cl::list<std::string> optimizerOptions(
+    "optimizer-option", cl::desc("Set an optimizer hyper-parameter, e.g. momentum=0.9"),
+    cl::value_desc("KEY=VALUE"), cl::CommaSeparated, cl::sub(compileCmd));
 cl::opt<bool> keepTemps("keep-temps", cl::desc("Keep the intermediate files and print where"),
                         cl::init(false), cl::sub(compileCmd));
 
@@ -76,6 +83,35 @@ int readFileInto(const std::string &path, raw_ostream &os) {
   return 0;
 }
 
+// Applies --optimizer and --optimizer-option to the module's kiln.optimizer attribute.
+mlir::LogicalResult overrideOptimizer(mlir::ModuleOp module) {
+  if (optimizerName.empty() && optimizerOptions.empty())
+    return mlir::success();
+  mlir::Builder b(module.getContext());
+  mlir::NamedAttrList attrs;
+  if (optimizerName.empty()) {
+    if (auto old = module->getAttrOfType<mlir::DictionaryAttr>("kiln.optimizer"))
+      attrs = mlir::NamedAttrList(old);
+  } else {
+    attrs.set("name", b.getStringAttr(optimizerName));
+  }
+  for (const std::string &option : optimizerOptions) {
+    auto [key, value] = StringRef(option).split('=');
+    double number;
+    if (key.empty() || value.empty())
+      return module.emitError("--optimizer-option expects KEY=VALUE, got '") << option << "'";
+    if (value == "true" || value == "false")
+      attrs.set(key, b.getBoolAttr(value == "true"));
+    else if (!value.getAsDouble(number))
+      attrs.set(key, b.getF64FloatAttr(number));
+    else
+      return module.emitError("--optimizer-option ") << key << ": '" << value
+                                                      << "' is not a number, true or false";
+  }
+  module->setAttr("kiln.optimizer", attrs.getDictionary(module.getContext()));
+  return mlir::success();
+}
+
 int compile() {
   mlir::MLIRContext context;
   context.loadDialect<kiln::KilnDialect, mlir::func::FuncDialect>();
@@ -90,6 +126,8 @@ int compile() {
   mlir::OwningOpRef<mlir::ModuleOp> module = mlir::parseSourceFile<mlir::ModuleOp>(sources, &context);
   if (!module)
     return 1;  // the parser or verifier has reported where
+  if (failed(overrideOptimizer(*module)))
+    return 1;
 
   // The IR pipeline, stage by stage, stopping at the requested dump.
   static const Emit irStages[] = {Emit::forward, Emit::grad, Emit::train};
