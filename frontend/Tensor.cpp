@@ -27,7 +27,7 @@ Trace &traceOf(const Tensor &a) {
 
 Trace::Impl &implOf(const Tensor &a) { return traceOf(a).impl(); }
 
-OpBuilder &builderOf(const Tensor &a) { return *implOf(a).builder; }
+OpBuilder &builderOf(const Tensor &a) { return implOf(a).builder(); }
 
 Tensor wrap(const Tensor &like, Value v) { return Trace::Impl::wrap(like.trace(), v); }
 
@@ -154,6 +154,38 @@ Tensor Tensor::mean(Where at) const {
   return mean(all, at);
 }
 
+Tensor Tensor::max(std::vector<int64_t> dims, Where at) const {
+  OpBuilder &b = builderOf(*this);
+  return wrap(*this, ReduceMaxOp::create(b, implOf(*this).loc(at), val(*this),
+                                         b.getDenseI64ArrayAttr(checkedDims(shape_, dims, at))));
+}
+
+Tensor Tensor::sqrt(Where at) const {
+  return wrap(*this, SqrtOp::create(builderOf(*this), implOf(*this).loc(at), val(*this)));
+}
+
+Tensor Tensor::abs(Where at) const {
+  return wrap(*this, AbsOp::create(builderOf(*this), implOf(*this).loc(at), val(*this)));
+}
+
+Tensor Tensor::sin(Where at) const {
+  return wrap(*this, SinOp::create(builderOf(*this), implOf(*this).loc(at), val(*this)));
+}
+
+Tensor Tensor::cos(Where at) const {
+  return wrap(*this, CosOp::create(builderOf(*this), implOf(*this).loc(at), val(*this)));
+}
+
+Tensor one_hot(const Tensor &labels, int64_t classes, Where at) {
+  if (classes < 1)
+    throw Error(std::string(at.file) + ":" + std::to_string(at.line) + ": one_hot needs classes >= 1");
+  auto type = llvm::cast<RankedTensorType>(val(labels).getType());
+  if (!type.getElementType().isInteger(32))
+    throw Error(std::string(at.file) + ":" + std::to_string(at.line) + ": one_hot expects i32 labels");
+  OpBuilder &b = builderOf(labels);
+  return wrap(labels, OneHotOp::create(b, implOf(labels).loc(at), val(labels), classes));
+}
+
 Tensor Tensor::exp(Where at) const {
   return wrap(*this, ExpOp::create(builderOf(*this), implOf(*this).loc(at), val(*this)));
 }
@@ -211,7 +243,7 @@ Tensor where(const Tensor &mask, const Tensor &a, const Tensor &b, Where at) {
 Tensor full(Trace &trace, Shape shape, float value, Where at) {
   Trace::Impl &m = trace.impl();
   auto type = tensorOf(Float32Type::get(&m.context), shape);
-  return Trace::Impl::wrap(&trace, splat(*m.builder, m.loc(at), type, value));
+  return Trace::Impl::wrap(&trace, splat(m.builder(), m.loc(at), type, value));
 }
 
 } // namespace kiln

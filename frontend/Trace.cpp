@@ -1,12 +1,11 @@
-// Records DSL calls as kiln ops inside func.func @forward.
+// Records DSL calls as kiln ops: one func.func per entry (@forward first), parameters shared
+// between entries by name.
 #include "frontend/TraceImpl.h"
 
 #include "mlir/IR/Verifier.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
-
-#include <fstream>
 
 using namespace mlir;
 
@@ -17,13 +16,8 @@ static thread_local std::vector<Trace *> liveTraces;
 Trace::Trace(std::string model) : impl_(std::make_unique<Impl>()) {
   impl_->context.loadDialect<KilnDialect, func::FuncDialect>();
   impl_->model = std::move(model);
-  OpBuilder b(&impl_->context);
-  impl_->module = ModuleOp::create(b.getUnknownLoc());
-  b.setInsertionPointToEnd(impl_->module->getBody());
-  impl_->forward = func::FuncOp::create(b, b.getUnknownLoc(), "forward", b.getFunctionType({}, {}));
-  impl_->forward.addEntryBlock();
-  impl_->builder = std::make_unique<OpBuilder>(&impl_->context);
-  impl_->builder->setInsertionPointToEnd(&impl_->forward.getBody().front());
+  impl_->module = ModuleOp::create(UnknownLoc::get(&impl_->context));
+  impl_->startEntry("forward", EntryKind::train);
   liveTraces.push_back(this);
 }
 
@@ -33,8 +27,42 @@ Trace::~Trace() {
 
 Trace &Trace::current() {
   if (liveTraces.empty())
-    throw Error("no kiln::Trace is alive: create one before building layers");
+    throw Error("no kiln::Trace is alive: create one before using layers");
   return *liveTraces.back();
+}
+
+void Trace::Impl::startEntry(const std::string &name, EntryKind kind) {
+  for (Entry &e : entries)
+    if (e.func.getName() == name)
+      throw Error("entry '" + name + "' is traced twice");
+  OpBuilder b(&context);
+  b.setInsertionPointToEnd(module->getBody());
+  Entry e;
+  e.func = func::FuncOp::create(b, b.getUnknownLoc(), name, b.getFunctionType({}, {}));
+  e.func->setAttr("kiln.role", b.getStringAttr(kind == EntryKind::train ? "forward" : "eval"));
+  e.func.addEntryBlock();
+  e.builder = std::make_unique<OpBuilder>(&context);
+  e.builder->setInsertionPointToEnd(&e.func.getBody().front());
+  entries.push_back(std::move(e));
+}
+
+void Trace::Impl::endEntry(const Tensor &loss) {
+  if (!loss.shape().empty())
+    throw Error("the loss must be a scalar, got a tensor of rank " + std::to_string(loss.shape().size()));
+  Entry &e = current();
+  Builder b(&context);
+  SmallVector<Value> results = {unwrap(loss)};
+  SmallVector<DictionaryAttr> resultAttrs = {
+      b.getDictionaryAttr({b.getNamedAttr("kiln.output", b.getStringAttr("loss"))})};
+  for (auto &[name, v] : e.outputs) {
+    results.push_back(v);
+    resultAttrs.push_back(b.getDictionaryAttr({b.getNamedAttr("kiln.output", b.getStringAttr(name))}));
+  }
+  func::ReturnOp::create(*e.builder, e.func.getLoc(), results);
+  Block &body = e.func.getBody().front();
+  e.func.setFunctionType(b.getFunctionType(body.getArgumentTypes(), ValueRange(results).getTypes()));
+  e.func.setAllArgAttrs(e.argAttrs);
+  e.func.setAllResultAttrs(resultAttrs);
 }
 
 Location Trace::Impl::loc(Where at) {
@@ -53,76 +81,85 @@ Value Trace::Impl::unwrap(const Tensor &t) {
   return Value::getFromOpaquePointer(t.value());
 }
 
-static Tensor addArgument(Trace *trace, Trace::Impl &impl, Shape shape,
-                          llvm::ArrayRef<NamedAttribute> attrs) {
-  auto type = tensorOf(Float32Type::get(&impl.context), shape);
-  BlockArgument arg = impl.forward.getBody().front().addArgument(type, impl.forward.getLoc());
-  impl.argAttrs.push_back(DictionaryAttr::get(&impl.context, attrs));
-  return Trace::Impl::wrap(trace, arg);
+static Value addArgument(Trace::Impl &impl, Type element, const Shape &shape,
+                         llvm::ArrayRef<NamedAttribute> attrs) {
+  Entry &e = impl.current();
+  BlockArgument arg = e.func.getBody().front().addArgument(tensorOf(element, shape), e.func.getLoc());
+  e.argAttrs.push_back(DictionaryAttr::get(&impl.context, attrs));
+  return arg;
+}
+
+void Trace::begin(const std::string &name, EntryKind kind, const Tensor &previousLoss) {
+  impl_->endEntry(previousLoss);
+  impl_->startEntry(name, kind);
 }
 
 Tensor Trace::input(const std::string &name, Shape shape) {
   Builder b(&impl_->context);
-  return addArgument(this, *impl_, std::move(shape), {b.getNamedAttr("kiln.input", b.getStringAttr(name))});
+  return Impl::wrap(this, addArgument(*impl_, b.getF32Type(), shape,
+                                      {b.getNamedAttr("kiln.input", b.getStringAttr(name))}));
+}
+
+Tensor Trace::labels(const std::string &name, Shape shape) {
+  Builder b(&impl_->context);
+  return Impl::wrap(this, addArgument(*impl_, b.getI32Type(), shape,
+                                      {b.getNamedAttr("kiln.input", b.getStringAttr(name))}));
 }
 
 Tensor Trace::parameter(const std::string &name, Shape shape, int64_t fanIn) {
+  Entry &e = impl_->current();
+  auto found = e.params.find(name);
+  if (found != e.params.end()) {
+    Tensor t = Impl::wrap(this, found->second);
+    if (t.shape() != shape)
+      throw Error("parameter '" + name + "' is used with two different shapes");
+    return t;
+  }
   Builder b(&impl_->context);
-  return addArgument(this, *impl_, std::move(shape),
-                     {b.getNamedAttr("kiln.param", b.getStringAttr(name)),
-                      b.getNamedAttr("kiln.fan_in", b.getI64IntegerAttr(fanIn))});
-}
-
-void Trace::rename_parameter(const Tensor &param, const std::string &name) {
-  auto arg = llvm::dyn_cast<BlockArgument>(Impl::unwrap(param));
-  if (!arg)
-    throw Error("rename_parameter: not a parameter");
-  NamedAttrList attrs(impl_->argAttrs[arg.getArgNumber()]);
-  attrs.set("kiln.param", StringAttr::get(&impl_->context, name));
-  impl_->argAttrs[arg.getArgNumber()] = attrs.getDictionary(&impl_->context);
+  Value arg = addArgument(*impl_, b.getF32Type(), shape,
+                          {b.getNamedAttr("kiln.param", b.getStringAttr(name)),
+                           b.getNamedAttr("kiln.fan_in", b.getI64IntegerAttr(fanIn))});
+  e.params[name] = arg;
+  return Impl::wrap(this, arg);
 }
 
 void Trace::output(const std::string &name, const Tensor &value) {
-  impl_->outputs.push_back({name, Impl::unwrap(value)});
+  impl_->current().outputs.push_back({name, Impl::unwrap(value)});
 }
 
-void Trace::optimizer(const optim::SGD &sgd) {
+void Trace::setOptimizer(const std::string &name, double lr,
+                         const std::vector<std::pair<std::string, double>> &numbers,
+                         const std::vector<std::pair<std::string, bool>> &flags) {
   Builder b(&impl_->context);
-  impl_->module->getOperation()->setAttr(
-      "kiln.optimizer",
-      b.getDictionaryAttr({b.getNamedAttr("name", b.getStringAttr("sgd")),
-                           b.getNamedAttr("momentum", b.getF64FloatAttr(sgd.momentum)),
-                           b.getNamedAttr("dampening", b.getF64FloatAttr(sgd.dampening)),
-                           b.getNamedAttr("weight_decay", b.getF64FloatAttr(sgd.weight_decay)),
-                           b.getNamedAttr("nesterov", b.getBoolAttr(sgd.nesterov))}));
-  impl_->lr = sgd.lr;
+  SmallVector<NamedAttribute> attrs = {b.getNamedAttr("name", b.getStringAttr(name))};
+  for (auto &[k, v] : numbers)
+    attrs.push_back(b.getNamedAttr(k, b.getF64FloatAttr(v)));
+  for (auto &[k, v] : flags)
+    attrs.push_back(b.getNamedAttr(k, b.getBoolAttr(v)));
+  impl_->module->getOperation()->setAttr("kiln.optimizer", b.getDictionaryAttr(attrs));
+  impl_->lr = lr;
 }
 
 void Trace::train(const TrainConfig &config) { impl_->trainConfig = config; }
 
 std::string Trace::finish(const Tensor &loss) {
-  if (!loss.shape().empty())
-    throw Error("the loss must be a scalar, got a tensor of rank " + std::to_string(loss.shape().size()));
   Impl &m = *impl_;
+  m.endEntry(loss);
   Builder b(&m.context);
-  SmallVector<Value> results = {Impl::unwrap(loss)};
-  SmallVector<DictionaryAttr> resultAttrs = {
-      b.getDictionaryAttr({b.getNamedAttr("kiln.output", b.getStringAttr("loss"))})};
-  for (auto &[name, v] : m.outputs) {
-    results.push_back(v);
-    resultAttrs.push_back(b.getDictionaryAttr({b.getNamedAttr("kiln.output", b.getStringAttr(name))}));
-  }
-  func::ReturnOp::create(*m.builder, m.forward.getLoc(), results);
-  Block &body = m.forward.getBody().front();
-  m.forward.setFunctionType(b.getFunctionType(body.getArgumentTypes(), ValueRange(results).getTypes()));
-  m.forward.setAllArgAttrs(m.argAttrs);
-  m.forward.setAllResultAttrs(resultAttrs);
+  const TrainConfig &c = m.trainConfig;
   Operation *module = m.module->getOperation();
   module->setAttr("kiln.model", b.getStringAttr(m.model));
   module->setAttr("kiln.train",
-                  b.getDictionaryAttr({b.getNamedAttr("dataset", b.getStringAttr(m.trainConfig.dataset)),
-                                       b.getNamedAttr("steps", b.getI64IntegerAttr(m.trainConfig.steps)),
-                                       b.getNamedAttr("log_every", b.getI64IntegerAttr(m.trainConfig.log_every)),
+                  b.getDictionaryAttr({b.getNamedAttr("dataset", b.getStringAttr(c.dataset)),
+                                       b.getNamedAttr("task", b.getStringAttr(c.task)),
+                                       b.getNamedAttr("epochs", b.getI64IntegerAttr(c.epochs)),
+                                       b.getNamedAttr("steps", b.getI64IntegerAttr(c.steps)),
+                                       b.getNamedAttr("batch", b.getI64IntegerAttr(c.batch)),
+                                       b.getNamedAttr("shuffle", b.getBoolAttr(c.shuffle)),
+                                       b.getNamedAttr("drop_last", b.getBoolAttr(c.drop_last)),
+                                       b.getNamedAttr("log_every", b.getI64IntegerAttr(c.log_every)),
+                                       b.getNamedAttr("print_batches", b.getBoolAttr(c.print_batches)),
+                                       b.getNamedAttr("summary", b.getStringAttr(c.summary)),
                                        b.getNamedAttr("lr", b.getF64FloatAttr(m.lr))}));
   if (failed(verify(module)))
     throw Error("internal error: the traced module does not verify");

@@ -9,19 +9,31 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 
+#include <map>
+
 namespace kiln {
+
+// One traced function: an entry of the compiled binary.
+struct Entry {
+  mlir::func::FuncOp func;
+  std::unique_ptr<mlir::OpBuilder> builder;
+  std::vector<mlir::DictionaryAttr> argAttrs;
+  std::vector<std::pair<std::string, mlir::Value>> outputs;
+  std::map<std::string, mlir::Value> params;  // by name, created on first use
+};
 
 struct Trace::Impl {
   mlir::MLIRContext context;
   mlir::OwningOpRef<mlir::ModuleOp> module;
-  mlir::func::FuncOp forward;
-  std::unique_ptr<mlir::OpBuilder> builder;
-  std::vector<mlir::DictionaryAttr> argAttrs;
-  std::vector<std::pair<std::string, mlir::Value>> outputs;
+  std::vector<Entry> entries;  // the last one is being traced
   std::string model;
   TrainConfig trainConfig;
   double lr = 0.01;
 
+  Entry &current() { return entries.back(); }
+  mlir::OpBuilder &builder() { return *current().builder; }
+  void startEntry(const std::string &name, EntryKind kind);
+  void endEntry(const Tensor &loss);
   mlir::Location loc(Where at);
   static Tensor wrap(Trace *trace, mlir::Value v);
   static mlir::Value unwrap(const Tensor &t);

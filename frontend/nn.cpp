@@ -1,51 +1,137 @@
-// torch.nn-style layers and losses as compositions of kiln::Tensor operations.
+// torch.nn-style layers, activations and losses as compositions of kiln::Tensor operations.
 #include "kiln/nn.h"
 
+#include <sstream>
+
 namespace kiln::nn {
+namespace {
+
+std::string where(Where at) { return std::string(at.file) + ":" + std::to_string(at.line); }
+
+Tensor scalar(const Tensor &like, float v, Where at) { return full(*like.trace(), {}, v, at); }
+
+} // namespace
 
 Tensor relu(const Tensor &x, Where at) {
-  Tensor zero = full(*x.trace(), {}, 0.0f, at);
+  Tensor zero = scalar(x, 0.0f, at);
   return where(gt(x, zero, at), x, zero, at);
 }
 
-Tensor Module::register_parameter(const std::string &name, Tensor t) {
-  params_.push_back({name, t});
-  return t;
+Tensor sigmoid(const Tensor &x, Where at) {
+  Tensor one = scalar(x, 1.0f, at);
+  return one / (one + (-x).exp(at));
 }
 
-void Module::adopt(const std::string &name, Module &child) {
-  for (auto &[childName, t] : child.params_) {
-    std::string full = name + "." + childName;
-    t.trace()->rename_parameter(t, full);
-    params_.push_back({full, t});
-  }
+Tensor tanh(const Tensor &x, Where at) { return 2.0f * sigmoid(2.0f * x, at) - 1.0f; }
+
+// The log branch sees min(x, threshold), so exp cannot overflow where the result is x itself
+// and the untaken branch cannot leak inf * 0 = NaN into the gradient.
+Tensor softplus(const Tensor &x, float threshold, Where at) {
+  Tensor limit = scalar(x, threshold, at);
+  Tensor above = gt(x, limit, at);
+  Tensor safe = where(above, limit, x, at);
+  Tensor smooth = (scalar(x, 1.0f, at) + safe.exp(at)).log(at);
+  return where(above, x, smooth, at);
 }
 
-Linear::Linear(int64_t in, int64_t out) {
+Tensor log_softmax(const Tensor &x, Where at) {
+  if (x.shape().empty())
+    throw Error(where(at) + ": log_softmax needs at least one dimension");
+  int64_t last = int64_t(x.shape().size()) - 1;
+  Shape kept(x.shape().begin(), x.shape().end() - 1);
+  kept.push_back(1);
+  Tensor shifted = x - x.max({last}, at).reshape(kept, at);
+  Tensor logSum = shifted.exp(at).sum({last}, at).log(at);
+  return shifted - logSum.reshape(kept, at);
+}
+
+std::vector<Param> Module::parameters() const {
+  std::vector<Param> all = params_;
+  for (auto &[name, child] : children_)
+    for (const Param &p : child->parameters())
+      all.push_back(p);
+  return all;
+}
+
+Param &Module::register_parameter(const std::string &name, Shape shape, int64_t fanIn) {
+  params_.push_back({name, std::move(shape), fanIn});
+  return params_.back();
+}
+
+void Module::prefix(const std::string &name) {
+  for (Param &p : params_)
+    p.name = name + "." + p.name;
+  for (auto &[childName, child] : children_)
+    child->prefix(name);
+}
+
+void Module::register_module(const std::string &name, Module &child) {
+  child.prefix(name);
+  children_.push_back({name, &child});
+}
+
+Linear::Linear(int64_t in, int64_t out) : in_features(in), out_features(out) {
   if (in <= 0 || out <= 0)
     throw Error("Linear(" + std::to_string(in) + ", " + std::to_string(out) +
                 "): feature counts must be positive");
-  Trace &trace = Trace::current();
-  weight = register_parameter("weight", trace.parameter("weight", {out, in}, in));
-  bias = register_parameter("bias", trace.parameter("bias", {out}, in));
+  register_parameter("weight", {out, in}, in);
+  register_parameter("bias", {out}, in);
 }
 
-Tensor Linear::operator()(const Tensor &x, Where at) const {
-  if (x.shape().size() != 2 || x.shape()[1] != weight.shape()[1])
-    throw Error(std::string(at.file) + ":" + std::to_string(at.line) + ": Linear(" +
-                std::to_string(weight.shape()[1]) + ", " + std::to_string(weight.shape()[0]) +
-                ") expects input [batch, " + std::to_string(weight.shape()[1]) +
-                "], got a tensor of rank " + std::to_string(x.shape().size()) +
+Tensor Linear::forward(const Tensor &x, Where at) const {
+  if (x.shape().size() != 2 || x.shape()[1] != in_features)
+    throw Error(where(at) + ": Linear(" + std::to_string(in_features) + ", " +
+                std::to_string(out_features) + ") expects input [batch, " +
+                std::to_string(in_features) + "], got a tensor of rank " +
+                std::to_string(x.shape().size()) +
                 (x.shape().size() == 2 ? " with " + std::to_string(x.shape()[1]) + " features" : ""));
-  return x.matmul(weight.t(at), at) + bias;
+  std::vector<Param> p = parameters();
+  return x.matmul(p[0].get().t(at), at) + p[1].get();
+}
+
+std::string Linear::repr() const {
+  return "Linear(in_features=" + std::to_string(in_features) +
+         ", out_features=" + std::to_string(out_features) + ", bias=True)";
+}
+
+void Sequential::append(std::shared_ptr<Module> layer) {
+  register_module(std::to_string(layers_.size()), *layer);
+  layers_.push_back(std::move(layer));
+}
+
+Tensor Sequential::forward(const Tensor &x, Where at) const {
+  Tensor h = x;
+  for (const auto &layer : layers_)
+    h = layer->forward(h, at);
+  return h;
+}
+
+std::string Sequential::repr() const {
+  std::ostringstream os;
+  os << "Sequential(\n";
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    std::string child = layers_[i]->repr(), indented;
+    for (char c : child)
+      indented += c == '\n' ? std::string("\n  ") : std::string(1, c);
+    os << "  (" << i << "): " << indented << "\n";
+  }
+  os << ")";
+  return os.str();
 }
 
 Tensor MSELoss::operator()(const Tensor &prediction, const Tensor &target, Where at) const {
   if (prediction.shape() != target.shape())
-    throw Error(std::string(at.file) + ":" + std::to_string(at.line) +
-                ": MSELoss: prediction and target shapes differ");
+    throw Error(where(at) + ": MSELoss: prediction and target shapes differ");
   Tensor diff = prediction - target;
   return (diff * diff).mean(at);
+}
+
+Tensor CrossEntropyLoss::operator()(const Tensor &logits, const Tensor &labels, Where at) const {
+  if (logits.shape().size() != 2 || labels.shape().size() != 1 ||
+      labels.shape()[0] != logits.shape()[0])
+    throw Error(where(at) + ": CrossEntropyLoss expects logits [batch, classes] and labels [batch]");
+  Tensor picked = (one_hot(labels, logits.shape()[1], at) * log_softmax(logits, at)).sum({1}, at);
+  return -picked.mean(at);
 }
 
 } // namespace kiln::nn

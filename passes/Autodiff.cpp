@@ -1,9 +1,11 @@
 // Reverse-mode automatic differentiation as an IR pass.
 //
-// Expects: a func.func @forward whose parameters carry `kiln.param` (the rest are inputs) and
-// whose first result is the scalar f32 loss. Produces @grad with the same arguments returning
-// the loss, the other results unchanged, and then d loss / d param for every param in argument
-// order (`kiln.grad_of` names it). Gradients are kiln ops built by each op's gradient rule, so
+// Expects: forward functions (@forward, and any func.func with kiln.role = "forward", such as
+// @forward_tail for the short last batch) whose parameters carry `kiln.param` (the rest are
+// inputs) and whose first result is the scalar f32 loss. Produces for each a gradient function
+// (@grad for @forward, @grad_tail for @forward_tail; kiln.role = "grad") with the same
+// arguments returning the loss, the other results unchanged, and then d loss / d param for
+// every param in argument order (`kiln.grad_of` names it). Gradients are kiln ops built by each op's gradient rule, so
 // later passes optimise them like the forward ops.
 #include "ir/Dialect.h"
 #include "passes/Passes.h"
@@ -27,16 +29,20 @@ struct AutodiffPass : PassWrapper<AutodiffPass, OperationPass<ModuleOp>> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto forward = module.lookupSymbol<func::FuncOp>("forward");
-    if (!forward) {
+    SmallVector<func::FuncOp> forwards;
+    for (auto f : module.getOps<func::FuncOp>())
+      if (roleOf(f) == "forward")
+        forwards.push_back(f);
+    if (forwards.empty()) {
       module.emitError("kiln-autodiff: no func.func @forward to differentiate");
       return signalPassFailure();
     }
-    if (failed(differentiate(forward)))
-      return signalPassFailure();
+    for (func::FuncOp f : forwards)
+      if (failed(differentiate(f, derivedName(f.getName(), "forward", "grad"))))
+        return signalPassFailure();
   }
 
-  LogicalResult differentiate(func::FuncOp forward) {
+  LogicalResult differentiate(func::FuncOp forward, std::string gradName) {
     FunctionType type = forward.getFunctionType();
     auto scalarF32 = tensorOf(Float32Type::get(&getContext()), {});
     if (type.getNumResults() == 0 || type.getResult(0) != scalarF32)
@@ -53,8 +59,9 @@ struct AutodiffPass : PassWrapper<AutodiffPass, OperationPass<ModuleOp>> {
 
     OpBuilder b(forward);
     b.setInsertionPointAfter(forward);
-    auto grad = func::FuncOp::create(b, forward.getLoc(), "grad",
+    auto grad = func::FuncOp::create(b, forward.getLoc(), gradName,
                                      b.getFunctionType(type.getInputs(), results));
+    grad->setAttr("kiln.role", b.getStringAttr("grad"));
     grad.setAllArgAttrs(forward.getAllArgAttrs());
     Block *body = grad.addEntryBlock();
 

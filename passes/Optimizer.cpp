@@ -1,11 +1,13 @@
 // Appends the optimizer's update to the gradient function, giving the train step.
 //
-// Expects: @grad from kiln-autodiff and a module attribute
+// Expects: gradient functions from kiln-autodiff (@grad, @grad_tail, ...) and a module attribute
 //   kiln.optimizer = {name = "sgd", momentum = 0.9, dampening = 0.0, nesterov = false,
 //                     weight_decay = 0.0}
 // (missing entries take PyTorch's defaults; a missing attribute means plain SGD).
-// Produces @train_step(params..., state..., inputs..., lr, step) ->
-//   (loss, outputs..., new params..., new state...), each new value tagged `kiln.update_of`.
+// Produces for each @grad<suffix> a @train_step<suffix>(params..., state..., inputs..., lr,
+// step) -> (loss, outputs..., new params..., new state...) with kiln.role = "train", each new
+// value tagged `kiln.update_of`. Every train step shares the same state names, so the runtime
+// keeps one copy of the state for all of them.
 // The learning rate and the step count t = 1, 2, ... are runtime tensor<f32> inputs, so a
 // schedule needs no recompile. @grad is inlined and erased.
 #include "ir/Dialect.h"
@@ -237,8 +239,11 @@ struct OptimizerPass : PassWrapper<OptimizerPass, OperationPass<ModuleOp>> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto grad = module.lookupSymbol<func::FuncOp>("grad");
-    if (!grad) {
+    SmallVector<func::FuncOp> grads;
+    for (auto f : module.getOps<func::FuncOp>())
+      if (roleOf(f) == "grad")
+        grads.push_back(f);
+    if (grads.empty()) {
       module.emitError("kiln-optimizer: no func.func @grad (run kiln-autodiff first)");
       return signalPassFailure();
     }
@@ -257,11 +262,13 @@ struct OptimizerPass : PassWrapper<OptimizerPass, OperationPass<ModuleOp>> {
       module.emitError("kiln-optimizer: unknown optimizer '") << name << "'";
       return signalPassFailure();
     }
-    buildTrainStep(module, grad, *rule, hyper);
-    grad.erase();
+    for (func::FuncOp grad : grads) {
+      buildTrainStep(grad, derivedName(grad.getName(), "grad", "train_step"), *rule, hyper);
+      grad.erase();
+    }
   }
 
-  void buildTrainStep(ModuleOp module, func::FuncOp grad, const UpdateRule &rule,
+  void buildTrainStep(func::FuncOp grad, std::string name, const UpdateRule &rule,
                       const Hyper &hyper) {
     MLIRContext *ctx = &getContext();
     FunctionType gradType = grad.getFunctionType();
@@ -304,7 +311,8 @@ struct OptimizerPass : PassWrapper<OptimizerPass, OperationPass<ModuleOp>> {
     OpBuilder b(grad);
     b.setInsertionPointAfter(grad);
     Location loc = grad.getLoc();
-    auto step = func::FuncOp::create(b, loc, "train_step", b.getFunctionType(argTypes, resultTypes));
+    auto step = func::FuncOp::create(b, loc, name, b.getFunctionType(argTypes, resultTypes));
+    step->setAttr("kiln.role", b.getStringAttr("train"));
     step.setAllArgAttrs(argAttrs);
     Block *body = step.addEntryBlock();
     b.setInsertionPointToEnd(body);
@@ -354,7 +362,6 @@ struct OptimizerPass : PassWrapper<OptimizerPass, OperationPass<ModuleOp>> {
       Attribute name = dict.get("kiln.param") ? dict.get("kiln.param") : dict.get("kiln.state");
       step.setResultAttr(numForwardResults + k, "kiln.update_of", name);
     }
-    (void)module;
   }
 };
 

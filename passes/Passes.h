@@ -21,6 +21,15 @@ std::unique_ptr<mlir::Pass> createOptimizerPass();
 
 void registerPasses();
 
+// A function's part in training: "forward" (to differentiate), "grad", "train" (an update
+// step) or "eval" (forward only), from its kiln.role attribute; @forward and @grad without
+// one are taken as such.
+std::string roleOf(mlir::Operation *func);
+
+// @forward_tail -> @grad_tail: replaces the `from` prefix of `name` by `to`, or appends
+// "_<to>" when `name` does not start with `from`.
+std::string derivedName(llvm::StringRef name, llvm::StringRef from, llvm::StringRef to);
+
 // A stage of the pipeline: its name is also the --emit value that dumps its result.
 struct Stage {
   std::string name;

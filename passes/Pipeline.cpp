@@ -19,6 +19,21 @@ const std::vector<Stage> &irPipeline() {
   return stages;
 }
 
+std::string roleOf(mlir::Operation *func) {
+  if (auto role = func->getAttrOfType<mlir::StringAttr>("kiln.role"))
+    return role.getValue().str();
+  auto name = func->getAttrOfType<mlir::StringAttr>("sym_name");
+  if (name && (name.getValue() == "forward" || name.getValue() == "grad"))
+    return name.getValue().str();
+  return "";
+}
+
+std::string derivedName(llvm::StringRef name, llvm::StringRef from, llvm::StringRef to) {
+  if (name.starts_with(from))
+    return (to + name.drop_front(from.size())).str();
+  return (name + "_" + to).str();
+}
+
 void registerPasses() {
   mlir::registerPass([] { return createAutodiffPass(); });
   mlir::registerPass([] { return createOptimizerPass(); });

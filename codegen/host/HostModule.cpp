@@ -105,10 +105,9 @@ struct Emitter {
     }
   }
 
-  void defineManifest() {
-    Constant *text = ConstantDataArray::getString(ctx, plan.manifest, true);
-    new GlobalVariable(*module, text->getType(), true, GlobalValue::ExternalLinkage, text,
-                       "kiln_manifest");
+  void defineString(const std::string &value, const char *symbol) {
+    Constant *text = ConstantDataArray::getString(ctx, value, true);
+    new GlobalVariable(*module, text->getType(), true, GlobalValue::ExternalLinkage, text, symbol);
   }
 
   void defineBind() {
@@ -124,21 +123,38 @@ struct Emitter {
     b.CreateRet(b.getInt32(0));
   }
 
-  void defineStep() {
-    auto *type = FunctionType::get(Type::getInt32Ty(ctx), {}, false);
-    Function *fn = Function::Create(type, Function::ExternalLinkage, "kiln_train_step", *module);
-    IRBuilder<> b(BasicBlock::Create(ctx, "entry", fn));
-    emitCalls(b, fn, plan.calls);
-    // Updated params and state go back to their slots once nothing reads the old values.
-    for (auto [from, to] : plan.copies) {
-      auto host = [&](int buf) {
-        return b.CreateLoad(PointerType::getUnqual(ctx),
-                            b.CreateStructGEP(bufferType, descriptors[buf], 2));
-      };
-      b.CreateMemCpy(host(to), Align(64), host(from), Align(64),
-                     plan.buffers[from].desc.bytes());
+  // One internal function per entry, and kiln_run(i) dispatching to them.
+  void defineEntries() {
+    auto *entryType = FunctionType::get(Type::getInt32Ty(ctx), {}, false);
+    std::vector<Function *> fns;
+    for (const EntryPlan &entry : plan.entries) {
+      Function *fn = Function::Create(entryType, Function::InternalLinkage, "entry." + entry.name, *module);
+      IRBuilder<> b(BasicBlock::Create(ctx, "entry", fn));
+      emitCalls(b, fn, entry.calls);
+      // Updated params and state go back to their slots once nothing reads the old values.
+      for (auto [from, to] : entry.copies) {
+        auto host = [&](int buf) {
+          return b.CreateLoad(PointerType::getUnqual(ctx),
+                              b.CreateStructGEP(bufferType, descriptors[buf], 2));
+        };
+        b.CreateMemCpy(host(to), Align(64), host(from), Align(64), plan.buffers[from].desc.bytes());
+      }
+      b.CreateRet(b.getInt32(0));
+      fns.push_back(fn);
     }
-    b.CreateRet(b.getInt32(0));
+    auto *runType = FunctionType::get(Type::getInt32Ty(ctx), {Type::getInt32Ty(ctx)}, false);
+    Function *run = Function::Create(runType, Function::ExternalLinkage, "kiln_run", *module);
+    IRBuilder<> b(BasicBlock::Create(ctx, "entry", run));
+    BasicBlock *unknown = BasicBlock::Create(ctx, "unknown", run);
+    SwitchInst *sw = b.CreateSwitch(run->getArg(0), unknown, fns.size());
+    for (auto [i, fn] : llvm::enumerate(fns)) {
+      BasicBlock *bb = BasicBlock::Create(ctx, "run." + plan.entries[i].name, run);
+      sw->addCase(b.getInt32(i), bb);
+      IRBuilder<> cb(bb);
+      cb.CreateRet(cb.CreateCall(fn));
+    }
+    IRBuilder<> ub(unknown);
+    ub.CreateRet(ub.getInt32(-1));
   }
 };
 
@@ -148,9 +164,10 @@ std::unique_ptr<llvm::Module> emitHostModule(const StepPlan &plan, LLVMContext &
   Emitter e(plan, ctx);
   e.declareBuffers();
   e.declareKernels();
-  e.defineManifest();
+  e.defineString(plan.manifest, "kiln_manifest");
+  e.defineString(plan.modelIR, "kiln_model_ir");
   e.defineBind();
-  e.defineStep();
+  e.defineEntries();
   e.module->setTargetTriple(Triple(sys::getDefaultTargetTriple()));
   return std::move(e.module);
 }

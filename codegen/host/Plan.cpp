@@ -2,6 +2,7 @@
 #include "codegen/host/Plan.h"
 
 #include "ir/Dialect.h"
+#include "passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/Support/JSON.h"
@@ -103,31 +104,26 @@ FailureOr<KernelSpec> kernelFor(Operation *op) {
   return spec;
 }
 
-FailureOr<StepPlan> planTrainStep(ModuleOp module) {
-  auto step = module.lookupSymbol<func::FuncOp>("train_step");
-  if (!step)
-    return module.emitError("kiln codegen: no func.func @train_step (run the optimizer first)");
-  StepPlan plan;
-  llvm::DenseMap<Value, int> slot;
-  auto allocate = [&](Value v, std::string name) -> FailureOr<int> {
-    auto it = slot.find(v);
-    if (it != slot.end())
-      return it->second;
-    auto d = describe(step.getLoc(), v.getType());
-    if (failed(d))
-      return failure();
-    PlannedBuffer b{std::move(name), *d, plan.arenaBytes};
-    plan.arenaBytes += (d->bytes() + 63) / 64 * 64;
-    plan.buffers.push_back(b);
-    return slot[v] = int(plan.buffers.size()) - 1;
-  };
+namespace {
 
+struct Planner {
+  StepPlan plan;
   llvm::json::Array tensors;
-  auto record = [&](int b, StringRef role, llvm::json::Object extra = {}) {
+  std::map<std::string, int> kernelByKey;
+  std::map<std::string, int> sharedSlots;  // params and state, by name
+
+  int allocate(std::string name, const TensorDesc &desc) {
+    plan.buffers.push_back({std::move(name), desc, plan.arenaBytes});
+    plan.arenaBytes += (desc.bytes() + 63) / 64 * 64;
+    return int(plan.buffers.size()) - 1;
+  }
+
+  void record(int b, StringRef role, std::optional<int> entry, llvm::json::Object extra = {}) {
     const PlannedBuffer &buf = plan.buffers[b];
     llvm::json::Object t{{"name", buf.name}, {"role", role.str()},
-                         {"dtype", std::string(dtypeName(buf.desc.dtype))},
-                         {"offset", buf.offset}};
+                         {"dtype", std::string(dtypeName(buf.desc.dtype))}, {"offset", buf.offset}};
+    if (entry)
+      t["entry"] = *entry;
     llvm::json::Array shape;
     for (int64_t d : buf.desc.shape)
       shape.push_back(d);
@@ -135,93 +131,153 @@ FailureOr<StepPlan> planTrainStep(ModuleOp module) {
     for (auto &kv : extra)
       t[kv.first] = std::move(kv.second);
     tensors.push_back(std::move(t));
-  };
-
-  for (BlockArgument arg : step.getArguments()) {
-    unsigned i = arg.getArgNumber();
-    std::string role, name;
-    llvm::json::Object extra;
-    if (auto p = step.getArgAttrOfType<StringAttr>(i, "kiln.param")) {
-      role = "param", name = p.getValue().str();
-      if (auto fan = step.getArgAttrOfType<IntegerAttr>(i, "kiln.fan_in"))
-        extra["fan_in"] = fan.getInt();
-    } else if (auto s = step.getArgAttrOfType<StringAttr>(i, "kiln.state")) {
-      role = "state", name = s.getValue().str();
-    } else if (auto in = step.getArgAttrOfType<StringAttr>(i, "kiln.input")) {
-      role = "input", name = in.getValue().str();
-    } else if (step.getArgAttr(i, "kiln.lr")) {
-      role = "lr", name = "lr";
-    } else if (step.getArgAttr(i, "kiln.step")) {
-      role = "step", name = "step";
-    } else {
-      return step.emitError("kiln codegen: argument ") << i << " has no kiln role attribute";
-    }
-    auto b = allocate(arg, name);
-    if (failed(b))
-      return failure();
-    record(*b, role, std::move(extra));
   }
 
-  std::map<std::string, int> kernelByKey;
-  for (Operation &op : step.getBody().front()) {
-    if (auto ret = llvm::dyn_cast<func::ReturnOp>(op)) {
-      for (auto [r, v] : llvm::enumerate(ret.getOperands())) {
-        auto b = allocate(v, "result" + std::to_string(r));
-        if (failed(b))
+  LogicalResult planEntry(func::FuncOp fn, StringRef kind) {
+    int index = int(plan.entries.size());
+    EntryPlan entry{fn.getName().str(), kind.str(), 0, {}, {}};
+    llvm::DenseMap<Value, int> slot;
+    auto local = [&](Value v, std::string name) -> FailureOr<int> {
+      auto it = slot.find(v);
+      if (it != slot.end())
+        return it->second;
+      auto d = describe(fn.getLoc(), v.getType());
+      if (failed(d))
+        return failure();
+      return slot[v] = allocate(std::move(name), *d);
+    };
+
+    for (BlockArgument arg : fn.getArguments()) {
+      unsigned i = arg.getArgNumber();
+      auto d = describe(fn.getLoc(), arg.getType());
+      if (failed(d))
+        return failure();
+      auto shared = [&](StringRef name, StringRef role, llvm::json::Object extra) {
+        auto [it, added] = sharedSlots.try_emplace(name.str(), -1);
+        if (added) {
+          it->second = allocate(name.str(), *d);
+          record(it->second, role, std::nullopt, std::move(extra));
+        } else if (plan.buffers[it->second].desc.shape != d->shape) {
           return failure();
-        if (auto of = step.getResultAttrOfType<StringAttr>(r, "kiln.update_of")) {
-          int target = -1;
-          for (BlockArgument arg : step.getArguments()) {
-            auto p = step.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "kiln.param");
-            auto s = step.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "kiln.state");
-            if ((p && p == of) || (s && s == of))
-              target = slot[arg];
-          }
-          if (target < 0)
-            return step.emitError("kiln codegen: update of unknown tensor ") << of;
-          if (target != *b)
-            plan.copies.push_back({*b, target});
-          continue;
         }
-        auto name = step.getResultAttrOfType<StringAttr>(r, "kiln.output");
-        plan.buffers[*b].name = name ? name.getValue().str() : "output" + std::to_string(r);
-        record(*b, r == 0 ? "loss" : "output");
+        slot[arg] = it->second;
+        return success();
+      };
+      LogicalResult ok = success();
+      if (auto p = fn.getArgAttrOfType<StringAttr>(i, "kiln.param")) {
+        llvm::json::Object extra;
+        if (auto fan = fn.getArgAttrOfType<IntegerAttr>(i, "kiln.fan_in"))
+          extra["fan_in"] = fan.getInt();
+        ok = shared(p.getValue(), "param", std::move(extra));
+      } else if (auto s = fn.getArgAttrOfType<StringAttr>(i, "kiln.state")) {
+        ok = shared(s.getValue(), "state", {});
+      } else {
+        std::string role, name;
+        if (auto in = fn.getArgAttrOfType<StringAttr>(i, "kiln.input"))
+          role = "input", name = in.getValue().str();
+        else if (fn.getArgAttr(i, "kiln.lr"))
+          role = "lr", name = "lr";
+        else if (fn.getArgAttr(i, "kiln.step"))
+          role = "step", name = "step";
+        else
+          return fn.emitError("kiln codegen: argument ") << i << " has no kiln role attribute";
+        int b = *local(arg, name);
+        record(b, role, index);
+        if (role == "input" && entry.batch == 0 && !d->shape.empty())
+          entry.batch = d->shape[0];
       }
-      continue;
+      if (failed(ok))
+        return fn.emitError("kiln codegen: a shared tensor of argument ")
+               << i << " has different shapes in different entries";
     }
-    if (op.getNumResults() != 1 || op.getDialect() != step->getContext()->getLoadedDialect<KilnDialect>())
-      return op.emitError("kiln codegen: cannot lower ") << op.getName();
-    auto spec = kernelFor(&op);
-    if (failed(spec))
-      return failure();
-    auto [it, added] = kernelByKey.try_emplace(spec->key(), int(plan.kernels.size()));
-    if (added) {
-      spec->name = "kiln_" + spec->op + "_" + std::to_string(plan.kernels.size());
-      plan.kernels.push_back(*spec);
-    }
-    KernelCall call{it->second, {}};
-    for (Value v : op.getOperands())
-      call.buffers.push_back(slot.lookup(v));
-    auto out = allocate(op.getResult(0), "v" + std::to_string(plan.buffers.size()));
-    if (failed(out))
-      return failure();
-    call.buffers.push_back(*out);
-    (llvm::isa<ConstantOp>(op) ? plan.once : plan.calls).push_back(call);
-  }
 
-  llvm::json::Object manifest{{"model", "model"}, {"arena_bytes", plan.arenaBytes},
-                              {"tensors", std::move(tensors)}};
+    for (Operation &op : fn.getBody().front()) {
+      if (auto ret = llvm::dyn_cast<func::ReturnOp>(op)) {
+        for (auto [r, v] : llvm::enumerate(ret.getOperands())) {
+          auto b = local(v, "result" + std::to_string(r));
+          if (failed(b))
+            return failure();
+          if (auto of = fn.getResultAttrOfType<StringAttr>(r, "kiln.update_of")) {
+            auto target = sharedSlots.find(of.getValue().str());
+            if (target == sharedSlots.end())
+              return fn.emitError("kiln codegen: update of unknown tensor ") << of;
+            if (target->second != *b)
+              entry.copies.push_back({*b, target->second});
+            continue;
+          }
+          auto name = fn.getResultAttrOfType<StringAttr>(r, "kiln.output");
+          plan.buffers[*b].name = name ? name.getValue().str() : "output" + std::to_string(r);
+          record(*b, r == 0 ? "loss" : "output", index);
+        }
+        continue;
+      }
+      if (op.getNumResults() != 1 || !llvm::isa<KilnDialect>(op.getDialect()))
+        return op.emitError("kiln codegen: cannot lower ") << op.getName();
+      auto spec = kernelFor(&op);
+      if (failed(spec))
+        return failure();
+      auto [it, added] = kernelByKey.try_emplace(spec->key(), int(plan.kernels.size()));
+      if (added) {
+        spec->name = "kiln_" + spec->op + "_" + std::to_string(plan.kernels.size());
+        plan.kernels.push_back(*spec);
+      }
+      KernelCall call{it->second, {}};
+      for (Value v : op.getOperands())
+        call.buffers.push_back(slot.lookup(v));
+      auto out = local(op.getResult(0), "e" + std::to_string(index) + ".v" + std::to_string(plan.buffers.size()));
+      if (failed(out))
+        return failure();
+      call.buffers.push_back(*out);
+      (llvm::isa<ConstantOp>(op) ? plan.once : entry.calls).push_back(call);
+    }
+    plan.entries.push_back(std::move(entry));
+    return success();
+  }
+};
+
+} // namespace
+
+FailureOr<StepPlan> planModel(ModuleOp module, std::string modelIR) {
+  Planner p;
+  p.plan.modelIR = std::move(modelIR);
+  SmallVector<func::FuncOp> train, eval;
+  for (auto fn : module.getOps<func::FuncOp>()) {
+    std::string role = roleOf(fn);
+    (role == "train" ? train : eval).push_back(fn);
+    if (role != "train" && role != "eval" && role != "forward")
+      return fn.emitError("kiln codegen: function has no kiln.role the binary can run");
+  }
+  // @forward functions were differentiated into train steps; they are not entries.
+  eval.erase(std::remove_if(eval.begin(), eval.end(),
+                            [](func::FuncOp f) { return roleOf(f) == "forward"; }),
+             eval.end());
+  if (train.empty())
+    return module.emitError("kiln codegen: no train step (run the optimizer first)");
+  std::stable_partition(train.begin(), train.end(),
+                        [](func::FuncOp f) { return f.getName() == "train_step"; });
+  for (func::FuncOp fn : train)
+    if (failed(p.planEntry(fn, "train")))
+      return failure();
+  for (func::FuncOp fn : eval)
+    if (failed(p.planEntry(fn, "eval")))
+      return failure();
+
+  llvm::json::Array entries;
+  for (const EntryPlan &e : p.plan.entries)
+    entries.push_back(llvm::json::Object{{"name", e.name}, {"kind", e.kind}, {"batch", e.batch}});
+  llvm::json::Object manifest{{"model", "model"}, {"arena_bytes", p.plan.arenaBytes},
+                              {"entries", std::move(entries)}, {"tensors", std::move(p.tensors)}};
   if (auto name = module->getAttrOfType<StringAttr>("kiln.model"))
     manifest["model"] = name.getValue().str();
-  if (auto train = module->getAttrOfType<DictionaryAttr>("kiln.train"))
-    manifest["train"] = toJson(train);
+  if (auto trainAttr = module->getAttrOfType<DictionaryAttr>("kiln.train"))
+    manifest["train"] = toJson(trainAttr);
   else
     manifest["train"] = llvm::json::Object{};
   std::string text;
   llvm::raw_string_ostream os(text);
   os << llvm::json::Value(std::move(manifest));
-  plan.manifest = os.str();
-  return plan;
+  p.plan.manifest = os.str();
+  return std::move(p.plan);
 }
 
 } // namespace kiln

@@ -1,8 +1,11 @@
-// The step plan: which kernels a train step runs, over which arena buffers, in which order.
+// The plan of a compiled model: which kernels each entry runs, over which arena buffers, in
+// which order.
 //
-// Expects a module holding @train_step (from the optimizer pass). Every SSA value gets its own
-// 64-byte aligned arena slot (no reuse yet: memory planning is a later pass); updated params
-// and state are copied back into their slots at the end of the step.
+// Entries are the train steps (kiln.role = "train", from the optimizer pass; @train_step
+// first) and the eval functions (kiln.role = "eval"). Params and optimizer state are shared
+// by name between entries; every other SSA value gets its own 64-byte aligned arena slot (no
+// reuse yet: memory planning is a later pass). Updated params and state are copied back into
+// their slots at the end of a train entry.
 #ifndef KILN_CODEGEN_HOST_PLAN_H
 #define KILN_CODEGEN_HOST_PLAN_H
 
@@ -23,20 +26,28 @@ struct KernelCall {
   std::vector<int> buffers;  // inputs, then the output
 };
 
+struct EntryPlan {
+  std::string name, kind;           // kind: "train" or "eval"
+  int64_t batch = 0;                // dimension 0 of its inputs
+  std::vector<KernelCall> calls;    // in order
+  std::vector<std::pair<int, int>> copies;  // (updated value, param or state slot)
+};
+
 struct StepPlan {
   std::vector<KernelSpec> kernels;  // one per distinct function
   std::vector<PlannedBuffer> buffers;
   std::vector<KernelCall> once;     // constants, computed when the arena is bound
-  std::vector<KernelCall> calls;    // the step, in order
-  std::vector<std::pair<int, int>> copies;  // (updated value, param or state slot)
+  std::vector<EntryPlan> entries;
   int64_t arenaBytes = 0;
   std::string manifest;             // JSON, see runtime/include/kiln/model_abi.h
+  std::string modelIR;              // the model as traced, for whole-net checkpoints
 };
 
 // The kernel that computes `op` (a kiln primitive) on its own.
 mlir::FailureOr<KernelSpec> kernelFor(mlir::Operation *op);
 
-mlir::FailureOr<StepPlan> planTrainStep(mlir::ModuleOp module);
+// `modelIR` is the module text before the pipeline ran.
+mlir::FailureOr<StepPlan> planModel(mlir::ModuleOp module, std::string modelIR);
 
 } // namespace kiln
 

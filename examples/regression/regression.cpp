@@ -14,9 +14,10 @@ struct Net : kiln::nn::Module {
     register_module("hidden", hidden);
     register_module("predict", predict);
   }
-  kiln::Tensor operator()(const kiln::Tensor &x) const {
-    return predict(kiln::nn::relu(hidden(x)));
+  kiln::Tensor forward(const kiln::Tensor &x, kiln::Where at) const override {
+    return predict(kiln::nn::relu(hidden(x, at), at), at);
   }
+  std::string repr() const override { return "Net(hidden, predict)"; }
 };
 
 int main(int argc, char **argv) {
@@ -32,9 +33,14 @@ int main(int argc, char **argv) {
     kiln::Tensor prediction = net(x);
     kiln::Tensor loss = kiln::nn::MSELoss()(prediction, y);
     trace.output("prediction", prediction);
+    // The same net, forward only, gives the fitted curve after training.
+    trace.begin("eval", kiln::EntryKind::eval, loss);
+    kiln::Tensor ex = trace.input("x", {100, 1}), ey = trace.input("y", {100, 1});
+    kiln::Tensor fit = net(ex);
+    trace.output("prediction", fit);
     trace.optimizer(kiln::optim::SGD{.lr = 0.5});
-    trace.train({.dataset = "regression", .steps = 100, .log_every = 5});
-    trace.write(argv[1], loss);
+    trace.train({.dataset = "regression", .steps = 100, .batch = 100, .log_every = 5});
+    trace.write(argv[1], kiln::nn::MSELoss()(fit, ey));
   } catch (const kiln::Error &e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

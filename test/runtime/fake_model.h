@@ -1,27 +1,64 @@
-// A hand-written stand-in for a compiled model, so the runtime is tested without the compiler.
+// Hand-written stand-ins for compiled models (ABI v2), so the runtime is tested without the compiler.
 //
-// The model is y = w * x + b (a Linear(1, 1)) with MSE loss and SGD with momentum 0.5, on the
-// "regression" dataset's 100 x 1 columns, written in plain C++ in fake_model.cpp. It exports the
-// three symbols of model_abi.h; kFakeLayout names where each tensor lives so tests can look.
+// The regression fake is y = w * x + b (a Linear(1, 1)) with MSE loss and SGD with momentum 0.5;
+// the classifier fake is a Linear(2, 2) with cross-entropy loss and plain SGD. Both are written in
+// plain C++ in fake_model.cpp and find their tensors by name in the manifest of the model last
+// handed out (model(), model_with_manifest() or classifier()), so any layout the builder below
+// produces runs. The linked symbols (kiln_manifest, kiln_model_ir, kiln_bind, kiln_run) are the
+// regression fake with entries train_step (batch 32), train_step_tail (batch 4, for the last 4 of
+// the 100 regression rows) and eval (batch 100).
 #ifndef KILN_TEST_FAKE_MODEL_H
 #define KILN_TEST_FAKE_MODEL_H
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "kiln/train.h"
 
 namespace fake {
 
-constexpr int64_t kRows = 100;
-
-// The failing variant returns this code from the step given by fail_at_step.
+// The failing variant returns this code from the train step given by fail_at_step, or from
+// every eval run when fail_eval is set.
 constexpr int kFailCode = -7;
 extern int64_t fail_at_step;  // 0: never fail
+extern bool fail_eval;
 
-// The linked fake model (kiln_manifest, kiln_bind, kiln_train_step).
+// Every run of the active fake model, in order; cleared whenever a model is handed out.
+struct Call {
+    int entry;
+    float step;            // the step tensor's value (train entries), else 0
+    std::vector<float> x;  // the entry's x input as the kernel saw it
+};
+extern std::vector<Call> calls;
+
+struct EntryDesc {
+    std::string name, kind;
+    int64_t batch;
+};
+
+// What the manifest builder varies. Defaults: the linked regression fake.
+struct Spec {
+    std::string model = "fake_linear";
+    bool classifier = false;
+    std::vector<EntryDesc> entries = {{"train_step", "train", 32}, {"train_step_tail", "train", 4}, {"eval", "eval", 100}};
+    std::vector<int64_t> x_row = {1}, y_row = {1};  // per-row shapes of the inputs
+    std::string train = R"("dataset": "regression", "task": "regression", "epochs": 25, "steps": 0, "batch": 32, )"
+                        R"("shuffle": true, "drop_last": false, "lr": 0.5, "log_every": 5)";
+};
+// The defaults of the classifier fake: dataset "classification", x rows [2], y rows [] (i32),
+// entries train (batch 200) and eval (batch 200), 100 steps of lr 0.02.
+Spec classifier_spec();
+// A manifest in the compiler's layout: params, state, then per entry x, y, the output
+// ("prediction" or "logits"), lr and step (train entries), loss; each on its own 64-byte line.
+std::string manifest(const Spec &spec);
+
+// The linked regression fake.
 kiln::ModelAbi model();
-// The same model with another manifest text, for tests of manifest and dataset errors.
-kiln::ModelAbi model_with_manifest(const char *manifest);
+// The regression fake with another manifest text (kept alive by the fake).
+kiln::ModelAbi model_with_manifest(const std::string &manifest);
+// The classifier fake with the given manifest (default: manifest(classifier_spec())).
+kiln::ModelAbi classifier(const std::string &manifest = "");
 
 }  // namespace fake
 

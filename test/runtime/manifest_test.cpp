@@ -1,4 +1,4 @@
-// Manifest validation, the seeded init and the synthetic datasets.
+// Manifest v2 validation, the arena and the seeded init.
 #include "kiln/manifest.h"
 
 #include <gtest/gtest.h>
@@ -8,7 +8,6 @@
 
 #include "fake_model.h"
 #include "kiln/arena.h"
-#include "kiln/datasets.h"
 #include "kiln/error.h"
 #include "kiln/init.h"
 #include "kiln/model_abi.h"
@@ -39,38 +38,118 @@ std::string parse_error(const std::string &text) {
 TEST(Manifest, ParsesTheFakeModel) {
     Manifest m = kiln::parse_manifest(kiln_manifest);
     EXPECT_EQ(m.model, "fake_linear");
-    EXPECT_EQ(m.arena_bytes, 1792u);
-    EXPECT_EQ(m.tensors.size(), 10u);
+    EXPECT_EQ(m.arena_bytes, 2624u);
+    ASSERT_EQ(m.entries.size(), 3u);
+    EXPECT_EQ(m.entries[0].name, "train_step");
+    EXPECT_EQ(m.entries[0].kind, kiln::EntryKind::Train);
+    EXPECT_EQ(m.entries[1].batch, 4);
+    EXPECT_EQ(m.entries[2].kind, kiln::EntryKind::Eval);
+    EXPECT_EQ(m.tensors.size(), 20u);
     EXPECT_EQ(m.train.dataset, "regression");
-    EXPECT_EQ(m.train.steps, 100);
+    EXPECT_EQ(m.train.task, "regression");
+    EXPECT_EQ(m.train.epochs, 25);
+    EXPECT_EQ(m.train.steps, 0);
+    EXPECT_EQ(m.train.batch, 32);
+    EXPECT_TRUE(m.train.shuffle);
+    EXPECT_FALSE(m.train.drop_last);
     EXPECT_DOUBLE_EQ(m.train.lr, 0.5);
     EXPECT_EQ(m.train.log_every, 5);
     EXPECT_EQ(m.with_role(Role::Param).size(), 2u);
-    EXPECT_EQ(m.find("x")->shape, (std::vector<int64_t>{100, 1}));
-    EXPECT_EQ(m.find("x")->bytes(), 400u);
-    EXPECT_EQ(m.find_role(Role::Loss)->name, "loss");
+    EXPECT_EQ(m.find("x"), nullptr) << "x belongs to entries, not to the shared tensors";
+    EXPECT_EQ(m.find("x", 1)->shape, (std::vector<int64_t>{4, 1}));
+    EXPECT_EQ(m.find("x", 1)->row_shape(), (std::vector<int64_t>{1}));
+    EXPECT_EQ(m.find("x", 2)->bytes(), 400u);
+    EXPECT_EQ(m.find_role(Role::Loss, 2)->offset, 2560u);
+    EXPECT_EQ(m.find_role(Role::Lr, 2), nullptr);
+    EXPECT_EQ(m.train_entry(32), 0);
+    EXPECT_EQ(m.train_entry(4), 1);
+    EXPECT_EQ(m.train_entry(100), -1) << "batch 100 is the eval entry's";
+    EXPECT_EQ(m.eval_entry(), 2);
+}
+
+TEST(Manifest, TheBuilderMakesTheLinkedLayout) {
+    Manifest linked = kiln::parse_manifest(kiln_manifest), built = kiln::parse_manifest(fake::manifest({}));
+    ASSERT_EQ(linked.tensors.size(), built.tensors.size());
+    EXPECT_EQ(linked.arena_bytes, built.arena_bytes);
+    for (size_t i = 0; i < linked.tensors.size(); ++i) {
+        EXPECT_EQ(linked.tensors[i].name, built.tensors[i].name);
+        EXPECT_EQ(linked.tensors[i].offset, built.tensors[i].offset) << linked.tensors[i].name;
+        EXPECT_EQ(linked.tensors[i].entry, built.tensors[i].entry);
+        EXPECT_EQ(linked.tensors[i].shape, built.tensors[i].shape);
+    }
+}
+
+TEST(Manifest, ParsesI32Labels) {
+    Manifest m = kiln::parse_manifest(fake::manifest(fake::classifier_spec()));
+    EXPECT_EQ(m.find("y", 0)->dtype, kiln::DType::I32);
+    EXPECT_EQ(m.find("y", 0)->shape, (std::vector<int64_t>{200}));
+    EXPECT_EQ(m.find("y", 0)->bytes(), 800u);
+    EXPECT_STREQ(kiln::safetensors_dtype(kiln::DType::I32), "I32");
+    EXPECT_STREQ(kiln::dtype_name(kiln::DType::I32), "i32");
+    EXPECT_EQ(m.train.task, "classification");
 }
 
 TEST(Manifest, RefusesBrokenManifests) {
+    const std::string eval_loss = R"({"name": "loss", "role": "loss", "entry": 2, "dtype": "f32", "shape": [], "offset": 2560})";
     struct Case {
         std::string text, message;
     } cases[] = {
         {"{not json", "not valid JSON"},
-        {fake_manifest_with("\"offset\": 1152", "\"offset\": 1500"), "tensor 'prediction': offset 1500 + 400 bytes lies outside the arena of 1792 bytes"},
+        {fake_manifest_with("\"offset\": 2112", "\"offset\": 2300"), "tensor 'prediction' of entry 'eval': offset 2300 + 400 bytes lies outside the arena of 2624 bytes"},
         {fake_manifest_with("\"role\": \"output\"", "\"role\": \"result\""), "tensor 'prediction': unknown role 'result'"},
-        {fake_manifest_with("\"dtype\": \"f32\", \"shape\": [100, 1], \"offset\": 256", "\"dtype\": \"f64\", \"shape\": [100, 1], \"offset\": 256"), "tensor 'x': dtype 'f64' is not supported"},
+        {fake_manifest_with("\"dtype\": \"f32\", \"shape\": [32, 1], \"offset\": 256", "\"dtype\": \"f64\", \"shape\": [32, 1], \"offset\": 256"), "tensor 'x' of entry 'train_step': dtype 'f64' is not supported"},
+        {fake_manifest_with("\"role\": \"lr\", \"entry\": 0, \"dtype\": \"f32\"", "\"role\": \"lr\", \"entry\": 0, \"dtype\": \"i32\""), "tensor 'lr' of entry 'train_step': a 'lr' tensor must be f32, not i32"},
         {fake_manifest_with(", \"fan_in\": 1}", "}"), "tensor 'fc.weight': missing \"fan_in\""},
         {fake_manifest_with("\"offset\": 64", "\"offset\": 66"), "tensor 'fc.bias': offset 66 is not 4-byte aligned"},
-        {fake_manifest_with("\"shape\": [], \"offset\": 1600", "\"shape\": [2], \"offset\": 1600"), "tensor 'lr': a 'lr' tensor must hold one value"},
-        {fake_manifest_with("\"name\": \"y\"", "\"name\": \"x\""), "tensor 'x' appears twice"},
-        {fake_manifest_with("\"role\": \"loss\"", "\"role\": \"output\""), "no tensor has role 'loss'"},
-        {fake_manifest_with("\"steps\": 100", "\"steps\": 0"), "\"steps\" must be a positive integer"},
+        {fake_manifest_with("\"shape\": [], \"offset\": 640", "\"shape\": [2], \"offset\": 640"), "tensor 'lr' of entry 'train_step': a 'lr' tensor must hold one value"},
+        {fake_manifest_with("\"name\": \"y\", \"role\": \"input\", \"entry\": 1", "\"name\": \"x\", \"role\": \"input\", \"entry\": 1"), "tensor 'x' appears twice in entry 'train_step_tail'"},
+        {fake_manifest_with("\"name\": \"fc.bias\"", "\"name\": \"fc.weight\""), "tensor 'fc.weight' appears twice"},
+        {fake_manifest_with("\"name\": \"prediction\", \"role\": \"output\", \"entry\": 0", "\"name\": \"fc.bias\", \"role\": \"output\", \"entry\": 0"), "tensor 'fc.bias' of entry 'train_step' has the name of a shared tensor"},
+        // Entries.
+        {fake_manifest_with("\"entries\"", "\"entrees\""), "top level: missing \"entries\""},
+        {fake_manifest_with("\"kind\": \"eval\"", "\"kind\": \"infer\""), "entry 'eval': unknown kind 'infer'"},
+        {fake_manifest_with("\"batch\": 4}", "\"batch\": 0}"), "entry 'train_step_tail': \"batch\" must be a positive integer"},
+        {fake_manifest_with("\"name\": \"train_step_tail\"", "\"name\": \"train_step\""), "entry 'train_step' appears twice"},
+        {fake_manifest_with("\"role\": \"lr\", \"entry\": 1", "\"role\": \"lr\", \"entry\": 7"), "tensor 'lr': \"entry\" 7 is not an index into the 3 entries"},
+        {fake_manifest_with("\"role\": \"state\"", "\"role\": \"state\", \"entry\": 0"), "a 'state' tensor is shared by every entry and takes no \"entry\""},
+        {fake_manifest_with("\"role\": \"loss\", \"entry\": 0, ", "\"role\": \"loss\", "), "tensor 'loss': a 'loss' tensor needs an \"entry\""},
+        // Batch dimensions.
+        {fake_manifest_with("\"shape\": [4, 1], \"offset\": 832", "\"shape\": [5, 1], \"offset\": 832"), "tensor 'x' of entry 'train_step_tail': shape [5, 1] must start with the entry's batch 4"},
+        {fake_manifest_with("\"shape\": [100, 1], \"offset\": 2112", "\"shape\": [], \"offset\": 2112"), "tensor 'prediction' of entry 'eval': shape [] must start with the entry's batch 100"},
+        {fake_manifest_with("\"shape\": [4, 1], \"offset\": 896", "\"shape\": [4, 2], \"offset\": 896"), "input 'y' of entry 'train_step_tail' is f32 with rows [2], but f32 with rows [1] in entry 'train_step'"},
+        {fake_manifest_with("\"name\": \"y\", \"role\": \"input\", \"entry\": 2", "\"name\": \"z\", \"role\": \"input\", \"entry\": 2"), "entry 'eval' has no input 'y'"},
+        // Roles per entry.
+        {fake_manifest_with("\"role\": \"step\", \"entry\": 1", "\"role\": \"output\", \"entry\": 1"), "entry 'train_step_tail' (train) has 0 tensors of role 'step', it needs exactly one"},
+        {fake_manifest_with("\"role\": \"loss\", \"entry\": 0", "\"role\": \"output\", \"entry\": 0"), "entry 'train_step' (train) has 0 tensors of role 'loss', it needs exactly one"},
+        {fake_manifest_with(eval_loss, eval_loss + R"(, {"name": "lr", "role": "lr", "entry": 2, "dtype": "f32", "shape": [], "offset": 2560})"), "entry 'eval' (eval) has 1 tensors of role 'lr', it needs none"},
+        {fake_manifest_with(eval_loss, R"({"name": "loss", "role": "output", "entry": 2, "dtype": "f32", "shape": [100], "offset": 2560})"), "entry 'eval' (eval) has 0 tensors of role 'loss', it needs exactly one"},
+        {fake_manifest_with("\"kind\": \"eval\", \"batch\": 100", "\"kind\": \"train\", \"batch\": 100"), "entry 'eval' (train) has 0 tensors of role 'lr'"},
+        {fake_manifest_with("\"kind\": \"train\", \"batch\": 4", "\"kind\": \"eval\", \"batch\": 4"), "entry 'train_step_tail' (eval) has 1 tensors of role 'lr', it needs none"},
+        {fake::manifest({"m", false, {{"a", "train", 8}, {"b", "train", 8}}}), "entry 'b' and entry 'a' are both train entries of batch 8"},
+        {fake::manifest({"m", false, {{"a", "train", 8}, {"e1", "eval", 8}, {"e2", "eval", 4}}}), "2 eval entries; at most one is supported"},
+        {fake::manifest({"m", false, {{"e", "eval", 8}}}), "no entry has kind 'train'"},
+        // Training defaults.
+        {fake_manifest_with("\"batch\": 32,\n", "\"batch\": 16,\n"), "\"train\": \"batch\" 16 is not the batch of any train entry"},
+        {fake_manifest_with("\"epochs\": 25", "\"epochs\": 0"), "\"epochs\" and \"steps\" are both 0"},
+        {fake_manifest_with("\"epochs\": 25", "\"epochs\": -1"), "\"epochs\" must be a non-negative integer"},
+        {fake_manifest_with("\"shuffle\": true", "\"shuffle\": 1"), "\"shuffle\" must be true or false"},
+        {fake_manifest_with("\"task\": \"regression\"", "\"task\": \"segmentation\""), "unknown task 'segmentation'"},
     };
     for (const Case &c : cases) {
         std::string err = parse_error(c.text);
-        EXPECT_EQ(err.rfind("model manifest: ", 0), 0u) << err;
+        EXPECT_EQ(err.rfind("model manifest: ", 0), 0u) << "expected: " << c.message << "\n got: " << err;
         EXPECT_NE(err.find(c.message), std::string::npos) << "expected: " << c.message << "\n got: " << err;
     }
+}
+
+TEST(Manifest, TrainBatchDefaultsToTheFirstTrainEntry) {
+    fake::Spec spec;
+    spec.train = R"("dataset": "regression", "lr": 0.1)";
+    Manifest m = kiln::parse_manifest(fake::manifest(spec));
+    EXPECT_EQ(m.train.batch, 32);
+    EXPECT_EQ(m.train.epochs, 1);
+    EXPECT_FALSE(m.train.shuffle);
+    EXPECT_EQ(m.train.task, "regression");
 }
 
 TEST(Arena, IsAlignedAndZeroed) {
@@ -82,11 +161,15 @@ TEST(Arena, IsAlignedAndZeroed) {
 TEST(Init, IsSeededReproducibleAndWithinBounds) {
     // A wider layer than the fake's, so the bound 1/sqrt(fan_in) is not 1 and many values are drawn.
     Manifest m = kiln::parse_manifest(R"({"model": "m", "arena_bytes": 2048,
+      "entries": [{"name": "t", "kind": "train", "batch": 1}],
       "tensors": [
         {"name": "w", "role": "param", "dtype": "f32", "shape": [10, 16], "offset": 0, "fan_in": 16},
         {"name": "b", "role": "param", "dtype": "f32", "shape": [10], "offset": 640, "fan_in": 16},
         {"name": "s", "role": "state", "dtype": "f32", "shape": [10], "offset": 704},
-        {"name": "loss", "role": "loss", "dtype": "f32", "shape": [], "offset": 768}],
+        {"name": "x", "role": "input", "entry": 0, "dtype": "f32", "shape": [1], "offset": 768},
+        {"name": "lr", "role": "lr", "entry": 0, "dtype": "f32", "shape": [], "offset": 772},
+        {"name": "step", "role": "step", "entry": 0, "dtype": "f32", "shape": [], "offset": 776},
+        {"name": "loss", "role": "loss", "entry": 0, "dtype": "f32", "shape": [], "offset": 780}],
       "train": {"dataset": "regression", "steps": 1, "lr": 0.1}})");
     auto init = [&](uint64_t seed) {
         kiln::Arena arena(m.arena_bytes);
@@ -117,68 +200,6 @@ TEST(Init, IsSeededReproducibleAndWithinBounds) {
         EXPECT_NE(arena.f32(*m.find("b"))[i], 0.0f);
         EXPECT_LE(std::fabs(arena.f32(*m.find("b"))[i]), bound);
     }
-}
-
-TEST(Datasets, RegressionMatchesTheFormula) {
-    kiln::RegressionData d = kiln::make_regression(100, 0);
-    ASSERT_EQ(d.x.size(), 100u);
-    ASSERT_EQ(d.y.size(), 100u);
-    EXPECT_EQ(d.x.front(), -1.0f);
-    EXPECT_EQ(d.x.back(), 1.0f);
-    double noise_mean = 0;
-    for (size_t i = 0; i < 100; ++i) {
-        EXPECT_NEAR(d.x[i], -1.0 + 2.0 * double(i) / 99.0, 1e-6) << i;
-        float noise = d.y[i] - d.x[i] * d.x[i];
-        EXPECT_GE(noise, 0.0f) << i;
-        EXPECT_LT(noise, 0.2f + 1e-6f) << i;
-        noise_mean += noise / 100.0;
-    }
-    EXPECT_NEAR(noise_mean, 0.1, 0.03) << "0.2 * U[0,1) has mean 0.1";
-
-    kiln::RegressionData same = kiln::make_regression(100, 0), other = kiln::make_regression(100, 5);
-    EXPECT_EQ(d.y, same.y);
-    EXPECT_NE(d.y, other.y);
-    EXPECT_EQ(d.x, other.x);
-}
-
-TEST(Datasets, LinspaceMatchesTorch) {
-    // torch.linspace(-1, 1, 5) and the symmetric halves of an odd count.
-    EXPECT_EQ(kiln::linspace(-1, 1, 5), (std::vector<float>{-1, -0.5f, 0, 0.5f, 1}));
-    EXPECT_EQ(kiln::linspace(2, 3, 1), (std::vector<float>{2}));
-    EXPECT_TRUE(kiln::linspace(0, 1, 0).empty());
-}
-
-TEST(Datasets, FillsTheModelsInputs) {
-    Manifest m = kiln::parse_manifest(kiln_manifest);
-    kiln::Arena arena(m.arena_bytes);
-    kiln::fill_dataset(m, arena, 3);
-    kiln::RegressionData d = kiln::make_regression(100, 3);
-    EXPECT_EQ(std::vector<float>(arena.f32(*m.find("y")), arena.f32(*m.find("y")) + 100), d.y);
-}
-
-TEST(Datasets, RefusesUnknownNamesAndShapes) {
-    auto fill_error = [](const std::string &text) {
-        Manifest m = kiln::parse_manifest(text);
-        kiln::Arena arena(m.arena_bytes);
-        try {
-            kiln::fill_dataset(m, arena, 0);
-        } catch (const kiln::UserError &e) {
-            return std::string(e.what());
-        }
-        return std::string();
-    };
-    EXPECT_NE(fill_error(fake_manifest_with("\"dataset\": \"regression\"", "\"dataset\": \"spirals\""))
-                  .find("unknown dataset 'spirals' (known: regression)"),
-              std::string::npos);
-    EXPECT_NE(fill_error(fake_manifest_with("\"shape\": [100, 1], \"offset\": 704", "\"shape\": [50, 2], \"offset\": 704"))
-                  .find("dataset 'regression' produces 'y' of shape [N, 1], the model expects [50, 2]"),
-              std::string::npos);
-    EXPECT_NE(fill_error(fake_manifest_with("\"shape\": [100, 1], \"offset\": 704", "\"shape\": [90, 1], \"offset\": 704"))
-                  .find("same number of rows"),
-              std::string::npos);
-    EXPECT_NE(fill_error(fake_manifest_with("\"name\": \"prediction\", \"role\": \"output\"", "\"name\": \"z\", \"role\": \"input\""))
-                  .find("the model's input 'z' is not provided by dataset 'regression'"),
-              std::string::npos);
 }
 
 }  // namespace

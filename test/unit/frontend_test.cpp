@@ -49,12 +49,38 @@ TEST(Frontend, LossMustBeScalar) {
 TEST(Frontend, TracesTheTutorialNet) {
   kiln::Trace trace("ok");
   kiln::Tensor x = trace.input("x", {8, 1}), y = trace.input("y", {8, 1});
-  kiln::nn::Linear hidden(1, 10), predict(10, 1);
-  kiln::Tensor loss = kiln::nn::MSELoss()(predict(kiln::nn::relu(hidden(x))), y);
+  kiln::nn::Sequential net(kiln::nn::Linear(1, 10), kiln::nn::ReLU(), kiln::nn::Linear(10, 1));
+  kiln::Tensor loss = kiln::nn::MSELoss()(net(x), y);
   std::string text = trace.finish(loss);
   EXPECT_NE(text.find("kiln.matmul"), std::string::npos);
-  EXPECT_NE(text.find("kiln.param = \"weight\""), std::string::npos);
+  EXPECT_NE(text.find("kiln.param = \"0.weight\""), std::string::npos);
+  EXPECT_NE(text.find("kiln.param = \"2.bias\""), std::string::npos);
   EXPECT_NE(text.find("kiln.fan_in = 10"), std::string::npos);
+}
+
+// torch.nn.Sequential's printed form.
+TEST(Frontend, SequentialPrintsLikePyTorch) {
+  kiln::nn::Sequential net(kiln::nn::Linear(2, 10), kiln::nn::ReLU(), kiln::nn::Linear(10, 2));
+  EXPECT_EQ(net.repr(),
+            "Sequential(\n"
+            "  (0): Linear(in_features=2, out_features=10, bias=True)\n"
+            "  (1): ReLU()\n"
+            "  (2): Linear(in_features=10, out_features=2, bias=True)\n"
+            ")");
+}
+
+// Entries share parameters by name: the tail entry gets the same names and shapes.
+TEST(Frontend, EntriesShareParameters) {
+  kiln::Trace trace("two");
+  kiln::nn::Linear layer(1, 3);
+  kiln::Tensor l1 = kiln::nn::MSELoss()(layer(trace.input("x", {4, 1})), trace.input("y", {4, 3}));
+  trace.begin("forward_tail", kiln::EntryKind::train, l1);
+  kiln::Tensor l2 = kiln::nn::MSELoss()(layer(trace.input("x", {2, 1})), trace.input("y", {2, 3}));
+  std::string text = trace.finish(l2);
+  EXPECT_NE(text.find("func.func @forward_tail"), std::string::npos);
+  size_t first = text.find("kiln.param = \"weight\"");
+  ASSERT_NE(first, std::string::npos);
+  EXPECT_NE(text.find("kiln.param = \"weight\"", first + 1), std::string::npos);
 }
 
 } // namespace

@@ -128,6 +128,8 @@ int compile() {
     return 1;  // the parser or verifier has reported where
   if (failed(overrideOptimizer(*module)))
     return 1;
+  std::string modelIR;
+  llvm::raw_string_ostream(modelIR) << *module;
 
   // The IR pipeline, stage by stage, stopping at the requested dump.
   static const Emit irStages[] = {Emit::forward, Emit::grad, Emit::train};
@@ -147,7 +149,7 @@ int compile() {
       return writeOutput([&](raw_ostream &os) { module->print(os); });
   }
 
-  auto plan = kiln::planTrainStep(*module);
+  auto plan = kiln::planModel(*module, modelIR);
   if (failed(plan))
     return 1;
 

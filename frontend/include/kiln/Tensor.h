@@ -12,6 +12,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace kiln {
@@ -48,7 +49,12 @@ public:
   Tensor sum(std::vector<int64_t> dims, Where at = Where::here()) const;
   Tensor mean(std::vector<int64_t> dims, Where at = Where::here()) const;
   Tensor mean(Where at = Where::here()) const;  // over every element
+  Tensor max(std::vector<int64_t> dims, Where at = Where::here()) const;
   Tensor exp(Where at = Where::here()) const;
+  Tensor sqrt(Where at = Where::here()) const;
+  Tensor abs(Where at = Where::here()) const;
+  Tensor sin(Where at = Where::here()) const;
+  Tensor cos(Where at = Where::here()) const;
   Tensor log(Where at = Where::here()) const;
   Tensor broadcast_to(Shape shape, Where at = Where::here()) const;
 
@@ -82,43 +88,81 @@ Tensor lt(const Tensor &a, const Tensor &b, Where at = Where::here());
 Tensor eq(const Tensor &a, const Tensor &b, Where at = Where::here());
 Tensor where(const Tensor &mask, const Tensor &a, const Tensor &b, Where at = Where::here());
 
+// Integer labels [..] -> [.., classes] of 0/1.
+Tensor one_hot(const Tensor &labels, int64_t classes, Where at = Where::here());
+
 // A splat constant with `shape`.
 Tensor full(Trace &trace, Shape shape, float value, Where at = Where::here());
 
 namespace optim {
-// PyTorch's torch.optim.SGD hyper-parameters (the learning rate is a runtime input whose
-// default is this value).
+// torch.optim hyper-parameters, PyTorch's defaults. The learning rate is a runtime input of
+// the compiled binary whose default is `lr`.
 struct SGD {
   double lr = 0.01, momentum = 0.0, dampening = 0.0, weight_decay = 0.0;
   bool nesterov = false;
+};
+struct Adagrad {
+  double lr = 0.01, lr_decay = 0.0, weight_decay = 0.0, initial_accumulator_value = 0.0, eps = 1e-10;
+};
+struct Adadelta {
+  double lr = 1.0, rho = 0.9, eps = 1e-6, weight_decay = 0.0;
+};
+struct RMSprop {
+  double lr = 0.01, alpha = 0.99, eps = 1e-8, weight_decay = 0.0, momentum = 0.0;
+  bool centered = false;
+};
+struct Adam {
+  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
+  bool amsgrad = false;
+};
+struct AdamW {
+  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 1e-2;
+  bool amsgrad = false;
 };
 } // namespace optim
 
 // How the compiled binary trains by default (each is also a flag of the binary).
 struct TrainConfig {
-  std::string dataset;   // the runtime's synthetic set, e.g. "regression"
-  int64_t steps = 100;
+  std::string dataset;            // the runtime's synthetic set, e.g. "regression"
+  std::string task = "regression";  // or "classification" (accuracy, class picture)
+  int64_t epochs = 1;
+  int64_t steps = 0;              // > 0: stop after this many steps instead of epochs
+  int64_t batch = 0;              // rows per step
+  bool shuffle = false;
+  bool drop_last = false;
   int64_t log_every = 5;
+  bool print_batches = false;     // print every batch (lesson 8)
+  std::string summary;            // printed by the binary at start, e.g. a Sequential's repr
 };
+
+// A traced function is an entry of the compiled binary: "train" entries are differentiated
+// and updated, "eval" entries only run forward (predictions, accuracy).
+enum class EntryKind { train, eval };
 
 class Trace {
 public:
+  // Starts tracing `model`; its first entry, @forward, is a train entry.
   explicit Trace(std::string model);
   ~Trace();
   Trace(const Trace &) = delete;
   Trace &operator=(const Trace &) = delete;
 
-  // The trace that nn layers register their parameters with (the most recent one alive).
+  // The trace that nn layers resolve their parameters in (the most recent one alive).
   static Trace &current();
 
+  // Ends the current entry with `loss` and starts another (e.g. "forward_tail" for the short
+  // last batch, "eval" for the whole data set). Parameters are shared between entries by name.
+  void begin(const std::string &name, EntryKind kind, const Tensor &previousLoss);
+
   Tensor input(const std::string &name, Shape shape);
+  Tensor labels(const std::string &name, Shape shape);  // i32 class labels
+  // The entry's argument for parameter `name`, created on first use in each entry.
   Tensor parameter(const std::string &name, Shape shape, int64_t fan_in);
-  void rename_parameter(const Tensor &param, const std::string &name);
   void output(const std::string &name, const Tensor &value);  // besides the loss
-  void optimizer(const optim::SGD &sgd);
+  template <typename Optimizer> void optimizer(const Optimizer &o);
   void train(const TrainConfig &config);
 
-  // Ends the trace with `loss` (a scalar) and returns the module as text.
+  // Ends the current entry with `loss` (a scalar) and returns the module as text.
   std::string finish(const Tensor &loss);
   // finish() and write the text to `path`.
   void write(const std::string &path, const Tensor &loss);
@@ -127,8 +171,33 @@ public:
   Impl &impl() { return *impl_; }
 
 private:
+  void setOptimizer(const std::string &name, double lr,
+                    const std::vector<std::pair<std::string, double>> &numbers,
+                    const std::vector<std::pair<std::string, bool>> &flags);
   std::unique_ptr<Impl> impl_;
 };
+
+template <typename Optimizer> void Trace::optimizer(const Optimizer &o) {
+  using namespace optim;
+  if constexpr (std::is_same_v<Optimizer, SGD>)
+    setOptimizer("sgd", o.lr, {{"momentum", o.momentum}, {"dampening", o.dampening},
+                               {"weight_decay", o.weight_decay}}, {{"nesterov", o.nesterov}});
+  else if constexpr (std::is_same_v<Optimizer, Adagrad>)
+    setOptimizer("adagrad", o.lr, {{"lr_decay", o.lr_decay}, {"weight_decay", o.weight_decay},
+                                   {"initial_accumulator_value", o.initial_accumulator_value},
+                                   {"eps", o.eps}}, {});
+  else if constexpr (std::is_same_v<Optimizer, Adadelta>)
+    setOptimizer("adadelta", o.lr, {{"rho", o.rho}, {"eps", o.eps}, {"weight_decay", o.weight_decay}}, {});
+  else if constexpr (std::is_same_v<Optimizer, RMSprop>)
+    setOptimizer("rmsprop", o.lr, {{"alpha", o.alpha}, {"eps", o.eps}, {"weight_decay", o.weight_decay},
+                                   {"momentum", o.momentum}}, {{"centered", o.centered}});
+  else if constexpr (std::is_same_v<Optimizer, Adam> || std::is_same_v<Optimizer, AdamW>)
+    setOptimizer(std::is_same_v<Optimizer, Adam> ? "adam" : "adamw", o.lr,
+                 {{"beta1", o.beta1}, {"beta2", o.beta2}, {"eps", o.eps}, {"weight_decay", o.weight_decay}},
+                 {{"amsgrad", o.amsgrad}});
+  else
+    static_assert(sizeof(Optimizer) == 0, "not a kiln::optim optimizer");
+}
 
 } // namespace kiln
 

@@ -6,30 +6,49 @@
 #include "kiln/Tensor.h"
 
 #include <functional>
+#include <memory>
 #include <utility>
 
 namespace kiln::nn {
 
 // relu(x) = x where x > 0, else 0. Its gradient at 0 is 0, as PyTorch's.
 Tensor relu(const Tensor &x, Where at = Where::here());
+// sigmoid(x) = 1 / (1 + exp(-x)): saturates to exactly 0 and 1 in float32, as PyTorch's.
+Tensor sigmoid(const Tensor &x, Where at = Where::here());
+// tanh(x) = 2 sigmoid(2x) - 1
+Tensor tanh(const Tensor &x, Where at = Where::here());
+// softplus(x) = log(1 + exp(x)), and x itself above `threshold` (PyTorch: beta 1, threshold 20).
+Tensor softplus(const Tensor &x, float threshold = 20.0f, Where at = Where::here());
+// log_softmax over the last dimension, stabilised by subtracting the row maximum.
+Tensor log_softmax(const Tensor &x, Where at = Where::here());
+
+// A parameter as a layer declares it; each traced entry resolves it to its own argument.
+struct Param {
+  std::string name;
+  Shape shape;
+  int64_t fan_in = 0;
+  Tensor get() const { return Trace::current().parameter(name, shape, fan_in); }
+};
 
 // Parameters are named like PyTorch's state_dict: "<module>.<param>".
 class Module {
 public:
   virtual ~Module() = default;
-  const std::vector<std::pair<std::string, Tensor>> &named_parameters() const { return params_; }
+  std::vector<Param> parameters() const;
+  // One line per layer, as PyTorch prints a module; containers indent their children.
+  virtual std::string repr() const = 0;
+  virtual Tensor forward(const Tensor &x, Where at) const = 0;
+  Tensor operator()(const Tensor &x, Where at = Where::here()) const { return forward(x, at); }
 
 protected:
-  Tensor register_parameter(const std::string &name, Tensor t);
-  // Prefixes the child's parameter names with `name.` and adopts them.
-  template <typename M> M &register_module(const std::string &name, M &child) {
-    adopt(name, child);
-    return child;
-  }
+  Param &register_parameter(const std::string &name, Shape shape, int64_t fan_in);
+  // Prefixes the child's parameter names with `name.`.
+  void register_module(const std::string &name, Module &child);
 
 private:
-  void adopt(const std::string &name, Module &child);
-  std::vector<std::pair<std::string, Tensor>> params_;
+  void prefix(const std::string &name);
+  std::vector<Param> params_;
+  std::vector<std::pair<std::string, Module *>> children_;
 };
 
 // y = x W^T + b with W (out, in) and b (out), initialised like torch.nn.Linear:
@@ -37,13 +56,39 @@ private:
 class Linear : public Module {
 public:
   Linear(int64_t in_features, int64_t out_features);
-  Tensor operator()(const Tensor &x, Where at = Where::here()) const;
-  Tensor weight, bias;
+  Tensor forward(const Tensor &x, Where at) const override;
+  std::string repr() const override;
+  int64_t in_features, out_features;
+};
+
+class ReLU : public Module {
+public:
+  Tensor forward(const Tensor &x, Where at) const override { return relu(x, at); }
+  std::string repr() const override { return "ReLU()"; }
+};
+
+// Layers applied in order; children are named "0", "1", ... as torch.nn.Sequential does.
+class Sequential : public Module {
+public:
+  template <typename... Layers> explicit Sequential(Layers... layers) {
+    (append(std::make_shared<Layers>(std::move(layers))), ...);
+  }
+  Tensor forward(const Tensor &x, Where at) const override;
+  std::string repr() const override;
+
+private:
+  void append(std::shared_ptr<Module> layer);
+  std::vector<std::shared_ptr<Module>> layers_;
 };
 
 // mean((prediction - target)^2), torch.nn.MSELoss with reduction="mean".
 struct MSELoss {
   Tensor operator()(const Tensor &prediction, const Tensor &target, Where at = Where::here()) const;
+};
+
+// -mean(log_softmax(logits)[i, labels[i]]), torch.nn.CrossEntropyLoss on integer labels.
+struct CrossEntropyLoss {
+  Tensor operator()(const Tensor &logits, const Tensor &labels, Where at = Where::here()) const;
 };
 
 } // namespace kiln::nn
