@@ -25,29 +25,15 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "pylib"))
+from kiln_io import write_safetensors  # noqa: E402
+
 EXIT_PASS, EXIT_FAIL, EXIT_SKIP = 0, 1, 77
 STEPS = 100
 LR = 0.5
 REL_TOL = 1e-4  # relative, per step; float32 rounding over 100 steps stays far below this
 
 
-def write_safetensors(path, tensors):
-    """Writes {name: float32 torch tensor} as .safetensors: u64 LE header size, JSON, raw LE data."""
-    header, blobs, offset = {}, [], 0
-    for name, t in tensors.items():
-        flat = t.detach().to(dtype=torch.float32).contiguous().reshape(-1).tolist()
-        blob = struct.pack("<%df" % len(flat), *flat)
-        header[name] = {"dtype": "F32", "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(blob)]}
-        blobs.append(blob)
-        offset += len(blob)
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * (-len(text) % 8)  # the format pads the header to a multiple of 8 bytes
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for blob in blobs:
-            f.write(blob)
 
 
 def make_net():

@@ -1,0 +1,67 @@
+"""Reading and writing the files kiln binaries exchange: safetensors and JSON-lines metrics.
+
+Standard library only, so that tests and benchmarks need nothing beyond PyTorch itself.
+"""
+import json
+import struct
+
+
+def write_safetensors(path, tensors):
+    """Writes {name: float32 or int32 torch tensor} as safetensors: u64 LE header size, JSON, data."""
+    import torch
+    header, blobs, offset = {}, [], 0
+    for name, t in tensors.items():
+        t = t.detach().contiguous()
+        if t.dtype == torch.int32 or t.dtype == torch.int64:
+            flat, fmt, dtype = t.to(torch.int32).reshape(-1).tolist(), "i", "I32"
+        else:
+            flat, fmt, dtype = t.to(torch.float32).reshape(-1).tolist(), "f", "F32"
+        blob = struct.pack("<%d%s" % (len(flat), fmt), *flat)
+        header[name] = {"dtype": dtype, "shape": list(t.shape),
+                        "data_offsets": [offset, offset + len(blob)]}
+        blobs.append(blob)
+        offset += len(blob)
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 8)  # the format pads the header to a multiple of 8 bytes
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for blob in blobs:
+            f.write(blob)
+
+
+def read_metrics(path):
+    """Returns (per-step records, final record or None, problems) from a metrics file."""
+    steps, final, problems = [], None, []
+    with open(path) as f:
+        lines = [line for line in f.read().splitlines() if line.strip()]
+    for i, line in enumerate(lines):
+        try:
+            rec = json.loads(line)
+        except ValueError as e:
+            problems.append("metrics line %d is not JSON (%s): %r" % (i + 1, e, line))
+            continue
+        if rec.get("final"):
+            final = rec
+            continue
+        missing = [k for k in ("step", "loss", "step_ms") if k not in rec]
+        if missing:
+            problems.append("metrics line %d lacks %s: %r" % (i + 1, ", ".join(missing), line))
+            continue
+        steps.append(rec)
+    return steps, final, problems
+
+
+def compare_losses(kiln, ref, rel_tol):
+    """Returns (problems, worst relative difference, its index), step by step."""
+    problems, worst, at = [], -1.0, -1
+    if len(kiln) != len(ref):
+        problems.append("kiln has %d losses, PyTorch %d" % (len(kiln), len(ref)))
+    for t, (k, r) in enumerate(zip(kiln, ref)):
+        rel = abs(k - r) / abs(r) if r != 0 else abs(k - r)
+        if not (rel <= rel_tol):  # also catches NaN
+            problems.append("step %d: kiln %.9g, torch %.9g, relative difference %.3g > %g"
+                            % (t + 1, k, r, rel, rel_tol))
+        if not rel <= worst:
+            worst, at = rel, t
+    return problems, worst, at
