@@ -1,6 +1,7 @@
 // kiln: the compiler driver.
 //
 //   kiln compile MODEL.mlir -o EXE [--emit=STAGE] [--print-ir-after-all]
+//   kiln compile NET.safetensors -o EXE    (a whole-net checkpoint: its IR is in the metadata)
 //
 // Stages, in pipeline order (the driver stops after the one --emit names):
 //   forward  the traced model, verified           grad  after autodiff
@@ -20,6 +21,8 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Endian.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
@@ -33,7 +36,7 @@ namespace {
 enum class Emit { forward, grad, train, halide, assembly, llvm, obj, exe };
 
 cl::SubCommand compileCmd("compile", "Compile a kiln model (.mlir) ahead of time");
-cl::opt<std::string> input(cl::Positional, cl::desc("MODEL.mlir"), cl::Required,
+cl::opt<std::string> input(cl::Positional, cl::desc("MODEL.mlir or NET.safetensors"), cl::Required,
                            cl::sub(compileCmd));
 cl::opt<std::string> output("o", cl::desc("Output file (default: stdout for IR, a.out for exe)"),
                             cl::value_desc("FILE"), cl::init(""), cl::sub(compileCmd));
@@ -112,16 +115,53 @@ mlir::LogicalResult overrideOptimizer(mlir::ModuleOp module) {
   return mlir::success();
 }
 
+// A whole-net checkpoint (safetensors) carries the traced model in its metadata, under
+// "kiln.ir": compiling it needs no C++ source. Returns the IR, or an error message.
+Expected<std::unique_ptr<MemoryBuffer>> modelFromCheckpoint(StringRef path) {
+  auto file = MemoryBuffer::getFile(path);
+  if (!file)
+    return createStringError(file.getError(), "cannot read %s", path.str().c_str());
+  StringRef bytes = (*file)->getBuffer();
+  if (bytes.size() < 8)
+    return createStringError(inconvertibleErrorCode(), "%s: too short for a safetensors header",
+                             path.str().c_str());
+  uint64_t headerLength = support::endian::read64le(bytes.data());
+  if (headerLength > bytes.size() - 8)
+    return createStringError(inconvertibleErrorCode(),
+                             "%s: header length %llu exceeds the file size %zu",
+                             path.str().c_str(), (unsigned long long)headerLength, bytes.size());
+  auto header = json::parse(bytes.substr(8, headerLength));
+  if (!header)
+    return createStringError(inconvertibleErrorCode(), "%s: corrupted JSON header: %s",
+                             path.str().c_str(), toString(header.takeError()).c_str());
+  const json::Object *metadata = header->getAsObject() ? header->getAsObject()->getObject("__metadata__") : nullptr;
+  std::optional<StringRef> ir = metadata ? metadata->getString("kiln.ir") : std::nullopt;
+  if (!ir)
+    return createStringError(inconvertibleErrorCode(),
+                             "%s holds parameters only (no \"kiln.ir\" in its metadata); "
+                             "save the whole net with --save-net to compile it",
+                             path.str().c_str());
+  return MemoryBuffer::getMemBufferCopy(*ir, path.str() + ":kiln.ir");
+}
+
 int compile() {
   mlir::MLIRContext context;
   context.loadDialect<kiln::KilnDialect, mlir::func::FuncDialect>();
   SourceMgr sources;
   mlir::SourceMgrDiagnosticHandler diagnostics(sources, &context);
 
-  std::string error;
-  auto file = mlir::openInputFile(input, &error);
-  if (!file)
-    return fail(error);
+  std::unique_ptr<MemoryBuffer> file;
+  if (StringRef(input).ends_with(".safetensors")) {
+    auto fromCheckpoint = modelFromCheckpoint(input);
+    if (!fromCheckpoint)
+      return fail(toString(fromCheckpoint.takeError()));
+    file = std::move(*fromCheckpoint);
+  } else {
+    std::string error;
+    file = mlir::openInputFile(input, &error);
+    if (!file)
+      return fail(error);
+  }
   sources.AddNewSourceBuffer(std::move(file), SMLoc());
   mlir::OwningOpRef<mlir::ModuleOp> module = mlir::parseSourceFile<mlir::ModuleOp>(sources, &context);
   if (!module)
