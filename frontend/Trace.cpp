@@ -49,11 +49,21 @@ void Trace::Impl::startEntry(const std::string &name, EntryKind kind) {
 void Trace::Impl::endEntry(const Tensor &loss) {
   if (!loss.shape().empty())
     throw Error("the loss must be a scalar, got a tensor of rank " + std::to_string(loss.shape().size()));
+  endEntry(std::vector<Tensor>{loss}, "");
+}
+
+void Trace::Impl::endEntry(const std::vector<Tensor> &values, const std::string &role) {
   Entry &e = current();
   Builder b(&context);
-  SmallVector<Value> results = {unwrap(loss)};
-  SmallVector<DictionaryAttr> resultAttrs = {
-      b.getDictionaryAttr({b.getNamedAttr("kiln.output", b.getStringAttr("loss"))})};
+  if (!role.empty())
+    e.func->setAttr("kiln.role", b.getStringAttr(role));
+  SmallVector<Value> results;
+  SmallVector<DictionaryAttr> resultAttrs;
+  for (const Tensor &v : values) {
+    results.push_back(unwrap(v));
+    resultAttrs.push_back(b.getDictionaryAttr(
+        {b.getNamedAttr("kiln.output", b.getStringAttr(resultAttrs.empty() ? "loss" : "result"))}));
+  }
   for (auto &[name, v] : e.outputs) {
     results.push_back(v);
     resultAttrs.push_back(b.getDictionaryAttr({b.getNamedAttr("kiln.output", b.getStringAttr(name))}));

@@ -34,6 +34,8 @@ struct Trace::Impl {
   mlir::OpBuilder &builder() { return *current().builder; }
   void startEntry(const std::string &name, EntryKind kind);
   void endEntry(const Tensor &loss);
+  // Ends the entry with arbitrary results (the first one need not be a loss) and sets its role.
+  void endEntry(const std::vector<Tensor> &results, const std::string &role);
   mlir::Location loc(Where at);
   static Tensor wrap(Trace *trace, mlir::Value v);
   static mlir::Value unwrap(const Tensor &t);

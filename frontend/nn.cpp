@@ -17,12 +17,26 @@ Tensor relu(const Tensor &x, Where at) {
   return where(gt(x, zero, at), x, zero, at);
 }
 
+// Each branch only sees the inputs of its own sign (the other side is replaced by 0), so exp
+// never exceeds 1: the value saturates to 0 and 1 as PyTorch's does and the gradient stays
+// finite (never 0 * inf) for large |x|, and is exact at 0.
 Tensor sigmoid(const Tensor &x, Where at) {
-  Tensor one = scalar(x, 1.0f, at);
-  return one / (one + (-x).exp(at));
+  Tensor zero = scalar(x, 0.0f, at), one = scalar(x, 1.0f, at);
+  Tensor positive = ge(x, zero, at);
+  Tensor ePos = (-where(positive, x, zero, at)).exp(at);   // exp(-x) for x >= 0
+  Tensor eNeg = where(positive, zero, x, at).exp(at);      // exp(x) for x < 0
+  return where(positive, one / (one + ePos), eNeg / (one + eNeg), at);
 }
 
-Tensor tanh(const Tensor &x, Where at) { return 2.0f * sigmoid(2.0f * x, at) - 1.0f; }
+// tanh(x) = (1 - exp(-2x)) / (1 + exp(-2x)) for x >= 0 and (exp(2x) - 1) / (exp(2x) + 1)
+// below, each branch fed only its own side as in sigmoid.
+Tensor tanh(const Tensor &x, Where at) {
+  Tensor zero = scalar(x, 0.0f, at), one = scalar(x, 1.0f, at);
+  Tensor positive = ge(x, zero, at);
+  Tensor tPos = (-2.0f * where(positive, x, zero, at)).exp(at);
+  Tensor tNeg = (2.0f * where(positive, zero, x, at)).exp(at);
+  return where(positive, (one - tPos) / (one + tPos), (tNeg - one) / (tNeg + one), at);
+}
 
 // The log branch sees min(x, threshold), so exp cannot overflow where the result is x itself
 // and the untaken branch cannot leak inf * 0 = NaN into the gradient.

@@ -14,7 +14,10 @@ int main(int argc, char **argv) {
   try {
     kiln::Trace trace("minibatch");
     kiln::nn::Linear fit(1, 1);
-    kiln::Tensor loss = kiln::nn::MSELoss()(fit(trace.input("x", {5, 1})), trace.input("y", {5, 1}));
+    // Batches of plain vectors, printed as the tutorial prints them; the layer wants columns.
+    kiln::Tensor x = trace.input("x", {5});
+    kiln::Tensor y = trace.input("y", {5});
+    kiln::Tensor loss = kiln::nn::MSELoss()(fit(x.reshape({5, 1})), y.reshape({5, 1}));
     trace.optimizer(kiln::optim::SGD{.lr = 0.01});
     trace.train({.dataset = "minibatch", .epochs = 3, .batch = 5, .shuffle = true, .log_every = 1,
                  .print_batches = true});

@@ -62,9 +62,26 @@ struct Flag {
 };
 
 const Flag kFlags[] = {
-    {"--steps", "N", "training steps",
-     [](Options &o, const std::string &f, const std::string &v) { o.steps = parse_int(f, v, 1, INT64_MAX, "a positive integer"); },
-     [](const Manifest *m) { return from_model(m, m ? std::to_string(m->train.steps) : ""); }},
+    {"--steps", "N", "total optimizer steps; overrides --epochs; 0: only evaluate",
+     [](Options &o, const std::string &f, const std::string &v) { o.steps = parse_int(f, v, 0, INT64_MAX, "a non-negative integer"); },
+     [](const Manifest *m) {
+         return m && m->train.steps > 0 ? from_model(m, std::to_string(m->train.steps)) : std::string("from --epochs");
+     }},
+    {"--epochs", "N", "passes over the data; 0: only evaluate",
+     [](Options &o, const std::string &f, const std::string &v) { o.epochs = parse_int(f, v, 0, INT64_MAX, "a non-negative integer"); },
+     [](const Manifest *m) { return from_model(m, m ? std::to_string(m->train.epochs) : ""); }},
+    {"--shuffle", "on|off", "shuffle the rows every epoch (seeded by --seed and the epoch)",
+     [](Options &o, const std::string &f, const std::string &v) {
+         if (v != "on" && v != "off") bad_value(f, v, "on or off");
+         o.shuffle = v == "on";
+     },
+     [](const Manifest *m) { return from_model(m, m ? (m->train.shuffle ? "on" : "off") : ""); }},
+    {"--drop-last", nullptr, "drop the short last batch of each epoch",
+     [](Options &o, const std::string &, const std::string &) { o.drop_last = true; },
+     [](const Manifest *m) { return from_model(m, m ? (m->train.drop_last ? "on" : "off") : ""); }},
+    {"--print-batches", nullptr, "print every batch, as the tutorial's lesson 8 does",
+     [](Options &o, const std::string &, const std::string &) { o.print_batches = true; },
+     [](const Manifest *) { return std::string("off"); }},
     {"--lr", "F", "learning rate",
      [](Options &o, const std::string &f, const std::string &v) { o.lr = parse_double(f, v); },
      [](const Manifest *m) { return from_model(m, m ? fmt::format("{}", m->train.lr) : ""); }},
@@ -80,14 +97,20 @@ const Flag kFlags[] = {
     {"--data", "FILE", "the model's inputs from a .safetensors file, by name",
      [](Options &o, const std::string &, const std::string &v) { o.data = v; },
      [](const Manifest *m) { return m ? fmt::format("the synthetic set '{}'", m->train.dataset) : std::string("the model's synthetic set"); }},
-    {"--metrics", "FILE", "per-step metrics as JSON lines (step, loss, step_ms)",
+    {"--metrics", "FILE", "per-step metrics as JSON lines (step, epoch, loss, step_ms, lr)",
      [](Options &o, const std::string &, const std::string &v) { o.metrics = v; },
      [](const Manifest *) { return std::string("none"); }},
-    {"--output", "FILE", "picture of the data and the fit (.svg); 'none' disables it",
+    {"--output", "FILE", "picture of the fit or the classes (.svg); 'none' disables it",
      [](Options &o, const std::string &, const std::string &v) { o.output = v; },
      [](const Manifest *m) { return m ? m->model + ".svg" : std::string("<model>.svg"); }},
     {"--save", "FILE", "final parameters as .safetensors",
      [](Options &o, const std::string &, const std::string &v) { o.save = v; },
+     [](const Manifest *) { return std::string("none"); }},
+    {"--save-net", "FILE", "the whole net (parameters and the model's IR) as .safetensors",
+     [](Options &o, const std::string &, const std::string &v) { o.save_net = v; },
+     [](const Manifest *) { return std::string("none"); }},
+    {"--predictions", "FILE", "the eval entry's inputs and outputs as CSV, one row per sample",
+     [](Options &o, const std::string &, const std::string &v) { o.predictions = v; },
      [](const Manifest *) { return std::string("none"); }},
     {"--quiet", nullptr, "print only warnings and errors",
      [](Options &o, const std::string &, const std::string &) { o.quiet = true; },
@@ -136,8 +159,17 @@ void print_help(std::FILE *out, const char *program, const Manifest *manifest) {
     for (const Flag &f : kFlags) {
         std::string left = f.value ? fmt::format("{} {}", f.name, f.value) : f.name;
         std::string dflt = f.default_text ? fmt::format(" (default: {})", f.default_text(manifest)) : "";
-        fmt::print(out, "  {:<16}{}{}\n", left, f.help, dflt);
+        fmt::print(out, "  {:<18}{}{}\n", left, f.help, dflt);
     }
+}
+
+int64_t total_steps(const Options &options, const Manifest &manifest, int64_t batches_per_epoch) {
+    if (options.steps) return *options.steps;
+    if (!options.epochs && manifest.train.steps > 0) return manifest.train.steps;
+    int64_t epochs = options.epochs.value_or(manifest.train.epochs);
+    if (batches_per_epoch > 0 && epochs > INT64_MAX / batches_per_epoch)
+        throw UsageError(fmt::format("{} epochs of {} steps are too many", epochs, batches_per_epoch));
+    return epochs * batches_per_epoch;
 }
 
 std::string output_path(const Options &options, const Manifest &manifest) {

@@ -47,7 +47,43 @@ std::string string_field(const json &obj, const char *key, const std::string &wh
     return v.get<std::string>();
 }
 
-TensorSpec parse_tensor(const json &t, size_t index, uint64_t arena_bytes) {
+// An optional integer field >= lo; `value` keeps its default when the key is absent.
+void optional_int(const json &obj, const char *key, const std::string &where, int64_t lo, int64_t &value) {
+    auto it = obj.find(key);
+    if (it == obj.end()) return;
+    if (!it->is_number_integer() || it->get<int64_t>() < lo)
+        fail(fmt::format("{}: \"{}\" must be {}", where, key, lo > 0 ? "a positive integer" : "a non-negative integer"));
+    value = it->get<int64_t>();
+}
+
+void optional_bool(const json &obj, const char *key, const std::string &where, bool &value) {
+    auto it = obj.find(key);
+    if (it == obj.end()) return;
+    if (!it->is_boolean()) fail(fmt::format("{}: \"{}\" must be true or false", where, key));
+    value = it->get<bool>();
+}
+
+EntrySpec parse_entry(const json &e, size_t index) {
+    std::string where = fmt::format("entry #{}", index);
+    if (!e.is_object()) fail(where + ": must be an object");
+    EntrySpec spec;
+    spec.name = string_field(e, "name", where);
+    where = fmt::format("entry '{}'", spec.name);
+    std::string kind = string_field(e, "kind", where);
+    if (kind == "train")
+        spec.kind = EntryKind::Train;
+    else if (kind == "eval")
+        spec.kind = EntryKind::Eval;
+    else
+        fail(fmt::format("{}: unknown kind '{}' (expected train or eval)", where, kind));
+    const json &batch = field(e, "batch", where);
+    if (!batch.is_number_integer() || batch.get<int64_t>() < 1 || batch.get<int64_t>() > kMaxDim)
+        fail(where + ": \"batch\" must be a positive integer");
+    spec.batch = batch.get<int64_t>();
+    return spec;
+}
+
+TensorSpec parse_tensor(const json &t, size_t index, const Manifest &m) {
     std::string where = fmt::format("tensor #{}", index);
     if (!t.is_object()) fail(where + ": must be an object");
     TensorSpec spec;
@@ -64,8 +100,27 @@ TensorSpec parse_tensor(const json &t, size_t index, uint64_t arena_bytes) {
     }
     if (!known) fail(fmt::format("{}: unknown role '{}'", where, role));
 
+    const bool shared = spec.role == Role::Param || spec.role == Role::State;
+    if (auto it = t.find("entry"); it != t.end()) {
+        if (shared) fail(fmt::format("{}: a '{}' tensor is shared by every entry and takes no \"entry\"", where, role));
+        if (!it->is_number_integer() || it->get<int64_t>() < 0 || it->get<int64_t>() >= int64_t(m.entries.size()))
+            fail(fmt::format("{}: \"entry\" {} is not an index into the {} entries", where, it->dump(),
+                             m.entries.size()));
+        spec.entry = int(it->get<int64_t>());
+        where = fmt::format("tensor '{}' of entry '{}'", spec.name, m.entries[size_t(spec.entry)].name);
+    } else if (!shared) {
+        fail(fmt::format("{}: a '{}' tensor needs an \"entry\"", where, role));
+    }
+
     std::string dtype = string_field(t, "dtype", where);
-    if (dtype != "f32") fail(fmt::format("{}: dtype '{}' is not supported (only f32)", where, dtype));
+    if (dtype == "f32")
+        spec.dtype = DType::F32;
+    else if (dtype == "i32")
+        spec.dtype = DType::I32;
+    else
+        fail(fmt::format("{}: dtype '{}' is not supported (f32 or i32)", where, dtype));
+    if (spec.dtype == DType::I32 && spec.role != Role::Input && spec.role != Role::Output)
+        fail(fmt::format("{}: a '{}' tensor must be f32, not i32", where, role));
 
     const json &shape = field(t, "shape", where);
     if (!shape.is_array()) fail(where + ": \"shape\" must be an array");
@@ -76,7 +131,7 @@ TensorSpec parse_tensor(const json &t, size_t index, uint64_t arena_bytes) {
     }
 
     spec.offset = unsigned_field(t, "offset", where);
-    // Kernels read f32 through aligned pointers; a misaligned offset would be a compiler bug.
+    // Kernels read 4-byte elements through aligned pointers; a misaligned offset is a compiler bug.
     if (spec.offset % 4 != 0) fail(fmt::format("{}: offset {} is not 4-byte aligned", where, spec.offset));
     uint64_t n = 1;
     for (int64_t d : spec.shape) {
@@ -85,17 +140,22 @@ TensorSpec parse_tensor(const json &t, size_t index, uint64_t arena_bytes) {
             fail(fmt::format("{}: shape {} is too large", where, shape_string(spec.shape)));
         n *= uint64_t(d);
     }
-    if (spec.offset > arena_bytes || spec.bytes() > arena_bytes - spec.offset)
-        fail(fmt::format("{}: offset {} + {} bytes lies outside the arena of {} bytes", where,
-                         spec.offset, spec.bytes(), arena_bytes));
+    if (spec.offset > m.arena_bytes || spec.bytes() > m.arena_bytes - spec.offset)
+        fail(fmt::format("{}: offset {} + {} bytes lies outside the arena of {} bytes", where, spec.offset,
+                         spec.bytes(), m.arena_bytes));
 
     if (spec.role == Role::Param) {
         spec.fan_in = unsigned_field(t, "fan_in", where);
         if (spec.fan_in == 0) fail(where + ": fan_in must be positive");
     }
     if ((spec.role == Role::Lr || spec.role == Role::Step || spec.role == Role::Loss) && spec.numel() != 1)
-        fail(fmt::format("{}: a '{}' tensor must hold one value, shape is {}", where, role,
-                         shape_string(spec.shape)));
+        fail(fmt::format("{}: a '{}' tensor must hold one value, shape is {}", where, role, shape_string(spec.shape)));
+    if (spec.role == Role::Input || spec.role == Role::Output) {
+        int64_t batch = m.entries[size_t(spec.entry)].batch;
+        if (spec.shape.empty() || spec.shape[0] != batch)
+            fail(fmt::format("{}: shape {} must start with the entry's batch {}", where, shape_string(spec.shape),
+                             batch));
+    }
     return spec;
 }
 
@@ -104,18 +164,78 @@ TrainConfig parse_train(const json &train) {
     if (!train.is_object()) fail(where + " must be an object");
     TrainConfig cfg;
     cfg.dataset = string_field(train, "dataset", where);
-    const json &steps = field(train, "steps", where);
-    if (!steps.is_number_integer() || steps.get<int64_t>() < 1) fail(where + ": \"steps\" must be a positive integer");
-    cfg.steps = steps.get<int64_t>();
+    if (train.contains("task")) {
+        cfg.task = string_field(train, "task", where);
+        if (cfg.task != "regression" && cfg.task != "classification")
+            fail(fmt::format("{}: unknown task '{}' (expected regression or classification)", where, cfg.task));
+    }
+    optional_int(train, "epochs", where, 0, cfg.epochs);
+    optional_int(train, "steps", where, 0, cfg.steps);
+    if (cfg.epochs == 0 && cfg.steps == 0) fail(where + ": \"epochs\" and \"steps\" are both 0; nothing would train");
+    optional_int(train, "batch", where, 0, cfg.batch);
+    optional_bool(train, "shuffle", where, cfg.shuffle);
+    optional_bool(train, "drop_last", where, cfg.drop_last);
     const json &lr = field(train, "lr", where);
     if (!lr.is_number()) fail(where + ": \"lr\" must be a number");
     cfg.lr = lr.get<double>();
-    if (train.contains("log_every")) {
-        const json &le = train["log_every"];
-        if (!le.is_number_integer() || le.get<int64_t>() < 1) fail(where + ": \"log_every\" must be a positive integer");
-        cfg.log_every = le.get<int64_t>();
-    }
+    optional_int(train, "log_every", where, 1, cfg.log_every);
+    optional_bool(train, "print_batches", where, cfg.print_batches);
+    if (train.contains("summary")) cfg.summary = string_field(train, "summary", where);
     return cfg;
+}
+
+// Checks that need every entry and tensor: roles per entry, one input layout for all entries.
+void check_entries(Manifest &m) {
+    int evals = 0;
+    for (size_t e = 0; e < m.entries.size(); ++e) {
+        const EntrySpec &entry = m.entries[e];
+        const std::string where = fmt::format("entry '{}'", entry.name);
+        for (size_t o = 0; o < e; ++o) {
+            if (m.entries[o].name == entry.name) fail(fmt::format("{} appears twice", where));
+            if (entry.kind == EntryKind::Train && m.entries[o].kind == EntryKind::Train &&
+                m.entries[o].batch == entry.batch)
+                fail(fmt::format("{} and entry '{}' are both train entries of batch {}", where, m.entries[o].name,
+                                 entry.batch));
+        }
+        const bool train = entry.kind == EntryKind::Train;
+        evals += !train;
+        for (Role r : {Role::Loss, Role::Lr, Role::Step}) {
+            size_t count = m.entry_tensors(int(e), r).size();
+            size_t want = train || r == Role::Loss ? 1 : 0;
+            if (count != want)
+                fail(fmt::format("{} ({}) has {} tensors of role '{}', it needs {}", where, train ? "train" : "eval",
+                                 count, role_name(r), want == 1 ? "exactly one" : "none"));
+        }
+        if (m.entry_tensors(int(e), Role::Input).empty()) fail(where + " has no input");
+    }
+    if (evals > 1) fail(fmt::format("{} eval entries; at most one is supported", evals));
+
+    // Every entry's inputs match the first entry's by name, dtype and row shape.
+    std::vector<const TensorSpec *> ref = m.entry_tensors(0, Role::Input);
+    for (size_t e = 1; e < m.entries.size(); ++e) {
+        std::vector<const TensorSpec *> mine = m.entry_tensors(int(e), Role::Input);
+        for (const TensorSpec *r : ref) {
+            const TensorSpec *t = m.find(r->name, int(e));
+            if (!t || t->role != Role::Input)
+                fail(fmt::format("entry '{}' has no input '{}', which entry '{}' has; every entry takes the same inputs",
+                                 m.entries[e].name, r->name, m.entries[0].name));
+            if (t->dtype != r->dtype || t->row_shape() != r->row_shape())
+                fail(fmt::format("input '{}' of entry '{}' is {} with rows {}, but {} with rows {} in entry '{}'",
+                                 r->name, m.entries[e].name, dtype_name(t->dtype), shape_string(t->row_shape()),
+                                 dtype_name(r->dtype), shape_string(r->row_shape()), m.entries[0].name));
+        }
+        if (mine.size() != ref.size())
+            fail(fmt::format("entry '{}' has {} inputs, entry '{}' has {}; every entry takes the same inputs",
+                             m.entries[e].name, mine.size(), m.entries[0].name, ref.size()));
+    }
+
+    int first_train = -1;
+    for (size_t e = 0; e < m.entries.size() && first_train < 0; ++e)
+        if (m.entries[e].kind == EntryKind::Train) first_train = int(e);
+    if (first_train < 0) fail("no entry has kind 'train'");
+    if (m.train.batch == 0) m.train.batch = m.entries[size_t(first_train)].batch;
+    if (m.train_entry(m.train.batch) < 0)
+        fail(fmt::format("\"train\": \"batch\" {} is not the batch of any train entry", m.train.batch));
 }
 
 }  // namespace
@@ -126,8 +246,8 @@ const char *role_name(Role role) {
     return "?";
 }
 
-const char *dtype_name(DType) { return "f32"; }
-const char *safetensors_dtype(DType) { return "F32"; }
+const char *dtype_name(DType d) { return d == DType::I32 ? "i32" : "f32"; }
+const char *safetensors_dtype(DType d) { return d == DType::I32 ? "I32" : "F32"; }
 
 uint64_t TensorSpec::numel() const {
     uint64_t n = 1;
@@ -137,15 +257,25 @@ uint64_t TensorSpec::numel() const {
 
 uint64_t TensorSpec::bytes() const { return numel() * 4; }
 
-const TensorSpec *Manifest::find(std::string_view name) const {
+std::vector<int64_t> TensorSpec::row_shape() const {
+    return shape.empty() ? shape : std::vector<int64_t>(shape.begin() + 1, shape.end());
+}
+
+uint64_t TensorSpec::row_numel() const {
+    uint64_t n = 1;
+    for (int64_t d : row_shape()) n *= uint64_t(d);
+    return n;
+}
+
+const TensorSpec *Manifest::find(std::string_view name, int entry) const {
     for (const TensorSpec &t : tensors)
-        if (t.name == name) return &t;
+        if (t.entry == entry && t.name == name) return &t;
     return nullptr;
 }
 
-const TensorSpec *Manifest::find_role(Role role) const {
+const TensorSpec *Manifest::find_role(Role role, int entry) const {
     for (const TensorSpec &t : tensors)
-        if (t.role == role) return &t;
+        if (t.entry == entry && t.role == role) return &t;
     return nullptr;
 }
 
@@ -154,6 +284,25 @@ std::vector<const TensorSpec *> Manifest::with_role(Role role) const {
     for (const TensorSpec &t : tensors)
         if (t.role == role) out.push_back(&t);
     return out;
+}
+
+std::vector<const TensorSpec *> Manifest::entry_tensors(int entry, Role role) const {
+    std::vector<const TensorSpec *> out;
+    for (const TensorSpec &t : tensors)
+        if (t.entry == entry && t.role == role) out.push_back(&t);
+    return out;
+}
+
+int Manifest::train_entry(int64_t batch) const {
+    for (size_t e = 0; e < entries.size(); ++e)
+        if (entries[e].kind == EntryKind::Train && entries[e].batch == batch) return int(e);
+    return -1;
+}
+
+int Manifest::eval_entry() const {
+    for (size_t e = 0; e < entries.size(); ++e)
+        if (entries[e].kind == EntryKind::Eval) return int(e);
+    return -1;
 }
 
 std::string shape_string(const std::vector<int64_t> &shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
@@ -168,19 +317,27 @@ Manifest parse_manifest(std::string_view text) {
     m.arena_bytes = unsigned_field(j, "arena_bytes", "top level");
     m.train = parse_train(field(j, "train", "top level"));
 
+    const json &entries = field(j, "entries", "top level");
+    if (!entries.is_array() || entries.empty()) fail("\"entries\" must be a non-empty array");
+    for (size_t i = 0; i < entries.size(); ++i) m.entries.push_back(parse_entry(entries[i], i));
+
     const json &tensors = field(j, "tensors", "top level");
     if (!tensors.is_array()) fail("\"tensors\" must be an array");
     for (size_t i = 0; i < tensors.size(); ++i) {
-        TensorSpec spec = parse_tensor(tensors[i], i, m.arena_bytes);
-        if (m.find(spec.name)) fail(fmt::format("tensor '{}' appears twice", spec.name));
+        TensorSpec spec = parse_tensor(tensors[i], i, m);
+        if (m.find(spec.name, spec.entry))
+            fail(spec.entry == kShared ? fmt::format("tensor '{}' appears twice", spec.name)
+                                       : fmt::format("tensor '{}' appears twice in entry '{}'", spec.name,
+                                                     m.entries[size_t(spec.entry)].name));
+        if (spec.entry != kShared && m.find(spec.name, kShared))
+            fail(fmt::format("tensor '{}' of entry '{}' has the name of a shared tensor", spec.name,
+                             m.entries[size_t(spec.entry)].name));
+        if (spec.entry == kShared)
+            for (const TensorSpec &t : m.tensors)
+                if (t.name == spec.name) fail(fmt::format("shared tensor '{}' has the name of an entry's tensor", spec.name));
         m.tensors.push_back(std::move(spec));
     }
-    for (Role r : {Role::Lr, Role::Step, Role::Loss}) {
-        size_t count = m.with_role(r).size();
-        if (count > 1) fail(fmt::format("{} tensors have role '{}', at most one may", count, role_name(r)));
-    }
-    // The loop reports the loss every step; a training model without one is malformed.
-    if (!m.find_role(Role::Loss)) fail("no tensor has role 'loss'");
+    check_entries(m);
     return m;
 }
 

@@ -1,4 +1,4 @@
-// SVG picture of a fit with PLplot, isolated in a child process (contract in kiln/plot.h).
+// SVG pictures with PLplot, each drawn in a child process (contract in kiln/plot.h).
 #include "kiln/plot.h"
 
 #include <fcntl.h>
@@ -15,6 +15,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <functional>
+#include <map>
 #include <numeric>
 
 #include "kiln/error.h"
@@ -50,41 +52,109 @@ std::pair<double, double> padded_range(const std::vector<float> &a, const std::v
     return {lo - pad, hi + pad};
 }
 
-// Runs in the child; returns its exit code.
-int draw(const std::string &file, const FitPlot &p) {
+// The class and curve colors (matplotlib's tab10), as PLplot cmap0 indices from kFirstColor.
+constexpr int kFirstColor = 2;
+constexpr unsigned char kPalette[][3] = {
+    {31, 119, 180}, {214, 39, 40}, {44, 160, 44}, {255, 127, 14}, {148, 103, 189},
+    {140, 86, 75},  {227, 119, 194}, {127, 127, 127}, {188, 189, 34}, {23, 190, 207},
+};
+constexpr int kColors = int(sizeof kPalette / sizeof kPalette[0]);
+
+int color(size_t i) { return kFirstColor + int(i % kColors); }
+
+// Runs in the child: sets PLplot up, draws, and returns the child's exit code.
+int draw(const std::string &file, const std::function<void()> &body) {
     plsexit(on_plplot_exit);
     plsabort(on_plplot_abort);
     plsdev("svg");
     plsfnam(file.c_str());
     plscolbg(255, 255, 255);
     plinit();
-
-    std::vector<float> none;
-    auto [x0, x1] = padded_range(p.x, none);
-    auto [y0, y1] = padded_range(p.y, p.fit);
     plscol0(1, 0, 0, 0);  // frame and labels in black on the white background
+    for (int i = 0; i < kColors; ++i) plscol0(kFirstColor + i, kPalette[i][0], kPalette[i][1], kPalette[i][2]);
     plcol0(1);
+    body();
+    plend();
+    return g_aborted ? kExitPlplotAbort : 0;
+}
+
+void draw_fit(const FitPlot &p) {
+    auto [x0, x1] = padded_range(p.x, p.fit_x);
+    auto [y0, y1] = padded_range(p.y, p.fit);
     plenv(x0, x1, y0, y1, 0, 0);
     pllab("x", "y", p.title.c_str());
 
-    std::vector<PLFLT> px(p.x.begin(), p.x.end()), py(p.y.begin(), p.y.end());
-    plscol0(2, 31, 119, 180);
-    plcol0(2);
-    plpoin(PLINT(px.size()), px.data(), py.data(), 17);
+    std::vector<PLFLT> px, py;
+    for (size_t i = 0; i < std::min(p.x.size(), p.y.size()); ++i)
+        if (std::isfinite(p.x[i]) && std::isfinite(p.y[i])) px.push_back(p.x[i]), py.push_back(p.y[i]);
+    plcol0(color(0));
+    if (!px.empty()) plpoin(PLINT(px.size()), px.data(), py.data(), 17);
 
     // The curve in x order, skipping points where the model produced NaN/inf.
-    std::vector<size_t> order(std::min(p.x.size(), p.fit.size()));
+    std::vector<size_t> order(std::min(p.fit_x.size(), p.fit.size()));
     std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p.x[a] < p.x[b]; });
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p.fit_x[a] < p.fit_x[b]; });
     std::vector<PLFLT> lx, ly;
     for (size_t i : order)
-        if (std::isfinite(p.fit[i]) && std::isfinite(p.x[i])) lx.push_back(p.x[i]), ly.push_back(p.fit[i]);
-    plscol0(3, 214, 39, 40);
-    plcol0(3);
+        if (std::isfinite(p.fit[i]) && std::isfinite(p.fit_x[i])) lx.push_back(p.fit_x[i]), ly.push_back(p.fit[i]);
+    plcol0(color(1));
     plwidth(2.0);
     if (lx.size() >= 2) plline(PLINT(lx.size()), lx.data(), ly.data());
-    plend();
-    return g_aborted ? kExitPlplotAbort : 0;
+}
+
+void draw_classes(const ClassPlot &p) {
+    auto [x0, x1] = padded_range(p.x0, {});
+    auto [y0, y1] = padded_range(p.x1, {});
+    plenv(x0, x1, y0, y1, 0, 0);
+    pllab("x0", "x1", p.title.c_str());
+    std::map<int32_t, std::pair<std::vector<PLFLT>, std::vector<PLFLT>>> by_class;
+    for (size_t i = 0; i < std::min({p.x0.size(), p.x1.size(), p.predicted.size()}); ++i)
+        if (std::isfinite(p.x0[i]) && std::isfinite(p.x1[i]))
+            by_class[p.predicted[i]].first.push_back(p.x0[i]), by_class[p.predicted[i]].second.push_back(p.x1[i]);
+    for (auto &[label, points] : by_class) {
+        plcol0(color(size_t(std::max(label, 0))));
+        plpoin(PLINT(points.first.size()), points.first.data(), points.second.data(), 17);
+    }
+}
+
+void draw_curves(const CurvesPlot &p) {
+    // The values to draw: finite, and positive on a log axis (PLplot wants log10 of them).
+    std::vector<std::vector<PLFLT>> xs(p.curves.size()), ys(p.curves.size());
+    double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
+    for (size_t c = 0; c < p.curves.size(); ++c) {
+        const Curve &curve = p.curves[c];
+        for (size_t i = 0; i < std::min(curve.x.size(), curve.y.size()); ++i) {
+            double x = curve.x[i], y = curve.y[i];
+            if (!std::isfinite(x) || !std::isfinite(y) || (p.ylog && y <= 0)) continue;
+            if (p.ylog) y = std::log10(y);
+            xs[c].push_back(x), ys[c].push_back(y);
+            xlo = std::min(xlo, x), xhi = std::max(xhi, x), ylo = std::min(ylo, y), yhi = std::max(yhi, y);
+        }
+    }
+    if (!(xlo <= xhi)) xlo = 0, xhi = 1;
+    if (!(ylo <= yhi)) ylo = 0, yhi = 1;
+    if (xhi == xlo) xlo -= 1, xhi += 1;
+    double pad = yhi > ylo ? 0.05 * (yhi - ylo) : 0.5;
+    plenv(xlo, xhi, ylo - pad, yhi + pad, 0, p.ylog ? 20 : 0);  // 20: logarithmic y axis
+    pllab(p.xlabel.c_str(), p.ylabel.c_str(), p.title.c_str());
+    plwidth(2.0);
+    for (size_t c = 0; c < p.curves.size(); ++c) {
+        plcol0(color(c));
+        if (xs[c].size() >= 2) plline(PLINT(xs[c].size()), xs[c].data(), ys[c].data());
+        else if (xs[c].size() == 1) plpoin(1, xs[c].data(), ys[c].data(), 17);
+    }
+
+    const size_t n = p.curves.size();
+    std::vector<PLINT> opts(n, PL_LEGEND_LINE), colors(n), text_colors(n, 1), styles(n, 1);
+    std::vector<PLFLT> widths(n, 2.0);
+    std::vector<const char *> text(n);
+    for (size_t c = 0; c < n; ++c) colors[c] = color(c), text[c] = p.curves[c].label.c_str();
+    PLFLT w, h;
+    plcol0(1);
+    pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, PL_POSITION_RIGHT | PL_POSITION_TOP | PL_POSITION_INSIDE,
+             0.02, 0.02, 0.08, 0, 1, 1, 0, 0, PLINT(n), opts.data(), 1.0, 0.8, 2.0, 0.0, text_colors.data(),
+             text.data(), nullptr, nullptr, nullptr, nullptr, colors.data(), styles.data(), widths.data(), nullptr,
+             nullptr, nullptr, nullptr);
 }
 
 std::string trim(std::string s) {
@@ -95,7 +165,9 @@ std::string trim(std::string s) {
 
 }  // namespace
 
-void plot_fit_svg(const std::string &path, const FitPlot &plot) {
+namespace {
+
+void render_svg(const std::string &path, const std::function<void()> &body) {
     if (path.size() < 4 || path.compare(path.size() - 4, 4, ".svg") != 0)
         throw UserError(fmt::format("{}: pictures are written as SVG; use a name ending in .svg", path));
 
@@ -117,7 +189,7 @@ void plot_fit_svg(const std::string &path, const FitPlot &plot) {
         ::dup2(err_pipe[1], STDERR_FILENO);
         int devnull = ::open("/dev/null", O_WRONLY);
         if (devnull >= 0) ::dup2(devnull, STDOUT_FILENO);
-        int rc = draw(tmp, plot);
+        int rc = draw(tmp, body);
         std::fflush(nullptr);
         _exit(rc);
     }
@@ -154,14 +226,18 @@ void plot_fit_svg(const std::string &path, const FitPlot &plot) {
     }
 }
 
-FitTensors find_fit_tensors(const Manifest &m) {
-    auto column = [](const TensorSpec *t) { return t && t->shape.size() == 2 && t->shape[1] == 1; };
-    const TensorSpec *x = m.find("x"), *y = m.find("y");
-    if (!column(x) || !column(y) || x->role != Role::Input || y->role != Role::Input || x->shape != y->shape)
-        return {};
-    for (const TensorSpec *out : m.with_role(Role::Output))
-        if (out->shape == x->shape) return {x, y, out};
-    return {};
+}  // namespace
+
+void plot_fit_svg(const std::string &path, const FitPlot &plot) {
+    render_svg(path, [&] { draw_fit(plot); });
+}
+
+void plot_classes_svg(const std::string &path, const ClassPlot &plot) {
+    render_svg(path, [&] { draw_classes(plot); });
+}
+
+void plot_curves_svg(const std::string &path, const CurvesPlot &plot) {
+    render_svg(path, [&] { draw_curves(plot); });
 }
 
 }  // namespace kiln

@@ -1,4 +1,4 @@
-// The training binary's logic: flags -> manifest -> arena -> init/data -> loop -> outputs
+// The training binary's logic: flags -> manifest -> arena -> init/data -> loop -> eval -> outputs
 // (contract in kiln/runtime_main.h). Each step is one call into its own module; this file only
 // orders them and turns exceptions into exit codes.
 #include "kiln/runtime_main.h"
@@ -7,12 +7,16 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstring>
 #include <new>
+#include <optional>
 
 #include "kiln/datasets.h"
 #include "kiln/error.h"
 #include "kiln/flags.h"
 #include "kiln/init.h"
+#include "kiln/loader.h"
 #include "kiln/model_abi.h"
 #include "kiln/plot.h"
 #include "kiln/tensor_io.h"
@@ -40,34 +44,79 @@ void check_writable(const std::string &path, const char *what) {
 // Three decimals, the useful precision for real kernels; tiny models keep three significant digits.
 std::string format_ms(double ms) { return ms >= 0.001 ? fmt::format("{:.3f}", ms) : fmt::format("{:.3g}", ms); }
 
-std::vector<float> column(const Arena &arena, const TensorSpec &spec) {
-    const float *p = arena.f32(spec);
-    return std::vector<float>(p, p + spec.numel());
+bool ends_with(const std::string &s, const char *suffix) {
+    size_t n = std::strlen(suffix);
+    return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
+}
+
+// Values of a one-feature f32 tensor, the first `rows` rows.
+std::vector<float> first_rows(const DataTensor &t, int64_t rows) {
+    return std::vector<float>(t.f32.begin(), t.f32.begin() + rows);
+}
+
+const DataTensor *single_feature_f32(const Dataset &d, const char *name) {
+    const DataTensor *t = d.find(name);
+    return t && t->dtype == DType::F32 && t->row_numel() == 1 ? t : nullptr;
+}
+
+const DataTensor *first_single_feature_output(const Dataset &outputs) {
+    for (const DataTensor &t : outputs.tensors)
+        if (t.dtype == DType::F32 && t.row_numel() == 1) return &t;
+    return nullptr;
+}
+
+// The CSV of --predictions: the eval entry's inputs, then its outputs, one row per sample.
+void write_predictions(const std::string &path, const Manifest &manifest, const Dataset &data, const EvalResult &ev) {
+    std::vector<const DataTensor *> columns;
+    for (const TensorSpec *in : manifest.entry_tensors(manifest.eval_entry(), Role::Input))
+        columns.push_back(data.find(in->name));
+    for (const DataTensor &out : ev.outputs.tensors) columns.push_back(&out);
+    std::string text;
+    for (const DataTensor *c : columns) {
+        const uint64_t n = c->row_numel();
+        for (uint64_t i = 0; i < n; ++i)
+            text += (text.empty() ? "" : ",") + (n == 1 ? c->name : fmt::format("{}_{}", c->name, i));
+    }
+    if (ev.classified) text += ",predicted_class";
+    text += '\n';
+    for (int64_t r = 0; r < ev.rows; ++r) {
+        bool first = true;
+        for (const DataTensor *c : columns) {
+            const uint64_t n = c->row_numel();
+            for (uint64_t i = 0; i < n; ++i, first = false) {
+                if (!first) text += ',';
+                text += c->dtype == DType::I32 ? std::to_string(c->i32[r * n + i]) : fmt::format("{:.9g}", c->f32[r * n + i]);
+            }
+        }
+        if (ev.classified) text += fmt::format(",{}", ev.predicted[size_t(r)]);
+        text += '\n';
+    }
+    std::FILE *f = std::fopen(path.c_str(), "w");
+    if (!f) throw UserError(fmt::format("{}: cannot write the predictions: {}", path, std::strerror(errno)));
+    bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+    ok &= std::fclose(f) == 0;
+    if (!ok) throw UserError(fmt::format("{}: cannot write the predictions", path));
 }
 
 int run(const ModelAbi &model, const Options &options) {
     Manifest manifest = parse_manifest(model.manifest);
+    const bool quiet = options.quiet;
+    const int eval = manifest.eval_entry();
 
-    TrainSettings settings;
-    settings.steps = options.steps.value_or(manifest.train.steps);
-    settings.lr = options.lr.value_or(manifest.train.lr);
-    settings.log_every = manifest.train.log_every;
-    settings.quiet = options.quiet;
-
+    // Every output is checked before any work, so a typo does not cost a training run.
     std::string picture = output_path(options, manifest);
-    FitTensors fit = find_fit_tensors(manifest);
-    if (!picture.empty() && !fit.fit) {
-        if (options.output)
-            fmt::print(stderr, "warning: model '{}' has no x, y inputs and output of shape [N, 1] to draw; "
-                               "{} will not be written\n", manifest.model, picture);
-        picture.clear();
-    }
     if (!picture.empty()) {
-        if (picture.size() < 4 || picture.compare(picture.size() - 4, 4, ".svg") != 0)
+        if (!ends_with(picture, ".svg"))
             throw UserError(fmt::format("{}: pictures are written as SVG; use a name ending in .svg", picture));
         check_writable(picture, "picture");
     }
     if (!options.save.empty()) check_writable(options.save, "parameters");
+    if (!options.save_net.empty()) check_writable(options.save_net, "whole net");
+    if (!options.predictions.empty()) {
+        if (eval < 0)
+            throw UserError(fmt::format("--predictions needs an eval entry, and model '{}' has none", manifest.model));
+        check_writable(options.predictions, "predictions");
+    }
     MetricsWriter metrics;
     if (!options.metrics.empty()) metrics.open(options.metrics);
 
@@ -80,37 +129,118 @@ int run(const ModelAbi &model, const Options &options) {
         init_params(manifest, arena, options.seed);
     else
         load_tensors(options.init, manifest, Role::Param, arena);
-    if (options.data.empty())
-        fill_dataset(manifest, arena, options.seed);
-    else
-        load_tensors(options.data, manifest, Role::Input, arena);
+    Dataset data = options.data.empty() ? make_dataset(manifest, options.seed) : load_dataset(options.data, manifest);
 
-    TrainResult result = train(model, manifest, arena, settings, metrics);
-    metrics.close();
-    if (!options.quiet)
+    LoaderConfig loader_config;
+    loader_config.batch = manifest.train.batch;
+    loader_config.shuffle = options.shuffle.value_or(manifest.train.shuffle);
+    loader_config.drop_last = options.drop_last || manifest.train.drop_last;
+    loader_config.seed = options.seed;
+    Loader loader(manifest, data, loader_config);
+
+    TrainSettings settings;
+    settings.steps = total_steps(options, manifest, loader.batches_per_epoch());
+    settings.lr = options.lr.value_or(manifest.train.lr);
+    settings.log_every = manifest.train.log_every;
+    settings.quiet = quiet;
+    settings.print_batches = options.print_batches || manifest.train.print_batches;
+    if (!quiet && !manifest.train.summary.empty()) fmt::print("{}\n", manifest.train.summary);
+    // Training was asked for (not --steps 0 / --epochs 0) but no epoch has a batch: say so.
+    if (loader.batches_per_epoch() == 0 && total_steps(options, manifest, 1) > 0)
+        throw UserError(fmt::format("the dataset's {} rows make no batch of {} ({}); nothing can train", data.rows(),
+                                    manifest.train.batch, loader.tail_note()));
+    if (!quiet && settings.steps > 0 && !loader.tail_note().empty()) fmt::print("note: {}\n", loader.tail_note());
+
+    TrainResult result = train(model, manifest, arena, data, loader, settings, metrics);
+    if (!quiet && settings.steps > 0)
         fmt::print("final loss {} after {} steps, median step {} ms\n", format_loss(result.final_loss()),
                    settings.steps, format_ms(result.median_step_ms()));
 
+    EvalResult ev;
+    if (eval >= 0) {
+        ev = evaluate(model, manifest, arena, data);
+        const int64_t batch = manifest.entries[size_t(eval)].batch;
+        if (!quiet && ev.skipped > 0)
+            fmt::print("note: evaluation skips the last {} of {} rows ({} is not a multiple of the eval batch {})\n",
+                       ev.skipped, data.rows(), data.rows(), batch);
+        if (ev.rows > 0) {
+            if (!quiet) fmt::print("full-data loss {}\n", format_loss(float(ev.loss)));
+            if (!quiet && ev.classified)
+                fmt::print("accuracy {:.3f} ({}/{})\n", ev.accuracy(), ev.correct, ev.predicted.size());
+            metrics.write_final(settings.steps, ev.loss, ev.classified ? std::optional<double>(ev.accuracy()) : std::nullopt);
+        }
+    }
+    metrics.close();
+
     if (!options.save.empty()) {
         save_tensors(options.save, manifest, Role::Param, arena,
-                     {{"model", manifest.model}, {"steps", std::to_string(settings.steps)}, {"format", "pt"}});
-        if (!options.quiet) fmt::print("saved parameters to {}\n", options.save);
+                     {{"kiln.format", "params"}, {"kiln.model", manifest.model}});
+        if (!quiet) fmt::print("saved parameters to {}\n", options.save);
     }
-    if (!picture.empty()) {
+    if (!options.save_net.empty()) {
+        save_tensors(options.save_net, manifest, Role::Param, arena,
+                     {{"kiln.format", "whole-net"}, {"kiln.model", manifest.model},
+                      {"kiln.ir", model.model_ir ? model.model_ir : ""}});
+        if (!quiet) fmt::print("saved the whole net to {}\n", options.save_net);
+    }
+    if (!options.predictions.empty()) {
+        write_predictions(options.predictions, manifest, data, ev);
+        if (!quiet) fmt::print("wrote {}\n", options.predictions);
+    }
+    if (picture.empty()) return 0;
+
+    // What the picture can show: the classes of 2-feature points, or the fit of 1-feature data.
+    std::string missing;
+    if (manifest.train.task == "classification") {
+        const DataTensor *x = data.find("x");
+        if (!x || x->dtype != DType::F32 || x->row_numel() != 2 || ev.predicted.empty()) {
+            missing = "a 2-feature input x and an eval entry's predictions";
+        } else {
+            ClassPlot plot;
+            plot.title = fmt::format("{}: accuracy {:.3f}", manifest.model, ev.accuracy());
+            for (int64_t r = 0; r < ev.rows; ++r) plot.x0.push_back(x->f32[2 * r]), plot.x1.push_back(x->f32[2 * r + 1]);
+            plot.predicted = ev.predicted;
+            plot_classes_svg(picture, plot);
+        }
+    } else {
+        const DataTensor *x = single_feature_f32(data, "x"), *y = single_feature_f32(data, "y");
         FitPlot plot;
-        plot.title = fmt::format("{}: final loss {}", manifest.model, format_loss(result.final_loss()));
-        plot.x = column(arena, *fit.x);
-        plot.y = column(arena, *fit.y);
-        plot.fit = column(arena, *fit.fit);  // the forward of the last step
-        plot_fit_svg(picture, plot);
-        if (!options.quiet) fmt::print("wrote {}\n", picture);
+        float loss = result.final_loss();
+        if (x && y && ev.rows > 0 && first_single_feature_output(ev.outputs)) {
+            plot.fit_x = first_rows(*x, ev.rows);
+            plot.fit = first_rows(*first_single_feature_output(ev.outputs), ev.rows);
+            loss = float(ev.loss);
+        } else if (x && y && eval < 0 && result.last_entry >= 0) {
+            // No eval entry: the forward of the last step, over its batch.
+            const TensorSpec *bx = manifest.find("x", result.last_entry);
+            for (const TensorSpec *out : manifest.entry_tensors(result.last_entry, Role::Output)) {
+                if (out->dtype != DType::F32 || out->row_numel() != 1 || plot.fit.size()) continue;
+                plot.fit.assign(arena.f32(*out), arena.f32(*out) + out->numel());
+                plot.fit_x.assign(arena.f32(*bx), arena.f32(*bx) + bx->numel());
+            }
+        }
+        if (plot.fit.empty()) {
+            missing = "1-feature inputs x and y and a 1-feature output";
+        } else {
+            plot.title = fmt::format("{}: final loss {}", manifest.model, format_loss(loss));
+            plot.x = x->f32;
+            plot.y = y->f32;
+            plot_fit_svg(picture, plot);
+        }
     }
+    if (!missing.empty()) {
+        if (options.output)
+            fmt::print(stderr, "warning: model '{}' has no {} to draw; {} will not be written\n", manifest.model,
+                       missing, picture);
+        return 0;
+    }
+    if (!quiet) fmt::print("wrote {}\n", picture);
     return 0;
 }
 
 }  // namespace
 
-ModelAbi linked_model() { return {kiln_manifest, kiln_bind, kiln_train_step}; }
+ModelAbi linked_model() { return {kiln_manifest, kiln_model_ir, kiln_bind, kiln_run}; }
 
 int run_model(const ModelAbi &model, int argc, char **argv) {
     const std::string program = program_name(argc, argv);

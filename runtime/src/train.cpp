@@ -1,4 +1,4 @@
-// The training loop (contract in kiln/train.h).
+// The training loop and the evaluation (contract in kiln/train.h).
 #include "kiln/train.h"
 
 #include <fmt/format.h>
@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
+#include <numeric>
 
 #include "kiln/error.h"
 
@@ -25,42 +27,115 @@ std::string format_loss(float loss) {
     return fmt::format("{:.6f}", loss);
 }
 
-TrainResult train(const ModelAbi &model, const Manifest &manifest, Arena &arena, const TrainSettings &settings,
-                  MetricsWriter &metrics) {
-    const TensorSpec *lr_spec = manifest.find_role(Role::Lr);
-    const TensorSpec *step_spec = manifest.find_role(Role::Step);
-    const TensorSpec *loss_spec = manifest.find_role(Role::Loss);  // present: parse_manifest checked
-    float *lr = lr_spec ? arena.f32(*lr_spec) : nullptr;
-    float *step = step_spec ? arena.f32(*step_spec) : nullptr;
-    const float *loss = arena.f32(*loss_spec);
+TrainResult train(const ModelAbi &model, const Manifest &manifest, Arena &arena, const Dataset &data,
+                  const Loader &loader, const TrainSettings &settings, MetricsWriter &metrics) {
+    TrainResult result;
+    if (settings.steps <= 0) return result;
+    if (loader.batches_per_epoch() == 0)
+        throw UserError(fmt::format("the dataset's {} rows make no batch of {} ({}); nothing can train", data.rows(),
+                                    manifest.train.batch, loader.tail_note()));
 
     // Step numbers line up in a column as wide as the last one.
     const int width = std::max<int>(3, int(std::to_string(settings.steps).size()));
     bool warned = false;
-    TrainResult result;
     result.losses.reserve(size_t(settings.steps));
     result.step_ms.reserve(size_t(settings.steps));
-    for (int64_t t = 1; t <= settings.steps; ++t) {
-        if (lr) *lr = float(settings.lr);
-        // f32 holds every integer up to 2^24 exactly, far beyond any step count here.
-        if (step) *step = float(t);
-        auto start = std::chrono::steady_clock::now();
-        int rc = model.train_step();
-        auto stop = std::chrono::steady_clock::now();
-        if (rc != 0) throw UserError(fmt::format("training step {} failed with error code {}", t, rc));
-        double ms = std::chrono::duration<double, std::milli>(stop - start).count();
-        float l = *loss;
-        result.losses.push_back(l);
-        result.step_ms.push_back(ms);
-        metrics.write(t, l, ms, settings.lr);
-        if (!std::isfinite(l) && !warned) {
-            fmt::print(stderr, "warning: the loss is {} at step {}; training continues, but diverged "
-                               "(try a smaller --lr)\n", l, t);
-            warned = true;
+    int64_t t = 0;
+    for (int64_t epoch = 0; t < settings.steps; ++epoch) {
+        for (const Batch &batch : loader.batches(epoch)) {
+            if (t == settings.steps) break;
+            ++t;
+            loader.copy(batch, arena);
+            // Present: parse_manifest checked that every train entry has one lr, step and loss.
+            *arena.f32(*manifest.find_role(Role::Lr, batch.entry)) = float(settings.lr);
+            // f32 holds every integer up to 2^24 exactly, far beyond any step count here.
+            *arena.f32(*manifest.find_role(Role::Step, batch.entry)) = float(t);
+            if (settings.print_batches) fmt::print("{}\n", format_batch(manifest, data, batch));
+            auto start = std::chrono::steady_clock::now();
+            int rc = model.run(batch.entry);
+            auto stop = std::chrono::steady_clock::now();
+            if (rc != 0)
+                throw UserError(fmt::format("training step {} (entry '{}') failed with error code {}", t,
+                                            manifest.entries[size_t(batch.entry)].name, rc));
+            double ms = std::chrono::duration<double, std::milli>(stop - start).count();
+            float l = *arena.f32(*manifest.find_role(Role::Loss, batch.entry));
+            result.losses.push_back(l);
+            result.step_ms.push_back(ms);
+            result.last_entry = batch.entry;
+            metrics.write(t, epoch, l, ms, settings.lr);
+            if (!std::isfinite(l) && !warned) {
+                fmt::print(stderr, "warning: the loss is {} at step {}; training continues, but diverged "
+                                   "(try a smaller --lr)\n", l, t);
+                warned = true;
+            }
+            if (!settings.quiet && (t == 1 || t % settings.log_every == 0 || t == settings.steps))
+                fmt::print("step {:>{}}  loss {}\n", t, width, format_loss(l));
         }
-        if (!settings.quiet && (t == 1 || t % settings.log_every == 0 || t == settings.steps))
-            fmt::print("step {:>{}}  loss {}\n", t, width, format_loss(l));
     }
+    return result;
+}
+
+EvalResult evaluate(const ModelAbi &model, const Manifest &manifest, Arena &arena, const Dataset &data) {
+    const int entry = manifest.eval_entry();
+    if (entry < 0) throw UserError(fmt::format("model '{}' has no eval entry", manifest.model));
+    const int64_t batch = manifest.entries[size_t(entry)].batch, chunks = data.rows() / batch;
+    std::vector<const TensorSpec *> outputs = manifest.entry_tensors(entry, Role::Output);
+
+    EvalResult result;
+    result.rows = chunks * batch;
+    result.skipped = data.rows() - result.rows;
+    for (const TensorSpec *out : outputs) {
+        DataTensor t;
+        t.name = out->name;
+        t.dtype = out->dtype;
+        t.shape = out->shape;
+        t.shape[0] = result.rows;
+        (t.dtype == DType::I32 ? t.i32.resize(size_t(result.rows) * out->row_numel())
+                               : t.f32.resize(size_t(result.rows) * out->row_numel()));
+        result.outputs.tensors.push_back(std::move(t));
+    }
+
+    const TensorSpec *scores = nullptr, *labels = nullptr;
+    if (manifest.train.task == "classification") {
+        for (const TensorSpec *out : outputs)
+            if (!scores && out->dtype == DType::F32 && out->row_shape().size() == 1) scores = out;
+        for (const TensorSpec *in : manifest.entry_tensors(entry, Role::Input))
+            if (!labels && in->dtype == DType::I32 && in->row_numel() == 1) labels = in;
+        if (!scores || !labels)
+            throw UserError(fmt::format("task 'classification' needs an i32 labels input of shape [{}] and an f32 "
+                                        "scores output of shape [{}, classes] in eval entry '{}'",
+                                        batch, batch, manifest.entries[size_t(entry)].name));
+        result.classified = true;
+    }
+
+    double loss_sum = 0;
+    std::vector<int64_t> rows(static_cast<size_t>(batch));
+    for (int64_t c = 0; c < chunks; ++c) {
+        std::iota(rows.begin(), rows.end(), c * batch);
+        copy_rows(manifest, data, entry, rows, arena);
+        if (int rc = model.run(entry); rc != 0)
+            throw UserError(fmt::format("evaluation of rows {}..{} (entry '{}') failed with error code {}", c * batch,
+                                        (c + 1) * batch - 1, manifest.entries[size_t(entry)].name, rc));
+        loss_sum += *arena.f32(*manifest.find_role(Role::Loss, entry));
+        for (size_t o = 0; o < outputs.size(); ++o) {
+            DataTensor &t = result.outputs.tensors[o];
+            std::memcpy(t.row(c * batch), arena.at(*outputs[o]), outputs[o]->bytes());
+        }
+        if (scores) {
+            const float *s = arena.f32(*scores);
+            const int32_t *y = arena.i32(*labels);
+            const int64_t classes = scores->shape[1];
+            for (int64_t i = 0; i < batch; ++i) {
+                const float *row = s + i * classes;
+                int32_t best = int32_t(std::max_element(row, row + classes, [](float a, float b) {
+                                           return a < b || (std::isnan(b) && !std::isnan(a));
+                                       }) - row);
+                result.predicted.push_back(best);
+                result.correct += best == y[i];
+            }
+        }
+    }
+    if (chunks > 0) result.loss = loss_sum / double(chunks);
     return result;
 }
 

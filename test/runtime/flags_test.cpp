@@ -17,9 +17,17 @@ kiln::Options parse(std::vector<std::string> args) {
 }
 
 TEST(Flags, ParsesEveryFlag) {
-    kiln::Options o = parse({"--steps", "7", "--lr=0.25", "--seed", "42", "--threads", "4", "--init", "i.st",
-                             "--data", "d.st", "--metrics", "m.jsonl", "--output", "none", "--save", "s.st", "--quiet"});
+    kiln::Options o = parse({"--steps", "7", "--epochs", "3", "--lr=0.25", "--seed", "42", "--threads", "4", "--init",
+                             "i.st", "--data", "d.st", "--metrics", "m.jsonl", "--output", "none", "--save", "s.st",
+                             "--save-net", "n.st", "--predictions", "p.csv", "--shuffle", "off", "--drop-last",
+                             "--print-batches", "--quiet"});
     EXPECT_EQ(*o.steps, 7);
+    EXPECT_EQ(*o.epochs, 3);
+    EXPECT_EQ(o.save_net, "n.st");
+    EXPECT_EQ(o.predictions, "p.csv");
+    EXPECT_EQ(o.shuffle, false);
+    EXPECT_TRUE(o.drop_last);
+    EXPECT_TRUE(o.print_batches);
     EXPECT_DOUBLE_EQ(*o.lr, 0.25);
     EXPECT_EQ(o.seed, 42u);
     EXPECT_EQ(o.threads, 4);
@@ -36,7 +44,11 @@ TEST(Flags, ParsesEveryFlag) {
 TEST(Flags, DefaultsComeFromTheModel) {
     kiln::Options o = parse({});
     EXPECT_FALSE(o.steps);
+    EXPECT_FALSE(o.epochs);
     EXPECT_FALSE(o.lr);
+    EXPECT_FALSE(o.shuffle);
+    EXPECT_FALSE(o.drop_last);
+    EXPECT_FALSE(o.print_batches);
     EXPECT_EQ(o.seed, 0u);
     EXPECT_EQ(o.threads, 1);
     kiln::Manifest m = kiln::parse_manifest(fake::model().manifest);
@@ -51,10 +63,13 @@ TEST(Flags, MalformedCommandLinesExitWith2) {
         {{"--foo"}, "error: unknown flag '--foo' (see --help)\n"},
         {{"--foo=3"}, "error: unknown flag '--foo' (see --help)\n"},
         {{"--steps"}, "error: flag '--steps' needs a value (N) (see --help)\n"},
-        {{"--steps", "ten"}, "error: invalid value 'ten' for --steps: expected a positive integer (see --help)\n"},
-        {{"--steps", "12x"}, "error: invalid value '12x' for --steps: expected a positive integer (see --help)\n"},
-        {{"--steps", "0"}, "error: invalid value '0' for --steps: expected a positive integer (see --help)\n"},
-        {{"--steps", "99999999999999999999"}, "error: invalid value '99999999999999999999' for --steps: expected a positive integer (see --help)\n"},
+        {{"--steps", "ten"}, "error: invalid value 'ten' for --steps: expected a non-negative integer (see --help)\n"},
+        {{"--steps", "12x"}, "error: invalid value '12x' for --steps: expected a non-negative integer (see --help)\n"},
+        {{"--steps", "-1"}, "error: invalid value '-1' for --steps: expected a non-negative integer (see --help)\n"},
+        {{"--epochs", "-2"}, "error: invalid value '-2' for --epochs: expected a non-negative integer (see --help)\n"},
+        {{"--steps", "99999999999999999999"}, "error: invalid value '99999999999999999999' for --steps: expected a non-negative integer (see --help)\n"},
+        {{"--shuffle", "yes"}, "error: invalid value 'yes' for --shuffle: expected on or off (see --help)\n"},
+        {{"--drop-last=1"}, "error: flag '--drop-last' takes no value (see --help)\n"},
         {{"--lr", "fast"}, "error: invalid value 'fast' for --lr: expected a non-negative number (see --help)\n"},
         {{"--lr", "nan"}, "error: invalid value 'nan' for --lr: expected a non-negative number (see --help)\n"},
         {{"--seed", "-1"}, "error: invalid value '-1' for --seed: expected a non-negative integer (see --help)\n"},
@@ -74,16 +89,19 @@ TEST(Flags, HelpListsEveryFlagWithItsDefault) {
     testutil::RunResult r = testutil::run(fake::model(), {"--help"});
     EXPECT_EQ(r.code, 0);
     EXPECT_EQ(r.err, "");
-    for (const char *flag : {"--steps N", "--lr F", "--seed N", "--threads N", "--init FILE", "--data FILE",
-                             "--metrics FILE", "--output FILE", "--save FILE", "--quiet", "--help"})
+    for (const char *flag : {"--steps N", "--epochs N", "--shuffle on|off", "--drop-last", "--print-batches", "--lr F",
+                             "--seed N", "--threads N", "--init FILE", "--data FILE", "--metrics FILE", "--output FILE",
+                             "--save FILE", "--save-net FILE", "--predictions FILE", "--quiet", "--help"})
         EXPECT_NE(r.out.find(flag), std::string::npos) << flag << " missing from:\n" << r.out;
-    EXPECT_NE(r.out.find("(default: 100, from the model)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("(default: from --epochs)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("(default: 25, from the model)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("(default: on, from the model)"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("(default: 0.5, from the model)"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("(default: fake_linear.svg)"), std::string::npos) << r.out;
     // Every flag but --help itself states a default.
     size_t lines_with_default = 0, pos = 0;
     while ((pos = r.out.find("(default: ", pos)) != std::string::npos) ++lines_with_default, ++pos;
-    EXPECT_EQ(lines_with_default, 10u);
+    EXPECT_EQ(lines_with_default, 16u);
 }
 
 }  // namespace

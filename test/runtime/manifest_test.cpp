@@ -119,10 +119,10 @@ TEST(Manifest, RefusesBrokenManifests) {
         {fake_manifest_with("\"shape\": [4, 1], \"offset\": 896", "\"shape\": [4, 2], \"offset\": 896"), "input 'y' of entry 'train_step_tail' is f32 with rows [2], but f32 with rows [1] in entry 'train_step'"},
         {fake_manifest_with("\"name\": \"y\", \"role\": \"input\", \"entry\": 2", "\"name\": \"z\", \"role\": \"input\", \"entry\": 2"), "entry 'eval' has no input 'y'"},
         // Roles per entry.
-        {fake_manifest_with("\"role\": \"step\", \"entry\": 1", "\"role\": \"output\", \"entry\": 1"), "entry 'train_step_tail' (train) has 0 tensors of role 'step', it needs exactly one"},
-        {fake_manifest_with("\"role\": \"loss\", \"entry\": 0", "\"role\": \"output\", \"entry\": 0"), "entry 'train_step' (train) has 0 tensors of role 'loss', it needs exactly one"},
+        {fake_manifest_with("\"role\": \"step\", \"entry\": 1", "\"role\": \"lr\", \"entry\": 1"), "entry 'train_step_tail' (train) has 2 tensors of role 'lr', it needs exactly one"},
+        {fake_manifest_with("\"role\": \"loss\", \"entry\": 0", "\"role\": \"lr\", \"entry\": 0"), "entry 'train_step' (train) has 0 tensors of role 'loss', it needs exactly one"},
         {fake_manifest_with(eval_loss, eval_loss + R"(, {"name": "lr", "role": "lr", "entry": 2, "dtype": "f32", "shape": [], "offset": 2560})"), "entry 'eval' (eval) has 1 tensors of role 'lr', it needs none"},
-        {fake_manifest_with(eval_loss, R"({"name": "loss", "role": "output", "entry": 2, "dtype": "f32", "shape": [100], "offset": 2560})"), "entry 'eval' (eval) has 0 tensors of role 'loss', it needs exactly one"},
+        {fake_manifest_with(eval_loss, R"({"name": "loss", "role": "step", "entry": 2, "dtype": "f32", "shape": [], "offset": 2560})"), "entry 'eval' (eval) has 0 tensors of role 'loss', it needs exactly one"},
         {fake_manifest_with("\"kind\": \"eval\", \"batch\": 100", "\"kind\": \"train\", \"batch\": 100"), "entry 'eval' (train) has 0 tensors of role 'lr'"},
         {fake_manifest_with("\"kind\": \"train\", \"batch\": 4", "\"kind\": \"eval\", \"batch\": 4"), "entry 'train_step_tail' (eval) has 1 tensors of role 'lr', it needs none"},
         {fake::manifest({"m", false, {{"a", "train", 8}, {"b", "train", 8}}}), "entry 'b' and entry 'a' are both train entries of batch 8"},

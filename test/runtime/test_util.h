@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -64,6 +67,34 @@ inline RunResult run(const kiln::ModelAbi &model, std::vector<std::string> args)
     RunResult r{code, testing::internal::GetCapturedStdout(), testing::internal::GetCapturedStderr()};
     return r;
 }
+
+// Every line of a metrics file, parsed.
+inline std::vector<nlohmann::json> metrics_lines(const std::string &path) {
+    std::vector<nlohmann::json> out;
+    std::istringstream in(read_file(path));
+    std::string line;
+    while (std::getline(in, line)) {
+        auto j = nlohmann::json::parse(line, nullptr, false);
+        EXPECT_FALSE(j.is_discarded()) << "not JSON: " << line;
+        out.push_back(j);
+    }
+    return out;
+}
+
+// A CSV file as rows of cells (no quoting: kiln writes none).
+inline std::vector<std::vector<std::string>> read_csv(const std::string &path) {
+    std::vector<std::vector<std::string>> rows;
+    std::istringstream in(read_file(path));
+    for (std::string line; std::getline(in, line);) {
+        std::vector<std::string> cells;
+        std::istringstream cols(line);
+        for (std::string cell; std::getline(cols, cell, ',');) cells.push_back(cell);
+        rows.push_back(cells);
+    }
+    return rows;
+}
+
+inline size_t count_lines(const std::string &text) { return size_t(std::count(text.begin(), text.end(), '\n')); }
 
 }  // namespace testutil
 

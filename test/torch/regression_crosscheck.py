@@ -26,6 +26,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "pylib"))
+import kiln_io  # noqa: E402
 from kiln_io import write_safetensors  # noqa: E402
 
 EXIT_PASS, EXIT_FAIL, EXIT_SKIP = 0, 1, 77
@@ -64,24 +65,14 @@ def torch_losses(net, x, y, steps, lr):
 
 
 def read_metrics(path, steps):
-    """Returns (losses, problems) from kiln's JSON-lines metrics file."""
-    problems, losses = [], []
-    with open(path) as f:
-        lines = [line for line in f.read().splitlines() if line.strip()]
-    if len(lines) != steps:
-        problems.append("metrics file has %d lines, expected %d" % (len(lines), steps))
-    for i, line in enumerate(lines):
-        try:
-            rec = json.loads(line)
-        except ValueError as e:
-            problems.append("metrics line %d is not JSON (%s): %r" % (i + 1, e, line))
-            continue
-        missing = [k for k in ("step", "loss", "step_ms") if k not in rec]
-        if missing:
-            problems.append("metrics line %d lacks %s: %r" % (i + 1, ", ".join(missing), line))
-            continue
-        losses.append(float(rec["loss"]))
-    return losses, problems
+    """Returns (losses, problems) from kiln's JSON-lines metrics file: one line per step, then
+    the final evaluation line."""
+    records, final, problems = kiln_io.read_metrics(path)
+    if len(records) != steps:
+        problems.append("metrics file has %d step lines, expected %d" % (len(records), steps))
+    if final is None:
+        problems.append("metrics file has no final line")
+    return [float(r["loss"]) for r in records], problems
 
 
 def main():

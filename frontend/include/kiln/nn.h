@@ -15,7 +15,7 @@ namespace kiln::nn {
 Tensor relu(const Tensor &x, Where at = Where::here());
 // sigmoid(x) = 1 / (1 + exp(-x)): saturates to exactly 0 and 1 in float32, as PyTorch's.
 Tensor sigmoid(const Tensor &x, Where at = Where::here());
-// tanh(x) = 2 sigmoid(2x) - 1
+// tanh(x), saturating to -1 and 1 as PyTorch's.
 Tensor tanh(const Tensor &x, Where at = Where::here());
 // softplus(x) = log(1 + exp(x)), and x itself above `threshold` (PyTorch: beta 1, threshold 20).
 Tensor softplus(const Tensor &x, float threshold = 20.0f, Where at = Where::here());

@@ -18,8 +18,12 @@
 namespace kiln {
 
 struct Options {
-    std::optional<int64_t> steps;  // unset: manifest train.steps
-    std::optional<double> lr;      // unset: manifest train.lr
+    std::optional<int64_t> steps;   // total optimizer steps; overrides epochs; unset: the model's
+    std::optional<int64_t> epochs;  // unset: the model's
+    std::optional<double> lr;       // unset: manifest train.lr
+    std::optional<bool> shuffle;    // unset: manifest train.shuffle
+    bool drop_last = false;         // also drop the short last batch when the model has an entry for it
+    bool print_batches = false;
     uint64_t seed = 0;
     int threads = 1;
     std::string init;                   // params from this safetensors file instead of random init
@@ -27,12 +31,18 @@ struct Options {
     std::string metrics;                // JSON lines; empty: none
     std::optional<std::string> output;  // picture; unset: "<model>.svg", "none": no picture
     std::string save;                   // final params as safetensors; empty: none
+    std::string save_net;               // params + model IR as a whole-net safetensors; empty: none
+    std::string predictions;            // CSV of the eval entry's inputs and outputs; empty: none
     bool quiet = false;
     bool help = false;
 };
 
 Options parse_flags(int argc, char **argv);
 void print_help(std::FILE *out, const char *program, const Manifest *manifest);
+
+// The total optimizer steps of a run: --steps, else --epochs * batches_per_epoch, else the
+// model's train.steps when > 0, else the model's epochs * batches_per_epoch.
+int64_t total_steps(const Options &options, const Manifest &manifest, int64_t batches_per_epoch);
 
 // The picture path after defaults: "" when disabled.
 std::string output_path(const Options &options, const Manifest &manifest);

@@ -1,10 +1,18 @@
-// The model manifest: the JSON a compiled model exports as `kiln_manifest` (see model_abi.h).
+// The model manifest: the JSON a compiled model exports as `kiln_manifest` (ABI v2, model_abi.h).
 //
-// Contract: parse_manifest() either returns a Manifest whose every tensor lies inside the arena,
-// has a known role, dtype f32, a 4-byte aligned offset and (for params) a positive fan_in, and
-// whose lr/step/loss tensors are scalars present at most once (loss exactly once) -- or throws
-// UserError naming the offending field. Everything downstream relies on these checks instead of
-// re-validating, so a compiler bug shows up here as one clear message, not as memory corruption.
+// Contract: parse_manifest() either returns a Manifest that everything downstream may trust, or
+// throws UserError("model manifest: ...") naming the offending field. A returned manifest has:
+//   - at least one entry; entry names unique; kind train or eval; batch > 0; at most one eval entry;
+//     no two train entries with the same batch; train.batch equal to some train entry's batch;
+//   - tensors inside the arena, 4-byte aligned, with a known role and dtype f32 or i32 (i32 only
+//     for inputs and outputs); params (positive fan_in) and state shared (no "entry"); every other
+//     role belongs to an entry in bounds; names unique among the shared tensors and within each
+//     entry, and no entry tensor named like a shared one;
+//   - inputs and outputs of rank >= 1 whose dim 0 is their entry's batch; every entry with the
+//     same inputs (names, dtypes and per-row shapes), so one dataset feeds them all;
+//   - per train entry exactly one loss, lr and step; per eval entry one loss and no lr or step;
+//     loss, lr and step f32 scalars.
+// Shared tensors keep manifest order; init and checkpoints follow it.
 #ifndef KILN_MANIFEST_H
 #define KILN_MANIFEST_H
 
@@ -16,12 +24,15 @@
 namespace kiln {
 
 enum class Role { Param, State, Input, Lr, Step, Loss, Output };
-// Only f32 for now; i32 (class labels) arrives with the classification lesson.
-enum class DType { F32 };
+enum class DType { F32, I32 };
+enum class EntryKind { Train, Eval };
+
+// An entry index meaning "shared by every entry" (params and state).
+constexpr int kShared = -1;
 
 const char *role_name(Role role);
-const char *dtype_name(DType dtype);        // manifest spelling: "f32"
-const char *safetensors_dtype(DType dtype);  // safetensors spelling: "F32"
+const char *dtype_name(DType dtype);         // manifest spelling: "f32", "i32"
+const char *safetensors_dtype(DType dtype);  // safetensors spelling: "F32", "I32"
 
 struct TensorSpec {
     std::string name;
@@ -30,27 +41,53 @@ struct TensorSpec {
     std::vector<int64_t> shape;  // [] is a scalar
     uint64_t offset = 0;         // bytes from the arena base
     uint64_t fan_in = 0;         // params only: PyTorch's fan_in for the default init
+    int entry = kShared;         // index into Manifest::entries, or kShared
 
     uint64_t numel() const;
-    uint64_t bytes() const;
+    uint64_t bytes() const;  // every dtype has 4 bytes
+    // Inputs and outputs: the shape without dim 0 (the batch), and its element count.
+    std::vector<int64_t> row_shape() const;
+    uint64_t row_numel() const;
+};
+
+struct EntrySpec {
+    std::string name;
+    EntryKind kind = EntryKind::Train;
+    int64_t batch = 1;
 };
 
 struct TrainConfig {
-    std::string dataset;  // a name in the dataset registry (datasets.h)
-    int64_t steps = 0;
+    std::string dataset;             // a name in the dataset registry (datasets.h)
+    std::string task = "regression";  // or "classification": what the eval and the picture show
+    int64_t epochs = 1;
+    int64_t steps = 0;  // > 0 overrides epochs
+    int64_t batch = 0;  // the full batch; 0 in the JSON means "the first train entry's"
+    bool shuffle = false;
+    bool drop_last = false;
     double lr = 0;
     int64_t log_every = 10;
+    bool print_batches = false;  // the model asks for --print-batches by default (lesson 8)
+    std::string summary;         // printed before training, e.g. a Sequential's repr (lesson 6)
 };
 
 struct Manifest {
     std::string model;
     uint64_t arena_bytes = 0;
-    std::vector<TensorSpec> tensors;  // in manifest order; init and checkpoints follow it
+    std::vector<EntrySpec> entries;
+    std::vector<TensorSpec> tensors;  // in manifest order
     TrainConfig train;
 
-    const TensorSpec *find(std::string_view name) const;
-    const TensorSpec *find_role(Role role) const;  // the first tensor with this role, or null
+    // The tensor called `name` in `entry` (kShared: a param or state), or null.
+    const TensorSpec *find(std::string_view name, int entry = kShared) const;
+    // The first tensor of `role` in `entry`, or null.
+    const TensorSpec *find_role(Role role, int entry) const;
+    // Every tensor of `role`, all entries included, in manifest order.
     std::vector<const TensorSpec *> with_role(Role role) const;
+    // The tensors of `role` in `entry`, in manifest order.
+    std::vector<const TensorSpec *> entry_tensors(int entry, Role role) const;
+
+    int train_entry(int64_t batch) const;  // the train entry of this batch, or -1
+    int eval_entry() const;                // the eval entry, or -1
 };
 
 // Parses and validates; throws UserError("model manifest: ...").

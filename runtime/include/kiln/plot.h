@@ -1,34 +1,47 @@
-// The picture of a fit: data points and the model's curve, drawn by PLplot into an SVG file.
+// Pictures drawn by PLplot into SVG files: a fit, classified points, and loss curves.
 //
-// Contract: plot_fit_svg() writes `path` (which must end in .svg) or throws UserError; it never
-// exits the process and prints nothing on stdout. PLplot reacts to fatal errors by calling exit(),
-// so the drawing runs in a forked child whose stdout goes to /dev/null and whose stderr is
-// captured for the error message. The file appears atomically (temp file, rename).
-// find_fit_tensors() says whether a model has what the picture needs: inputs x and y and an
-// output of the same shape, all (N, 1).
+// Contract: every plot_*_svg() writes `path` (which must end in .svg) or throws UserError; none
+// exits the process or prints on stdout. PLplot reacts to fatal errors by calling exit(), so the
+// drawing runs in a forked child whose stdout goes to /dev/null and whose stderr is captured for
+// the error message. The file appears atomically (temp file, rename).
+//   plot_fit_svg: data points (x, y) and the model's curve (fit_x, fit) in x order.
+//   plot_classes_svg: points (x0, x1) colored by predicted class (one color per class).
+//   plot_curves_svg: one line per curve (y against x) with a legend of the labels; with ylog the
+//     y axis is logarithmic and values <= 0 are left out.
+// Non-finite values are left out of every picture.
 #ifndef KILN_PLOT_H
 #define KILN_PLOT_H
 
+#include <cstdint>
 #include <string>
 #include <vector>
-
-#include "kiln/manifest.h"
 
 namespace kiln {
 
 struct FitPlot {
     std::string title;
-    std::vector<float> x, y;  // (N,) the data points
-    std::vector<float> fit;   // (N,) the model's output at x; non-finite values are left out
+    std::vector<float> x, y;       // (N,) the data points
+    std::vector<float> fit_x, fit;  // (M,) the model's output at fit_x
 };
-
 void plot_fit_svg(const std::string &path, const FitPlot &plot);
 
-struct FitTensors {
-    const TensorSpec *x = nullptr, *y = nullptr, *fit = nullptr;
+struct ClassPlot {
+    std::string title;
+    std::vector<float> x0, x1;       // (N,) the points
+    std::vector<int32_t> predicted;  // (N,) their predicted classes
 };
-// All three set, or none.
-FitTensors find_fit_tensors(const Manifest &manifest);
+void plot_classes_svg(const std::string &path, const ClassPlot &plot);
+
+struct Curve {
+    std::string label;
+    std::vector<double> x, y;
+};
+struct CurvesPlot {
+    std::string title, xlabel = "step", ylabel = "loss";
+    bool ylog = false;
+    std::vector<Curve> curves;
+};
+void plot_curves_svg(const std::string &path, const CurvesPlot &plot);
 
 }  // namespace kiln
 

@@ -1,10 +1,17 @@
-// The training loop over a bound arena.
+// The training loop and the evaluation over a bound arena.
 //
-// Contract: train() runs steps t = 1..settings.steps; before each it writes lr and t (as f32)
-// into the model's lr and step tensors (when it has them), times kiln_train_step with
-// steady_clock, reads the loss, writes one metrics line, and prints "step   t  loss L" for t = 1,
-// every log_every steps and the last step unless quiet. A failing step throws UserError naming
-// the step; a NaN/inf loss is warned about once on stderr and training continues.
+// Contract: train() runs settings.steps optimizer steps, t = 1, 2, ... across epochs: it takes
+// the loader's batches epoch by epoch (the last epoch possibly cut short), copies each batch into
+// its entry's inputs, writes lr and t (as f32) into that entry's lr and step tensors, times
+// ModelAbi::run(entry) with steady_clock, reads the entry's loss, writes one metrics line, prints
+// the batch with --print-batches, and prints "step   t  loss L" for t = 1, every log_every steps
+// and the last step unless quiet. A failing step throws UserError naming the step; a NaN/inf loss
+// is warned about once on stderr and training continues. steps > 0 with an epoch of no batches is
+// a UserError.
+// evaluate() runs the eval entry over the dataset in order, in chunks of its batch (rows past the
+// last whole chunk are skipped), and returns the mean of the chunk losses, every output row by row
+// and, for task "classification", the accuracy: argmax over the last dimension of the first f32
+// output against the first i32 input (the first maximum wins, as in torch.argmax).
 #ifndef KILN_TRAIN_H
 #define KILN_TRAIN_H
 
@@ -14,34 +21,54 @@
 #include <vector>
 
 #include "kiln/arena.h"
+#include "kiln/datasets.h"
+#include "kiln/loader.h"
 #include "kiln/manifest.h"
 #include "kiln/metrics.h"
 
 namespace kiln {
 
-// The three symbols of model_abi.h, as values, so tests can run a model other than the linked one.
+// The symbols of model_abi.h, as values, so tests can run a model other than the linked one.
 struct ModelAbi {
     const char *manifest;
+    const char *model_ir;
     int (*bind)(uint8_t *arena);
-    int (*train_step)();
+    int (*run)(int entry);
 };
 
 struct TrainSettings {
-    int64_t steps = 1;
+    int64_t steps = 1;  // total optimizer steps; 0 trains nothing
     double lr = 0;
     int64_t log_every = 10;
     bool quiet = false;
+    bool print_batches = false;
 };
 
 struct TrainResult {
     std::vector<float> losses;    // (steps,)
     std::vector<double> step_ms;  // (steps,)
+    int last_entry = -1;          // the entry of the last step, -1 when none ran
     float final_loss() const { return losses.empty() ? NAN : losses.back(); }
     double median_step_ms() const;
 };
 
-TrainResult train(const ModelAbi &model, const Manifest &manifest, Arena &arena, const TrainSettings &settings,
-                  MetricsWriter &metrics);
+TrainResult train(const ModelAbi &model, const Manifest &manifest, Arena &arena, const Dataset &data,
+                  const Loader &loader, const TrainSettings &settings, MetricsWriter &metrics);
+
+struct EvalResult {
+    int64_t rows = 0;     // rows evaluated: chunks * batch
+    int64_t skipped = 0;  // rows past the last whole chunk
+    double loss = NAN;    // mean over the chunks
+    Dataset outputs;      // every output of the eval entry, (rows, ...row shape)
+    bool classified = false;
+    std::vector<int32_t> predicted;  // classification: argmax per row
+    int64_t correct = 0;
+    double accuracy() const { return predicted.empty() ? NAN : double(correct) / double(predicted.size()); }
+};
+
+// Throws UserError when the model has no eval entry, a chunk fails, or a classification model
+// lacks the i32 labels input or the f32 scores output.
+EvalResult evaluate(const ModelAbi &model, const Manifest &manifest, Arena &arena, const Dataset &data);
 
 // The console form of a loss: 6 decimals, or scientific when that would hide the value.
 std::string format_loss(float loss);

@@ -1,0 +1,84 @@
+// Epochs, shuffling and batches (contract in kiln/loader.h).
+#include "kiln/loader.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+#include <numeric>
+
+#include "kiln/error.h"
+#include "kiln/numpy_print.h"
+#include "kiln/rng.h"
+
+namespace kiln {
+
+Loader::Loader(const Manifest &manifest, const Dataset &data, const LoaderConfig &config)
+    : manifest_(manifest), data_(data), config_(config) {
+    full_entry_ = manifest.train_entry(config.batch);
+    if (full_entry_ < 0) throw UserError(fmt::format("the model has no train entry of batch {}", config.batch));
+    const int64_t n = data.rows(), r = n % config.batch;
+    full_batches_ = n / config.batch;
+    if (r == 0) return;
+    if (config.drop_last) {
+        tail_note_ = fmt::format("the last {} of {} rows are dropped each epoch (drop_last)", r, n);
+    } else if ((tail_entry_ = manifest.train_entry(r)) < 0) {
+        tail_note_ = fmt::format("the last {} of {} rows are dropped each epoch: the model has no train entry of "
+                                 "batch {}", r, n, r);
+    }
+}
+
+std::vector<int64_t> Loader::order(int64_t epoch) const {
+    std::vector<int64_t> order(size_t(data_.rows()));
+    std::iota(order.begin(), order.end(), 0);
+    if (!config_.shuffle) return order;
+    Rng rng(config_.seed, RngStream::Shuffle, uint64_t(epoch));
+    for (size_t i = order.size(); i-- > 1;) std::swap(order[i], order[size_t(rng.below(i + 1))]);
+    return order;
+}
+
+std::vector<Batch> Loader::batches(int64_t epoch) const {
+    std::vector<int64_t> rows = order(epoch);
+    std::vector<Batch> out;
+    const size_t b = size_t(config_.batch);
+    for (int64_t i = 0; i < full_batches_; ++i)
+        out.push_back({full_entry_, epoch, i, std::vector<int64_t>(rows.begin() + i * b, rows.begin() + (i + 1) * b)});
+    if (tail_entry_ >= 0)
+        out.push_back({tail_entry_, epoch, full_batches_, std::vector<int64_t>(rows.begin() + full_batches_ * b, rows.end())});
+    return out;
+}
+
+void Loader::copy(const Batch &batch, Arena &arena) const { copy_rows(manifest_, data_, batch.entry, batch.rows, arena); }
+
+void copy_rows(const Manifest &manifest, const Dataset &data, int entry, const std::vector<int64_t> &rows,
+               Arena &arena) {
+    for (const TensorSpec *in : manifest.entry_tensors(entry, Role::Input)) {
+        const DataTensor *t = data.find(in->name);  // present: conform_dataset checked
+        const size_t row_bytes = in->row_numel() * 4;
+        uint8_t *dst = arena.at(*in);
+        for (size_t i = 0; i < rows.size(); ++i) std::memcpy(dst + i * row_bytes, t->row(rows[i]), row_bytes);
+    }
+}
+
+std::string format_batch(const Manifest &manifest, const Dataset &data, const Batch &batch) {
+    std::string line = fmt::format("Epoch:  {} | Step:  {}", batch.epoch, batch.index);
+    for (const TensorSpec *in : manifest.entry_tensors(batch.entry, Role::Input)) {
+        const DataTensor *t = data.find(in->name);
+        std::vector<int64_t> shape = in->shape;
+        shape[0] = int64_t(batch.rows.size());
+        const size_t row = t->row_numel();
+        std::string text;
+        if (t->dtype == DType::I32) {
+            std::vector<int32_t> values;
+            for (int64_t r : batch.rows) values.insert(values.end(), t->i32.begin() + r * row, t->i32.begin() + (r + 1) * row);
+            text = numpy_array(values.data(), shape);
+        } else {
+            std::vector<float> values;
+            for (int64_t r : batch.rows) values.insert(values.end(), t->f32.begin() + r * row, t->f32.begin() + (r + 1) * row);
+            text = numpy_array(values.data(), shape);
+        }
+        line += fmt::format(" | batch {}:  {}", in->name, text);
+    }
+    return line;
+}
+
+}  // namespace kiln
