@@ -22,6 +22,11 @@ std::string KernelSpec::key() const {
   os << " dims=";
   for (int64_t d : dims)
     os << d << ",";
+  for (const auto *v : {&window, &stride, &padding, &dilation}) {
+    os << " |";
+    for (int64_t d : *v)
+      os << d << ",";
+  }
   os << " dir=" << direction << " values=";
   os.precision(9);
   for (float v : values)

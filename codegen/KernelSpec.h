@@ -34,6 +34,9 @@ struct KernelSpec {
   std::vector<int64_t> dims;       // broadcast/reduce dimensions or transpose permutation
   std::string direction;           // compare: EQ, NE, LT, LE, GT, GE
   std::vector<float> values;       // constant: one value for a splat, else every element
+  // Convolutions and pooling, (height, width) each: kernel size (pooling), stride, padding,
+  // dilation (convolutions).
+  std::vector<int64_t> window, stride, padding, dilation;
 
   // Two specs with equal keys compute the same function and can share one kernel.
   std::string key() const;

@@ -5,4 +5,5 @@ include "ir/ElementwiseOps.td"
 include "ir/ShapeOps.td"
 include "ir/ReductionOps.td"
 include "ir/ContractionOps.td"
+include "ir/PoolingOps.td"
 #endif

@@ -107,6 +107,8 @@ struct AutodiffPass : PassWrapper<AutodiffPass, OperationPass<ModuleOp>> {
       if (llvm::any_of(resultGrads, [](Value v) { return !v; }))
         return op->emitError("kiln-autodiff: multi-result ops with partial adjoints are unsupported");
       SmallVector<Value> operandGrads = rule.gradient(b, resultGrads);
+      if (operandGrads.size() != op->getNumOperands())
+        return op->emitError("kiln-autodiff: ") << op->getName() << " has no gradient rule";
       for (auto [operand, g] : llvm::zip(op->getOperands(), operandGrads)) {
         if (!g || !active.contains(operand))
           continue;

@@ -81,6 +81,107 @@ void reduce(Kernel &k, Reduction how) {
 }
 
 
+// Spatial geometry of convolutions and pooling, in Halide's (width, height) order.
+struct Window {
+  int kw, kh, sw, sh, pw, ph, dw, dh;
+};
+
+Window windowOf(const KernelSpec &spec, const std::vector<int64_t> &kernelHW) {
+  auto at = [](const std::vector<int64_t> &v, int i, int fallback) { return v.empty() ? fallback : int(v[i]); };
+  return {at(kernelHW, 1, 1), at(kernelHW, 0, 1), at(spec.stride, 1, 1), at(spec.stride, 0, 1),
+          at(spec.padding, 1, 0), at(spec.padding, 0, 0), at(spec.dilation, 1, 1), at(spec.dilation, 0, 1)};
+}
+
+// out(w, h, o, n) = sum_{c, p, q} x(w*sw - pw + q*dw, h*sh - ph + p*dh, c, n) * f(q, p, c, o)
+void conv2d(Kernel &k) {
+  const auto &f = k.spec.inputs[1].shape;  // O, C, KH, KW
+  Window g = windowOf(k.spec, {f[2], f[3]});
+  Func padded = BoundaryConditions::constant_exterior(k.in[0], 0.0f);
+  RDom r(0, g.kw, 0, g.kh, 0, int(f[1]), "r");
+  Var w = k.vars[0], h = k.vars[1], o = k.vars[2], n = k.vars[3];
+  k.out(w, h, o, n) = 0.0f;
+  k.out(w, h, o, n) += padded(w * g.sw - g.pw + r.x * g.dw, h * g.sh - g.ph + r.y * g.dh, r.z, n) *
+                       k.in[1](r.x, r.y, r.z, o);
+  padded.compute_at(k.out, n);
+}
+
+// dx(w, h, c, n) = sum_{o, p, q} dy(i, j, o, n) f(q, p, c, o) over the (i, j) with
+// w = i*sw - pw + q*dw and h = j*sh - ph + p*dh.
+void conv2dInputGrad(Kernel &k) {
+  const auto &f = k.spec.inputs[1].shape;  // O, C, KH, KW
+  Window g = windowOf(k.spec, {f[2], f[3]});
+  Func dy = BoundaryConditions::constant_exterior(k.in[0], 0.0f);
+  RDom r(0, g.kw, 0, g.kh, 0, int(f[0]), "r");
+  Var w = k.vars[0], h = k.vars[1], c = k.vars[2], n = k.vars[3];
+  Expr iw = w + g.pw - r.x * g.dw, ih = h + g.ph - r.y * g.dh;
+  Expr term = dy(iw / g.sw, ih / g.sh, r.z, n) * k.in[1](r.x, r.y, c, r.z);
+  if (g.sw != 1 || g.sh != 1)  // only positions a window actually starts from contribute
+    term = select(iw % g.sw == 0 && ih % g.sh == 0, term, 0.0f);
+  k.out(w, h, c, n) = 0.0f;
+  k.out(w, h, c, n) += term;
+  dy.compute_at(k.out, n);
+}
+
+// df(q, p, c, o) = sum_{n, i, j} dy(i, j, o, n) x(i*sw - pw + q*dw, j*sh - ph + p*dh, c, n)
+void conv2dFilterGrad(Kernel &k) {
+  const auto &dyShape = k.spec.inputs[1].shape;  // N, O, OH, OW
+  Window g = windowOf(k.spec, {k.spec.output.shape[2], k.spec.output.shape[3]});
+  Func padded = BoundaryConditions::constant_exterior(k.in[0], 0.0f);
+  RDom r(0, int(dyShape[3]), 0, int(dyShape[2]), 0, int(dyShape[0]), "r");
+  Var q = k.vars[0], p = k.vars[1], c = k.vars[2], o = k.vars[3];
+  k.out(q, p, c, o) = 0.0f;
+  k.out(q, p, c, o) += k.in[1](r.x, r.y, o, r.z) *
+                       padded(r.x * g.sw - g.pw + q * g.dw, r.y * g.sh - g.ph + p * g.dh, c, r.z);
+}
+
+// out(w, h, c, n) = max over the window, padding reads -inf
+void maxPool2d(Kernel &k) {
+  Window g = windowOf(k.spec, k.spec.window);
+  Func padded = BoundaryConditions::constant_exterior(k.in[0], Expr(-std::numeric_limits<float>::infinity()));
+  RDom r(0, g.kw, 0, g.kh, "r");
+  Var w = k.vars[0], h = k.vars[1], c = k.vars[2], n = k.vars[3];
+  k.out(w, h, c, n) = maximum(padded(w * g.sw - g.pw + r.x, h * g.sh - g.ph + r.y, c, n));
+}
+
+// Each window's adjoint goes to the window's first maximum (row-major), as PyTorch's does.
+void maxPool2dGrad(Kernel &k) {
+  Window g = windowOf(k.spec, k.spec.window);
+  const auto &in = k.spec.inputs[0].shape, &dyShape = k.spec.inputs[1].shape;
+  Func padded = BoundaryConditions::constant_exterior(k.in[0], Expr(-std::numeric_limits<float>::infinity()));
+  RDom r(0, g.kw, 0, g.kh, "r");
+  Var i("i"), j("j"), c = k.vars[2], n = k.vars[3];
+  Func first("first_max");
+  first(i, j, c, n) = argmax(r, padded(i * g.sw - g.pw + r.x, j * g.sh - g.ph + r.y, c, n));
+  RDom o(0, int(dyShape[3]), 0, int(dyShape[2]), "o");
+  Expr x = clamp(o.x * g.sw - g.pw + first(o.x, o.y, c, n)[0], 0, int(in[3]) - 1);
+  Expr y = clamp(o.y * g.sh - g.ph + first(o.x, o.y, c, n)[1], 0, int(in[2]) - 1);
+  k.out(k.vars[0], k.vars[1], c, n) = 0.0f;
+  k.out(x, y, c, n) += k.in[1](o.x, o.y, c, n);
+  first.compute_at(k.out, n);
+}
+
+// out = sum over the window / (kh kw), padding reads 0 and counts (count_include_pad)
+void avgPool2d(Kernel &k) {
+  Window g = windowOf(k.spec, k.spec.window);
+  Func padded = BoundaryConditions::constant_exterior(k.in[0], 0.0f);
+  RDom r(0, g.kw, 0, g.kh, "r");
+  Var w = k.vars[0], h = k.vars[1], c = k.vars[2], n = k.vars[3];
+  k.out(w, h, c, n) = sum(padded(w * g.sw - g.pw + r.x, h * g.sh - g.ph + r.y, c, n)) / float(g.kw * g.kh);
+}
+
+// dx(w, h) = sum over the windows (i, j) containing (w, h) of dy(i, j) / (kh kw)
+void avgPool2dGrad(Kernel &k) {
+  Window g = windowOf(k.spec, k.spec.window);
+  Func dy = BoundaryConditions::constant_exterior(k.in[0], 0.0f);
+  RDom r(0, g.kw, 0, g.kh, "r");
+  Var w = k.vars[0], h = k.vars[1], c = k.vars[2], n = k.vars[3];
+  Expr iw = w + g.pw - r.x, ih = h + g.ph - r.y;
+  Expr term = dy(iw / g.sw, ih / g.sh, c, n);
+  if (g.sw != 1 || g.sh != 1)
+    term = select(iw % g.sw == 0 && ih % g.sh == 0, term, 0.0f);
+  k.out(w, h, c, n) = sum(term) / float(g.kw * g.kh);
+}
+
 // The lowering table: one entry per primitive.
 const std::map<std::string, Algorithm> &algorithms() {
   static const std::map<std::string, Algorithm> table = {
@@ -161,6 +262,13 @@ const std::map<std::string, Algorithm> &algorithms() {
       {"reduce_sum", [](Kernel &k) { reduce(k, Reduction::sum); }},
       {"reduce_mean", [](Kernel &k) { reduce(k, Reduction::mean); }},
       {"reduce_max", [](Kernel &k) { reduce(k, Reduction::max); }},
+      {"conv2d", conv2d},
+      {"conv2d_input_grad", conv2dInputGrad},
+      {"conv2d_filter_grad", conv2dFilterGrad},
+      {"max_pool2d", maxPool2d},
+      {"max_pool2d_grad", maxPool2dGrad},
+      {"avg_pool2d", avgPool2d},
+      {"avg_pool2d_grad", avgPool2dGrad},
       {"matmul",
        [](Kernel &k) {
          // result[m, n] = sum_k lhs[m, k] * rhs[k, n]
@@ -174,17 +282,31 @@ const std::map<std::string, Algorithm> &algorithms() {
 }
 
 // Default schedule of an unfused kernel: vectorize the innermost dimension when it is wide
-// enough. Fusion and real schedules come from the schedule pass.
+// enough, and spread large 4-d (NCHW) kernels over the batch. Fusion and real schedules come
+// from the schedule pass.
 void schedule(Kernel &k) {
   if (k.vars.empty())
     return;
   int inner = int(k.spec.output.shape.back());
-  if (inner < 8)
-    return;
   int width = inner >= 16 ? 16 : 8;
-  k.out.vectorize(k.vars[0], width, TailStrategy::GuardWithIf);
-  if (k.out.has_update_definition())
-    k.out.update(0).vectorize(k.vars[0], width, TailStrategy::GuardWithIf);
+  // A scatter (max_pool2d_grad) updates positions computed from data: its update has no pure
+  // innermost dimension to vectorize.
+  bool scatter = k.spec.op == "max_pool2d_grad";
+  if (inner >= 8) {
+    k.out.vectorize(k.vars[0], width, TailStrategy::GuardWithIf);
+    if (k.out.has_update_definition() && !scatter)
+      k.out.update(0).vectorize(k.vars[0], width, TailStrategy::GuardWithIf);
+  }
+  // Thread wake-up costs 70-230 us here: only kernels of a few MFLOP are worth splitting.
+  bool large = k.spec.output.shape.size() == 4 && k.spec.output.elements() >= (1 << 17);
+  if (scatter && inner >= 8 && !large)
+    k.out.update(0).unscheduled();  // deliberately serial: it only adds to a few positions
+  if (large) {
+    Var batch = k.vars.back();
+    k.out.parallel(batch);
+    if (k.out.has_update_definition())
+      k.out.update(0).parallel(batch);
+  }
 }
 
 // Builds the kernel's pipeline with every buffer's extents and strides fixed, so Halide
@@ -228,11 +350,18 @@ std::vector<Argument> arguments(const Built &b) {
   return args;
 }
 
+// The host CPU as Halide sees it, less the Sapphire Rapids feature: Halide 14 infers it from
+// AVX512-BF16 and VNNI, which AMD Zen 4 also has, and then emits AVX-VNNI instructions that
+// Zen 4 lacks (SIGILL).
+Target hostTarget() {
+  return get_host_target().without_feature(Target::AVX512_SapphireRapids);
+}
+
 } // namespace
 
 std::string compileKernels(const std::vector<KernelSpec> &specs, const KernelOutputs &outs) {
   try {
-    Target target = get_host_target().with_feature(Target::NoRuntime);
+    Target target = hostTarget().with_feature(Target::NoRuntime);
     std::vector<Module> modules;
     for (const KernelSpec &spec : specs) {
       Built b = build(spec);
@@ -250,7 +379,7 @@ std::string compileKernels(const std::vector<KernelSpec> &specs, const KernelOut
       files[OutputFileType::assembly] = outs.assembly;
     all.compile(files);
     if (!outs.runtime.empty())
-      compile_standalone_runtime(outs.runtime, get_host_target());
+      compile_standalone_runtime(outs.runtime, hostTarget());
     return "";
   } catch (const Halide::Error &e) {
     return std::string("Halide: ") + e.what();
@@ -267,7 +396,7 @@ std::string runKernel(const KernelSpec &spec, const std::vector<const void *> &i
     if (!entry.second) {
       entry.first = build(spec);
       entry.second = std::make_unique<Pipeline>(entry.first.out);
-      entry.second->compile_jit(get_jit_target_from_environment());
+      entry.second->compile_jit(hostTarget().with_feature(Target::JIT));
     }
     auto wrap = [](const TensorDesc &t, const void *data) {
       std::vector<int> extents(t.shape.rbegin(), t.shape.rend());

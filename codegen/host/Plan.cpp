@@ -53,6 +53,20 @@ llvm::json::Value toJson(Attribute a) {
   return s;
 }
 
+void setConv(KernelSpec &spec, ArrayRef<int64_t> stride, ArrayRef<int64_t> padding,
+             ArrayRef<int64_t> dilation) {
+  spec.stride.assign(stride.begin(), stride.end());
+  spec.padding.assign(padding.begin(), padding.end());
+  spec.dilation.assign(dilation.begin(), dilation.end());
+}
+
+void setPool(KernelSpec &spec, ArrayRef<int64_t> kernel, ArrayRef<int64_t> stride,
+             ArrayRef<int64_t> padding) {
+  spec.window.assign(kernel.begin(), kernel.end());
+  spec.stride.assign(stride.begin(), stride.end());
+  spec.padding.assign(padding.begin(), padding.end());
+}
+
 const char *dtypeName(DType t) {
   return t == DType::f32 ? "f32" : t == DType::i32 ? "i32" : "i1";
 }
@@ -82,6 +96,20 @@ FailureOr<KernelSpec> kernelFor(Operation *op) {
     spec.dims.assign(r.getDimensions().begin(), r.getDimensions().end());
   else if (auto r = llvm::dyn_cast<ReduceMaxOp>(op))
     spec.dims.assign(r.getDimensions().begin(), r.getDimensions().end());
+  else if (auto c = llvm::dyn_cast<Conv2dOp>(op))
+    setConv(spec, c.getStride(), c.getPadding(), c.getDilation());
+  else if (auto c = llvm::dyn_cast<Conv2dInputGradOp>(op))
+    setConv(spec, c.getStride(), c.getPadding(), c.getDilation());
+  else if (auto c = llvm::dyn_cast<Conv2dFilterGradOp>(op))
+    setConv(spec, c.getStride(), c.getPadding(), c.getDilation());
+  else if (auto p = llvm::dyn_cast<MaxPool2dOp>(op))
+    setPool(spec, p.getKernel(), p.getStride(), p.getPadding());
+  else if (auto p = llvm::dyn_cast<MaxPool2dGradOp>(op))
+    setPool(spec, p.getKernel(), p.getStride(), p.getPadding());
+  else if (auto p = llvm::dyn_cast<AvgPool2dOp>(op))
+    setPool(spec, p.getKernel(), p.getStride(), p.getPadding());
+  else if (auto p = llvm::dyn_cast<AvgPool2dGradOp>(op))
+    setPool(spec, p.getKernel(), p.getStride(), p.getPadding());
   else if (auto c = llvm::dyn_cast<CompareOp>(op))
     spec.direction = c.getDirection().str();
   else if (auto c = llvm::dyn_cast<ConstantOp>(op)) {

@@ -94,3 +94,43 @@ func.func @one_hot_classes(%l: tensor<3xi32>) -> tensor<3x0xf32> {
   %0 = kiln.one_hot %l {classes = 0 : i64} : (tensor<3xi32>) -> tensor<3x0xf32>
   return %0 : tensor<3x0xf32>
 }
+
+// -----
+
+func.func @conv_channels(%x: tensor<2x3x8x8xf32>, %w: tensor<4x2x3x3xf32>) -> tensor<2x4x6x6xf32> {
+  // expected-error @+1 {{input 2x3x8x8 has 3 channels, filter 4x2x3x3 expects 2}}
+  %0 = kiln.conv2d %x, %w {stride = array<i64: 1, 1>, padding = array<i64: 0, 0>, dilation = array<i64: 1, 1>} : (tensor<2x3x8x8xf32>, tensor<4x2x3x3xf32>) -> tensor<2x4x6x6xf32>
+  return %0 : tensor<2x4x6x6xf32>
+}
+
+// -----
+
+func.func @conv_fit(%x: tensor<1x1x2x2xf32>, %w: tensor<1x1x5x5xf32>) -> tensor<1x1x1x1xf32> {
+  // expected-error @+1 {{the filter 1x1x5x5 does not fit the padded input 1x1x2x2}}
+  %0 = kiln.conv2d %x, %w {stride = array<i64: 1, 1>, padding = array<i64: 0, 0>, dilation = array<i64: 1, 1>} : (tensor<1x1x2x2xf32>, tensor<1x1x5x5xf32>) -> tensor<1x1x1x1xf32>
+  return %0 : tensor<1x1x1x1xf32>
+}
+
+// -----
+
+func.func @conv_result(%x: tensor<1x1x8x8xf32>, %w: tensor<1x1x3x3xf32>) -> tensor<1x1x8x8xf32> {
+  // expected-error @+1 {{result shape 1x1x8x8 should be 1x1x6x6}}
+  %0 = kiln.conv2d %x, %w {stride = array<i64: 1, 1>, padding = array<i64: 0, 0>, dilation = array<i64: 1, 1>} : (tensor<1x1x8x8xf32>, tensor<1x1x3x3xf32>) -> tensor<1x1x8x8xf32>
+  return %0 : tensor<1x1x8x8xf32>
+}
+
+// -----
+
+func.func @pool_padding(%x: tensor<1x1x8x8xf32>) -> tensor<1x1x5x5xf32> {
+  // expected-error @+1 {{padding must be between 0 and half the kernel}}
+  %0 = kiln.max_pool2d %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 2, 2>} : (tensor<1x1x8x8xf32>) -> tensor<1x1x5x5xf32>
+  return %0 : tensor<1x1x5x5xf32>
+}
+
+// -----
+
+func.func @pool_grad_shape(%x: tensor<1x1x8x8xf32>, %dy: tensor<1x1x3x3xf32>) -> tensor<1x1x8x8xf32> {
+  // expected-error @+1 {{grad 1x1x3x3 should be the pooled shape 1x1x4x4}}
+  %0 = kiln.max_pool2d_grad %x, %dy {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 0, 0>} : (tensor<1x1x8x8xf32>, tensor<1x1x3x3xf32>) -> tensor<1x1x8x8xf32>
+  return %0 : tensor<1x1x8x8xf32>
+}

@@ -32,7 +32,7 @@ struct Case {
   std::vector<Param> params;   // %p0, %p1, ...
   std::string resultType;      // type of %r
   std::vector<int64_t> resultShape;
-  std::string body;            // computes %r from %p0.. (may use %w's type only through %r)
+  std::string body;            // computes %r from %p0..
 };
 
 int64_t count(const std::vector<int64_t> &s) {
@@ -211,6 +211,56 @@ TEST(Gradient, ReduceMax) {
 TEST(Gradient, Matmul) {
   GradientCheck({{m23, {"tensor<3x4xf32>", {3, 4}, -1, 1}}, "tensor<2x4xf32>", {2, 4},
                  "  %r = kiln.matmul %p0, %p1 : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>"})
+      .run();
+}
+
+// Convolutions with stride 2, padding 1 and dilation 1 or 2; each form's gradient rule uses
+// the other two forms.
+const char *convAttrs = "stride = array<i64: 2, 1>, padding = array<i64: 1, 1>, dilation = array<i64: 1, 2>";
+
+TEST(Gradient, Conv2d) {
+  GradientCheck({{{"tensor<2x2x5x6xf32>", {2, 2, 5, 6}, -1, 1}, {"tensor<3x2x3x2xf32>", {3, 2, 3, 2}, -1, 1}},
+                 "tensor<2x3x3x6xf32>", {2, 3, 3, 6},
+                 std::string("  %r = kiln.conv2d %p0, %p1 {") + convAttrs +
+                     "} : (tensor<2x2x5x6xf32>, tensor<3x2x3x2xf32>) -> tensor<2x3x3x6xf32>"})
+      .run();
+}
+
+TEST(Gradient, Conv2dInputGrad) {
+  GradientCheck({{{"tensor<2x3x3x6xf32>", {2, 3, 3, 6}, -1, 1}, {"tensor<3x2x3x2xf32>", {3, 2, 3, 2}, -1, 1}},
+                 "tensor<2x2x5x6xf32>", {2, 2, 5, 6},
+                 std::string("  %r = kiln.conv2d_input_grad %p0, %p1 {") + convAttrs +
+                     ", input_shape = array<i64: 2, 2, 5, 6>} : (tensor<2x3x3x6xf32>, tensor<3x2x3x2xf32>) -> tensor<2x2x5x6xf32>"})
+      .run();
+}
+
+TEST(Gradient, Conv2dFilterGrad) {
+  GradientCheck({{{"tensor<2x2x5x6xf32>", {2, 2, 5, 6}, -1, 1}, {"tensor<2x3x3x6xf32>", {2, 3, 3, 6}, -1, 1}},
+                 "tensor<3x2x3x2xf32>", {3, 2, 3, 2},
+                 std::string("  %r = kiln.conv2d_filter_grad %p0, %p1 {") + convAttrs +
+                     ", filter_shape = array<i64: 3, 2, 3, 2>} : (tensor<2x2x5x6xf32>, tensor<2x3x3x6xf32>) -> tensor<3x2x3x2xf32>"})
+      .run();
+}
+
+// Random inputs have distinct values, so each window's maximum is unique and differentiable.
+TEST(Gradient, MaxPool2d) {
+  GradientCheck({{{"tensor<2x2x6x5xf32>", {2, 2, 6, 5}, -2, 2}}, "tensor<2x2x3x2xf32>", {2, 2, 3, 2},
+                 "  %r = kiln.max_pool2d %p0 {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 0, 0>}"
+                 " : (tensor<2x2x6x5xf32>) -> tensor<2x2x3x2xf32>"})
+      .run();
+}
+
+TEST(Gradient, AvgPool2d) {
+  GradientCheck({{{"tensor<2x2x6x5xf32>", {2, 2, 6, 5}, -2, 2}}, "tensor<2x2x3x3xf32>", {2, 2, 3, 3},
+                 "  %r = kiln.avg_pool2d %p0 {kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>, padding = array<i64: 1, 1>}"
+                 " : (tensor<2x2x6x5xf32>) -> tensor<2x2x3x3xf32>"})
+      .run();
+}
+
+TEST(Gradient, AvgPool2dGrad) {
+  GradientCheck({{{"tensor<2x2x3x3xf32>", {2, 2, 3, 3}, -2, 2}}, "tensor<2x2x6x5xf32>", {2, 2, 6, 5},
+                 "  %r = kiln.avg_pool2d_grad %p0 {kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>, padding = array<i64: 1, 1>, input_shape = array<i64: 2, 2, 6, 5>}"
+                 " : (tensor<2x2x3x3xf32>) -> tensor<2x2x6x5xf32>"})
       .run();
 }
 

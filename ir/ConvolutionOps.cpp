@@ -1,0 +1,138 @@
+// Convolutions: shape rules, verifiers and gradient rules. The three forms (conv2d and its
+// input and filter gradients) are each other's adjoints, so every one is differentiable.
+#include "ir/Dialect.h"
+
+#include "llvm/ADT/StringExtras.h"
+
+using namespace mlir;
+
+namespace kiln {
+namespace {
+
+std::string dims(ArrayRef<int64_t> shape) {
+  return llvm::join(llvm::map_range(shape, [](int64_t d) { return std::to_string(d); }), "x");
+}
+
+// The output shape of conv2d for an NCHW input and OIHW filter, or an error message.
+FailureOr<SmallVector<int64_t>> convShape(function_ref<InFlightDiagnostic()> emitError,
+                                          ArrayRef<int64_t> input, ArrayRef<int64_t> filter,
+                                          ArrayRef<int64_t> stride, ArrayRef<int64_t> padding,
+                                          ArrayRef<int64_t> dilation) {
+  auto fail = [&](const Twine &message) -> FailureOr<SmallVector<int64_t>> {
+    if (emitError)
+      emitError() << message;
+    return failure();
+  };
+  if (input.size() != 4 || filter.size() != 4)
+    return fail("expects an NCHW input and an OIHW filter, got " + dims(input) + " and " + dims(filter));
+  if (stride.size() != 2 || padding.size() != 2 || dilation.size() != 2)
+    return fail("stride, padding and dilation need two values each (height, width)");
+  if (input[1] != filter[1])
+    return fail("input " + dims(input) + " has " + Twine(input[1]) + " channels, filter " +
+                dims(filter) + " expects " + Twine(filter[1]));
+  SmallVector<int64_t> out = {input[0], filter[0]};
+  for (int i = 0; i < 2; ++i) {
+    if (stride[i] < 1 || dilation[i] < 1 || padding[i] < 0)
+      return fail("stride and dilation must be >= 1 and padding >= 0");
+    int64_t span = dilation[i] * (filter[2 + i] - 1) + 1;
+    int64_t size = input[2 + i] + 2 * padding[i] - span;
+    if (size < 0)
+      return fail("the filter " + dims(filter) + " does not fit the padded input " + dims(input));
+    out.push_back(size / stride[i] + 1);
+  }
+  return out;
+}
+
+std::function<InFlightDiagnostic()> reporter(Operation *op) {
+  return [op] { return op->emitOpError(); };
+}
+
+LogicalResult checkResult(Operation *op, ArrayRef<int64_t> expected, const char *what) {
+  auto actual = llvm::cast<RankedTensorType>(op->getResult(0).getType()).getShape();
+  if (actual != expected)
+    return op->emitOpError() << what << " " << dims(actual) << " should be " << dims(expected);
+  return success();
+}
+
+ArrayRef<int64_t> shapeOf(Value v) { return llvm::cast<RankedTensorType>(v.getType()).getShape(); }
+
+} // namespace
+
+LogicalResult Conv2dOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>, Adaptor a,
+                                         SmallVectorImpl<Type> &types) {
+  auto shape = convShape(nullptr, shapeOf(a.getInput()), shapeOf(a.getFilter()), a.getStride(),
+                         a.getPadding(), a.getDilation());
+  // An ill-formed conv keeps a placeholder; verify() reports why.
+  types.push_back(tensorOf(Float32Type::get(ctx), succeeded(shape) ? ArrayRef<int64_t>(*shape)
+                                                                   : ArrayRef<int64_t>{0, 0, 0, 0}));
+  return success();
+}
+
+LogicalResult Conv2dOp::verify() {
+  auto shape = convShape(reporter(*this), shapeOf(getInput()), shapeOf(getFilter()), getStride(),
+                         getPadding(), getDilation());
+  return failed(shape) ? failure() : checkResult(*this, *shape, "result shape");
+}
+
+LogicalResult Conv2dInputGradOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>,
+                                                  Adaptor a, SmallVectorImpl<Type> &types) {
+  types.push_back(tensorOf(Float32Type::get(ctx), a.getInputShape()));
+  return success();
+}
+
+LogicalResult Conv2dInputGradOp::verify() {
+  auto shape = convShape(reporter(*this), getInputShape(), shapeOf(getFilter()), getStride(),
+                         getPadding(), getDilation());
+  if (failed(shape))
+    return failure();
+  if (shapeOf(getGrad()) != ArrayRef<int64_t>(*shape))
+    return emitOpError() << "grad " << dims(shapeOf(getGrad())) << " should be the conv2d output "
+                         << dims(*shape);
+  return success();
+}
+
+LogicalResult Conv2dFilterGradOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>,
+                                                   Adaptor a, SmallVectorImpl<Type> &types) {
+  types.push_back(tensorOf(Float32Type::get(ctx), a.getFilterShape()));
+  return success();
+}
+
+LogicalResult Conv2dFilterGradOp::verify() {
+  auto shape = convShape(reporter(*this), shapeOf(getInput()), getFilterShape(), getStride(),
+                         getPadding(), getDilation());
+  if (failed(shape))
+    return failure();
+  if (shapeOf(getGrad()) != ArrayRef<int64_t>(*shape))
+    return emitOpError() << "grad " << dims(shapeOf(getGrad())) << " should be the conv2d output "
+                         << dims(*shape);
+  return success();
+}
+
+// y = conv(x, w):  dx = conv_input_grad(dy, w),  dw = conv_filter_grad(x, dy)
+SmallVector<Value> Conv2dOp::gradient(OpBuilder &b, ValueRange g) {
+  Location loc = getLoc();
+  return {Conv2dInputGradOp::create(b, loc, g[0], getFilter(), getStrideAttr(), getPaddingAttr(),
+                                    getDilationAttr(), b.getDenseI64ArrayAttr(shapeOf(getInput()))),
+          Conv2dFilterGradOp::create(b, loc, getInput(), g[0], getStrideAttr(), getPaddingAttr(),
+                                     getDilationAttr(), b.getDenseI64ArrayAttr(shapeOf(getFilter())))};
+}
+
+// dx = conv_input_grad(dy, w) is linear in dy and in w: its adjoints are
+//   d dy = conv(G, w),  d w = conv_filter_grad(G, dy)
+SmallVector<Value> Conv2dInputGradOp::gradient(OpBuilder &b, ValueRange g) {
+  Location loc = getLoc();
+  return {Conv2dOp::create(b, loc, g[0], getFilter(), getStrideAttr(), getPaddingAttr(), getDilationAttr()),
+          Conv2dFilterGradOp::create(b, loc, g[0], getGrad(), getStrideAttr(), getPaddingAttr(),
+                                     getDilationAttr(), b.getDenseI64ArrayAttr(shapeOf(getFilter())))};
+}
+
+// dw = conv_filter_grad(x, dy) is linear in x and in dy: its adjoints are
+//   d x = conv_input_grad(dy, G),  d dy = conv(x, G)
+SmallVector<Value> Conv2dFilterGradOp::gradient(OpBuilder &b, ValueRange g) {
+  Location loc = getLoc();
+  return {Conv2dInputGradOp::create(b, loc, getGrad(), g[0], getStrideAttr(), getPaddingAttr(),
+                                    getDilationAttr(), b.getDenseI64ArrayAttr(shapeOf(getInput()))),
+          Conv2dOp::create(b, loc, getInput(), g[0], getStrideAttr(), getPaddingAttr(), getDilationAttr())};
+}
+
+} // namespace kiln
