@@ -140,10 +140,59 @@ struct Planner {
   std::map<std::string, int> kernelByKey;
   std::map<std::string, int> sharedSlots;  // params and state, by name
 
+  // Buffers that live across kiln_run calls (params, state, constants, each entry's inputs and
+  // results) get their own slot in the persistent region. An entry's intermediates live only
+  // during its run: they share one scratch region, which follows the persistent one, and slots
+  // whose lifetimes do not overlap reuse the same bytes.
+  struct Interval {
+    int buffer, first, last;  // op indices within the entry
+  };
+  std::vector<int> scratchBuffers;
+  int64_t scratchBytes = 0;
+
+  static int64_t rounded(int64_t bytes) { return (bytes + 63) / 64 * 64; }
+
   int allocate(std::string name, const TensorDesc &desc) {
     plan.buffers.push_back({std::move(name), desc, plan.arenaBytes});
-    plan.arenaBytes += (desc.bytes() + 63) / 64 * 64;
+    plan.arenaBytes += rounded(desc.bytes());
     return int(plan.buffers.size()) - 1;
+  }
+
+  int allocateScratch(std::string name, const TensorDesc &desc) {
+    plan.buffers.push_back({std::move(name), desc, 0});
+    scratchBuffers.push_back(int(plan.buffers.size()) - 1);
+    return int(plan.buffers.size()) - 1;
+  }
+
+  // First fit by start time: each interval takes the lowest offset not used by an interval
+  // it overlaps. Offsets are relative to the scratch region until finish() moves them.
+  void assignScratch(std::vector<Interval> intervals) {
+    std::sort(intervals.begin(), intervals.end(),
+              [](const Interval &a, const Interval &b) { return a.first < b.first; });
+    std::vector<std::pair<Interval, int64_t>> placed;
+    for (const Interval &iv : intervals) {
+      int64_t size = rounded(plan.buffers[iv.buffer].desc.bytes());
+      std::vector<std::pair<int64_t, int64_t>> busy;
+      for (auto &[other, offset] : placed)
+        if (other.first <= iv.last && iv.first <= other.last)
+          busy.push_back({offset, offset + rounded(plan.buffers[other.buffer].desc.bytes())});
+      std::sort(busy.begin(), busy.end());
+      int64_t offset = 0;
+      for (auto [begin, end] : busy) {
+        if (offset + size <= begin)
+          break;
+        offset = std::max(offset, end);
+      }
+      plan.buffers[iv.buffer].offset = offset;
+      placed.push_back({iv, offset});
+      scratchBytes = std::max(scratchBytes, offset + size);
+    }
+  }
+
+  void finish() {
+    for (int b : scratchBuffers)
+      plan.buffers[b].offset += plan.arenaBytes;
+    plan.arenaBytes += scratchBytes;
   }
 
   void record(int b, StringRef role, std::optional<int> entry, llvm::json::Object extra = {}) {
@@ -165,6 +214,12 @@ struct Planner {
     int index = int(plan.entries.size());
     EntryPlan entry{fn.getName().str(), kind.str(), 0, {}, {}};
     llvm::DenseMap<Value, int> slot;
+    // Results outlive the run (the runtime reads them); everything else is scratch.
+    llvm::DenseSet<Value> returned;
+    for (Value v : fn.getBody().front().getTerminator()->getOperands())
+      returned.insert(v);
+    llvm::DenseMap<Value, Interval> lifetime;
+    int opIndex = 0;
     auto local = [&](Value v, std::string name) -> FailureOr<int> {
       auto it = slot.find(v);
       if (it != slot.end())
@@ -241,6 +296,12 @@ struct Planner {
       }
       if (op.getNumResults() != 1 || !llvm::isa<KilnDialect>(op.getDialect()))
         return op.emitError("kiln codegen: cannot lower ") << op.getName();
+      ++opIndex;
+      for (Value v : op.getOperands()) {
+        auto it = lifetime.find(v);
+        if (it != lifetime.end())
+          it->second.last = opIndex;
+      }
       auto spec = kernelFor(&op);
       if (failed(spec))
         return failure();
@@ -252,12 +313,27 @@ struct Planner {
       KernelCall call{it->second, {}};
       for (Value v : op.getOperands())
         call.buffers.push_back(slot.lookup(v));
-      auto out = local(op.getResult(0), "e" + std::to_string(index) + ".v" + std::to_string(plan.buffers.size()));
+      Value result = op.getResult(0);
+      std::string name = "e" + std::to_string(index) + ".v" + std::to_string(plan.buffers.size());
+      FailureOr<int> out;
+      if (returned.contains(result) || llvm::isa<ConstantOp>(op)) {
+        out = local(result, name);
+      } else {
+        auto d = describe(op.getLoc(), result.getType());
+        if (failed(d))
+          return failure();
+        out = slot[result] = allocateScratch(name, *d);
+        lifetime[result] = {*out, opIndex, opIndex};
+      }
       if (failed(out))
         return failure();
       call.buffers.push_back(*out);
       (llvm::isa<ConstantOp>(op) ? plan.once : entry.calls).push_back(call);
     }
+    std::vector<Interval> intervals;
+    for (auto &kv : lifetime)
+      intervals.push_back(kv.second);
+    assignScratch(std::move(intervals));
     plan.entries.push_back(std::move(entry));
     return success();
   }
@@ -289,6 +365,7 @@ FailureOr<StepPlan> planModel(ModuleOp module, std::string modelIR) {
   for (func::FuncOp fn : eval)
     if (failed(p.planEntry(fn, "eval")))
       return failure();
+  p.finish();
 
   llvm::json::Array entries;
   for (const EntryPlan &e : p.plan.entries)

@@ -1,12 +1,16 @@
-// The dataset registry, the synthetic sets and --data files (contract in kiln/datasets.h).
+// The dataset registry, the synthetic sets, idx folders and --data files (contract in kiln/datasets.h).
 #include "kiln/datasets.h"
+
+#include <sys/stat.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "kiln/error.h"
+#include "kiln/idx.h"
 #include "kiln/rng.h"
 #include "kiln/safetensors.h"
 
@@ -24,6 +28,34 @@ DataTensor f32_tensor(const char *name, std::vector<int64_t> shape, std::vector<
 
 bool is_single_feature(const std::vector<int64_t> &row) { return row.empty() || row == std::vector<int64_t>{1}; }
 
+// byte / 255.0f for every byte: a division, exactly as ToTensor's img.float().div(255).
+const std::array<float, 256> &byte_values() {
+    static const std::array<float, 256> table = [] {
+        std::array<float, 256> t{};
+        for (int i = 0; i < 256; ++i) t[size_t(i)] = float(i) / 255.0f;
+        return t;
+    }();
+    return table;
+}
+
+bool is_directory(const std::string &path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool is_regular_file(const std::string &path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// Labels must index the model's scores: a label >= classes would read past the logits.
+void check_labels(const DataTensor &t, int64_t classes, const std::string &source) {
+    for (size_t i = 0; i < t.i32.size(); ++i)
+        if (t.i32[i] < 0 || t.i32[i] >= classes)
+            throw UserError(fmt::format("{}: tensor '{}' row {} holds label {}, but the model has {} classes (0..{})",
+                                        source, t.name, i, t.i32[i], classes, classes - 1));
+}
+
 }  // namespace
 
 uint64_t DataTensor::row_numel() const {
@@ -39,6 +71,20 @@ const void *DataTensor::row(int64_t i) const {
 
 void *DataTensor::row(int64_t i) { return const_cast<void *>(static_cast<const DataTensor *>(this)->row(i)); }
 
+void DataTensor::copy_row(int64_t i, void *dst) const {
+    const uint64_t n = row_numel();
+    if (!as_bytes) {
+        std::memcpy(dst, row(i), n * 4);
+        return;
+    }
+    const std::array<float, 256> &v = byte_values();
+    const uint8_t *src = u8.data() + uint64_t(i) * n;
+    float *out = static_cast<float *>(dst);
+    for (uint64_t k = 0; k < n; ++k) out[k] = v[src[k]];
+}
+
+float DataTensor::value(uint64_t flat) const { return as_bytes ? byte_values()[u8[flat]] : f32[flat]; }
+
 const DataTensor *Dataset::find(std::string_view name) const {
     for (const DataTensor &t : tensors)
         if (t.name == name) return &t;
@@ -52,6 +98,8 @@ const std::vector<DatasetEntry> &dataset_registry() {
          make_classification},
         {"optimizers", "lesson 9: x = linspace(-1, 1, 1000), y = x^2 + 0.1*N(0,1)", make_optimizers},
         {"minibatch", "lesson 8: x = linspace(1, 10, 10), y = linspace(10, 1, 10)", make_minibatch},
+        {"mnist", "lesson 10: MNIST-format idx files (train-* and t10k-*, plain or .gz) in a folder", nullptr,
+         load_mnist, "/usr/share/datasets/fashion-mnist"},
     };
     return registry;
 }
@@ -92,7 +140,24 @@ void conform_dataset(Dataset &data, const Manifest &manifest, const std::string 
                                         in->name, dtype_name(it->dtype), shape_string(it->shape),
                                         dtype_name(in->dtype), shape_string(expected)));
         }
+        if (it->as_bytes && it->u8.size() != uint64_t(n) * it->row_numel())
+            throw UserError(fmt::format("{}: tensor '{}' holds {} bytes for shape {}", source, in->name, it->u8.size(),
+                                        shape_string(it->shape)));
+        const int64_t classes = class_count(manifest);
+        if (manifest.train.task == "classification" && classes > 0 && in->dtype == DType::I32 && in->row_numel() == 1)
+            check_labels(*it, classes, source);
     }
+}
+
+int64_t class_count(const Manifest &manifest) {
+    std::vector<int> order;
+    if (manifest.eval_entry() >= 0) order.push_back(manifest.eval_entry());
+    for (size_t e = 0; e < manifest.entries.size(); ++e)
+        if (manifest.entries[e].kind == EntryKind::Train) order.push_back(int(e));
+    for (int e : order)
+        for (const TensorSpec *out : manifest.entry_tensors(e, Role::Output))
+            if (out->dtype == DType::F32 && out->row_shape().size() == 1) return out->row_shape()[0];
+    return 0;
 }
 
 Dataset make_dataset(const Manifest &manifest, uint64_t seed) {
@@ -103,6 +168,8 @@ Dataset make_dataset(const Manifest &manifest, uint64_t seed) {
         throw UserError(fmt::format("unknown dataset '{}' (known: {}); use --data FILE.safetensors to supply inputs",
                                     manifest.train.dataset, known));
     }
+    if (!entry->make)
+        throw UserError(fmt::format("dataset '{}' is read from a folder, not generated; give --data DIR", entry->name));
     Dataset data = entry->make(seed);
     conform_dataset(data, manifest, fmt::format("dataset '{}'", entry->name));
     return data;
@@ -133,6 +200,91 @@ Dataset load_dataset(const std::string &path, const Manifest &manifest) {
     }
     conform_dataset(data, manifest, path);
     return data;
+}
+
+DataSplits open_data(const Manifest &manifest, const std::string &data, uint64_t seed) {
+    const DatasetEntry *entry = find_dataset(manifest.train.dataset);
+    DataSplits splits;
+    if (entry && entry->load && !is_regular_file(data)) {
+        std::string dir = !data.empty() ? data : !manifest.train.data_dir.empty() ? manifest.train.data_dir
+                                                 : entry->default_dir ? entry->default_dir : "";
+        if (dir.empty())
+            throw UserError(fmt::format("dataset '{}' is read from a folder and the model names none; give --data DIR",
+                                        entry->name));
+        return entry->load(dir, manifest);
+    }
+    splits.train = data.empty() ? make_dataset(manifest, seed) : load_dataset(data, manifest);
+    return splits;
+}
+
+namespace {
+
+// `dir`/`name`, or `dir`/`name`.gz; throws naming both and the folder when neither is there.
+std::string idx_file(const std::string &dir, const std::string &name) {
+    const std::string base = dir + (dir.empty() || dir.back() == '/' ? "" : "/") + name;
+    if (is_regular_file(base)) return base;
+    if (is_regular_file(base + ".gz")) return base + ".gz";
+    throw UserError(fmt::format("{}: no {} or {}.gz in this folder (an MNIST-format folder holds "
+                                "train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and "
+                                "t10k-labels-idx1-ubyte, each plain or .gz)",
+                                dir, name, name));
+}
+
+Dataset mnist_split(const std::string &dir, const char *prefix, const Manifest &manifest, std::string &source) {
+    const std::string images_path = idx_file(dir, std::string(prefix) + "-images-idx3-ubyte");
+    const std::string labels_path = idx_file(dir, std::string(prefix) + "-labels-idx1-ubyte");
+    source = images_path;
+    IdxArray labels = read_idx_labels(labels_path);
+    IdxArray images = read_idx_images(images_path);
+    const int64_t n = images.dims[0], h = images.dims[1], w = images.dims[2];
+    if (labels.dims[0] != n)
+        throw UserError(fmt::format("{}: {} labels, but {} holds {} images; the two files must agree", labels_path,
+                                    labels.dims[0], images_path, n));
+
+    const TensorSpec *x = manifest.find("x", 0), *y = manifest.find("y", 0);
+    if (!x || x->role != Role::Input || x->dtype != DType::F32 || !y || y->role != Role::Input ||
+        y->dtype != DType::I32 || y->row_numel() != 1)
+        throw UserError(fmt::format("dataset 'mnist' feeds an f32 input 'x' (images) and an i32 input 'y' (labels, one "
+                                    "per row); model '{}' does not take them",
+                                    manifest.model));
+    const std::vector<int64_t> row = x->row_shape();
+    if (row != std::vector<int64_t>{h, w} && row != std::vector<int64_t>{1, h, w} && row != std::vector<int64_t>{h * w})
+        throw UserError(fmt::format("{}: images are {}x{}, but the model's input 'x' takes rows of shape {}",
+                                    images_path, h, w, shape_string(row)));
+
+    Dataset d;
+    DataTensor xt;
+    xt.name = "x";
+    xt.dtype = DType::F32;
+    xt.shape = {n};
+    xt.shape.insert(xt.shape.end(), row.begin(), row.end());
+    xt.as_bytes = true;
+    xt.u8 = std::move(images.data);
+    DataTensor yt;
+    yt.name = "y";
+    yt.dtype = DType::I32;
+    const std::vector<int64_t> y_row = y->row_shape();
+    yt.shape = {n};
+    yt.shape.insert(yt.shape.end(), y_row.begin(), y_row.end());
+    yt.i32.assign(labels.data.begin(), labels.data.end());
+    if (const int64_t classes = class_count(manifest); classes > 0) check_labels(yt, classes, labels_path);
+    d.tensors.push_back(std::move(xt));
+    d.tensors.push_back(std::move(yt));
+    conform_dataset(d, manifest, images_path);
+    return d;
+}
+
+}  // namespace
+
+DataSplits load_mnist(const std::string &dir, const Manifest &manifest) {
+    if (!is_directory(dir))
+        throw UserError(fmt::format("{}: no such folder; dataset 'mnist' reads its idx files from a folder (--data DIR)",
+                                    dir));
+    DataSplits splits;
+    std::string train_source;
+    splits.train = mnist_split(dir, "train", manifest, train_source);
+    splits.test = mnist_split(dir, "t10k", manifest, splits.test_source);
+    return splits;
 }
 
 std::vector<float> linspace(float start, float end, int64_t n) {

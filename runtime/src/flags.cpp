@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "kiln/datasets.h"
 #include "kiln/error.h"
 
 namespace kiln {
@@ -86,7 +87,10 @@ const Flag kFlags[] = {
      [](Options &o, const std::string &f, const std::string &v) { o.lr = parse_double(f, v); },
      [](const Manifest *m) { return from_model(m, m ? fmt::format("{}", m->train.lr) : ""); }},
     {"--seed", "N", "seed of the random init and the synthetic data",
-     [](Options &o, const std::string &f, const std::string &v) { o.seed = parse_u64(f, v); },
+     [](Options &o, const std::string &f, const std::string &v) {
+         o.seed = parse_u64(f, v);
+         o.seed_given = true;
+     },
      [](const Manifest *) { return std::string("0"); }},
     {"--threads", "N", "worker threads of the compiled kernels",
      [](Options &o, const std::string &f, const std::string &v) { o.threads = int(parse_int(f, v, 1, 4096, "an integer from 1 to 4096")); },
@@ -94,15 +98,35 @@ const Flag kFlags[] = {
     {"--init", "FILE", "initial parameters from a .safetensors file, by name",
      [](Options &o, const std::string &, const std::string &v) { o.init = v; },
      [](const Manifest *) { return std::string("random, PyTorch's default init"); }},
-    {"--data", "FILE", "the model's inputs from a .safetensors file, by name",
+    {"--data", "FILE|DIR", "the model's inputs from a .safetensors file, by name; for a dataset read from a folder "
+     "(mnist), that folder",
      [](Options &o, const std::string &, const std::string &v) { o.data = v; },
-     [](const Manifest *m) { return m ? fmt::format("the synthetic set '{}'", m->train.dataset) : std::string("the model's synthetic set"); }},
+     [](const Manifest *m) {
+         if (!m) return std::string("the model's dataset");
+         const DatasetEntry *e = find_dataset(m->train.dataset);
+         if (e && e->load)
+             return fmt::format("the '{}' files in {}", e->name,
+                                !m->train.data_dir.empty() ? m->train.data_dir : e->default_dir ? e->default_dir : "?");
+         return fmt::format("the synthetic set '{}'", m->train.dataset);
+     }},
+    {"--eval-every", "N", "evaluate every N steps and after the last (on the test split when there is one); 0: only at the end",
+     [](Options &o, const std::string &f, const std::string &v) { o.eval_every = parse_int(f, v, 0, INT64_MAX, "a non-negative integer"); },
+     [](const Manifest *m) { return from_model(m, m ? std::to_string(m->train.eval_every) : ""); }},
+    {"--eval-subset", "N", "rows of those evaluations, the first N; 0: all (the final evaluation always takes all)",
+     [](Options &o, const std::string &f, const std::string &v) { o.eval_subset = parse_int(f, v, 0, INT64_MAX, "a non-negative integer"); },
+     [](const Manifest *m) { return from_model(m, m ? std::to_string(m->train.eval_subset) : ""); }},
     {"--metrics", "FILE", "per-step metrics as JSON lines (step, epoch, loss, step_ms, lr)",
      [](Options &o, const std::string &, const std::string &v) { o.metrics = v; },
      [](const Manifest *) { return std::string("none"); }},
     {"--output", "FILE", "picture of the fit or the classes (.svg); 'none' disables it",
      [](Options &o, const std::string &, const std::string &v) { o.output = v; },
      [](const Manifest *m) { return m ? m->model + ".svg" : std::string("<model>.svg"); }},
+    {"--checkpoint", "FILE", "at the end, parameters, optimizer state and the step reached as .safetensors, for --resume",
+     [](Options &o, const std::string &, const std::string &v) { o.checkpoint = v; },
+     [](const Manifest *) { return std::string("none"); }},
+    {"--resume", "FILE", "continue the run a --checkpoint saved, up to the total --steps (or epochs)",
+     [](Options &o, const std::string &, const std::string &v) { o.resume = v; },
+     [](const Manifest *) { return std::string("none"); }},
     {"--save", "FILE", "final parameters as .safetensors",
      [](Options &o, const std::string &, const std::string &v) { o.save = v; },
      [](const Manifest *) { return std::string("none"); }},
@@ -148,6 +172,8 @@ Options parse_flags(int argc, char **argv) {
         }
         flag->apply(options, name, value);
     }
+    if (!options.resume.empty() && !options.init.empty())
+        throw UsageError("--resume and --init both set the parameters; use one");
     return options;
 }
 
@@ -159,7 +185,7 @@ void print_help(std::FILE *out, const char *program, const Manifest *manifest) {
     for (const Flag &f : kFlags) {
         std::string left = f.value ? fmt::format("{} {}", f.name, f.value) : f.name;
         std::string dflt = f.default_text ? fmt::format(" (default: {})", f.default_text(manifest)) : "";
-        fmt::print(out, "  {:<18}{}{}\n", left, f.help, dflt);
+        fmt::print(out, "  {:<20}{}{}\n", left, f.help, dflt);
     }
 }
 

@@ -55,7 +55,7 @@ void copy_rows(const Manifest &manifest, const Dataset &data, int entry, const s
         const DataTensor *t = data.find(in->name);  // present: conform_dataset checked
         const size_t row_bytes = in->row_numel() * 4;
         uint8_t *dst = arena.at(*in);
-        for (size_t i = 0; i < rows.size(); ++i) std::memcpy(dst + i * row_bytes, t->row(rows[i]), row_bytes);
+        for (size_t i = 0; i < rows.size(); ++i) t->copy_row(rows[i], dst + i * row_bytes);
     }
 }
 
@@ -73,7 +73,8 @@ std::string format_batch(const Manifest &manifest, const Dataset &data, const Ba
             text = numpy_array(values.data(), shape);
         } else {
             std::vector<float> values;
-            for (int64_t r : batch.rows) values.insert(values.end(), t->f32.begin() + r * row, t->f32.begin() + (r + 1) * row);
+            for (int64_t r : batch.rows)
+                for (size_t k = 0; k < row; ++k) values.push_back(t->value(uint64_t(r) * row + k));
             text = numpy_array(values.data(), shape);
         }
         line += fmt::format(" | batch {}:  {}", in->name, text);

@@ -18,6 +18,12 @@ namespace {
 // JSON has no NaN or Infinity; null keeps the line parseable and says "no value".
 std::string number(double v) { return std::isfinite(v) ? fmt::format("{:.9g}", v) : "null"; }
 
+std::string fields(const MetricsWriter::Extra &extra) {
+    std::string out;
+    for (const auto &[key, value] : extra) out += fmt::format(", \"{}\": {}", key, number(value));
+    return out;
+}
+
 }  // namespace
 
 void MetricsWriter::open(const std::string &path) {
@@ -31,17 +37,18 @@ MetricsWriter::~MetricsWriter() {
     if (file_) std::fclose(file_);
 }
 
-void MetricsWriter::write(int64_t step, int64_t epoch, float loss, double step_ms, double lr) {
+void MetricsWriter::write(int64_t step, int64_t epoch, float loss, double step_ms, double lr, const Extra &extra) {
     if (!file_) return;
-    fmt::print(file_, "{{\"step\": {}, \"epoch\": {}, \"loss\": {}, \"step_ms\": {:.6g}, \"lr\": {:.9g}}}\n", step,
-               epoch, number(loss), step_ms, lr);
+    fmt::print(file_, "{{\"step\": {}, \"epoch\": {}, \"loss\": {}, \"step_ms\": {:.6g}, \"lr\": {:.9g}{}}}\n", step,
+               epoch, number(loss), step_ms, lr, fields(extra));
     std::fflush(file_);
 }
 
-void MetricsWriter::write_final(int64_t steps, double eval_loss, std::optional<double> accuracy) {
+void MetricsWriter::write_final(int64_t steps, double eval_loss, std::optional<double> accuracy, const Extra &extra) {
     if (!file_) return;
     std::string acc = accuracy ? fmt::format(", \"accuracy\": {}", number(*accuracy)) : "";
-    fmt::print(file_, "{{\"final\": true, \"step\": {}, \"eval_loss\": {}{}}}\n", steps, number(eval_loss), acc);
+    fmt::print(file_, "{{\"final\": true, \"step\": {}, \"eval_loss\": {}{}{}}}\n", steps, number(eval_loss), acc,
+               fields(extra));
     std::fflush(file_);
 }
 

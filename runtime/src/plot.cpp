@@ -157,6 +157,71 @@ void draw_curves(const CurvesPlot &p) {
              nullptr, nullptr, nullptr);
 }
 
+// Finite (x, y) pairs and their ranges.
+struct Points {
+    std::vector<PLFLT> x, y;
+    double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
+    Points(const std::vector<double> &xs, const std::vector<double> &ys) {
+        for (size_t i = 0; i < std::min(xs.size(), ys.size()); ++i) {
+            if (!std::isfinite(xs[i]) || !std::isfinite(ys[i])) continue;
+            x.push_back(xs[i]), y.push_back(ys[i]);
+            xlo = std::min(xlo, xs[i]), xhi = std::max(xhi, xs[i]), ylo = std::min(ylo, ys[i]), yhi = std::max(yhi, ys[i]);
+        }
+    }
+    void draw(bool dots) const {
+        if (x.size() >= 2) plline(PLINT(x.size()), x.data(), y.data());
+        if (dots || x.size() == 1) plpoin(PLINT(x.size()), x.data(), y.data(), 17);
+    }
+};
+
+void draw_training(const TrainingPlot &p) {
+    Points loss(p.steps, p.loss), eval(p.eval_steps, p.eval);
+    double xlo = std::min(loss.xlo, eval.xlo), xhi = std::max(loss.xhi, eval.xhi);
+    if (!(xlo <= xhi)) xlo = 0, xhi = 1;
+    if (xhi == xlo) xlo -= 1, xhi += 1;
+    auto padded = [](double lo, double hi) {
+        if (!(lo <= hi)) return std::pair<double, double>{0, 1};
+        double pad = hi > lo ? 0.05 * (hi - lo) : 0.5;
+        return std::pair<double, double>{lo - pad, hi + pad};
+    };
+    // Room on the right for the second axis' labels.
+    pladv(0);
+    plvpor(0.12, 0.86, 0.12, 0.88);
+    auto [l0, l1] = padded(loss.ylo, loss.yhi);
+    plwind(xlo, xhi, l0, l1);
+    plcol0(1);
+    plbox("bcnst", 0, 0, "bnstv", 0, 0);
+    pllab("step", p.loss_label.c_str(), p.title.c_str());
+    plwidth(2.0);
+    plcol0(color(0));
+    loss.draw(false);
+
+    const bool has_eval = !eval.x.empty();
+    if (has_eval) {
+        auto [e0, e1] = p.eval_is_accuracy ? std::pair<double, double>{0, 1.02} : padded(eval.ylo, eval.yhi);
+        plwind(xlo, xhi, e0, e1);
+        plcol0(1);
+        plwidth(1.0);
+        plbox("", 0, 0, "cmstv", 0, 0);
+        plmtex("r", 4.0, 0.5, 0.5, p.eval_label.c_str());
+        plwidth(2.0);
+        plcol0(color(1));
+        eval.draw(true);
+    }
+
+    const PLINT n = has_eval ? 2 : 1;
+    PLINT opts[2] = {PL_LEGEND_LINE, PL_LEGEND_LINE | PL_LEGEND_SYMBOL}, colors[2] = {color(0), color(1)};
+    PLINT text_colors[2] = {1, 1}, styles[2] = {1, 1}, symbol_numbers[2] = {1, 1};
+    PLFLT widths[2] = {2.0, 2.0}, symbol_scales[2] = {1.0, 1.0};
+    const char *text[2] = {p.loss_label.c_str(), p.eval_label.c_str()};
+    const char *symbols[2] = {"#(728)", "#(728)"};
+    PLFLT w, h;
+    plcol0(1);
+    pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, PL_POSITION_RIGHT | PL_POSITION_TOP | PL_POSITION_INSIDE,
+             0.02, 0.02, 0.08, 0, 1, 1, 0, 0, n, opts, 1.0, 0.8, 2.0, 0.0, text_colors, text, nullptr, nullptr,
+             nullptr, nullptr, colors, styles, widths, colors, symbol_scales, symbol_numbers, symbols);
+}
+
 std::string trim(std::string s) {
     while (!s.empty() && std::isspace((unsigned char)s.back())) s.pop_back();
     size_t start = s.find_first_not_of(" \t\n");
@@ -238,6 +303,10 @@ void plot_classes_svg(const std::string &path, const ClassPlot &plot) {
 
 void plot_curves_svg(const std::string &path, const CurvesPlot &plot) {
     render_svg(path, [&] { draw_curves(plot); });
+}
+
+void plot_training_svg(const std::string &path, const TrainingPlot &plot) {
+    render_svg(path, [&] { draw_training(plot); });
 }
 
 }  // namespace kiln

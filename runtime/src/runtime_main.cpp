@@ -9,16 +9,20 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <new>
 #include <optional>
 
+#include "kiln/checkpoint.h"
 #include "kiln/datasets.h"
 #include "kiln/error.h"
 #include "kiln/flags.h"
 #include "kiln/init.h"
 #include "kiln/loader.h"
 #include "kiln/model_abi.h"
+#include "kiln/numpy_print.h"
 #include "kiln/plot.h"
+#include "kiln/progress.h"
 #include "kiln/tensor_io.h"
 
 // Provided by the Halide runtime inside the compiled model; weak so that binaries without Halide
@@ -65,13 +69,23 @@ const DataTensor *first_single_feature_output(const Dataset &outputs) {
     return nullptr;
 }
 
-// The CSV of --predictions: the eval entry's inputs, then its outputs, one row per sample.
+// The CSV of --predictions: the eval entry's inputs, then its outputs, one row per sample. Written
+// as it goes: an image set's CSV is tens of MB, which must not sit in memory.
 void write_predictions(const std::string &path, const Manifest &manifest, const Dataset &data, const EvalResult &ev) {
     std::vector<const DataTensor *> columns;
     for (const TensorSpec *in : manifest.entry_tensors(manifest.eval_entry(), Role::Input))
         columns.push_back(data.find(in->name));
     for (const DataTensor &out : ev.outputs.tensors) columns.push_back(&out);
+    std::FILE *f = std::fopen(path.c_str(), "w");
+    if (!f) throw UserError(fmt::format("{}: cannot write the predictions: {}", path, std::strerror(errno)));
     std::string text;
+    auto flush = [&] {
+        if (!text.empty() && std::fwrite(text.data(), 1, text.size(), f) != text.size()) {
+            std::fclose(f);
+            throw UserError(fmt::format("{}: cannot write the predictions", path));
+        }
+        text.clear();
+    };
     for (const DataTensor *c : columns) {
         const uint64_t n = c->row_numel();
         for (uint64_t i = 0; i < n; ++i)
@@ -85,17 +99,83 @@ void write_predictions(const std::string &path, const Manifest &manifest, const 
             const uint64_t n = c->row_numel();
             for (uint64_t i = 0; i < n; ++i, first = false) {
                 if (!first) text += ',';
-                text += c->dtype == DType::I32 ? std::to_string(c->i32[r * n + i]) : fmt::format("{:.9g}", c->f32[r * n + i]);
+                text += c->dtype == DType::I32 ? std::to_string(c->i32[r * n + i])
+                                               : fmt::format("{:.9g}", c->value(uint64_t(r) * n + i));
             }
         }
         if (ev.classified) text += fmt::format(",{}", ev.predicted[size_t(r)]);
         text += '\n';
+        if (text.size() > (1 << 16)) flush();
     }
-    std::FILE *f = std::fopen(path.c_str(), "w");
-    if (!f) throw UserError(fmt::format("{}: cannot write the predictions: {}", path, std::strerror(errno)));
-    bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-    ok &= std::fclose(f) == 0;
-    if (!ok) throw UserError(fmt::format("{}: cannot write the predictions", path));
+    flush();
+    if (std::fclose(f) != 0) throw UserError(fmt::format("{}: cannot write the predictions", path));
+}
+
+// The numbers a run's picture is drawn from.
+struct Outcome {
+    const Dataset *eval_data = nullptr;  // what the final evaluation ran on
+    TrainResult result;
+    EvalResult ev;
+    std::string split;  // "test" or "eval"
+};
+
+// The picture: the classes of 2-feature points, the fit of 1-feature data, else the training
+// curves (loss per step and the periodic evaluations). Returns what is missing, "" when drawn.
+std::string draw_picture(const std::string &picture, const Manifest &manifest, Arena &arena, const Dataset &data,
+                         const Outcome &o) {
+    const int eval = manifest.eval_entry();
+    const EvalResult &ev = o.ev;
+    const TrainResult &result = o.result;
+    if (manifest.train.task == "classification") {
+        const DataTensor *x = o.eval_data ? o.eval_data->find("x") : nullptr;
+        if (x && x->dtype == DType::F32 && !x->as_bytes && x->row_numel() == 2 && !ev.predicted.empty()) {
+            ClassPlot plot;
+            plot.title = fmt::format("{}: accuracy {:.3f}", manifest.model, ev.accuracy());
+            for (int64_t r = 0; r < ev.rows; ++r) plot.x0.push_back(x->f32[2 * r]), plot.x1.push_back(x->f32[2 * r + 1]);
+            plot.predicted = ev.predicted;
+            plot_classes_svg(picture, plot);
+            return "";
+        }
+    } else {
+        const DataTensor *x = single_feature_f32(data, "x"), *y = single_feature_f32(data, "y");
+        FitPlot plot;
+        float loss = result.final_loss();
+        if (x && y && ev.rows > 0 && o.eval_data == &data && first_single_feature_output(ev.outputs)) {
+            plot.fit_x = first_rows(*x, ev.rows);
+            plot.fit = first_rows(*first_single_feature_output(ev.outputs), ev.rows);
+            loss = float(ev.loss);
+        } else if (x && y && eval < 0 && result.last_entry >= 0) {
+            // No eval entry: the forward of the last step, over its batch.
+            const TensorSpec *bx = manifest.find("x", result.last_entry);
+            for (const TensorSpec *out : manifest.entry_tensors(result.last_entry, Role::Output)) {
+                if (out->dtype != DType::F32 || out->row_numel() != 1 || plot.fit.size()) continue;
+                plot.fit.assign(arena.f32(*out), arena.f32(*out) + out->numel());
+                plot.fit_x.assign(arena.f32(*bx), arena.f32(*bx) + bx->numel());
+            }
+        }
+        if (!plot.fit.empty()) {
+            plot.title = fmt::format("{}: final loss {}", manifest.model, format_loss(loss));
+            plot.x = x->f32;
+            plot.y = y->f32;
+            plot_fit_svg(picture, plot);
+            return "";
+        }
+    }
+    if (result.losses.empty())
+        return manifest.train.task == "classification" ? "a 2-feature input x and an eval entry's predictions, or training steps"
+                                                       : "1-feature inputs x and y and a 1-feature output, or training steps";
+    TrainingPlot plot;
+    for (size_t i = 0; i < result.losses.size(); ++i)
+        plot.steps.push_back(double(result.first_step + int64_t(i))), plot.loss.push_back(result.losses[i]);
+    const bool accuracy = ev.classified;
+    for (const EvalPoint &p : result.evals)
+        plot.eval_steps.push_back(double(p.step)), plot.eval.push_back(accuracy ? p.accuracy : p.loss);
+    plot.eval_is_accuracy = accuracy;
+    plot.eval_label = fmt::format("{} {}", o.split, accuracy ? "accuracy" : "loss");
+    plot.title = ev.rows > 0 && accuracy ? fmt::format("{}: {} accuracy {:.4f}", manifest.model, o.split, ev.accuracy())
+                                         : fmt::format("{}: final loss {}", manifest.model, format_loss(result.final_loss()));
+    plot_training_svg(picture, plot);
+    return "";
 }
 
 int run(const ModelAbi &model, const Options &options) {
@@ -112,6 +192,7 @@ int run(const ModelAbi &model, const Options &options) {
     }
     if (!options.save.empty()) check_writable(options.save, "parameters");
     if (!options.save_net.empty()) check_writable(options.save_net, "whole net");
+    if (!options.checkpoint.empty()) check_writable(options.checkpoint, "checkpoint");
     if (!options.predictions.empty()) {
         if (eval < 0)
             throw UserError(fmt::format("--predictions needs an eval entry, and model '{}' has none", manifest.model));
@@ -125,49 +206,116 @@ int run(const ModelAbi &model, const Options &options) {
     Arena arena(manifest.arena_bytes);
     if (int rc = model.bind(arena.data()); rc != 0)
         throw UserError(fmt::format("model '{}' could not bind its arena (code {})", manifest.model, rc));
-    if (options.init.empty())
-        init_params(manifest, arena, options.seed);
-    else
+    uint64_t seed = options.seed;
+    std::optional<RunPosition> resumed;
+    if (!options.resume.empty()) {
+        resumed = load_checkpoint(options.resume, manifest, arena);
+        if (options.seed_given && options.seed != resumed->seed)
+            throw UserError(fmt::format("{}: the checkpoint was trained with seed {}, not {}; resuming needs its seed "
+                                        "(leave --seed out)",
+                                        options.resume, resumed->seed, options.seed));
+        seed = resumed->seed;  // the synthetic data and the shuffle order depend on it
+    } else if (options.init.empty()) {
+        init_params(manifest, arena, seed);
+    } else {
         load_tensors(options.init, manifest, Role::Param, arena);
-    Dataset data = options.data.empty() ? make_dataset(manifest, options.seed) : load_dataset(options.data, manifest);
+    }
+    DataSplits splits = open_data(manifest, options.data, seed);
+    const Dataset &data = splits.train;
 
     LoaderConfig loader_config;
     loader_config.batch = manifest.train.batch;
     loader_config.shuffle = options.shuffle.value_or(manifest.train.shuffle);
     loader_config.drop_last = options.drop_last || manifest.train.drop_last;
-    loader_config.seed = options.seed;
+    loader_config.seed = seed;
     Loader loader(manifest, data, loader_config);
+    RunPosition position;
+    position.model = manifest.model;
+    position.dataset = manifest.train.dataset;
+    position.seed = seed;
+    position.batches_per_epoch = loader.batches_per_epoch();
+    position.batch = manifest.train.batch;
+    position.data_rows = data.rows();
+    position.shuffle = loader_config.shuffle;
+    position.drop_last = loader_config.drop_last;
+    if (resumed) check_resumable(options.resume, *resumed, position);
 
     TrainSettings settings;
     settings.steps = total_steps(options, manifest, loader.batches_per_epoch());
+    settings.start_step = resumed ? resumed->step : 0;
+    if (settings.start_step > settings.steps)
+        throw UserError(fmt::format("{}: the checkpoint is at step {}, past the {} steps of this run; ask for more with "
+                                    "--steps or --epochs",
+                                    options.resume, settings.start_step, settings.steps));
     settings.lr = options.lr.value_or(manifest.train.lr);
     settings.log_every = manifest.train.log_every;
     settings.quiet = quiet;
     settings.print_batches = options.print_batches || manifest.train.print_batches;
+    settings.progress = ::isatty(STDOUT_FILENO) == 1;
+    Outcome outcome;
+    outcome.split = splits.has_test() ? "test" : "eval";
+    outcome.eval_data = splits.has_test() ? &splits.test : &splits.train;
+    settings.eval_every = options.eval_every.value_or(manifest.train.eval_every);
+    settings.eval_rows = options.eval_subset.value_or(manifest.train.eval_subset);
+    settings.eval_data = outcome.eval_data;
+    settings.eval_split = outcome.split;
+    if (settings.eval_every > 0 && eval >= 0) {
+        const int64_t rows = settings.eval_rows > 0 ? std::min(settings.eval_rows, outcome.eval_data->rows())
+                                                    : outcome.eval_data->rows();
+        const int64_t batch = manifest.entries[size_t(eval)].batch;
+        if (rows < batch)
+            throw UserError(fmt::format("evaluating every {} steps on {} rows of the {} data makes no chunk of the eval "
+                                        "batch {}; use --eval-subset {} or more, or --eval-every 0",
+                                        settings.eval_every, rows, outcome.split == "test" ? "test" : "training", batch,
+                                        batch));
+    }
     if (!quiet && !manifest.train.summary.empty()) fmt::print("{}\n", manifest.train.summary);
     // Training was asked for (not --steps 0 / --epochs 0) but no epoch has a batch: say so.
     if (loader.batches_per_epoch() == 0 && total_steps(options, manifest, 1) > 0)
         throw UserError(fmt::format("the dataset's {} rows make no batch of {} ({}); nothing can train", data.rows(),
                                     manifest.train.batch, loader.tail_note()));
-    if (!quiet && settings.steps > 0 && !loader.tail_note().empty()) fmt::print("note: {}\n", loader.tail_note());
+    if (!quiet && settings.steps > settings.start_step && !loader.tail_note().empty())
+        fmt::print("note: {}\n", loader.tail_note());
+    if (!quiet && resumed)
+        fmt::print("resuming {} at step {} (epoch {}, batch {}) of {}\n", options.resume, resumed->step,
+                   resumed->epoch, resumed->batch_in_epoch, settings.steps);
 
-    TrainResult result = train(model, manifest, arena, data, loader, settings, metrics);
-    if (!quiet && settings.steps > 0)
+    outcome.result = train(model, manifest, arena, data, loader, settings, metrics);
+    const TrainResult &result = outcome.result;
+    if (!quiet && settings.steps > settings.start_step)
         fmt::print("final loss {} after {} steps, median step {} ms\n", format_loss(result.final_loss()),
                    settings.steps, format_ms(result.median_step_ms()));
 
-    EvalResult ev;
+    EvalResult &ev = outcome.ev;
+    const Dataset &eval_data = *outcome.eval_data;
     if (eval >= 0) {
-        ev = evaluate(model, manifest, arena, data);
+        ev = evaluate(model, manifest, arena, eval_data);
         const int64_t batch = manifest.entries[size_t(eval)].batch;
         if (!quiet && ev.skipped > 0)
             fmt::print("note: evaluation skips the last {} of {} rows ({} is not a multiple of the eval batch {})\n",
-                       ev.skipped, data.rows(), data.rows(), batch);
+                       ev.skipped, eval_data.rows(), eval_data.rows(), batch);
         if (ev.rows > 0) {
-            if (!quiet) fmt::print("full-data loss {}\n", format_loss(float(ev.loss)));
-            if (!quiet && ev.classified)
-                fmt::print("accuracy {:.3f} ({}/{})\n", ev.accuracy(), ev.correct, ev.predicted.size());
-            metrics.write_final(settings.steps, ev.loss, ev.classified ? std::optional<double>(ev.accuracy()) : std::nullopt);
+            MetricsWriter::Extra extra;
+            if (splits.has_test()) {
+                if (!quiet) fmt::print("final test loss {}\n", format_loss(float(ev.loss)));
+                if (!quiet && ev.classified)
+                    fmt::print("final test accuracy {:.4f} ({}/{})\n", ev.accuracy(), ev.correct, ev.predicted.size());
+                extra.push_back({"test_loss", ev.loss});
+                if (ev.classified) extra.push_back({"test_accuracy", ev.accuracy()});
+            } else {
+                if (!quiet) fmt::print("full-data loss {}\n", format_loss(float(ev.loss)));
+                if (!quiet && ev.classified)
+                    fmt::print("accuracy {:.3f} ({}/{})\n", ev.accuracy(), ev.correct, ev.predicted.size());
+            }
+            const int64_t shown = std::min<int64_t>(manifest.train.show_predictions, int64_t(ev.predicted.size()));
+            const DataTensor *labels = ev.classified ? eval_data.find("y") : nullptr;
+            if (!quiet && shown > 0 && labels && labels->dtype == DType::I32 && labels->row_numel() == 1) {
+                fmt::print("predictions: {}\n", numpy_array(ev.predicted.data(), {shown}));
+                fmt::print("labels:      {}\n", numpy_array(labels->i32.data(), {shown}));
+            }
+            extra.push_back({"peak_rss_mb", peak_rss_mb()});
+            metrics.write_final(settings.steps, ev.loss, ev.classified ? std::optional<double>(ev.accuracy()) : std::nullopt,
+                                extra);
         }
     }
     metrics.close();
@@ -183,58 +331,27 @@ int run(const ModelAbi &model, const Options &options) {
                       {"kiln.ir", model.model_ir ? model.model_ir : ""}});
         if (!quiet) fmt::print("saved the whole net to {}\n", options.save_net);
     }
+    if (!options.checkpoint.empty()) {
+        position.step = settings.steps;
+        position.epoch = position.batches_per_epoch > 0 ? settings.steps / position.batches_per_epoch : 0;
+        position.batch_in_epoch = position.batches_per_epoch > 0 ? settings.steps % position.batches_per_epoch : 0;
+        save_checkpoint(options.checkpoint, manifest, arena, position);
+        if (!quiet) fmt::print("saved the checkpoint (step {}) to {}\n", settings.steps, options.checkpoint);
+    }
     if (!options.predictions.empty()) {
-        write_predictions(options.predictions, manifest, data, ev);
+        write_predictions(options.predictions, manifest, eval_data, ev);
         if (!quiet) fmt::print("wrote {}\n", options.predictions);
     }
-    if (picture.empty()) return 0;
-
-    // What the picture can show: the classes of 2-feature points, or the fit of 1-feature data.
-    std::string missing;
-    if (manifest.train.task == "classification") {
-        const DataTensor *x = data.find("x");
-        if (!x || x->dtype != DType::F32 || x->row_numel() != 2 || ev.predicted.empty()) {
-            missing = "a 2-feature input x and an eval entry's predictions";
-        } else {
-            ClassPlot plot;
-            plot.title = fmt::format("{}: accuracy {:.3f}", manifest.model, ev.accuracy());
-            for (int64_t r = 0; r < ev.rows; ++r) plot.x0.push_back(x->f32[2 * r]), plot.x1.push_back(x->f32[2 * r + 1]);
-            plot.predicted = ev.predicted;
-            plot_classes_svg(picture, plot);
-        }
-    } else {
-        const DataTensor *x = single_feature_f32(data, "x"), *y = single_feature_f32(data, "y");
-        FitPlot plot;
-        float loss = result.final_loss();
-        if (x && y && ev.rows > 0 && first_single_feature_output(ev.outputs)) {
-            plot.fit_x = first_rows(*x, ev.rows);
-            plot.fit = first_rows(*first_single_feature_output(ev.outputs), ev.rows);
-            loss = float(ev.loss);
-        } else if (x && y && eval < 0 && result.last_entry >= 0) {
-            // No eval entry: the forward of the last step, over its batch.
-            const TensorSpec *bx = manifest.find("x", result.last_entry);
-            for (const TensorSpec *out : manifest.entry_tensors(result.last_entry, Role::Output)) {
-                if (out->dtype != DType::F32 || out->row_numel() != 1 || plot.fit.size()) continue;
-                plot.fit.assign(arena.f32(*out), arena.f32(*out) + out->numel());
-                plot.fit_x.assign(arena.f32(*bx), arena.f32(*bx) + bx->numel());
-            }
-        }
-        if (plot.fit.empty()) {
-            missing = "1-feature inputs x and y and a 1-feature output";
-        } else {
-            plot.title = fmt::format("{}: final loss {}", manifest.model, format_loss(loss));
-            plot.x = x->f32;
-            plot.y = y->f32;
-            plot_fit_svg(picture, plot);
-        }
-    }
-    if (!missing.empty()) {
-        if (options.output)
+    if (!picture.empty()) {
+        std::string missing = draw_picture(picture, manifest, arena, data, outcome);
+        if (missing.empty()) {
+            if (!quiet) fmt::print("wrote {}\n", picture);
+        } else if (options.output) {
             fmt::print(stderr, "warning: model '{}' has no {} to draw; {} will not be written\n", manifest.model,
                        missing, picture);
-        return 0;
+        }
     }
-    if (!quiet) fmt::print("wrote {}\n", picture);
+    if (!quiet) fmt::print("peak memory {:.1f} MB\n", peak_rss_mb());
     return 0;
 }
 

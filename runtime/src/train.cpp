@@ -10,6 +10,7 @@
 #include <numeric>
 
 #include "kiln/error.h"
+#include "kiln/progress.h"
 
 namespace kiln {
 
@@ -30,60 +31,96 @@ std::string format_loss(float loss) {
 TrainResult train(const ModelAbi &model, const Manifest &manifest, Arena &arena, const Dataset &data,
                   const Loader &loader, const TrainSettings &settings, MetricsWriter &metrics) {
     TrainResult result;
-    if (settings.steps <= 0) return result;
-    if (loader.batches_per_epoch() == 0)
+    result.first_step = settings.start_step + 1;
+    if (settings.steps <= settings.start_step) return result;
+    const int64_t per_epoch = loader.batches_per_epoch();
+    if (per_epoch == 0)
         throw UserError(fmt::format("the dataset's {} rows make no batch of {} ({}); nothing can train", data.rows(),
                                     manifest.train.batch, loader.tail_note()));
+    const bool periodic = settings.eval_every > 0 && settings.eval_data && manifest.eval_entry() >= 0;
 
     // Step numbers line up in a column as wide as the last one.
     const int width = std::max<int>(3, int(std::to_string(settings.steps).size()));
     bool warned = false;
-    result.losses.reserve(size_t(settings.steps));
-    result.step_ms.reserve(size_t(settings.steps));
-    int64_t t = 0;
-    for (int64_t epoch = 0; t < settings.steps; ++epoch) {
-        for (const Batch &batch : loader.batches(epoch)) {
-            if (t == settings.steps) break;
+    result.losses.reserve(size_t(settings.steps - settings.start_step));
+    result.step_ms.reserve(size_t(settings.steps - settings.start_step));
+    ProgressLine progress(settings.progress && !settings.quiet, settings.start_step, settings.steps);
+    int64_t t = settings.start_step;
+    for (int64_t epoch = t / per_epoch; t < settings.steps; ++epoch) {
+        const std::vector<Batch> batches = loader.batches(epoch);
+        for (size_t b = size_t(t % per_epoch); b < batches.size() && t < settings.steps; ++b) {
+            const Batch &batch = batches[b];
             ++t;
             loader.copy(batch, arena);
             // Present: parse_manifest checked that every train entry has one lr, step and loss.
             *arena.f32(*manifest.find_role(Role::Lr, batch.entry)) = float(settings.lr);
             // f32 holds every integer up to 2^24 exactly, far beyond any step count here.
             *arena.f32(*manifest.find_role(Role::Step, batch.entry)) = float(t);
-            if (settings.print_batches) fmt::print("{}\n", format_batch(manifest, data, batch));
+            if (settings.print_batches) {
+                progress.clear();
+                fmt::print("{}\n", format_batch(manifest, data, batch));
+            }
             auto start = std::chrono::steady_clock::now();
             int rc = model.run(batch.entry);
             auto stop = std::chrono::steady_clock::now();
-            if (rc != 0)
+            if (rc != 0) {
+                progress.clear();
                 throw UserError(fmt::format("training step {} (entry '{}') failed with error code {}", t,
                                             manifest.entries[size_t(batch.entry)].name, rc));
+            }
             double ms = std::chrono::duration<double, std::milli>(stop - start).count();
             float l = *arena.f32(*manifest.find_role(Role::Loss, batch.entry));
             result.losses.push_back(l);
             result.step_ms.push_back(ms);
             result.last_entry = batch.entry;
-            metrics.write(t, epoch, l, ms, settings.lr);
+
+            MetricsWriter::Extra extra;
+            std::string measured;
+            if (periodic && (t % settings.eval_every == 0 || t == settings.steps)) {
+                EvalResult ev = evaluate(model, manifest, arena, *settings.eval_data,
+                                         settings.eval_rows > 0 ? settings.eval_rows : -1);
+                EvalPoint point{t, ev.loss, ev.classified ? ev.accuracy() : NAN};
+                result.evals.push_back(point);
+                extra.push_back({settings.eval_split + "_loss", point.loss});
+                if (ev.classified) {
+                    extra.push_back({settings.eval_split + "_accuracy", point.accuracy});
+                    measured = fmt::format("{} accuracy {:.4f}", settings.eval_split, point.accuracy);
+                } else {
+                    measured = fmt::format("{} loss {:.4f}", settings.eval_split, point.loss);
+                }
+            }
+            metrics.write(t, epoch, l, ms, settings.lr, extra);
             if (!std::isfinite(l) && !warned) {
+                progress.clear();
                 fmt::print(stderr, "warning: the loss is {} at step {}; training continues, but diverged "
                                    "(try a smaller --lr)\n", l, t);
                 warned = true;
             }
-            if (!settings.quiet && (t == 1 || t % settings.log_every == 0 || t == settings.steps))
+            if (!settings.quiet && !measured.empty()) {
+                progress.clear();
+                fmt::print("step {:>{}}  train loss {:.4f}  {}\n", t, width, l, measured);
+            } else if (!settings.quiet && (t == 1 || t % settings.log_every == 0 || t == settings.steps)) {
+                progress.clear();
                 fmt::print("step {:>{}}  loss {}\n", t, width, format_loss(l));
+            }
+            progress.update(t, l);
         }
     }
+    progress.clear();
     return result;
 }
 
-EvalResult evaluate(const ModelAbi &model, const Manifest &manifest, Arena &arena, const Dataset &data) {
+EvalResult evaluate(const ModelAbi &model, const Manifest &manifest, Arena &arena, const Dataset &data,
+                    int64_t max_rows) {
     const int entry = manifest.eval_entry();
     if (entry < 0) throw UserError(fmt::format("model '{}' has no eval entry", manifest.model));
-    const int64_t batch = manifest.entries[size_t(entry)].batch, chunks = data.rows() / batch;
+    const int64_t available = max_rows >= 0 ? std::min(max_rows, data.rows()) : data.rows();
+    const int64_t batch = manifest.entries[size_t(entry)].batch, chunks = available / batch;
     std::vector<const TensorSpec *> outputs = manifest.entry_tensors(entry, Role::Output);
 
     EvalResult result;
     result.rows = chunks * batch;
-    result.skipped = data.rows() - result.rows;
+    result.skipped = available - result.rows;
     for (const TensorSpec *out : outputs) {
         DataTensor t;
         t.name = out->name;

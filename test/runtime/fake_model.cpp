@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cmath>
 #include <deque>
 #include <memory>
@@ -73,36 +74,52 @@ int run_regression(int entry) {
     return 0;
 }
 
-// Linear(2, 2) and cross-entropy: dL/dlogits = (softmax - onehot) / N.
+// Linear(F, C) and cross-entropy: dL/dlogits = (softmax - onehot) / N. Plain SGD, or SGD with
+// momentum 0.9 when the manifest has momentum buffers (PyTorch's rule: the first step takes the
+// gradient). F and C come from fc.weight's shape (C, F); x is read as (N, F) whatever its rank.
 int run_classifier(int entry) {
     if (!g_manifest || entry < 0 || entry >= int(g_manifest->entries.size())) return -1;
     bool train;
     int64_t n;
     if (begin_run(entry, train, n)) return kFailCode;
-    float *w = f32(shared("fc.weight")), *b = f32(shared("fc.bias"));  // (2, 2) as (out, in), (2,)
-    const float *x = f32(in_entry("x", entry));                         // (N, 2)
-    const int32_t *y = i32(in_entry("y", entry));                       // (N,)
-    float *logits = f32(in_entry("logits", entry));                     // (N, 2)
-    double loss = 0, dw[2][2] = {}, db[2] = {};
+    const kiln::TensorSpec *ws = shared("fc.weight");
+    const int64_t classes = ws->shape[0], features = ws->shape[1];
+    float *w = f32(ws), *b = f32(shared("fc.bias"));  // (C, F) as (out, in), (C,)
+    const float *x = f32(in_entry("x", entry));      // (N, F)
+    const int32_t *y = i32(in_entry("y", entry));    // (N,)
+    float *logits = f32(in_entry("logits", entry));  // (N, C)
+    double loss = 0;
+    std::vector<double> dw(size_t(classes * features)), db(size_t(classes)), z(size_t(classes)), p(size_t(classes));
     for (int64_t i = 0; i < n; ++i) {
-        double z[2], p[2];
-        for (int o = 0; o < 2; ++o) z[o] = logits[2 * i + o] = w[2 * o] * x[2 * i] + w[2 * o + 1] * x[2 * i + 1] + b[o];
-        double m = std::max(z[0], z[1]), s = std::exp(z[0] - m) + std::exp(z[1] - m);
-        for (int o = 0; o < 2; ++o) p[o] = std::exp(z[o] - m) / s;
-        loss += -(z[y[i]] - m - std::log(s));
-        for (int o = 0; o < 2; ++o) {
-            double g = (p[o] - (y[i] == o)) / double(n);
-            db[o] += g;
-            for (int k = 0; k < 2; ++k) dw[o][k] += g * x[2 * i + k];
+        const float *xi = x + i * features;
+        for (int64_t o = 0; o < classes; ++o) {
+            float acc = 0;
+            for (int64_t k = 0; k < features; ++k) acc += w[o * features + k] * xi[k];
+            z[size_t(o)] = logits[i * classes + o] = acc + b[o];
+        }
+        double m = *std::max_element(z.begin(), z.end()), s = 0;
+        for (int64_t o = 0; o < classes; ++o) s += std::exp(z[size_t(o)] - m);
+        for (int64_t o = 0; o < classes; ++o) p[size_t(o)] = std::exp(z[size_t(o)] - m) / s;
+        loss += -(z[size_t(y[i])] - m - std::log(s));
+        for (int64_t o = 0; o < classes; ++o) {
+            double g = (p[size_t(o)] - (y[i] == o)) / double(n);
+            db[size_t(o)] += g;
+            for (int64_t k = 0; k < features; ++k) dw[size_t(o * features + k)] += g * xi[k];
         }
     }
     *f32(in_entry("loss", entry)) = float(loss / double(n));
     if (!train) return 0;
-    const float lr = *f32(in_entry("lr", entry));
-    for (int o = 0; o < 2; ++o) {
-        b[o] -= lr * float(db[o]);
-        for (int k = 0; k < 2; ++k) w[2 * o + k] -= lr * float(dw[o][k]);
-    }
+    const float lr = *f32(in_entry("lr", entry)), t = *f32(in_entry("step", entry));
+    const kiln::TensorSpec *wbuf = shared("fc.weight.momentum_buffer"), *bbuf = shared("fc.bias.momentum_buffer");
+    auto update = [&](float *param, float *buf, const std::vector<double> &grad) {
+        for (size_t k = 0; k < grad.size(); ++k) {
+            float g = float(grad[k]);
+            if (buf) g = buf[k] = t == 1.0f ? g : 0.9f * buf[k] + g;
+            param[k] -= lr * g;
+        }
+    };
+    update(b, bbuf ? f32(bbuf) : nullptr, db);
+    update(w, wbuf ? f32(wbuf) : nullptr, dw);
     return 0;
 }
 
@@ -139,10 +156,12 @@ std::string manifest(const Spec &spec) {
         tensors.push_back(t + "}");
         offset += (numel * 4 + 63) / 64 * 64;
     };
-    const int64_t in = spec.classifier ? 2 : 1, out = spec.classifier ? 2 : 1;
+    int64_t features = 1;
+    for (int64_t d : spec.x_row) features *= d;
+    const int64_t in = spec.classifier ? features : 1, out = spec.classifier ? spec.classes : 1;
     add("fc.weight", "param", -1, "f32", {out, in}, in);
     add("fc.bias", "param", -1, "f32", {out}, in);
-    if (!spec.classifier) {
+    if (!spec.classifier || spec.momentum) {
         add("fc.weight.momentum_buffer", "state", -1, "f32", {out, in}, 0);
         add("fc.bias.momentum_buffer", "state", -1, "f32", {out}, 0);
     }
@@ -158,7 +177,7 @@ std::string manifest(const Spec &spec) {
         add("x", "input", int(e), "f32", rows(spec.x_row), 0);
         add("y", "input", int(e), spec.classifier ? "i32" : "f32", rows(spec.y_row), 0);
         add(spec.classifier ? "logits" : "prediction", "output", int(e), "f32",
-            rows(spec.classifier ? std::vector<int64_t>{2} : spec.x_row), 0);
+            rows(spec.classifier ? std::vector<int64_t>{spec.classes} : spec.x_row), 0);
         if (d.kind == "train") {
             add("lr", "lr", int(e), "f32", {}, 0);
             add("step", "step", int(e), "f32", {}, 0);
@@ -168,6 +187,22 @@ std::string manifest(const Spec &spec) {
     return fmt::format("{{\n  \"model\": \"{}\",\n  \"arena_bytes\": {},\n  \"entries\": [\n    {}\n  ],\n"
                        "  \"tensors\": [\n    {}\n  ],\n  \"train\": {{{}}}\n}}",
                        spec.model, offset, fmt::join(entries, ",\n    "), fmt::join(tensors, ",\n    "), spec.train);
+}
+
+Spec image_classifier_spec(const std::string &data_dir) {
+    Spec s;
+    s.model = "fake_cnn";
+    s.classifier = true;
+    s.momentum = true;
+    s.classes = 10;
+    s.entries = {{"train_step", "train", 10}, {"eval", "eval", 10}};
+    s.x_row = {1, 28, 28};
+    s.y_row = {};
+    s.train = fmt::format(R"("dataset": "mnist", "data_dir": "{}", "task": "classification", "epochs": 1, )"
+                          R"("batch": 10, "shuffle": true, "lr": 0.05, "log_every": 5, "eval_every": 4, )"
+                          R"("eval_subset": 20, "show_predictions": 10)",
+                          data_dir);
+    return s;
 }
 
 kiln::ModelAbi model() {

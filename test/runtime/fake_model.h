@@ -1,7 +1,9 @@
 // Hand-written stand-ins for compiled models (ABI v2), so the runtime is tested without the compiler.
 //
 // The regression fake is y = w * x + b (a Linear(1, 1)) with MSE loss and SGD with momentum 0.5;
-// the classifier fake is a Linear(2, 2) with cross-entropy loss and plain SGD. Both are written in
+// the classifier fake is a Linear(F, C) over the flattened x with cross-entropy loss and plain SGD
+// (momentum 0.9 when the spec asks for it): F = 2, C = 2 for lessons 5/6, and F = 784, C = 10 for
+// the image classifier that stands in for lesson 10's CNN (x of shape [B, 1, 28, 28]). Both are written in
 // plain C++ in fake_model.cpp and find their tensors by name in the manifest of the model last
 // handed out (model(), model_with_manifest() or classifier()), so any layout the builder below
 // produces runs. The linked symbols (kiln_manifest, kiln_model_ir, kiln_bind, kiln_run) are the
@@ -43,12 +45,19 @@ struct Spec {
     bool classifier = false;
     std::vector<EntryDesc> entries = {{"train_step", "train", 32}, {"train_step_tail", "train", 4}, {"eval", "eval", 100}};
     std::vector<int64_t> x_row = {1}, y_row = {1};  // per-row shapes of the inputs
+    int64_t classes = 2;    // classifier: the logits' width
+    bool momentum = false;  // classifier: SGD with momentum 0.9, so the run has optimizer state
     std::string train = R"("dataset": "regression", "task": "regression", "epochs": 25, "steps": 0, "batch": 32, )"
                         R"("shuffle": true, "drop_last": false, "lr": 0.5, "log_every": 5)";
 };
 // The defaults of the classifier fake: dataset "classification", x rows [2], y rows [] (i32),
 // entries train (batch 200) and eval (batch 200), 100 steps of lr 0.02.
 Spec classifier_spec();
+// The image classifier (lesson 10's layout, scaled down): dataset "mnist" read from data_dir,
+// x [B, 1, 28, 28] f32, y [B] i32, logits [B, 10]; entries train_step (batch 10) and eval
+// (batch 10); momentum, 1 epoch of lr 0.05, log_every 5, eval_every 4, eval_subset 20,
+// show_predictions 10. Run it with classifier(manifest(spec)).
+Spec image_classifier_spec(const std::string &data_dir);
 // A manifest in the compiler's layout: params, state, then per entry x, y, the output
 // ("prediction" or "logits"), lr and step (train entries), loss; each on its own 64-byte line.
 std::string manifest(const Spec &spec);

@@ -1,8 +1,8 @@
 // The training binary's command line.
 //
 // Contract: parse_flags() accepts exactly the flags of the table in flags.cpp, as `--flag value` or
-// `--flag=value`, and throws UsageError (exit code 2) for an unknown flag, a missing value or a
-// value that is not a number in range. Unset optional fields mean "the model's default".
+// `--flag=value`, and throws UsageError (exit code 2) for an unknown flag, a missing value, a
+// value that is not a number in range, or --resume together with --init. Unset optional fields mean "the model's default".
 // print_help() lists every flag with its default; defaults that come from the model are shown
 // when a manifest is given.
 #ifndef KILN_FLAGS_H
@@ -25,9 +25,14 @@ struct Options {
     bool drop_last = false;         // also drop the short last batch when the model has an entry for it
     bool print_batches = false;
     uint64_t seed = 0;
+    bool seed_given = false;  // --seed was on the command line (a resumed run checks it)
     int threads = 1;
     std::string init;                   // params from this safetensors file instead of random init
-    std::string data;                   // inputs from this safetensors file instead of the dataset
+    std::string data;                   // a safetensors file of inputs, or the folder of a folder-read dataset
+    std::string checkpoint;             // params, optimizer state and loader position at the end; empty: none
+    std::string resume;                 // continue the run saved by --checkpoint in this file; empty: none
+    std::optional<int64_t> eval_every;  // unset: manifest train.eval_every
+    std::optional<int64_t> eval_subset; // unset: manifest train.eval_subset
     std::string metrics;                // JSON lines; empty: none
     std::optional<std::string> output;  // picture; unset: "<model>.svg", "none": no picture
     std::string save;                   // final params as safetensors; empty: none

@@ -1,7 +1,9 @@
 // Per-step metrics as JSON lines, and reading them back (for kiln-plot).
 //
-// Contract: write() appends {"step": t, "epoch": e, "loss": L, "step_ms": ms, "lr": lr};
-// write_final() appends {"final": true, "step": T, "eval_loss": L[, "accuracy": A]}. Losses have
+// Contract: write() appends {"step": t, "epoch": e, "loss": L, "step_ms": ms, "lr": lr[, extra...]};
+// write_final() appends {"final": true, "step": T, "eval_loss": L[, "accuracy": A][, extra...]};
+// `extra` adds numeric fields in the given order, e.g. "test_accuracy" on the steps where the
+// test split was evaluated, "peak_rss_mb" on the final line. Losses have
 // 9 significant digits (a float round-trips exactly); a non-finite value is written as null so
 // every line stays valid JSON. Each line is flushed, so a run that dies keeps its metrics so far.
 // read_loss_curve() returns the (step, loss) pairs of a metrics file's step lines, skipping null
@@ -14,6 +16,7 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kiln {
@@ -26,8 +29,9 @@ class MetricsWriter {
     MetricsWriter &operator=(const MetricsWriter &) = delete;
 
     void open(const std::string &path);  // truncates; throws UserError if it cannot
-    void write(int64_t step, int64_t epoch, float loss, double step_ms, double lr);
-    void write_final(int64_t steps, double eval_loss, std::optional<double> accuracy);
+    using Extra = std::vector<std::pair<std::string, double>>;
+    void write(int64_t step, int64_t epoch, float loss, double step_ms, double lr, const Extra &extra = {});
+    void write_final(int64_t steps, double eval_loss, std::optional<double> accuracy, const Extra &extra = {});
     void close();  // throws UserError when buffered lines could not be written
 
   private:

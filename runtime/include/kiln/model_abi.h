@@ -38,7 +38,12 @@ extern "C" {
 //   "train": {"dataset": "optimizers", "task": "regression",   // or "classification"
 //             "epochs": 12, "steps": 0,                          // steps > 0 overrides epochs
 //             "batch": 32, "shuffle": true, "drop_last": false,
-//             "lr": 0.01, "log_every": 10}
+//             "lr": 0.01, "log_every": 10,
+//             // Optional (defaults: "", 0, 0, 0): the folder of a folder-read dataset such as
+//             // "mnist"; evaluate every N steps on the first M test rows (0: all); print K
+//             // predictions beside their labels at the end.
+//             "data_dir": "/usr/share/datasets/fashion-mnist",
+//             "eval_every": 50, "eval_subset": 2000, "show_predictions": 10}
 // }
 extern const char kiln_manifest[];
 

@@ -8,6 +8,8 @@
 //   plot_classes_svg: points (x0, x1) colored by predicted class (one color per class).
 //   plot_curves_svg: one line per curve (y against x) with a legend of the labels; with ylog the
 //     y axis is logarithmic and values <= 0 are left out.
+//   plot_training_svg: the train loss against the step on the left axis, the evaluations (dots
+//     joined by a line) against their steps on a right axis of their own.
 // Non-finite values are left out of every picture.
 #ifndef KILN_PLOT_H
 #define KILN_PLOT_H
@@ -42,6 +44,17 @@ struct CurvesPlot {
     std::vector<Curve> curves;
 };
 void plot_curves_svg(const std::string &path, const CurvesPlot &plot);
+
+// A training run: the train loss at every step (left axis) and the periodic evaluations (right
+// axis, 0..1 when they are accuracies, else their own range), one picture, with a legend.
+struct TrainingPlot {
+    std::string title;
+    std::vector<double> steps, loss;      // (T,) the train loss per step
+    std::vector<double> eval_steps, eval;  // (E,) the evaluations; may be empty
+    std::string loss_label = "train loss", eval_label = "test accuracy";
+    bool eval_is_accuracy = true;
+};
+void plot_training_svg(const std::string &path, const TrainingPlot &plot);
 
 }  // namespace kiln
 

@@ -1,14 +1,22 @@
 // The training loop and the evaluation over a bound arena.
 //
-// Contract: train() runs settings.steps optimizer steps, t = 1, 2, ... across epochs: it takes
+// Contract: train() runs optimizer steps t = start_step + 1, ..., steps across epochs (start_step
+// > 0 continues a resumed run exactly: step t takes batch (t - 1) % B of epoch (t - 1) / B, B the
+// loader's batches per epoch): it takes
 // the loader's batches epoch by epoch (the last epoch possibly cut short), copies each batch into
 // its entry's inputs, writes lr and t (as f32) into that entry's lr and step tensors, times
 // ModelAbi::run(entry) with steady_clock, reads the entry's loss, writes one metrics line, prints
 // the batch with --print-batches, and prints "step   t  loss L" for t = 1, every log_every steps
-// and the last step unless quiet. A failing step throws UserError naming the step; a NaN/inf loss
-// is warned about once on stderr and training continues. steps > 0 with an epoch of no batches is
-// a UserError.
-// evaluate() runs the eval entry over the dataset in order, in chunks of its batch (rows past the
+// and the last step unless quiet. With eval_every > 0 (and an eval entry), every eval_every-th
+// step and the last step also evaluate() the first eval_rows rows of *eval_data (0: all); that
+// step's console line becomes "step   t  train loss L  <split> accuracy A" (classification) or
+// "... <split> loss E", and its metrics line gets "<split>_loss" and "<split>_accuracy".
+// The progress line (progress.h) is updated after every step when settings.progress is set.
+// A failing step throws UserError naming the step; a NaN/inf loss
+// is warned about once on stderr and training continues. steps > start_step with an epoch of no
+// batches is a UserError.
+// evaluate() runs the eval entry over the dataset in order (the first max_rows rows when >= 0),
+// in chunks of its batch (rows past the
 // last whole chunk are skipped), and returns the mean of the chunk losses, every output row by row
 // and, for task "classification", the accuracy: argmax over the last dimension of the first f32
 // output against the first i32 input (the first maximum wins, as in torch.argmax).
@@ -37,16 +45,32 @@ struct ModelAbi {
 };
 
 struct TrainSettings {
-    int64_t steps = 1;  // total optimizer steps; 0 trains nothing
+    int64_t steps = 1;       // the last optimizer step; 0 trains nothing
+    int64_t start_step = 0;  // steps done before this run (a resumed checkpoint's)
     double lr = 0;
     int64_t log_every = 10;
     bool quiet = false;
     bool print_batches = false;
+    bool progress = false;  // draw the progress line (a terminal only)
+    // Periodic evaluation; off when eval_every is 0 or eval_data is null.
+    int64_t eval_every = 0;
+    int64_t eval_rows = 0;              // the first rows of eval_data; 0: all
+    const Dataset *eval_data = nullptr;
+    std::string eval_split = "test";    // names the data: "test", or "eval" for the training data
+};
+
+// One periodic evaluation: the step after which it ran and what it measured.
+struct EvalPoint {
+    int64_t step = 0;
+    double loss = NAN;
+    double accuracy = NAN;  // NaN unless classification
 };
 
 struct TrainResult {
-    std::vector<float> losses;    // (steps,)
-    std::vector<double> step_ms;  // (steps,)
+    std::vector<float> losses;    // (steps - start_step,): the losses of this run's steps
+    std::vector<double> step_ms;  // (steps - start_step,)
+    int64_t first_step = 1;       // the step of losses[0]
+    std::vector<EvalPoint> evals;
     int last_entry = -1;          // the entry of the last step, -1 when none ran
     float final_loss() const { return losses.empty() ? NAN : losses.back(); }
     double median_step_ms() const;
@@ -68,7 +92,8 @@ struct EvalResult {
 
 // Throws UserError when the model has no eval entry, a chunk fails, or a classification model
 // lacks the i32 labels input or the f32 scores output.
-EvalResult evaluate(const ModelAbi &model, const Manifest &manifest, Arena &arena, const Dataset &data);
+EvalResult evaluate(const ModelAbi &model, const Manifest &manifest, Arena &arena, const Dataset &data,
+                    int64_t max_rows = -1);
 
 // The console form of a loss: 6 decimals, or scientific when that would hide the value.
 std::string format_loss(float loss);
