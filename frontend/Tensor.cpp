@@ -176,6 +176,59 @@ Tensor Tensor::cos(Where at) const {
   return wrap(*this, CosOp::create(builderOf(*this), implOf(*this).loc(at), val(*this)));
 }
 
+static std::string pair(std::array<int64_t, 2> v) {
+  return "(" + std::to_string(v[0]) + ", " + std::to_string(v[1]) + ")";
+}
+
+Tensor conv2d(const Tensor &x, const Tensor &w, std::array<int64_t, 2> stride,
+              std::array<int64_t, 2> padding, std::array<int64_t, 2> dilation, Where at) {
+  const Shape &xs = x.shape(), &ws = w.shape();
+  std::string where = std::string(at.file) + ":" + std::to_string(at.line) + ": conv2d: ";
+  if (xs.size() != 4 || ws.size() != 4)
+    throw Error(where + "expects an NCHW input and an OIHW filter, got " + str(xs) + " and " + str(ws));
+  if (xs[1] != ws[1])
+    throw Error(where + "the input " + str(xs) + " has " + std::to_string(xs[1]) +
+                " channels, the filter " + str(ws) + " expects " + std::to_string(ws[1]));
+  for (int i = 0; i < 2; ++i)
+    if (stride[i] < 1 || dilation[i] < 1 || padding[i] < 0 ||
+        xs[2 + i] + 2 * padding[i] < dilation[i] * (ws[2 + i] - 1) + 1)
+      throw Error(where + "the filter " + str(ws) + " with stride " + pair(stride) + ", padding " +
+                  pair(padding) + " and dilation " + pair(dilation) + " does not fit the input " + str(xs));
+  OpBuilder &b = builderOf(x);
+  return wrap(x, Conv2dOp::create(b, implOf(x).loc(at), val(x), val(w),
+                                  b.getDenseI64ArrayAttr({stride[0], stride[1]}),
+                                  b.getDenseI64ArrayAttr({padding[0], padding[1]}),
+                                  b.getDenseI64ArrayAttr({dilation[0], dilation[1]})));
+}
+
+template <typename PoolOp>
+static Tensor pool(const char *name, const Tensor &x, std::array<int64_t, 2> kernel,
+                   std::array<int64_t, 2> stride, std::array<int64_t, 2> padding, Where at) {
+  const Shape &xs = x.shape();
+  std::string where = std::string(at.file) + ":" + std::to_string(at.line) + ": " + name + ": ";
+  if (xs.size() != 4)
+    throw Error(where + "expects an NCHW input, got " + str(xs));
+  for (int i = 0; i < 2; ++i)
+    if (kernel[i] < 1 || stride[i] < 1 || padding[i] < 0 || 2 * padding[i] > kernel[i] ||
+        xs[2 + i] + 2 * padding[i] < kernel[i])
+      throw Error(where + "kernel " + pair(kernel) + ", stride " + pair(stride) + " and padding " +
+                  pair(padding) + " do not fit the input " + str(xs));
+  OpBuilder &b = builderOf(x);
+  return wrap(x, PoolOp::create(b, implOf(x).loc(at), val(x), b.getDenseI64ArrayAttr({kernel[0], kernel[1]}),
+                                b.getDenseI64ArrayAttr({stride[0], stride[1]}),
+                                b.getDenseI64ArrayAttr({padding[0], padding[1]})));
+}
+
+Tensor max_pool2d(const Tensor &x, std::array<int64_t, 2> kernel, std::array<int64_t, 2> stride,
+                  std::array<int64_t, 2> padding, Where at) {
+  return pool<MaxPool2dOp>("max_pool2d", x, kernel, stride, padding, at);
+}
+
+Tensor avg_pool2d(const Tensor &x, std::array<int64_t, 2> kernel, std::array<int64_t, 2> stride,
+                  std::array<int64_t, 2> padding, Where at) {
+  return pool<AvgPool2dOp>("avg_pool2d", x, kernel, stride, padding, at);
+}
+
 Tensor one_hot(const Tensor &labels, int64_t classes, Where at) {
   if (classes < 1)
     throw Error(std::string(at.file) + ":" + std::to_string(at.line) + ": one_hot needs classes >= 1");

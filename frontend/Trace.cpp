@@ -159,6 +159,13 @@ std::string Trace::finish(const Tensor &loss) {
   const TrainConfig &c = m.trainConfig;
   Operation *module = m.module->getOperation();
   module->setAttr("kiln.model", b.getStringAttr(m.model));
+  SmallVector<NamedAttribute> extra;
+  if (!c.data_dir.empty())
+    extra.push_back(b.getNamedAttr("data_dir", b.getStringAttr(c.data_dir)));
+  for (auto [key, value] : {std::pair<const char *, int64_t>{"eval_every", c.eval_every},
+                            {"eval_subset", c.eval_subset}, {"show_predictions", c.show_predictions}})
+    if (value > 0)
+      extra.push_back(b.getNamedAttr(key, b.getI64IntegerAttr(value)));
   module->setAttr("kiln.train",
                   b.getDictionaryAttr({b.getNamedAttr("dataset", b.getStringAttr(c.dataset)),
                                        b.getNamedAttr("task", b.getStringAttr(c.task)),
@@ -171,6 +178,10 @@ std::string Trace::finish(const Tensor &loss) {
                                        b.getNamedAttr("print_batches", b.getBoolAttr(c.print_batches)),
                                        b.getNamedAttr("summary", b.getStringAttr(c.summary)),
                                        b.getNamedAttr("lr", b.getF64FloatAttr(m.lr))}));
+  NamedAttrList all(module->getAttrOfType<DictionaryAttr>("kiln.train"));
+  for (NamedAttribute a : extra)
+    all.set(a.getName(), a.getValue());
+  module->setAttr("kiln.train", all.getDictionary(&m.context));
   if (failed(verify(module)))
     throw Error("internal error: the traced module does not verify");
   std::string text;

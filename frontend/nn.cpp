@@ -108,6 +108,59 @@ std::string Linear::repr() const {
          ", out_features=" + std::to_string(out_features) + ", bias=True)";
 }
 
+Conv2d::Conv2d(int64_t in, int64_t out, int64_t k, int64_t s, int64_t p, int64_t d)
+    : in_channels(in), out_channels(out), kernel_size(k), stride(s), padding(p), dilation(d) {
+  if (in <= 0 || out <= 0 || k <= 0 || s <= 0 || p < 0 || d <= 0)
+    throw Error("Conv2d(" + std::to_string(in) + ", " + std::to_string(out) + ", " + std::to_string(k) +
+                "): channels, kernel, stride and dilation must be positive, padding >= 0");
+  register_parameter("weight", {out, in, k, k}, in * k * k);
+  register_parameter("bias", {out}, in * k * k);
+}
+
+Tensor Conv2d::forward(const Tensor &x, Where at) const {
+  std::vector<Param> p = parameters();
+  Tensor y = conv2d(x, p[0].get(), {stride, stride}, {padding, padding}, {dilation, dilation}, at);
+  return y + p[1].get().reshape({out_channels, 1, 1}, at);
+}
+
+std::string Conv2d::repr() const {
+  auto pair = [](int64_t v) { return "(" + std::to_string(v) + ", " + std::to_string(v) + ")"; };
+  return "Conv2d(" + std::to_string(in_channels) + ", " + std::to_string(out_channels) +
+         ", kernel_size=" + pair(kernel_size) + ", stride=" + pair(stride) +
+         (padding ? ", padding=" + pair(padding) : "") + (dilation != 1 ? ", dilation=" + pair(dilation) : "") + ")";
+}
+
+MaxPool2d::MaxPool2d(int64_t k, int64_t s, int64_t p) : kernel_size(k), stride(s ? s : k), padding(p) {}
+
+Tensor MaxPool2d::forward(const Tensor &x, Where at) const {
+  return max_pool2d(x, {kernel_size, kernel_size}, {stride, stride}, {padding, padding}, at);
+}
+
+std::string MaxPool2d::repr() const {
+  return "MaxPool2d(kernel_size=" + std::to_string(kernel_size) + ", stride=" + std::to_string(stride) +
+         ", padding=" + std::to_string(padding) + ", dilation=1, ceil_mode=False)";
+}
+
+AvgPool2d::AvgPool2d(int64_t k, int64_t s, int64_t p) : kernel_size(k), stride(s ? s : k), padding(p) {}
+
+Tensor AvgPool2d::forward(const Tensor &x, Where at) const {
+  return avg_pool2d(x, {kernel_size, kernel_size}, {stride, stride}, {padding, padding}, at);
+}
+
+std::string AvgPool2d::repr() const {
+  return "AvgPool2d(kernel_size=" + std::to_string(kernel_size) + ", stride=" + std::to_string(stride) +
+         ", padding=" + std::to_string(padding) + ")";
+}
+
+Tensor Flatten::forward(const Tensor &x, Where at) const {
+  if (x.shape().empty())
+    throw Error(where(at) + ": Flatten needs a batch dimension");
+  int64_t rest = 1;
+  for (size_t i = 1; i < x.shape().size(); ++i)
+    rest *= x.shape()[i];
+  return x.reshape({x.shape()[0], rest}, at);
+}
+
 void Sequential::append(std::shared_ptr<Module> layer) {
   register_module(std::to_string(layers_.size()), *layer);
   layers_.push_back(std::move(layer));

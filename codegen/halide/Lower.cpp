@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 
 namespace kiln {
 namespace {
@@ -92,17 +93,53 @@ Window windowOf(const KernelSpec &spec, const std::vector<int64_t> &kernelHW) {
           at(spec.padding, 1, 0), at(spec.padding, 0, 0), at(spec.dilation, 1, 1), at(spec.dilation, 0, 1)};
 }
 
+// The register-tiled convolution all three forms share when they are dense sums:
+//   out(w, h, k, n) = sum_{r} in(w, h, r, n) * weight(k, r)
+// computed as acc(k, w, h, n) with k (output channels) innermost: a tile of kBlock channels
+// (vectors of 16) by wBlock columns stays in registers while the reduction over input channels
+// and taps runs around it; weights are re-laid out once with k innermost so that their loads
+// are dense vectors; the padded input is built once per image; parallel over the batch.
+struct ConvTile {
+  Func acc, weights, input;  // acc(k, w, h, n); weights(k, ...) and input for the schedule
+  RDom r;
+};
+
+void scheduleConvTile(Kernel &k, ConvTile &t, int channels, int width) {
+  Var w = k.vars[0], h = k.vars[1], ch = k.vars[2], n = k.vars[3];
+  Var wo("wo"), wi("wi"), ko("ko"), ki("ki");
+  int kBlock = channels >= 32 ? 32 : 16;
+  int wBlock = width % 7 == 0 ? 7 : std::min(width, 8);
+  k.out.split(ch, ko, ki, kBlock, TailStrategy::GuardWithIf)
+      .split(w, wo, wi, wBlock, TailStrategy::GuardWithIf)
+      .reorder(wi, ki, wo, ko, h, n)
+      .parallel(n);
+  t.acc.compute_at(k.out, wo).store_in(MemoryType::Stack);
+  Var kv("kv"), ku("ku");
+  Var aw = t.acc.args()[1], ak = t.acc.args()[0];
+  t.acc.vectorize(ak, 16, TailStrategy::GuardWithIf).unroll(aw);
+  t.acc.update()
+      .reorder(ak, aw, t.r.x, t.r.y, t.r.z)
+      .split(ak, ku, kv, 16, TailStrategy::GuardWithIf)
+      .vectorize(kv)
+      .unroll(ku)
+      .unroll(aw);
+  t.weights.compute_root();
+  t.input.compute_at(k.out, n);
+}
+
 // out(w, h, o, n) = sum_{c, p, q} x(w*sw - pw + q*dw, h*sh - ph + p*dh, c, n) * f(q, p, c, o)
 void conv2d(Kernel &k) {
   const auto &f = k.spec.inputs[1].shape;  // O, C, KH, KW
   Window g = windowOf(k.spec, {f[2], f[3]});
-  Func padded = BoundaryConditions::constant_exterior(k.in[0], 0.0f);
-  RDom r(0, g.kw, 0, g.kh, 0, int(f[1]), "r");
-  Var w = k.vars[0], h = k.vars[1], o = k.vars[2], n = k.vars[3];
-  k.out(w, h, o, n) = 0.0f;
-  k.out(w, h, o, n) += padded(w * g.sw - g.pw + r.x * g.dw, h * g.sh - g.ph + r.y * g.dh, r.z, n) *
-                       k.in[1](r.x, r.y, r.z, o);
-  padded.compute_at(k.out, n);
+  ConvTile t{Func("acc"), Func("filter_ok"), BoundaryConditions::constant_exterior(k.in[0], 0.0f),
+             RDom(0, g.kw, 0, g.kh, 0, int(f[1]), "r")};
+  Var w = k.vars[0], h = k.vars[1], o = k.vars[2], n = k.vars[3], q("q"), p("p"), c("c");
+  t.weights(o, q, p, c) = k.in[1](q, p, c, o);
+  t.acc(o, w, h, n) = 0.0f;
+  t.acc(o, w, h, n) += t.input(w * g.sw - g.pw + t.r.x * g.dw, h * g.sh - g.ph + t.r.y * g.dh, t.r.z, n) *
+                       t.weights(o, t.r.x, t.r.y, t.r.z);
+  k.out(w, h, o, n) = t.acc(o, w, h, n);
+  scheduleConvTile(k, t, int(f[0]), int(k.spec.output.shape[3]));
 }
 
 // dx(w, h, c, n) = sum_{o, p, q} dy(i, j, o, n) f(q, p, c, o) over the (i, j) with
@@ -110,28 +147,51 @@ void conv2d(Kernel &k) {
 void conv2dInputGrad(Kernel &k) {
   const auto &f = k.spec.inputs[1].shape;  // O, C, KH, KW
   Window g = windowOf(k.spec, {f[2], f[3]});
-  Func dy = BoundaryConditions::constant_exterior(k.in[0], 0.0f);
-  RDom r(0, g.kw, 0, g.kh, 0, int(f[0]), "r");
-  Var w = k.vars[0], h = k.vars[1], c = k.vars[2], n = k.vars[3];
-  Expr iw = w + g.pw - r.x * g.dw, ih = h + g.ph - r.y * g.dh;
-  Expr term = dy(iw / g.sw, ih / g.sh, r.z, n) * k.in[1](r.x, r.y, c, r.z);
+  ConvTile t{Func("acc"), Func("filter_ci"), BoundaryConditions::constant_exterior(k.in[0], 0.0f),
+             RDom(0, g.kw, 0, g.kh, 0, int(f[0]), "r")};
+  Var w = k.vars[0], h = k.vars[1], c = k.vars[2], n = k.vars[3], q("q"), p("p"), o("o");
+  t.weights(c, q, p, o) = k.in[1](q, p, c, o);
+  Expr iw = w + g.pw - t.r.x * g.dw, ih = h + g.ph - t.r.y * g.dh;
+  Expr term = t.input(iw / g.sw, ih / g.sh, t.r.z, n) * t.weights(c, t.r.x, t.r.y, t.r.z);
   if (g.sw != 1 || g.sh != 1)  // only positions a window actually starts from contribute
     term = select(iw % g.sw == 0 && ih % g.sh == 0, term, 0.0f);
-  k.out(w, h, c, n) = 0.0f;
-  k.out(w, h, c, n) += term;
-  dy.compute_at(k.out, n);
+  t.acc(c, w, h, n) = 0.0f;
+  t.acc(c, w, h, n) += term;
+  k.out(w, h, c, n) = t.acc(c, w, h, n);
+  scheduleConvTile(k, t, int(f[1]), int(k.spec.output.shape[3]));
 }
 
-// df(q, p, c, o) = sum_{n, i, j} dy(i, j, o, n) x(i*sw - pw + q*dw, j*sh - ph + p*dh, c, n)
+// df(q, p, c, o) = sum_{n, i, j} dy(i, j, o, n) x(i*sw - pw + q*dw, j*sh - ph + p*dh, c, n),
+// accumulated as acc(o, q, p, c): output channels vectorized, the taps of one row unrolled,
+// the whole (n, i, j) reduction around that register tile; parallel over input channels.
 void conv2dFilterGrad(Kernel &k) {
   const auto &dyShape = k.spec.inputs[1].shape;  // N, O, OH, OW
   Window g = windowOf(k.spec, {k.spec.output.shape[2], k.spec.output.shape[3]});
   Func padded = BoundaryConditions::constant_exterior(k.in[0], 0.0f);
+  Func paddedRoot("padded_root"), dyT("grad_oi");
+  Var x("x"), y("y"), c = k.vars[2], n("n"), o = k.vars[3], q = k.vars[0], p = k.vars[1];
+  paddedRoot(x, y, c, n) = padded(x, y, c, n);
+  dyT(o, x, y, n) = k.in[1](x, y, o, n);
   RDom r(0, int(dyShape[3]), 0, int(dyShape[2]), 0, int(dyShape[0]), "r");
-  Var q = k.vars[0], p = k.vars[1], c = k.vars[2], o = k.vars[3];
-  k.out(q, p, c, o) = 0.0f;
-  k.out(q, p, c, o) += k.in[1](r.x, r.y, o, r.z) *
-                       padded(r.x * g.sw - g.pw + q * g.dw, r.y * g.sh - g.ph + p * g.dh, c, r.z);
+  Func acc("acc");
+  acc(o, q, p, c) = 0.0f;
+  acc(o, q, p, c) += dyT(o, r.x, r.y, r.z) *
+                     paddedRoot(r.x * g.sw - g.pw + q * g.dw, r.y * g.sh - g.ph + p * g.dh, c, r.z);
+  k.out(q, p, c, o) = acc(o, q, p, c);
+
+  Var ku("ku"), kv("kv");
+  k.out.reorder(q, o, p, c).parallel(c);
+  acc.compute_at(k.out, p).store_in(MemoryType::Stack);
+  acc.vectorize(o, 16, TailStrategy::GuardWithIf).unroll(q);
+  acc.update()
+      .reorder(o, q, r.x, r.y, r.z)
+      .split(o, ku, kv, 16, TailStrategy::GuardWithIf)
+      .vectorize(kv)
+      .unroll(ku)
+      .unroll(q);
+  dyT.compute_root().vectorize(o, 16, TailStrategy::GuardWithIf);
+  // Every padded position a window can read, computed once.
+  paddedRoot.compute_root();
 }
 
 // out(w, h, c, n) = max over the window, padding reads -inf
@@ -285,7 +345,8 @@ const std::map<std::string, Algorithm> &algorithms() {
 // enough, and spread large 4-d (NCHW) kernels over the batch. Fusion and real schedules come
 // from the schedule pass.
 void schedule(Kernel &k) {
-  if (k.vars.empty())
+  static const std::set<std::string> selfScheduled = {"conv2d", "conv2d_input_grad", "conv2d_filter_grad"};
+  if (k.vars.empty() || selfScheduled.count(k.spec.op))
     return;
   int inner = int(k.spec.output.shape.back());
   int width = inner >= 16 ? 16 : 8;

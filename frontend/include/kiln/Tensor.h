@@ -8,6 +8,7 @@
 #ifndef KILN_TENSOR_H
 #define KILN_TENSOR_H
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
@@ -88,6 +89,15 @@ Tensor lt(const Tensor &a, const Tensor &b, Where at = Where::here());
 Tensor eq(const Tensor &a, const Tensor &b, Where at = Where::here());
 Tensor where(const Tensor &mask, const Tensor &a, const Tensor &b, Where at = Where::here());
 
+// 2-D convolution of an NCHW input with an OIHW filter (no bias); (height, width) pairs.
+Tensor conv2d(const Tensor &input, const Tensor &filter, std::array<int64_t, 2> stride = {1, 1},
+              std::array<int64_t, 2> padding = {0, 0}, std::array<int64_t, 2> dilation = {1, 1},
+              Where at = Where::here());
+Tensor max_pool2d(const Tensor &input, std::array<int64_t, 2> kernel, std::array<int64_t, 2> stride,
+                  std::array<int64_t, 2> padding = {0, 0}, Where at = Where::here());
+Tensor avg_pool2d(const Tensor &input, std::array<int64_t, 2> kernel, std::array<int64_t, 2> stride,
+                  std::array<int64_t, 2> padding = {0, 0}, Where at = Where::here());
+
 // Integer labels [..] -> [.., classes] of 0/1.
 Tensor one_hot(const Tensor &labels, int64_t classes, Where at = Where::here());
 
@@ -133,6 +143,10 @@ struct TrainConfig {
   int64_t log_every = 5;
   bool print_batches = false;     // print every batch (lesson 8)
   std::string summary;            // printed by the binary at start, e.g. a Sequential's repr
+  std::string data_dir;           // for file data sets (mnist): the default folder
+  int64_t eval_every = 0;         // > 0: evaluate on held-out data every this many steps
+  int64_t eval_subset = 0;        // > 0: how many held-out rows those evaluations use
+  int64_t show_predictions = 0;   // > 0: print this many predictions beside the labels
 };
 
 // A traced function is an entry of the compiled binary: "train" entries are differentiated

@@ -61,6 +61,41 @@ public:
   int64_t in_features, out_features;
 };
 
+// torch.nn.Conv2d: weight (out, in, k, k) and bias (out), both U(-1/sqrt(fan_in), +) with
+// fan_in = in * k * k, PyTorch's default initialisation.
+class Conv2d : public Module {
+public:
+  Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel_size, int64_t stride = 1,
+         int64_t padding = 0, int64_t dilation = 1);
+  Tensor forward(const Tensor &x, Where at) const override;
+  std::string repr() const override;
+  int64_t in_channels, out_channels, kernel_size, stride, padding, dilation;
+};
+
+// torch.nn.MaxPool2d / AvgPool2d with a square kernel; the stride defaults to the kernel.
+class MaxPool2d : public Module {
+public:
+  explicit MaxPool2d(int64_t kernel_size, int64_t stride = 0, int64_t padding = 0);
+  Tensor forward(const Tensor &x, Where at) const override;
+  std::string repr() const override;
+  int64_t kernel_size, stride, padding;
+};
+
+class AvgPool2d : public Module {
+public:
+  explicit AvgPool2d(int64_t kernel_size, int64_t stride = 0, int64_t padding = 0);
+  Tensor forward(const Tensor &x, Where at) const override;
+  std::string repr() const override;
+  int64_t kernel_size, stride, padding;
+};
+
+// [N, ...] -> [N, product of the rest], torch.nn.Flatten's default.
+class Flatten : public Module {
+public:
+  Tensor forward(const Tensor &x, Where at) const override;
+  std::string repr() const override { return "Flatten(start_dim=1, end_dim=-1)"; }
+};
+
 class ReLU : public Module {
 public:
   Tensor forward(const Tensor &x, Where at) const override { return relu(x, at); }
