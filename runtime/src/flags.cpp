@@ -86,7 +86,7 @@ const Flag kFlags[] = {
     {"--lr", "F", "learning rate",
      [](Options &o, const std::string &f, const std::string &v) { o.lr = parse_double(f, v); },
      [](const Manifest *m) { return from_model(m, m ? fmt::format("{}", m->train.lr) : ""); }},
-    {"--seed", "N", "seed of the random init and the synthetic data",
+    {"--seed", "N", "seed of the random init, the synthetic data and the shuffle order",
      [](Options &o, const std::string &f, const std::string &v) {
          o.seed = parse_u64(f, v);
          o.seed_given = true;
@@ -118,7 +118,7 @@ const Flag kFlags[] = {
     {"--metrics", "FILE", "per-step metrics as JSON lines (step, epoch, loss, step_ms, lr)",
      [](Options &o, const std::string &, const std::string &v) { o.metrics = v; },
      [](const Manifest *) { return std::string("none"); }},
-    {"--output", "FILE", "picture of the fit or the classes (.svg); 'none' disables it",
+    {"--output", "FILE", "picture of the fit, the classes or the training curves (.svg); 'none' disables it",
      [](Options &o, const std::string &, const std::string &v) { o.output = v; },
      [](const Manifest *m) { return m ? m->model + ".svg" : std::string("<model>.svg"); }},
     {"--checkpoint", "FILE", "at the end, parameters, optimizer state and the step reached as .safetensors, for --resume",

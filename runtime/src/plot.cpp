@@ -210,16 +210,15 @@ void draw_training(const TrainingPlot &p) {
     }
 
     const PLINT n = has_eval ? 2 : 1;
-    PLINT opts[2] = {PL_LEGEND_LINE, PL_LEGEND_LINE | PL_LEGEND_SYMBOL}, colors[2] = {color(0), color(1)};
-    PLINT text_colors[2] = {1, 1}, styles[2] = {1, 1}, symbol_numbers[2] = {1, 1};
-    PLFLT widths[2] = {2.0, 2.0}, symbol_scales[2] = {1.0, 1.0};
+    PLINT opts[2] = {PL_LEGEND_LINE, PL_LEGEND_LINE}, colors[2] = {color(0), color(1)};
+    PLINT text_colors[2] = {1, 1}, styles[2] = {1, 1};
+    PLFLT widths[2] = {2.0, 2.0};
     const char *text[2] = {p.loss_label.c_str(), p.eval_label.c_str()};
-    const char *symbols[2] = {"#(728)", "#(728)"};
     PLFLT w, h;
     plcol0(1);
     pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, PL_POSITION_RIGHT | PL_POSITION_TOP | PL_POSITION_INSIDE,
              0.02, 0.02, 0.08, 0, 1, 1, 0, 0, n, opts, 1.0, 0.8, 2.0, 0.0, text_colors, text, nullptr, nullptr,
-             nullptr, nullptr, colors, styles, widths, colors, symbol_scales, symbol_numbers, symbols);
+             nullptr, nullptr, colors, styles, widths, nullptr, nullptr, nullptr, nullptr);
 }
 
 std::string trim(std::string s) {

@@ -33,6 +33,7 @@ struct Call {
     std::vector<float> x;  // the entry's x input as the kernel saw it
 };
 extern std::vector<Call> calls;
+extern bool record_calls;  // default true; off, calls stays empty (a whole-data run would keep every batch)
 
 struct EntryDesc {
     std::string name, kind;

@@ -1,0 +1,137 @@
+// Training checkpoints (contract in kiln/checkpoint.h).
+#include "kiln/checkpoint.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+
+#include "kiln/error.h"
+#include "kiln/safetensors.h"
+
+namespace kiln {
+namespace {
+
+const char *kFormat = "checkpoint";
+
+const std::string &meta(const SafetensorsFile &f, const char *key) {
+    auto it = f.metadata().find(key);
+    if (it == f.metadata().end())
+        throw UserError(fmt::format("{}: the checkpoint has no metadata '{}'; it was not written by --checkpoint",
+                                    f.path(), key));
+    return it->second;
+}
+
+int64_t meta_int(const SafetensorsFile &f, const char *key) {
+    const std::string &v = meta(f, key);
+    errno = 0;
+    char *end = nullptr;
+    long long n = std::strtoll(v.c_str(), &end, 10);
+    if (v.empty() || errno != 0 || *end != '\0' || n < 0)
+        throw UserError(fmt::format("{}: metadata '{}' is '{}', not a non-negative integer", f.path(), key, v));
+    return n;
+}
+
+bool meta_bool(const SafetensorsFile &f, const char *key) {
+    const std::string &v = meta(f, key);
+    if (v != "true" && v != "false")
+        throw UserError(fmt::format("{}: metadata '{}' is '{}', not true or false", f.path(), key, v));
+    return v == "true";
+}
+
+const char *on_off(bool b) { return b ? "on" : "off"; }
+
+}  // namespace
+
+void save_checkpoint(const std::string &path, const Manifest &manifest, const Arena &arena, const RunPosition &pos) {
+    std::vector<SafetensorsTensor> tensors;
+    for (const TensorSpec &spec : manifest.tensors)
+        if (spec.role == Role::Param || spec.role == Role::State)
+            tensors.push_back({spec.name, safetensors_dtype(spec.dtype), spec.shape, arena.at(spec)});
+    std::map<std::string, std::string> metadata = {
+        {"kiln.format", kFormat},
+        {"kiln.model", pos.model},
+        {"kiln.dataset", pos.dataset},
+        {"kiln.seed", std::to_string(pos.seed)},
+        {"kiln.step", std::to_string(pos.step)},
+        {"kiln.epoch", std::to_string(pos.epoch)},
+        {"kiln.batch_in_epoch", std::to_string(pos.batch_in_epoch)},
+        {"kiln.batches_per_epoch", std::to_string(pos.batches_per_epoch)},
+        {"kiln.batch", std::to_string(pos.batch)},
+        {"kiln.data_rows", std::to_string(pos.data_rows)},
+        {"kiln.shuffle", pos.shuffle ? "true" : "false"},
+        {"kiln.drop_last", pos.drop_last ? "true" : "false"},
+    };
+    write_safetensors(path, tensors, metadata);
+}
+
+RunPosition load_checkpoint(const std::string &path, const Manifest &manifest, Arena &arena) {
+    SafetensorsFile file = SafetensorsFile::read(path);
+    auto format = file.metadata().find("kiln.format");
+    if (format == file.metadata().end() || format->second != kFormat)
+        throw UserError(fmt::format("{}: not a training checkpoint (kiln.format is '{}'); --resume takes a file written "
+                                    "by --checkpoint, --init takes parameters",
+                                    path, format == file.metadata().end() ? "" : format->second));
+    RunPosition pos;
+    pos.model = meta(file, "kiln.model");
+    if (pos.model != manifest.model)
+        throw UserError(fmt::format("{}: a checkpoint of model '{}', not of '{}'", path, pos.model, manifest.model));
+    pos.dataset = meta(file, "kiln.dataset");
+    const std::string &seed = meta(file, "kiln.seed");
+    char *end = nullptr;
+    errno = 0;
+    pos.seed = std::strtoull(seed.c_str(), &end, 10);
+    if (seed.empty() || seed[0] == '-' || errno != 0 || *end != '\0')
+        throw UserError(fmt::format("{}: metadata 'kiln.seed' is '{}', not a non-negative integer", path, seed));
+    pos.step = meta_int(file, "kiln.step");
+    pos.epoch = meta_int(file, "kiln.epoch");
+    pos.batch_in_epoch = meta_int(file, "kiln.batch_in_epoch");
+    pos.batches_per_epoch = meta_int(file, "kiln.batches_per_epoch");
+    pos.batch = meta_int(file, "kiln.batch");
+    pos.data_rows = meta_int(file, "kiln.data_rows");
+    pos.shuffle = meta_bool(file, "kiln.shuffle");
+    pos.drop_last = meta_bool(file, "kiln.drop_last");
+    if (pos.batches_per_epoch > 0 ? pos.epoch * pos.batches_per_epoch + pos.batch_in_epoch != pos.step ||
+                                        pos.batch_in_epoch >= pos.batches_per_epoch
+                                  : pos.step != 0)
+        throw UserError(fmt::format("{}: inconsistent position: step {} is not batch {} of epoch {} at {} batches per "
+                                    "epoch",
+                                    path, pos.step, pos.batch_in_epoch, pos.epoch, pos.batches_per_epoch));
+
+    // Every tensor of the file belongs to the model, and every param and state is in the file.
+    for (const auto &[name, entry] : file.tensors()) {
+        const TensorSpec *spec = manifest.find(name);
+        if (!spec || (spec->role != Role::Param && spec->role != Role::State))
+            throw UserError(fmt::format("{}: tensor '{}' is not a parameter or optimizer state of model '{}'", path,
+                                        name, manifest.model));
+    }
+    std::vector<std::pair<const TensorSpec *, const uint8_t *>> sources;
+    for (const TensorSpec &spec : manifest.tensors)
+        if (spec.role == Role::Param || spec.role == Role::State)
+            sources.push_back({&spec, file.expect(spec.name, safetensors_dtype(spec.dtype), spec.shape)});
+    for (const auto &[spec, bytes] : sources) std::memcpy(arena.at(*spec), bytes, spec->bytes());
+    return pos;
+}
+
+void check_resumable(const std::string &path, const RunPosition &saved, const RunPosition &now) {
+    if (saved.seed != now.seed)
+        throw UserError(fmt::format("{}: the checkpoint's run has seed {}, this run seed {}; resuming needs the same "
+                                    "seed (leave --seed out to take the checkpoint's)",
+                                    path, saved.seed, now.seed));
+    if (saved.shuffle != now.shuffle || saved.drop_last != now.drop_last)
+        throw UserError(fmt::format("{}: the checkpoint's run has shuffle {} and drop_last {}, this run shuffle {} and "
+                                    "drop_last {}; the batches would not continue in the same order",
+                                    path, on_off(saved.shuffle), on_off(saved.drop_last), on_off(now.shuffle),
+                                    on_off(now.drop_last)));
+    if (saved.data_rows != now.data_rows || saved.batch != now.batch ||
+        saved.batches_per_epoch != now.batches_per_epoch || saved.dataset != now.dataset)
+        throw UserError(fmt::format("{}: the checkpoint's run trained on {} rows of '{}' in batches of {} ({} per "
+                                    "epoch), this run on {} rows of '{}' in batches of {} ({} per epoch); the data "
+                                    "must be the same to continue",
+                                    path, saved.data_rows, saved.dataset, saved.batch, saved.batches_per_epoch,
+                                    now.data_rows, now.dataset, now.batch, now.batches_per_epoch));
+}
+
+}  // namespace kiln
