@@ -164,6 +164,10 @@ Tensor Tensor::sqrt(Where at) const {
   return wrap(*this, SqrtOp::create(builderOf(*this), implOf(*this).loc(at), val(*this)));
 }
 
+Tensor Tensor::detach(Where at) const {
+  return wrap(*this, StopGradientOp::create(builderOf(*this), implOf(*this).loc(at), val(*this)));
+}
+
 Tensor Tensor::abs(Where at) const {
   return wrap(*this, AbsOp::create(builderOf(*this), implOf(*this).loc(at), val(*this)));
 }

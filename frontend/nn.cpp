@@ -54,7 +54,8 @@ Tensor log_softmax(const Tensor &x, Where at) {
   int64_t last = int64_t(x.shape().size()) - 1;
   Shape kept(x.shape().begin(), x.shape().end() - 1);
   kept.push_back(1);
-  Tensor shifted = x - x.max({last}, at).reshape(kept, at);
+  // The maximum only keeps exp() in range; its exact gradient is zero, so it is detached.
+  Tensor shifted = x - x.max({last}, at).detach(at).reshape(kept, at);
   Tensor logSum = shifted.exp(at).sum({last}, at).log(at);
   return shifted - logSum.reshape(kept, at);
 }

@@ -55,6 +55,7 @@ KILN_SAME_TYPE_AS_OPERAND(NegOp, getOperand)
 KILN_SAME_TYPE_AS_OPERAND(ExpOp, getOperand)
 KILN_SAME_TYPE_AS_OPERAND(LogOp, getOperand)
 KILN_SAME_TYPE_AS_OPERAND(SqrtOp, getOperand)
+KILN_SAME_TYPE_AS_OPERAND(StopGradientOp, getOperand)
 KILN_SAME_TYPE_AS_OPERAND(AbsOp, getOperand)
 KILN_SAME_TYPE_AS_OPERAND(SinOp, getOperand)
 KILN_SAME_TYPE_AS_OPERAND(CosOp, getOperand)
@@ -70,6 +71,11 @@ LogicalResult NegOp::verify() { return sameShapes(*this, getOperand()); }
 LogicalResult ExpOp::verify() { return sameShapes(*this, getOperand()); }
 LogicalResult LogOp::verify() { return sameShapes(*this, getOperand()); }
 LogicalResult SqrtOp::verify() { return sameShapes(*this, getOperand()); }
+LogicalResult StopGradientOp::verify() { return sameShapes(*this, getOperand()); }
+
+// Used where a term's gradient is exactly zero in exact arithmetic (log_softmax's row maximum):
+// leaving it out keeps rounding noise out of the other gradients.
+SmallVector<Value> StopGradientOp::gradient(OpBuilder &, ValueRange) { return {Value()}; }
 LogicalResult AbsOp::verify() { return sameShapes(*this, getOperand()); }
 LogicalResult SinOp::verify() { return sameShapes(*this, getOperand()); }
 LogicalResult CosOp::verify() { return sameShapes(*this, getOperand()); }

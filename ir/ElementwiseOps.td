@@ -35,6 +35,7 @@ def Kiln_NegOp : Kiln_UnaryOp<"neg", "-x">;
 def Kiln_ExpOp : Kiln_UnaryOp<"exp", "exp(x)">;
 def Kiln_LogOp : Kiln_UnaryOp<"log", "log(x)">;
 def Kiln_SqrtOp : Kiln_UnaryOp<"sqrt", "sqrt(x)">;
+def Kiln_StopGradientOp : Kiln_UnaryOp<"stop_gradient", "x, with no gradient flowing back (a constant to autodiff)">;
 def Kiln_AbsOp : Kiln_UnaryOp<"abs", "|x|; its gradient at 0 is 0, as in PyTorch">;
 def Kiln_SinOp : Kiln_UnaryOp<"sin", "sin(x)">;
 def Kiln_CosOp : Kiln_UnaryOp<"cos", "cos(x)">;

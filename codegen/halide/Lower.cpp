@@ -254,6 +254,7 @@ const std::map<std::string, Algorithm> &algorithms() {
       {"exp", [](Kernel &k) { k.define(exp(k.same(0))); }},
       {"log", [](Kernel &k) { k.define(log(k.same(0))); }},
       {"sqrt", [](Kernel &k) { k.define(sqrt(k.same(0))); }},
+      {"stop_gradient", [](Kernel &k) { k.define(k.same(0)); }},
       {"abs", [](Kernel &k) { k.define(abs(k.same(0))); }},
       {"sin", [](Kernel &k) { k.define(sin(k.same(0))); }},
       {"cos", [](Kernel &k) { k.define(cos(k.same(0))); }},

@@ -53,6 +53,7 @@ public:
   Tensor max(std::vector<int64_t> dims, Where at = Where::here()) const;
   Tensor exp(Where at = Where::here()) const;
   Tensor sqrt(Where at = Where::here()) const;
+  Tensor detach(Where at = Where::here()) const;  // the same values, no gradient (torch's detach)
   Tensor abs(Where at = Where::here()) const;
   Tensor sin(Where at = Where::here()) const;
   Tensor cos(Where at = Where::here()) const;
