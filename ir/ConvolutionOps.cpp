@@ -80,15 +80,21 @@ LogicalResult Conv2dInputGradOp::inferReturnTypes(MLIRContext *ctx, std::optiona
   return success();
 }
 
-LogicalResult Conv2dInputGradOp::verify() {
-  auto shape = convShape(reporter(*this), getInputShape(), shapeOf(getFilter()), getStride(),
-                         getPadding(), getDilation());
+// Both gradient forms take the conv2d output's gradient: it must have that output's shape.
+static LogicalResult verifyGradOf(Operation *op, Value grad, ArrayRef<int64_t> input, ArrayRef<int64_t> filter,
+                           ArrayRef<int64_t> stride, ArrayRef<int64_t> padding, ArrayRef<int64_t> dilation) {
+  auto shape = convShape(reporter(op), input, filter, stride, padding, dilation);
   if (failed(shape))
     return failure();
-  if (shapeOf(getGrad()) != ArrayRef<int64_t>(*shape))
-    return emitOpError() << "grad " << dims(shapeOf(getGrad())) << " should be the conv2d output "
-                         << dims(*shape);
+  if (shapeOf(grad) != ArrayRef<int64_t>(*shape))
+    return op->emitOpError() << "grad " << dims(shapeOf(grad)) << " should be the conv2d output "
+                             << dims(*shape);
   return success();
+}
+
+LogicalResult Conv2dInputGradOp::verify() {
+  return verifyGradOf(*this, getGrad(), getInputShape(), shapeOf(getFilter()), getStride(), getPadding(),
+                      getDilation());
 }
 
 LogicalResult Conv2dFilterGradOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>,
@@ -98,14 +104,8 @@ LogicalResult Conv2dFilterGradOp::inferReturnTypes(MLIRContext *ctx, std::option
 }
 
 LogicalResult Conv2dFilterGradOp::verify() {
-  auto shape = convShape(reporter(*this), shapeOf(getInput()), getFilterShape(), getStride(),
-                         getPadding(), getDilation());
-  if (failed(shape))
-    return failure();
-  if (shapeOf(getGrad()) != ArrayRef<int64_t>(*shape))
-    return emitOpError() << "grad " << dims(shapeOf(getGrad())) << " should be the conv2d output "
-                         << dims(*shape);
-  return success();
+  return verifyGradOf(*this, getGrad(), shapeOf(getInput()), getFilterShape(), getStride(), getPadding(),
+                      getDilation());
 }
 
 // y = conv(x, w):  dx = conv_input_grad(dy, w),  dw = conv_filter_grad(x, dy)

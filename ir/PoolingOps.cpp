@@ -59,37 +59,36 @@ SmallVector<int64_t> orPlaceholder(FailureOr<SmallVector<int64_t>> shape) {
 
 } // namespace
 
-LogicalResult MaxPool2dOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>, Adaptor a,
-                                            SmallVectorImpl<Type> &types) {
+// max_pool2d and avg_pool2d share their shape rule and verifier.
+template <typename Adaptor>
+void inferPooled(MLIRContext *ctx, Adaptor a, SmallVectorImpl<Type> &types) {
   types.push_back(tensorOf(Float32Type::get(ctx), orPlaceholder(poolShape(
       nullptr, shapeOf(a.getInput()), a.getKernel(), a.getStride(), a.getPadding()))));
+}
+
+template <typename PoolOp> LogicalResult verifyPooled(PoolOp op) {
+  auto shape = poolShape(reporter(op), shapeOf(op.getInput()), op.getKernel(), op.getStride(), op.getPadding());
+  if (failed(shape))
+    return failure();
+  if (shapeOf(op.getResult()) != ArrayRef<int64_t>(*shape))
+    return op.emitOpError() << "result shape " << dims(shapeOf(op.getResult())) << " should be " << dims(*shape);
   return success();
 }
 
-LogicalResult MaxPool2dOp::verify() {
-  auto shape = poolShape(reporter(*this), shapeOf(getInput()), getKernel(), getStride(), getPadding());
-  if (failed(shape))
-    return failure();
-  return shapeOf(getResult()) == ArrayRef<int64_t>(*shape)
-             ? success()
-             : emitOpError() << "result shape " << dims(shapeOf(getResult())) << " should be " << dims(*shape);
+LogicalResult MaxPool2dOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>, Adaptor a,
+                                            SmallVectorImpl<Type> &types) {
+  inferPooled(ctx, a, types);
+  return success();
 }
 
 LogicalResult AvgPool2dOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>, Adaptor a,
                                             SmallVectorImpl<Type> &types) {
-  types.push_back(tensorOf(Float32Type::get(ctx), orPlaceholder(poolShape(
-      nullptr, shapeOf(a.getInput()), a.getKernel(), a.getStride(), a.getPadding()))));
+  inferPooled(ctx, a, types);
   return success();
 }
 
-LogicalResult AvgPool2dOp::verify() {
-  auto shape = poolShape(reporter(*this), shapeOf(getInput()), getKernel(), getStride(), getPadding());
-  if (failed(shape))
-    return failure();
-  return shapeOf(getResult()) == ArrayRef<int64_t>(*shape)
-             ? success()
-             : emitOpError() << "result shape " << dims(shapeOf(getResult())) << " should be " << dims(*shape);
-}
+LogicalResult MaxPool2dOp::verify() { return verifyPooled(*this); }
+LogicalResult AvgPool2dOp::verify() { return verifyPooled(*this); }
 
 LogicalResult MaxPool2dGradOp::inferReturnTypes(MLIRContext *, std::optional<Location>, Adaptor a,
                                                 SmallVectorImpl<Type> &types) {

@@ -17,14 +17,7 @@ namespace {
 using kiln::Dataset;
 using kiln::DType;
 
-std::string error_of(const std::function<void()> &f) {
-    try {
-        f();
-    } catch (const kiln::UserError &e) {
-        return e.what();
-    }
-    return "";
-}
+using testutil::error_of;
 
 TEST(Datasets, RegressionMatchesTheFormula) {
     Dataset d = kiln::make_regression(0);

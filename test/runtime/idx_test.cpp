@@ -17,14 +17,7 @@ namespace {
 using testutil::idx_bytes;
 using testutil::TempDir;
 
-std::string error_of(const std::function<void()> &f) {
-    try {
-        f();
-    } catch (const kiln::UserError &e) {
-        return e.what();
-    }
-    return "";
-}
+using testutil::error_of;
 
 // Three 2x3 images and their labels, as bytes in the file.
 const std::vector<uint8_t> kPixels = {0, 1, 2, 3, 4, 5, 10, 20, 30, 40, 50, 60, 255, 254, 253, 252, 251, 250};

@@ -29,14 +29,7 @@ using testutil::metrics_lines;
 using testutil::RunResult;
 using testutil::TempDir;
 
-std::string error_of(const std::function<void()> &f) {
-    try {
-        f();
-    } catch (const kiln::UserError &e) {
-        return e.what();
-    }
-    return "";
-}
+using testutil::error_of;
 
 kiln::Manifest image_manifest(const std::string &dir) {
     return kiln::parse_manifest(fake::manifest(fake::image_classifier_spec(dir)));

@@ -12,9 +12,11 @@
 #include <fstream>
 #include <initializer_list>
 #include <sstream>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "kiln/error.h"
 #include "kiln/runtime_main.h"
 
 namespace testutil {
@@ -92,6 +94,16 @@ inline std::vector<std::vector<std::string>> read_csv(const std::string &path) {
         rows.push_back(cells);
     }
     return rows;
+}
+
+// The message of the kiln::UserError that f throws, or "" if it throws none.
+inline std::string error_of(const std::function<void()> &f) {
+    try {
+        f();
+    } catch (const kiln::UserError &e) {
+        return e.what();
+    }
+    return "";
 }
 
 inline size_t count_lines(const std::string &text) { return size_t(std::count(text.begin(), text.end(), '\n')); }
