@@ -22,8 +22,17 @@ std::string str(const Shape &s) {
 
 HostTensor toHost(const Array &a) { return HostTensor::f32(a.shape, a.data); }
 
+// Masks (i1, one byte each) and labels (i32) come back as floats, as numpy would print them.
 Array fromHost(const HostTensor &t) {
-  return Array(t.desc.shape, std::vector<float>(t.floats(), t.floats() + t.desc.elements()));
+  std::vector<float> values(t.desc.elements());
+  for (size_t i = 0; i < values.size(); ++i) {
+    switch (t.desc.dtype) {
+    case DType::f32: values[i] = t.floats()[i]; break;
+    case DType::i1: values[i] = t.bytes[i] ? 1.0f : 0.0f; break;
+    case DType::i32: values[i] = float(reinterpret_cast<const int32_t *>(t.bytes.data())[i]); break;
+    }
+  }
+  return Array(t.desc.shape, std::move(values));
 }
 
 // Runs the named stages of the IR pipeline, then evaluates `function`.

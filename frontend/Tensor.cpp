@@ -51,6 +51,7 @@ Tensor binary(const Tensor &a, const Tensor &b, const char *op, Where at,
               Value (*make)(OpBuilder &, Location, Value, Value)) {
   if (a.trace() != b.trace())
     throw Error(where(at) + ": " + op + ": operands come from different traces");
+  val(a), val(b);  // both must belong to the entry being traced
   Shape shape = broadcastShape(a.shape(), b.shape(), op, at);
   Tensor x = a.broadcast_to(shape, at), y = b.broadcast_to(shape, at);
   return wrap(a, make(builderOf(a), implOf(a).loc(at), val(x), val(y)));
@@ -59,6 +60,12 @@ Tensor binary(const Tensor &a, const Tensor &b, const char *op, Where at,
 Tensor scalarLike(const Tensor &a, float v, Where at) { return full(traceOf(a), {}, v, at); }
 
 Where noWhere() { return {"<operator>", 0}; }
+
+void sameTrace(std::initializer_list<const Tensor *> tensors, const char *op, Where at) {
+  for (const Tensor *t : tensors)
+    if (t->trace() != (*tensors.begin())->trace())
+      throw Error(where(at) + ": " + op + ": operands come from different traces");
+}
 
 } // namespace
 
@@ -88,6 +95,7 @@ Tensor Tensor::broadcast_to(Shape shape, Where at) const {
 }
 
 Tensor Tensor::matmul(const Tensor &rhs, Where at) const {
+  sameTrace({this, &rhs}, "matmul", at);
   if (shape_.size() != 2 || rhs.shape().size() != 2 || shape_[1] != rhs.shape()[0])
     throw Error(where(at) + ": matmul: shapes " + str(shape_) + " and " + str(rhs.shape()) +
                 " do not multiply (need [m, k] and [k, n])");
@@ -112,6 +120,10 @@ Tensor Tensor::transpose(std::vector<int64_t> perm, Where at) const {
 }
 
 Tensor Tensor::reshape(Shape shape, Where at) const {
+  for (int64_t d : shape)
+    if (d < 0)
+      throw Error(where(at) + ": reshape: dimension " + std::to_string(d) +
+                  " is not allowed (shapes are static; -1 for 'infer' is not supported)");
   int64_t n = 1, m = 1;
   for (int64_t d : shape)
     n *= d;
@@ -187,6 +199,7 @@ static std::string pair(std::array<int64_t, 2> v) {
 Tensor conv2d(const Tensor &x, const Tensor &w, std::array<int64_t, 2> stride,
               std::array<int64_t, 2> padding, std::array<int64_t, 2> dilation, Where at) {
   const Shape &xs = x.shape(), &ws = w.shape();
+  sameTrace({&x, &w}, "conv2d", at);
   std::string where = std::string(at.file) + ":" + std::to_string(at.line) + ": conv2d: ";
   if (xs.size() != 4 || ws.size() != 4)
     throw Error(where + "expects an NCHW input and an OIHW filter, got " + str(xs) + " and " + str(ws));
@@ -278,6 +291,7 @@ Tensor maximum(const Tensor &a, const Tensor &b, Where at) {
 }
 
 static Tensor compare(const Tensor &a, const Tensor &b, const char *dir, Where at) {
+  sameTrace({&a, &b}, "compare", at);
   Shape shape = broadcastShape(a.shape(), b.shape(), dir, at);
   Tensor x = a.broadcast_to(shape, at), y = b.broadcast_to(shape, at);
   return wrap(a, CompareOp::create(builderOf(a), implOf(a).loc(at), val(x), val(y), dir));
@@ -289,6 +303,7 @@ Tensor lt(const Tensor &a, const Tensor &b, Where at) { return compare(a, b, "LT
 Tensor eq(const Tensor &a, const Tensor &b, Where at) { return compare(a, b, "EQ", at); }
 
 Tensor where(const Tensor &mask, const Tensor &a, const Tensor &b, Where at) {
+  sameTrace({&mask, &a, &b}, "where", at);
   Shape shape = broadcastShape(broadcastShape(mask.shape(), a.shape(), "where", at), b.shape(), "where", at);
   if (mask.shape() != shape)
     throw Error(std::string(at.file) + ":" + std::to_string(at.line) + ": where: the mask's shape " + str(mask.shape()) +
@@ -298,6 +313,9 @@ Tensor where(const Tensor &mask, const Tensor &a, const Tensor &b, Where at) {
 }
 
 Tensor full(Trace &trace, Shape shape, float value, Where at) {
+  for (int64_t d : shape)
+    if (d < 0)
+      throw Error(where(at) + ": full: negative dimension " + std::to_string(d));
   Trace::Impl &m = trace.impl();
   auto type = tensorOf(Float32Type::get(&m.context), shape);
   return Trace::Impl::wrap(&trace, splat(m.builder(), m.loc(at), type, value));

@@ -88,11 +88,22 @@ Tensor Trace::Impl::wrap(Trace *trace, Value v) {
 Value Trace::Impl::unwrap(const Tensor &t) {
   if (!t.defined())
     throw Error("use of an undefined kiln::Tensor");
-  return Value::getFromOpaquePointer(t.value());
+  Value v = Value::getFromOpaquePointer(t.value());
+  // Each entry is its own function: tensors of an earlier entry (or of another trace) cannot
+  // be used in the current one.
+  Entry &e = t.trace()->impl().current();
+  if (v.getParentRegion() != &e.func.getBody())
+    throw Error("a tensor traced in another entry is used in entry '" + e.func.getName().str() +
+                "': trace each entry's inputs anew (trace.input) in that entry");
+  return v;
 }
 
 static Value addArgument(Trace::Impl &impl, Type element, const Shape &shape,
                          llvm::ArrayRef<NamedAttribute> attrs) {
+  for (int64_t d : shape)
+    if (d < 0)
+      throw Error("shapes are static: dimension " + std::to_string(d) +
+                  " is not allowed (-1 for 'infer' is not supported; give the size)");
   Entry &e = impl.current();
   BlockArgument arg = e.func.getBody().front().addArgument(tensorOf(element, shape), e.func.getLoc());
   e.argAttrs.push_back(DictionaryAttr::get(&impl.context, attrs));
@@ -134,6 +145,8 @@ Tensor Trace::parameter(const std::string &name, Shape shape, int64_t fanIn) {
 }
 
 void Trace::output(const std::string &name, const Tensor &value) {
+  if (value.trace() != this)
+    throw Error("output '" + name + "' is a tensor of another trace");
   impl_->current().outputs.push_back({name, Impl::unwrap(value)});
 }
 

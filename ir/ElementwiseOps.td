@@ -79,7 +79,7 @@ def Kiln_OneHotOp : Kiln_Op<"one_hot"> {
     %h = kiln.one_hot %labels {classes = 10 : i64} : (tensor<50xi32>) -> tensor<50x10xf32>
     ```
   }];
-  let arguments = (ins RankedTensorOf<[I32]>:$labels, I64Attr:$classes);
+  let arguments = (ins StaticShapeTensorOf<[I32]>:$labels, I64Attr:$classes);
   let results = (outs Kiln_F32Tensor:$result);
   let hasVerifier = 1;
 }

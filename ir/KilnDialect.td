@@ -27,8 +27,9 @@ class Kiln_Op<string mnemonic, list<Trait> traits = []>
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 
-def Kiln_F32Tensor : RankedTensorOf<[F32]>;
-def Kiln_MaskTensor : RankedTensorOf<[I1]>;
-def Kiln_AnyTensor : RankedTensorOf<[F32, I1, I32]>;
+// Shapes are static: every kernel is compiled for its exact sizes.
+def Kiln_F32Tensor : StaticShapeTensorOf<[F32]>;
+def Kiln_MaskTensor : StaticShapeTensorOf<[I1]>;
+def Kiln_AnyTensor : StaticShapeTensorOf<[F32, I1, I32]>;
 
 #endif

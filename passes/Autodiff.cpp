@@ -43,7 +43,19 @@ struct AutodiffPass : PassWrapper<AutodiffPass, OperationPass<ModuleOp>> {
   }
 
   LogicalResult differentiate(func::FuncOp forward, std::string gradName) {
+    if (forward.isExternal())
+      return forward.emitError("kiln-autodiff: @") << forward.getName() << " has no body to differentiate";
     FunctionType type = forward.getFunctionType();
+    for (unsigned i = 0; i < type.getNumInputs(); ++i) {
+      auto t = llvm::dyn_cast<RankedTensorType>(type.getInput(i));
+      if (!t || !t.hasStaticShape())
+        return forward.emitError("kiln-autodiff: argument ")
+               << i << " has type " << type.getInput(i) << "; kiln needs statically shaped tensors";
+      Attribute param = forward.getArgAttr(i, "kiln.param");
+      if (param && (!llvm::isa<StringAttr>(param) || !t.getElementType().isF32()))
+        return forward.emitError("kiln-autodiff: argument ")
+               << i << ": kiln.param must name an f32 tensor, as in {kiln.param = \"fc1.weight\"}";
+    }
     auto scalarF32 = tensorOf(Float32Type::get(&getContext()), {});
     if (type.getNumResults() == 0 || type.getResult(0) != scalarF32)
       return forward.emitError("kiln-autodiff: @forward must return the loss as tensor<f32> first");

@@ -273,6 +273,10 @@ struct OptimizerPass : PassWrapper<OptimizerPass, OperationPass<ModuleOp>> {
       return signalPassFailure();
     }
     for (func::FuncOp grad : grads) {
+      if (grad.isExternal()) {
+        grad.emitError("kiln-optimizer: @") << grad.getName() << " has no body";
+        return signalPassFailure();
+      }
       buildTrainStep(grad, derivedName(grad.getName(), "grad", "train_step"), *rule, hyper);
       grad.erase();
     }

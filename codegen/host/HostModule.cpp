@@ -131,8 +131,11 @@ struct Emitter {
       Function *fn = Function::Create(entryType, Function::InternalLinkage, "entry." + entry.name, *module);
       IRBuilder<> b(BasicBlock::Create(ctx, "entry", fn));
       emitCalls(b, fn, entry.calls);
-      // Updated params and state go back to their slots once nothing reads the old values.
-      for (auto [from, to] : entry.copies) {
+      // Outputs that are arguments are saved before the updates; then updated params and
+      // state go back to their slots, once nothing reads the old values.
+      std::vector<std::pair<int, int>> copies = entry.outputCopies;
+      copies.insert(copies.end(), entry.copies.begin(), entry.copies.end());
+      for (auto [from, to] : copies) {
         auto host = [&](int buf) {
           return b.CreateLoad(PointerType::getUnqual(ctx),
                               b.CreateStructGEP(bufferType, descriptors[buf], 2));

@@ -118,15 +118,15 @@ FailureOr<KernelSpec> kernelFor(Operation *op) {
       return op->emitError("kiln codegen: constants must be dense");
     if (dense.isSplat()) {
       Type e = dense.getElementType();
-      spec.values.push_back(llvm::isa<FloatType>(e)
-                                ? dense.getSplatValue<APFloat>().convertToFloat()
-                                : float(dense.getSplatValue<APInt>().getSExtValue()));
+      spec.values.push_back(llvm::isa<FloatType>(e) ? dense.getSplatValue<APFloat>().convertToFloat()
+                            : e.isInteger(1)      ? float(dense.getSplatValue<APInt>().getZExtValue())
+                                                  : float(dense.getSplatValue<APInt>().getSExtValue()));
     } else if (llvm::isa<FloatType>(dense.getElementType())) {
       for (APFloat v : dense.getValues<APFloat>())
         spec.values.push_back(v.convertToFloat());
     } else {
-      for (APInt v : dense.getValues<APInt>())
-        spec.values.push_back(float(v.getSExtValue()));
+      for (APInt v : dense.getValues<APInt>())  // i1 true is 1, not -1
+        spec.values.push_back(float(dense.getElementType().isInteger(1) ? v.getZExtValue() : v.getSExtValue()));
     }
   }
   return spec;
@@ -211,6 +211,8 @@ struct Planner {
   }
 
   LogicalResult planEntry(func::FuncOp fn, StringRef kind) {
+    if (fn.isExternal())
+      return fn.emitError("kiln codegen: @") << fn.getName() << " has no body";
     int index = int(plan.entries.size());
     EntryPlan entry{fn.getName().str(), kind.str(), 0, {}, {}};
     llvm::DenseMap<Value, int> slot;
@@ -289,7 +291,16 @@ struct Planner {
             continue;
           }
           auto name = fn.getResultAttrOfType<StringAttr>(r, "kiln.output");
-          plan.buffers[*b].name = name ? name.getValue().str() : "output" + std::to_string(r);
+          std::string outName = name ? name.getValue().str() : "output" + std::to_string(r);
+          if (llvm::isa<BlockArgument>(v)) {
+            // An argument returned as an output (a param, say) is copied to a slot of its own
+            // before the updates overwrite it: the runtime reads the value this step used.
+            int own = allocate(outName, plan.buffers[*b].desc);
+            entry.outputCopies.push_back({*b, own});
+            b = own;
+          } else {
+            plan.buffers[*b].name = outName;
+          }
           record(*b, r == 0 ? "loss" : "output", index);
         }
         continue;

@@ -30,6 +30,7 @@ struct EntryPlan {
   std::string name, kind;           // kind: "train" or "eval"
   int64_t batch = 0;                // dimension 0 of its inputs
   std::vector<KernelCall> calls;    // in order
+  std::vector<std::pair<int, int>> outputCopies;  // (argument, its output slot), first
   std::vector<std::pair<int, int>> copies;  // (updated value, param or state slot)
 };
 

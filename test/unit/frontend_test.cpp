@@ -58,6 +58,28 @@ TEST(Frontend, TracesTheTutorialNet) {
   EXPECT_NE(text.find("kiln.fan_in = 10"), std::string::npos);
 }
 
+TEST(Frontend, NegativeDimensionsAreRefused) {
+  kiln::Trace trace("bad");
+  EXPECT_NE(errorOf([&] { trace.input("x", {-1, 784}); }).find("-1 for 'infer' is not supported"),
+            std::string::npos);
+  kiln::Tensor x = trace.input("x", {6});
+  EXPECT_NE(errorOf([&] { x.reshape({-2, -3}); }).find("is not allowed"), std::string::npos);
+}
+
+// A tensor of one entry used in the next, or of another trace, is a user error.
+TEST(Frontend, TensorsStayInTheirEntryAndTrace) {
+  kiln::Trace trace("bad");
+  kiln::Tensor x = trace.input("x", {4});
+  kiln::Tensor loss = (x * x).mean();
+  trace.begin("eval", kiln::EntryKind::eval, loss);
+  kiln::Tensor fresh = trace.input("x", {4});
+  EXPECT_NE(errorOf([&] { fresh + x; }).find("a tensor traced in another entry"), std::string::npos);
+  kiln::Trace other("other");
+  kiln::Tensor y = other.input("y", {4, 4});
+  kiln::Tensor z = trace.input("z", {4, 4});
+  EXPECT_NE(errorOf([&] { z.matmul(y); }).find("operands come from different traces"), std::string::npos);
+}
+
 // torch.nn.Sequential's printed form.
 TEST(Frontend, SequentialPrintsLikePyTorch) {
   kiln::nn::Sequential net(kiln::nn::Linear(2, 10), kiln::nn::ReLU(), kiln::nn::Linear(10, 2));

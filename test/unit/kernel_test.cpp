@@ -204,3 +204,18 @@ TEST(Kernel, Matmul) {
 }
 
 } // namespace
+
+namespace {
+// An i1 `true` constant is stored as 1 (not the sign-extended -1).
+TEST(Kernel, TrueMaskConstant) {
+  kiln::KernelSpec s;
+  s.name = "test_true";
+  s.op = "constant";
+  s.output = {kiln::DType::i1, {5}};
+  s.values = {1.0f};
+  std::vector<uint8_t> out(5, 7);
+  ASSERT_EQ(kiln::runKernel(s, {}, out.data()), "");
+  for (uint8_t v : out)
+    EXPECT_EQ(v, 1);
+}
+} // namespace
