@@ -37,6 +37,7 @@ struct Kernel {
   std::vector<ImageParam> in;
   std::vector<Var> vars;  // Halide order: vars[0] is innermost
   Func out;
+  bool selfScheduledUpdate = false;  // the algorithm scheduled out.update(0) itself
 
   std::vector<Expr> index() const {  // the output coordinate in kiln order
     std::vector<Expr> idx;
@@ -337,6 +338,14 @@ const std::map<std::string, Algorithm> &algorithms() {
          std::vector<Expr> idx = k.index();
          k.out(k.outVars()) = 0.0f;
          k.out(k.outVars()) += k.at(0, {idx[0], r.x}) * k.at(1, {r.x, idx[1]});
+         // Narrow outputs (a Linear layer's 10 classes) leave no vector over n: vectorize the
+         // long reduction instead, 16 partial sums reduced at the end.
+         int n = int(k.spec.output.shape[1]), depth = int(k.spec.inputs[0].shape[1]);
+         if (n < 16 && depth >= 32) {
+           RVar ko("ko"), ki("ki");
+           k.out.update().atomic().split(r.x, ko, ki, 16, TailStrategy::GuardWithIf).vectorize(ki);
+           k.selfScheduledUpdate = true;
+         }
        }},
   };
   return table;
@@ -356,7 +365,7 @@ void schedule(Kernel &k) {
   bool scatter = k.spec.op == "max_pool2d_grad";
   if (inner >= 8) {
     k.out.vectorize(k.vars[0], width, TailStrategy::GuardWithIf);
-    if (k.out.has_update_definition() && !scatter)
+    if (k.out.has_update_definition() && !scatter && !k.selfScheduledUpdate)
       k.out.update(0).vectorize(k.vars[0], width, TailStrategy::GuardWithIf);
   }
   // Thread wake-up costs 70-230 us here: only kernels of a few MFLOP are worth splitting.

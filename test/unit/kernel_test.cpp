@@ -190,6 +190,20 @@ TEST(Kernel, OneHot) {
       EXPECT_EQ(out[i * 4 + c], labels[i] == c ? 1.0f : 0.0f) << i << "," << c;
 }
 
+// A narrow output with a long reduction takes the vectorized-reduction schedule.
+TEST(Kernel, MatmulNarrowAndDeep) {
+  const int m = 7, k = 100, n = 10;
+  auto a = randomValues(m * k, 16), b = randomValues(k * n, 17);
+  auto out = run(spec("matmul", {f32({m, k}), f32({k, n})}, f32({m, n})), {a, b});
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < n; ++j) {
+      float s = 0;
+      for (int r = 0; r < k; ++r)
+        s += a[i * k + r] * b[r * n + j];
+      EXPECT_NEAR(out[i * n + j], s, 1e-4f) << i << "," << j;
+    }
+}
+
 TEST(Kernel, Matmul) {
   const int m = 7, k = 5, n = 33;
   auto a = randomValues(m * k, 13), b = randomValues(k * n, 14);
