@@ -17,7 +17,6 @@ std::string str(const Shape &s) {
   return os.str();
 }
 
-std::string where(Where at) { return std::string(at.file) + ":" + std::to_string(at.line); }
 
 Trace &traceOf(const Tensor &a) {
   if (!a.defined())
@@ -40,7 +39,7 @@ Shape broadcastShape(const Shape &a, const Shape &b, const char *op, Where at) {
     int64_t da = i < a.size() ? a[a.size() - 1 - i] : 1;
     int64_t db = i < b.size() ? b[b.size() - 1 - i] : 1;
     if (da != db && da != 1 && db != 1)
-      throw Error(where(at) + ": " + op + ": shapes " + str(a) + " and " + str(b) +
+      throw Error(at.str() + ": " + op + ": shapes " + str(a) + " and " + str(b) +
                   " cannot be broadcast together");
     out[out.size() - 1 - i] = std::max(da, db);
   }
@@ -50,7 +49,7 @@ Shape broadcastShape(const Shape &a, const Shape &b, const char *op, Where at) {
 Tensor binary(const Tensor &a, const Tensor &b, const char *op, Where at,
               Value (*make)(OpBuilder &, Location, Value, Value)) {
   if (a.trace() != b.trace())
-    throw Error(where(at) + ": " + op + ": operands come from different traces");
+    throw Error(at.str() + ": " + op + ": operands come from different traces");
   val(a), val(b);  // both must belong to the entry being traced
   Shape shape = broadcastShape(a.shape(), b.shape(), op, at);
   Tensor x = a.broadcast_to(shape, at), y = b.broadcast_to(shape, at);
@@ -64,7 +63,7 @@ Where noWhere() { return {"<operator>", 0}; }
 void sameTrace(std::initializer_list<const Tensor *> tensors, const char *op, Where at) {
   for (const Tensor *t : tensors)
     if (t->trace() != (*tensors.begin())->trace())
-      throw Error(where(at) + ": " + op + ": operands come from different traces");
+      throw Error(at.str() + ": " + op + ": operands come from different traces");
 }
 
 } // namespace
@@ -80,12 +79,12 @@ Tensor Tensor::broadcast_to(Shape shape, Where at) const {
   if (shape == shape_)
     return *this;
   if (shape.size() < shape_.size())
-    throw Error(where(at) + ": cannot broadcast " + str(shape_) + " to " + str(shape));
+    throw Error(at.str() + ": cannot broadcast " + str(shape_) + " to " + str(shape));
   size_t offset = shape.size() - shape_.size();
   std::vector<int64_t> dims;
   for (size_t i = 0; i < shape_.size(); ++i) {
     if (shape_[i] != 1 && shape_[i] != shape[offset + i])
-      throw Error(where(at) + ": cannot broadcast " + str(shape_) + " to " + str(shape));
+      throw Error(at.str() + ": cannot broadcast " + str(shape_) + " to " + str(shape));
     dims.push_back(int64_t(offset + i));
   }
   OpBuilder &b = builderOf(*this);
@@ -97,14 +96,14 @@ Tensor Tensor::broadcast_to(Shape shape, Where at) const {
 Tensor Tensor::matmul(const Tensor &rhs, Where at) const {
   sameTrace({this, &rhs}, "matmul", at);
   if (shape_.size() != 2 || rhs.shape().size() != 2 || shape_[1] != rhs.shape()[0])
-    throw Error(where(at) + ": matmul: shapes " + str(shape_) + " and " + str(rhs.shape()) +
+    throw Error(at.str() + ": matmul: shapes " + str(shape_) + " and " + str(rhs.shape()) +
                 " do not multiply (need [m, k] and [k, n])");
   return wrap(*this, MatmulOp::create(builderOf(*this), implOf(*this).loc(at), val(*this), val(rhs)));
 }
 
 Tensor Tensor::t(Where at) const {
   if (shape_.size() != 2)
-    throw Error(where(at) + ": t() expects a 2-D tensor, got shape " + str(shape_));
+    throw Error(at.str() + ": t() expects a 2-D tensor, got shape " + str(shape_));
   return transpose({1, 0}, at);
 }
 
@@ -114,7 +113,7 @@ Tensor Tensor::transpose(std::vector<int64_t> perm, Where at) const {
   for (int64_t p : perm)
     ok = ok && p >= 0 && p < int64_t(shape_.size()) && !seen[p] && (seen[p] = true);
   if (!ok)
-    throw Error(where(at) + ": transpose: not a permutation of the dimensions of " + str(shape_));
+    throw Error(at.str() + ": transpose: not a permutation of the dimensions of " + str(shape_));
   OpBuilder &b = builderOf(*this);
   return wrap(*this, TransposeOp::create(b, implOf(*this).loc(at), val(*this), b.getDenseI64ArrayAttr(perm)));
 }
@@ -122,7 +121,7 @@ Tensor Tensor::transpose(std::vector<int64_t> perm, Where at) const {
 Tensor Tensor::reshape(Shape shape, Where at) const {
   for (int64_t d : shape)
     if (d < 0)
-      throw Error(where(at) + ": reshape: dimension " + std::to_string(d) +
+      throw Error(at.str() + ": reshape: dimension " + std::to_string(d) +
                   " is not allowed (shapes are static; -1 for 'infer' is not supported)");
   int64_t n = 1, m = 1;
   for (int64_t d : shape)
@@ -130,7 +129,7 @@ Tensor Tensor::reshape(Shape shape, Where at) const {
   for (int64_t d : shape_)
     m *= d;
   if (n != m)
-    throw Error(where(at) + ": reshape: cannot view " + str(shape_) + " as " + str(shape));
+    throw Error(at.str() + ": reshape: cannot view " + str(shape_) + " as " + str(shape));
   OpBuilder &b = builderOf(*this);
   return wrap(*this, ReshapeOp::create(b, implOf(*this).loc(at), val(*this), b.getDenseI64ArrayAttr(shape)));
 }
@@ -140,7 +139,7 @@ static std::vector<int64_t> checkedDims(const Shape &shape, std::vector<int64_t>
     if (d < 0)
       d += int64_t(shape.size());
     if (d < 0 || d >= int64_t(shape.size()))
-      throw Error(where(at) + ": reduction dimension out of range for shape " + str(shape));
+      throw Error(at.str() + ": reduction dimension out of range for shape " + str(shape));
   }
   std::sort(dims.begin(), dims.end());
   dims.erase(std::unique(dims.begin(), dims.end()), dims.end());
@@ -200,7 +199,7 @@ Tensor conv2d(const Tensor &x, const Tensor &w, std::array<int64_t, 2> stride,
               std::array<int64_t, 2> padding, std::array<int64_t, 2> dilation, Where at) {
   const Shape &xs = x.shape(), &ws = w.shape();
   sameTrace({&x, &w}, "conv2d", at);
-  std::string where = std::string(at.file) + ":" + std::to_string(at.line) + ": conv2d: ";
+  std::string where = at.str() + ": conv2d: ";
   if (xs.size() != 4 || ws.size() != 4)
     throw Error(where + "expects an NCHW input and an OIHW filter, got " + str(xs) + " and " + str(ws));
   if (xs[1] != ws[1])
@@ -222,7 +221,7 @@ template <typename PoolOp>
 static Tensor pool(const char *name, const Tensor &x, std::array<int64_t, 2> kernel,
                    std::array<int64_t, 2> stride, std::array<int64_t, 2> padding, Where at) {
   const Shape &xs = x.shape();
-  std::string where = std::string(at.file) + ":" + std::to_string(at.line) + ": " + name + ": ";
+  std::string where = at.str() + ": " + name + ": ";
   if (xs.size() != 4)
     throw Error(where + "expects an NCHW input, got " + str(xs));
   for (int i = 0; i < 2; ++i)
@@ -248,10 +247,10 @@ Tensor avg_pool2d(const Tensor &x, std::array<int64_t, 2> kernel, std::array<int
 
 Tensor one_hot(const Tensor &labels, int64_t classes, Where at) {
   if (classes < 1)
-    throw Error(std::string(at.file) + ":" + std::to_string(at.line) + ": one_hot needs classes >= 1");
+    throw Error(at.str() + ": one_hot needs classes >= 1");
   auto type = llvm::cast<RankedTensorType>(val(labels).getType());
   if (!type.getElementType().isInteger(32))
-    throw Error(std::string(at.file) + ":" + std::to_string(at.line) + ": one_hot expects i32 labels");
+    throw Error(at.str() + ": one_hot expects i32 labels");
   OpBuilder &b = builderOf(labels);
   return wrap(labels, OneHotOp::create(b, implOf(labels).loc(at), val(labels), classes));
 }
@@ -306,7 +305,7 @@ Tensor where(const Tensor &mask, const Tensor &a, const Tensor &b, Where at) {
   sameTrace({&mask, &a, &b}, "where", at);
   Shape shape = broadcastShape(broadcastShape(mask.shape(), a.shape(), "where", at), b.shape(), "where", at);
   if (mask.shape() != shape)
-    throw Error(std::string(at.file) + ":" + std::to_string(at.line) + ": where: the mask's shape " + str(mask.shape()) +
+    throw Error(at.str() + ": where: the mask's shape " + str(mask.shape()) +
                 " must be the result shape " + str(shape));
   Tensor x = a.broadcast_to(shape, at), y = b.broadcast_to(shape, at);
   return wrap(a, SelectOp::create(builderOf(a), implOf(a).loc(at), val(mask), val(x), val(y)));
@@ -315,7 +314,7 @@ Tensor where(const Tensor &mask, const Tensor &a, const Tensor &b, Where at) {
 Tensor full(Trace &trace, Shape shape, float value, Where at) {
   for (int64_t d : shape)
     if (d < 0)
-      throw Error(where(at) + ": full: negative dimension " + std::to_string(d));
+      throw Error(at.str() + ": full: negative dimension " + std::to_string(d));
   Trace::Impl &m = trace.impl();
   auto type = tensorOf(Float32Type::get(&m.context), shape);
   return Trace::Impl::wrap(&trace, splat(m.builder(), m.loc(at), type, value));

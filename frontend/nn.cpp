@@ -6,7 +6,6 @@
 namespace kiln::nn {
 namespace {
 
-std::string where(Where at) { return std::string(at.file) + ":" + std::to_string(at.line); }
 
 Tensor scalar(const Tensor &like, float v, Where at) { return full(*like.trace(), {}, v, at); }
 
@@ -50,7 +49,7 @@ Tensor softplus(const Tensor &x, float threshold, Where at) {
 
 Tensor log_softmax(const Tensor &x, Where at) {
   if (x.shape().empty())
-    throw Error(where(at) + ": log_softmax needs at least one dimension");
+    throw Error(at.str() + ": log_softmax needs at least one dimension");
   int64_t last = int64_t(x.shape().size()) - 1;
   Shape kept(x.shape().begin(), x.shape().end() - 1);
   kept.push_back(1);
@@ -95,7 +94,7 @@ Linear::Linear(int64_t in, int64_t out) : in_features(in), out_features(out) {
 
 Tensor Linear::forward(const Tensor &x, Where at) const {
   if (x.shape().size() != 2 || x.shape()[1] != in_features)
-    throw Error(where(at) + ": Linear(" + std::to_string(in_features) + ", " +
+    throw Error(at.str() + ": Linear(" + std::to_string(in_features) + ", " +
                 std::to_string(out_features) + ") expects input [batch, " +
                 std::to_string(in_features) + "], got a tensor of rank " +
                 std::to_string(x.shape().size()) +
@@ -155,7 +154,7 @@ std::string AvgPool2d::repr() const {
 
 Tensor Flatten::forward(const Tensor &x, Where at) const {
   if (x.shape().empty())
-    throw Error(where(at) + ": Flatten needs a batch dimension");
+    throw Error(at.str() + ": Flatten needs a batch dimension");
   int64_t rest = 1;
   for (size_t i = 1; i < x.shape().size(); ++i)
     rest *= x.shape()[i];
@@ -189,7 +188,7 @@ std::string Sequential::repr() const {
 
 Tensor MSELoss::operator()(const Tensor &prediction, const Tensor &target, Where at) const {
   if (prediction.shape() != target.shape())
-    throw Error(where(at) + ": MSELoss: prediction and target shapes differ");
+    throw Error(at.str() + ": MSELoss: prediction and target shapes differ");
   Tensor diff = prediction - target;
   return (diff * diff).mean(at);
 }
@@ -197,7 +196,7 @@ Tensor MSELoss::operator()(const Tensor &prediction, const Tensor &target, Where
 Tensor CrossEntropyLoss::operator()(const Tensor &logits, const Tensor &labels, Where at) const {
   if (logits.shape().size() != 2 || labels.shape().size() != 1 ||
       labels.shape()[0] != logits.shape()[0])
-    throw Error(where(at) + ": CrossEntropyLoss expects logits [batch, classes] and labels [batch]");
+    throw Error(at.str() + ": CrossEntropyLoss expects logits [batch, classes] and labels [batch]");
   Tensor picked = (one_hot(labels, logits.shape()[1], at) * log_softmax(logits, at)).sum({1}, at);
   return -picked.mean(at);
 }

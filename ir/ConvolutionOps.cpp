@@ -2,16 +2,12 @@
 // input and filter gradients) are each other's adjoints, so every one is differentiable.
 #include "ir/Dialect.h"
 
-#include "llvm/ADT/StringExtras.h"
 
 using namespace mlir;
 
 namespace kiln {
 namespace {
 
-std::string dims(ArrayRef<int64_t> shape) {
-  return llvm::join(llvm::map_range(shape, [](int64_t d) { return std::to_string(d); }), "x");
-}
 
 // The output shape of conv2d for an NCHW input and OIHW filter, or an error message.
 FailureOr<SmallVector<int64_t>> convShape(function_ref<InFlightDiagnostic()> emitError,
@@ -24,12 +20,12 @@ FailureOr<SmallVector<int64_t>> convShape(function_ref<InFlightDiagnostic()> emi
     return failure();
   };
   if (input.size() != 4 || filter.size() != 4)
-    return fail("expects an NCHW input and an OIHW filter, got " + dims(input) + " and " + dims(filter));
+    return fail("expects an NCHW input and an OIHW filter, got " + shapeString(input) + " and " + shapeString(filter));
   if (stride.size() != 2 || padding.size() != 2 || dilation.size() != 2)
     return fail("stride, padding and dilation need two values each (height, width)");
   if (input[1] != filter[1])
-    return fail("input " + dims(input) + " has " + Twine(input[1]) + " channels, filter " +
-                dims(filter) + " expects " + Twine(filter[1]));
+    return fail("input " + shapeString(input) + " has " + Twine(input[1]) + " channels, filter " +
+                shapeString(filter) + " expects " + Twine(filter[1]));
   SmallVector<int64_t> out = {input[0], filter[0]};
   for (int i = 0; i < 2; ++i) {
     if (stride[i] < 1 || dilation[i] < 1 || padding[i] < 0)
@@ -37,7 +33,7 @@ FailureOr<SmallVector<int64_t>> convShape(function_ref<InFlightDiagnostic()> emi
     int64_t span = dilation[i] * (filter[2 + i] - 1) + 1;
     int64_t size = input[2 + i] + 2 * padding[i] - span;
     if (size < 0)
-      return fail("the filter " + dims(filter) + " does not fit the padded input " + dims(input));
+      return fail("the filter " + shapeString(filter) + " does not fit the padded input " + shapeString(input));
     out.push_back(size / stride[i] + 1);
   }
   return out;
@@ -50,11 +46,10 @@ std::function<InFlightDiagnostic()> reporter(Operation *op) {
 LogicalResult checkResult(Operation *op, ArrayRef<int64_t> expected, const char *what) {
   auto actual = llvm::cast<RankedTensorType>(op->getResult(0).getType()).getShape();
   if (actual != expected)
-    return op->emitOpError() << what << " " << dims(actual) << " should be " << dims(expected);
+    return op->emitOpError() << what << " " << shapeString(actual) << " should be " << shapeString(expected);
   return success();
 }
 
-ArrayRef<int64_t> shapeOf(Value v) { return llvm::cast<RankedTensorType>(v.getType()).getShape(); }
 
 } // namespace
 
@@ -87,8 +82,8 @@ static LogicalResult verifyGradOf(Operation *op, Value grad, ArrayRef<int64_t> i
   if (failed(shape))
     return failure();
   if (shapeOf(grad) != ArrayRef<int64_t>(*shape))
-    return op->emitOpError() << "grad " << dims(shapeOf(grad)) << " should be the conv2d output "
-                             << dims(*shape);
+    return op->emitOpError() << "grad " << shapeString(shapeOf(grad)) << " should be the conv2d output "
+                             << shapeString(*shape);
   return success();
 }
 

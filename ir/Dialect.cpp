@@ -74,15 +74,18 @@ std::optional<double> splatValue(Value v) {
   return dense.getSplatValue<APFloat>().convertToDouble();
 }
 
-std::string shapeString(Type type) {
-  auto t = llvm::cast<ShapedType>(type);
-  if (t.getRank() == 0)
+std::string shapeString(Type type) { return shapeString(llvm::cast<ShapedType>(type).getShape()); }
+
+std::string shapeString(ArrayRef<int64_t> shape) {
+  if (shape.empty())
     return "scalar";
   std::string s;
   llvm::raw_string_ostream os(s);
-  llvm::interleave(t.getShape(), os, "x");
+  llvm::interleave(shape, os, "x");
   return s;
 }
+
+ArrayRef<int64_t> shapeOf(Value v) { return llvm::cast<RankedTensorType>(v.getType()).getShape(); }
 
 } // namespace kiln
 

@@ -40,6 +40,10 @@ std::optional<double> splatValue(mlir::Value v);
 
 // "4x5" for a shape, "scalar" for rank 0: used in error messages.
 std::string shapeString(mlir::Type type);
+std::string shapeString(llvm::ArrayRef<int64_t> shape);
+
+// The shape of a ranked tensor value.
+llvm::ArrayRef<int64_t> shapeOf(mlir::Value v);
 
 } // namespace kiln
 

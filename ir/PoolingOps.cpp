@@ -1,18 +1,13 @@
 // Pooling: shape rules, verifiers and gradient rules.
 #include "ir/Dialect.h"
 
-#include "llvm/ADT/StringExtras.h"
 
 using namespace mlir;
 
 namespace kiln {
 namespace {
 
-std::string dims(ArrayRef<int64_t> shape) {
-  return llvm::join(llvm::map_range(shape, [](int64_t d) { return std::to_string(d); }), "x");
-}
 
-ArrayRef<int64_t> shapeOf(Value v) { return llvm::cast<RankedTensorType>(v.getType()).getShape(); }
 
 // The pooled shape of an NCHW input, or an error.
 FailureOr<SmallVector<int64_t>> poolShape(function_ref<InFlightDiagnostic()> emitError,
@@ -24,7 +19,7 @@ FailureOr<SmallVector<int64_t>> poolShape(function_ref<InFlightDiagnostic()> emi
     return failure();
   };
   if (input.size() != 4)
-    return fail("expects an NCHW input, got " + dims(input));
+    return fail("expects an NCHW input, got " + shapeString(input));
   if (kernel.size() != 2 || stride.size() != 2 || padding.size() != 2)
     return fail("kernel, stride and padding need two values each (height, width)");
   SmallVector<int64_t> out = {input[0], input[1]};
@@ -36,7 +31,7 @@ FailureOr<SmallVector<int64_t>> poolShape(function_ref<InFlightDiagnostic()> emi
       return fail("padding must be between 0 and half the kernel");
     int64_t size = input[2 + i] + 2 * padding[i] - kernel[i];
     if (size < 0)
-      return fail("the kernel " + dims(kernel) + " does not fit the input " + dims(input));
+      return fail("the kernel " + shapeString(kernel) + " does not fit the input " + shapeString(input));
     out.push_back(size / stride[i] + 1);
   }
   return out;
@@ -48,8 +43,8 @@ std::function<InFlightDiagnostic()> reporter(Operation *op) {
 
 LogicalResult checkGrad(Operation *op, Value grad, ArrayRef<int64_t> pooled) {
   if (shapeOf(grad) != pooled)
-    return op->emitOpError() << "grad " << dims(shapeOf(grad)) << " should be the pooled shape "
-                             << dims(pooled);
+    return op->emitOpError() << "grad " << shapeString(shapeOf(grad)) << " should be the pooled shape "
+                             << shapeString(pooled);
   return success();
 }
 
@@ -71,7 +66,7 @@ template <typename PoolOp> LogicalResult verifyPooled(PoolOp op) {
   if (failed(shape))
     return failure();
   if (shapeOf(op.getResult()) != ArrayRef<int64_t>(*shape))
-    return op.emitOpError() << "result shape " << dims(shapeOf(op.getResult())) << " should be " << dims(*shape);
+    return op.emitOpError() << "result shape " << shapeString(shapeOf(op.getResult())) << " should be " << shapeString(*shape);
   return success();
 }
 

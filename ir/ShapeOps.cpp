@@ -28,9 +28,7 @@ LogicalResult checkBroadcast(function_ref<InFlightDiagnostic()> emitError,
     if (from != 1 && from != to)
       return emitError() << "cannot broadcast operand dimension " << i << " of size " << from
                          << " to size " << to << " (operand " << shapeString(operand)
-                         << ", result " << llvm::join(llvm::map_range(shape, [](int64_t d) {
-                              return std::to_string(d);
-                            }), "x") << ")";
+                         << ", result " << shapeString(shape) << ")";
   }
   return success();
 }

@@ -17,6 +17,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "pylib"))
+import kiln_io  # noqa: E402
+
 ATOL, RTOL = 1e-6, 1e-5
 EXTREMES = [-100, -88, -20.5, -20, -1e-8, 0, 1e-8, 20, 20.5, 88, 100]
 
@@ -33,12 +36,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--binary", required=True)
     args = ap.parse_args()
-    try:
-        import torch
-    except Exception as e:
-        print("SKIP: PyTorch not importable by %s (%s: %s)" % (sys.executable, type(e).__name__, e))
-        return 77
-    torch.set_num_threads(1)
+    torch = kiln_io.import_torch()
+    if torch is None:
+        return kiln_io.SKIP
     functions = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
                  "softplus": torch.nn.functional.softplus}
     points = torch.linspace(-5, 5, 200).tolist() + EXTREMES

@@ -27,12 +27,9 @@ def main():
     ap.add_argument("--sequential", action="store_true",
                     help="parameter names of nn::Sequential (0.*, 2.*) instead of hidden.*, out.*")
     args = ap.parse_args()
-    try:
-        import torch
-    except Exception as e:
-        print("SKIP: PyTorch not importable by %s (%s: %s)" % (sys.executable, type(e).__name__, e))
-        return 77
-    torch.set_num_threads(1)
+    torch = kiln_io.import_torch()
+    if torch is None:
+        return kiln_io.SKIP
     torch.manual_seed(1)
     n_data = torch.ones(100, 2)
     x = torch.cat((torch.normal(2 * n_data, 1), torch.normal(-2 * n_data, 1)), 0).float()

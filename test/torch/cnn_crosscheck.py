@@ -60,12 +60,9 @@ def main():
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     ap.add_argument("--seed", type=int, default=1, help="torch.manual_seed of the initial weights")
     args = ap.parse_args()
-    try:
-        import torch
-    except Exception as e:
-        print("SKIP: PyTorch not importable by %s (%s: %s)" % (sys.executable, type(e).__name__, e))
-        return 77
-    torch.set_num_threads(1)
+    torch = kiln_io.import_torch()
+    if torch is None:
+        return kiln_io.SKIP
     n = STEPS * BATCH
     images, shape = read_idx(find(args.data, "train-images-idx3-ubyte"), n)
     labels, _ = read_idx(find(args.data, "train-labels-idx1-ubyte"), n)

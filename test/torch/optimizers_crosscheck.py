@@ -68,12 +68,9 @@ def main():
     ap.add_argument("--model", required=True, help="lesson 9's traced model (optimizers_sgd.mlir)")
     ap.add_argument("--only", help="run one rule (%s)" % ", ".join(RULES))
     args = ap.parse_args()
-    try:
-        import torch
-    except Exception as e:
-        print("SKIP: PyTorch not importable by %s (%s: %s)" % (sys.executable, type(e).__name__, e))
-        return 77
-    torch.set_num_threads(1)
+    torch = kiln_io.import_torch()
+    if torch is None:
+        return kiln_io.SKIP
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Linear(1, 20), torch.nn.ReLU(), torch.nn.Linear(20, 1))
     init = {k: v.detach().clone() for k, v in net.state_dict().items()}

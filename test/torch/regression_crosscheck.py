@@ -87,12 +87,9 @@ def main():
     args = ap.parse_args()
 
     global torch
-    try:
-        import torch
-    except Exception as e:  # ImportError, or a broken install raising something else
-        print("SKIP: PyTorch not importable by %s (%s: %s)" % (sys.executable, type(e).__name__, e))
-        return EXIT_SKIP
-    torch.set_num_threads(1)
+    torch = kiln_io.import_torch()
+    if torch is None:
+        return kiln_io.SKIP
 
     torch.manual_seed(0)
     net = make_net()

@@ -4,6 +4,20 @@ Standard library only, so that tests and benchmarks need nothing beyond PyTorch 
 """
 import json
 import struct
+import sys
+
+SKIP = 77  # the exit code ctest reports as skipped
+
+
+def import_torch(threads=1):
+    """PyTorch with `threads` threads, or None after printing why the test skips."""
+    try:
+        import torch
+    except Exception as e:  # ImportError, or a broken install raising something else
+        print("SKIP: PyTorch not importable by %s (%s: %s)" % (sys.executable, type(e).__name__, e))
+        return None
+    torch.set_num_threads(threads)
+    return torch
 
 
 def write_safetensors(path, tensors):

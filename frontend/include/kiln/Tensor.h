@@ -32,6 +32,7 @@ struct Where {
   static Where here(const char *file = __builtin_FILE(), int line = __builtin_LINE()) {
     return {file, line};
   }
+  std::string str() const { return std::string(file) + ":" + std::to_string(line); }
 };
 
 class Trace;
