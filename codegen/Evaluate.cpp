@@ -1,4 +1,5 @@
-// The in-process executor: a plain walk over the function, one JIT-compiled kernel per op.
+// The in-process executor: a plain walk over the function, one JIT-compiled kernel per op or
+// kiln.kernel.
 #include "codegen/Evaluate.h"
 
 #include "codegen/host/Plan.h"
@@ -34,20 +35,25 @@ FailureOr<std::vector<HostTensor>> evaluate(func::FuncOp fn, const std::vector<H
         results.push_back(values[v]);
       return results;
     }
-    auto spec = kernelFor(&op);
-    if (failed(spec))
+    auto kernel = kernelOf(&op);
+    if (failed(kernel))
       return failure();
-    spec->name = "eval_" + spec->op;
-    HostTensor out;
-    out.desc = spec->output;
-    out.bytes.resize(out.desc.bytes());
+    kernel->name = "eval_" + kernel->name;
     std::vector<const void *> inputs;
     for (Value v : op.getOperands())
       inputs.push_back(values[v].bytes.data());
-    std::string error = runKernel(*spec, inputs, out.bytes.data());
+    std::vector<HostTensor> outs(op.getNumResults());
+    std::vector<void *> outputs;
+    for (auto [i, out] : llvm::enumerate(outs)) {
+      out.desc = kernel->output(int(i));
+      out.bytes.resize(out.desc.bytes());
+      outputs.push_back(out.bytes.data());
+    }
+    std::string error = runKernel(*kernel, inputs, outputs);
     if (!error.empty())
       return op.emitError("evaluate: ") << error;
-    values[op.getResult(0)] = std::move(out);
+    for (auto [result, out] : llvm::zip(op.getResults(), outs))
+      values[result] = std::move(out);
   }
   return fn.emitError("evaluate: function has no return");
 }

@@ -4,6 +4,7 @@
 #define KILN_CODEGEN_KERNELSPEC_H
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,33 @@ struct KernelSpec {
 
   // Two specs with equal keys compute the same function and can share one kernel.
   std::string key() const;
+  // Floating-point operations: a multiply-add counts two; index-only ops count none.
+  int64_t flops() const;
+};
+
+// A kernel as the fuse pass grouped it: primitives (nodes, in a valid order) over the
+// kernel's inputs, with several outputs. The function takes one buffer per input and then one
+// per output.
+struct FusedKernel {
+  struct Node {
+    KernelSpec op;
+    std::vector<int> operands;  // k >= 0: node k; k < 0: kernel input -(k + 1)
+  };
+  std::string name;  // the function's symbol
+  std::vector<TensorDesc> inputs;
+  std::vector<Node> nodes;
+  std::vector<int> outputs;  // the node of each output
+
+  // A kernel of one primitive.
+  static FusedKernel of(const KernelSpec &spec);
+  // Two kernels with equal keys compute the same function and can share one symbol.
+  std::string key() const;
+  const TensorDesc &output(int i) const { return nodes[outputs[i]].op.output; }
+  int64_t flops() const;
+  // Bytes the kernel reads from its input buffers and writes to its outputs, each once.
+  int64_t bytesMoved() const;
+  // The primitives it holds, in order: "conv2d+add".
+  std::string ops() const;
 };
 
 // Where `compileKernels` writes its outputs; empty paths are skipped.
@@ -52,10 +80,16 @@ struct KernelOutputs {
 
 // Lowers every spec to a Halide pipeline and compiles them ahead of time for the host CPU.
 // Returns an empty string on success, else the error.
-std::string compileKernels(const std::vector<KernelSpec> &specs, const KernelOutputs &out);
+std::string compileKernels(const std::vector<FusedKernel> &kernels, const KernelOutputs &out);
 
 // Runs one kernel in-process through Halide's JIT on dense row-major buffers (compiled
 // pipelines are cached by key). Returns an empty string on success, else the error.
+std::string runKernel(const FusedKernel &kernel, const std::vector<const void *> &inputs,
+                      const std::vector<void *> &outputs);
+// The same, compiled once and called many times without looking the kernel up (timing).
+using JitKernel = std::function<std::string(const std::vector<const void *> &inputs,
+                                            const std::vector<void *> &outputs)>;
+JitKernel compileJit(const FusedKernel &kernel);
 std::string runKernel(const KernelSpec &spec, const std::vector<const void *> &inputs,
                       void *output);
 

@@ -42,7 +42,7 @@ std::vector<HostTensor> execute(Trace &trace, const std::vector<std::string> &st
   PassManager pm(&m.context);
   for (const Stage &stage : irPipeline())
     if (std::find(stages.begin(), stages.end(), stage.name) != stages.end())
-      stage.addPasses(pm);
+      stage.addPasses(pm, PipelineOptions{});
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   if (failed(pm.run(*m.module)))

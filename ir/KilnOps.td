@@ -6,4 +6,5 @@ include "ir/ShapeOps.td"
 include "ir/ReductionOps.td"
 include "ir/ContractionOps.td"
 include "ir/PoolingOps.td"
+include "ir/KernelOps.td"
 #endif

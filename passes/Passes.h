@@ -19,6 +19,10 @@ std::unique_ptr<mlir::Pass> createAutodiffPass();
 // @train_step (params, state, inputs, lr, step) -> (loss, outputs..., new params, new state).
 std::unique_ptr<mlir::Pass> createOptimizerPass();
 
+// Groups each function's primitives into kiln.kernel ops; `enabled` false gives one kernel per
+// primitive (the unfused baseline).
+std::unique_ptr<mlir::Pass> createFusePass(bool enabled = true);
+
 void registerPasses();
 
 // A function's part in training: "forward" (to differentiate), "grad", "train" (an update
@@ -30,10 +34,15 @@ std::string roleOf(mlir::Operation *func);
 // "_<to>" when `name` does not start with `from`.
 std::string derivedName(llvm::StringRef name, llvm::StringRef from, llvm::StringRef to);
 
+// Choices that change what the pipeline does.
+struct PipelineOptions {
+  bool fusion = true;
+};
+
 // A stage of the pipeline: its name is also the --emit value that dumps its result.
 struct Stage {
   std::string name;
-  void (*addPasses)(mlir::OpPassManager &pm);
+  void (*addPasses)(mlir::OpPassManager &pm, const PipelineOptions &options);
 };
 
 // The whole IR pipeline, in order, from the traced forward function to the train step.

@@ -12,9 +12,19 @@ static void cleanup(mlir::OpPassManager &pm) {
 
 const std::vector<Stage> &irPipeline() {
   static const std::vector<Stage> stages = {
-      {"forward", [](mlir::OpPassManager &) {}},  // as traced: verified only
-      {"grad", [](mlir::OpPassManager &pm) { pm.addPass(createAutodiffPass()); cleanup(pm); }},
-      {"train", [](mlir::OpPassManager &pm) { pm.addPass(createOptimizerPass()); cleanup(pm); }},
+      {"forward", [](mlir::OpPassManager &, const PipelineOptions &) {}},  // as traced: verified only
+      {"grad",
+       [](mlir::OpPassManager &pm, const PipelineOptions &) {
+         pm.addPass(createAutodiffPass());
+         cleanup(pm);
+       }},
+      {"train",
+       [](mlir::OpPassManager &pm, const PipelineOptions &) {
+         pm.addPass(createOptimizerPass());
+         cleanup(pm);
+       }},
+      {"fused",
+       [](mlir::OpPassManager &pm, const PipelineOptions &o) { pm.addPass(createFusePass(o.fusion)); }},
   };
   return stages;
 }
@@ -37,6 +47,7 @@ std::string derivedName(llvm::StringRef name, llvm::StringRef from, llvm::String
 void registerPasses() {
   mlir::registerPass([] { return createAutodiffPass(); });
   mlir::registerPass([] { return createOptimizerPass(); });
+  mlir::registerPass([] { return createFusePass(); });
 }
 
 } // namespace kiln

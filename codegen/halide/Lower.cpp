@@ -8,6 +8,8 @@
 
 #include "Halide.h"
 
+#include <algorithm>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <map>
@@ -32,12 +34,17 @@ Type halideType(DType t) {
 // Reverses kiln-order indices into Halide's argument order.
 std::vector<Expr> reversed(const std::vector<Expr> &idx) { return {idx.rbegin(), idx.rend()}; }
 
+// One primitive of a kernel: its algorithm reads its operands through `in` (a kernel input or
+// an earlier primitive's Func) and defines `out`.
 struct Kernel {
   const KernelSpec &spec;
-  std::vector<ImageParam> in;
+  std::vector<Func> in;
   std::vector<Var> vars;  // Halide order: vars[0] is innermost
   Func out;
   bool selfScheduledUpdate = false;  // the algorithm scheduled out.update(0) itself
+  // A contraction's register tile, scheduled on the Func that computes it: its own output, or
+  // the end of the elementwise epilogue fused after it (same shape, same loop nest).
+  std::function<void(Func root, const std::vector<Var> &vars)> tile;
 
   std::vector<Expr> index() const {  // the output coordinate in kiln order
     std::vector<Expr> idx;
@@ -49,6 +56,14 @@ struct Kernel {
   Expr same(int input) const { return at(input, index()); }
   std::vector<Var> outVars() const { return vars; }
   void define(Expr e) { out(std::vector<Var>(vars)) = e; }
+  // Input `i` extended beyond its bounds with `outside` (padding).
+  Func bounded(int i, Expr outside) const {
+    Region bounds;
+    const auto &shape = spec.inputs[i].shape;
+    for (auto it = shape.rbegin(); it != shape.rend(); ++it)
+      bounds.push_back(Range(0, int(*it)));
+    return BoundaryConditions::constant_exterior(in[i], outside, bounds);
+  }
 };
 
 using Algorithm = std::function<void(Kernel &)>;
@@ -105,16 +120,16 @@ struct ConvTile {
   RDom r;
 };
 
-void scheduleConvTile(Kernel &k, ConvTile &t, int channels, int width) {
-  Var w = k.vars[0], h = k.vars[1], ch = k.vars[2], n = k.vars[3];
+void scheduleConvTile(Func root, const std::vector<Var> &vars, ConvTile &t, int channels, int width) {
+  Var w = vars[0], h = vars[1], ch = vars[2], n = vars[3];
   Var wo("wo"), wi("wi"), ko("ko"), ki("ki");
   int kBlock = channels >= 32 ? 32 : 16;
   int wBlock = width % 7 == 0 ? 7 : std::min(width, 8);
-  k.out.split(ch, ko, ki, kBlock, TailStrategy::GuardWithIf)
+  root.split(ch, ko, ki, kBlock, TailStrategy::GuardWithIf)
       .split(w, wo, wi, wBlock, TailStrategy::GuardWithIf)
       .reorder(wi, ki, wo, ko, h, n)
       .parallel(n);
-  t.acc.compute_at(k.out, wo).store_in(MemoryType::Stack);
+  t.acc.compute_at(root, wo).store_in(MemoryType::Stack);
   Var kv("kv"), ku("ku");
   Var aw = t.acc.args()[1], ak = t.acc.args()[0];
   t.acc.vectorize(ak, 16, TailStrategy::GuardWithIf).unroll(aw);
@@ -125,14 +140,14 @@ void scheduleConvTile(Kernel &k, ConvTile &t, int channels, int width) {
       .unroll(ku)
       .unroll(aw);
   t.weights.compute_root();
-  t.input.compute_at(k.out, n);
+  t.input.compute_at(root, n);
 }
 
 // out(w, h, o, n) = sum_{c, p, q} x(w*sw - pw + q*dw, h*sh - ph + p*dh, c, n) * f(q, p, c, o)
 void conv2d(Kernel &k) {
   const auto &f = k.spec.inputs[1].shape;  // O, C, KH, KW
   Window g = windowOf(k.spec, {f[2], f[3]});
-  ConvTile t{Func("acc"), Func("filter_ok"), BoundaryConditions::constant_exterior(k.in[0], 0.0f),
+  ConvTile t{Func("acc"), Func("filter_ok"), k.bounded(0, 0.0f),
              RDom(0, g.kw, 0, g.kh, 0, int(f[1]), "r")};
   Var w = k.vars[0], h = k.vars[1], o = k.vars[2], n = k.vars[3], q("q"), p("p"), c("c");
   t.weights(o, q, p, c) = k.in[1](q, p, c, o);
@@ -140,7 +155,10 @@ void conv2d(Kernel &k) {
   t.acc(o, w, h, n) += t.input(w * g.sw - g.pw + t.r.x * g.dw, h * g.sh - g.ph + t.r.y * g.dh, t.r.z, n) *
                        t.weights(o, t.r.x, t.r.y, t.r.z);
   k.out(w, h, o, n) = t.acc(o, w, h, n);
-  scheduleConvTile(k, t, int(f[0]), int(k.spec.output.shape[3]));
+  int channels = int(f[0]), width = int(k.spec.output.shape[3]);
+  k.tile = [t, channels, width](Func root, const std::vector<Var> &vars) mutable {
+    scheduleConvTile(root, vars, t, channels, width);
+  };
 }
 
 // dx(w, h, c, n) = sum_{o, p, q} dy(i, j, o, n) f(q, p, c, o) over the (i, j) with
@@ -148,7 +166,7 @@ void conv2d(Kernel &k) {
 void conv2dInputGrad(Kernel &k) {
   const auto &f = k.spec.inputs[1].shape;  // O, C, KH, KW
   Window g = windowOf(k.spec, {f[2], f[3]});
-  ConvTile t{Func("acc"), Func("filter_ci"), BoundaryConditions::constant_exterior(k.in[0], 0.0f),
+  ConvTile t{Func("acc"), Func("filter_ci"), k.bounded(0, 0.0f),
              RDom(0, g.kw, 0, g.kh, 0, int(f[0]), "r")};
   Var w = k.vars[0], h = k.vars[1], c = k.vars[2], n = k.vars[3], q("q"), p("p"), o("o");
   t.weights(c, q, p, o) = k.in[1](q, p, c, o);
@@ -159,7 +177,10 @@ void conv2dInputGrad(Kernel &k) {
   t.acc(c, w, h, n) = 0.0f;
   t.acc(c, w, h, n) += term;
   k.out(w, h, c, n) = t.acc(c, w, h, n);
-  scheduleConvTile(k, t, int(f[1]), int(k.spec.output.shape[3]));
+  int channels = int(f[1]), width = int(k.spec.output.shape[3]);
+  k.tile = [t, channels, width](Func root, const std::vector<Var> &vars) mutable {
+    scheduleConvTile(root, vars, t, channels, width);
+  };
 }
 
 // df(q, p, c, o) = sum_{n, i, j} dy(i, j, o, n) x(i*sw - pw + q*dw, j*sh - ph + p*dh, c, n),
@@ -168,7 +189,7 @@ void conv2dInputGrad(Kernel &k) {
 void conv2dFilterGrad(Kernel &k) {
   const auto &dyShape = k.spec.inputs[1].shape;  // N, O, OH, OW
   Window g = windowOf(k.spec, {k.spec.output.shape[2], k.spec.output.shape[3]});
-  Func padded = BoundaryConditions::constant_exterior(k.in[0], 0.0f);
+  Func padded = k.bounded(0, 0.0f);
   Func paddedRoot("padded_root"), dyT("grad_oi");
   Var x("x"), y("y"), c = k.vars[2], n("n"), o = k.vars[3], q = k.vars[0], p = k.vars[1];
   paddedRoot(x, y, c, n) = padded(x, y, c, n);
@@ -180,25 +201,28 @@ void conv2dFilterGrad(Kernel &k) {
                      paddedRoot(r.x * g.sw - g.pw + q * g.dw, r.y * g.sh - g.ph + p * g.dh, c, r.z);
   k.out(q, p, c, o) = acc(o, q, p, c);
 
-  Var ku("ku"), kv("kv");
-  k.out.reorder(q, o, p, c).parallel(c);
-  acc.compute_at(k.out, p).store_in(MemoryType::Stack);
-  acc.vectorize(o, 16, TailStrategy::GuardWithIf).unroll(q);
-  acc.update()
-      .reorder(o, q, r.x, r.y, r.z)
-      .split(o, ku, kv, 16, TailStrategy::GuardWithIf)
-      .vectorize(kv)
-      .unroll(ku)
-      .unroll(q);
-  dyT.compute_root().vectorize(o, 16, TailStrategy::GuardWithIf);
-  // Every padded position a window can read, computed once.
-  paddedRoot.compute_root();
+  k.tile = [acc, dyT, paddedRoot, r](Func root, const std::vector<Var> &vars) mutable {
+    Var q = vars[0], p = vars[1], c = vars[2], o = vars[3], ao = acc.args()[0], aq = acc.args()[1];
+    Var ku("ku"), kv("kv");
+    root.reorder(q, o, p, c).parallel(c);
+    acc.compute_at(root, p).store_in(MemoryType::Stack);
+    acc.vectorize(ao, 16, TailStrategy::GuardWithIf).unroll(aq);
+    acc.update()
+        .reorder(ao, aq, r.x, r.y, r.z)
+        .split(ao, ku, kv, 16, TailStrategy::GuardWithIf)
+        .vectorize(kv)
+        .unroll(ku)
+        .unroll(aq);
+    dyT.compute_root().vectorize(dyT.args()[0], 16, TailStrategy::GuardWithIf);
+    // Every padded position a window can read, computed once.
+    paddedRoot.compute_root();
+  };
 }
 
 // out(w, h, c, n) = max over the window, padding reads -inf
 void maxPool2d(Kernel &k) {
   Window g = windowOf(k.spec, k.spec.window);
-  Func padded = BoundaryConditions::constant_exterior(k.in[0], Expr(-std::numeric_limits<float>::infinity()));
+  Func padded = k.bounded(0, Expr(-std::numeric_limits<float>::infinity()));
   RDom r(0, g.kw, 0, g.kh, "r");
   Var w = k.vars[0], h = k.vars[1], c = k.vars[2], n = k.vars[3];
   k.out(w, h, c, n) = maximum(padded(w * g.sw - g.pw + r.x, h * g.sh - g.ph + r.y, c, n));
@@ -208,7 +232,7 @@ void maxPool2d(Kernel &k) {
 void maxPool2dGrad(Kernel &k) {
   Window g = windowOf(k.spec, k.spec.window);
   const auto &in = k.spec.inputs[0].shape, &dyShape = k.spec.inputs[1].shape;
-  Func padded = BoundaryConditions::constant_exterior(k.in[0], Expr(-std::numeric_limits<float>::infinity()));
+  Func padded = k.bounded(0, Expr(-std::numeric_limits<float>::infinity()));
   RDom r(0, g.kw, 0, g.kh, "r");
   Var i("i"), j("j"), c = k.vars[2], n = k.vars[3];
   Func first("first_max");
@@ -224,7 +248,7 @@ void maxPool2dGrad(Kernel &k) {
 // out = sum over the window / (kh kw), padding reads 0 and counts (count_include_pad)
 void avgPool2d(Kernel &k) {
   Window g = windowOf(k.spec, k.spec.window);
-  Func padded = BoundaryConditions::constant_exterior(k.in[0], 0.0f);
+  Func padded = k.bounded(0, 0.0f);
   RDom r(0, g.kw, 0, g.kh, "r");
   Var w = k.vars[0], h = k.vars[1], c = k.vars[2], n = k.vars[3];
   k.out(w, h, c, n) = sum(padded(w * g.sw - g.pw + r.x, h * g.sh - g.ph + r.y, c, n)) / float(g.kw * g.kh);
@@ -233,7 +257,7 @@ void avgPool2d(Kernel &k) {
 // dx(w, h) = sum over the windows (i, j) containing (w, h) of dy(i, j) / (kh kw)
 void avgPool2dGrad(Kernel &k) {
   Window g = windowOf(k.spec, k.spec.window);
-  Func dy = BoundaryConditions::constant_exterior(k.in[0], 0.0f);
+  Func dy = k.bounded(0, 0.0f);
   RDom r(0, g.kw, 0, g.kh, "r");
   Var w = k.vars[0], h = k.vars[1], c = k.vars[2], n = k.vars[3];
   Expr iw = w + g.pw - r.x, ih = h + g.ph - r.y;
@@ -351,12 +375,10 @@ const std::map<std::string, Algorithm> &algorithms() {
   return table;
 }
 
-// Default schedule of an unfused kernel: vectorize the innermost dimension when it is wide
-// enough, and spread large 4-d (NCHW) kernels over the batch. Fusion and real schedules come
-// from the schedule pass.
+// Default schedule of a primitive computed at the root of its kernel: vectorize the innermost
+// dimension when it is wide enough, and spread large 4-d (NCHW) ones over the batch.
 void schedule(Kernel &k) {
-  static const std::set<std::string> selfScheduled = {"conv2d", "conv2d_input_grad", "conv2d_filter_grad"};
-  if (k.vars.empty() || selfScheduled.count(k.spec.op))
+  if (k.vars.empty())
     return;
   int inner = int(k.spec.output.shape.back());
   int width = inner >= 16 ? 16 : 8;
@@ -380,14 +402,19 @@ void schedule(Kernel &k) {
   }
 }
 
-// Builds the kernel's pipeline with every buffer's extents and strides fixed, so Halide
-// specializes on the static shapes.
+// A kernel's pipeline with every buffer's extents and strides fixed, so Halide specializes on
+// the static shapes.
 struct Built {
   std::vector<ImageParam> params;
-  Func out;
+  std::vector<Func> outputs;
 };
 
+// Buffers are dense, row-major and 64-byte aligned (the arena guarantees it; runKernel copies
+// what is not), so Halide may use aligned vector loads and stores.
+constexpr int kAlignment = 64;
+
 void fixLayout(OutputImageParam p, const std::vector<int64_t> &shape) {
+  p.set_host_alignment(kAlignment);
   int stride = 1;
   for (int d = 0; d < int(shape.size()); ++d) {
     int extent = int(shape[shape.size() - 1 - d]);
@@ -396,22 +423,70 @@ void fixLayout(OutputImageParam p, const std::vector<int64_t> &shape) {
   }
 }
 
-Built build(const KernelSpec &spec) {
-  auto entry = algorithms().find(spec.op);
-  if (entry == algorithms().end())
-    throw CompileError("no Halide lowering for kiln." + spec.op);
-  Kernel k{spec, {}, {}, Func(spec.name)};
-  for (size_t i = 0; i < spec.inputs.size(); ++i) {
-    k.in.emplace_back(halideType(spec.inputs[i].dtype), int(spec.inputs[i].shape.size()),
-                      spec.name + "_in" + std::to_string(i));
-    fixLayout(k.in.back(), spec.inputs[i].shape);
+// Each primitive is a Func; those that are not outputs are inlined into their readers, except
+// what must be computed once: contractions' tiles (at their epilogue's loop nest), functions
+// with update definitions, and what a matmul reads (it reads every element many times).
+Built build(const FusedKernel &fk) {
+  Built b;
+  for (size_t i = 0; i < fk.inputs.size(); ++i) {
+    b.params.emplace_back(halideType(fk.inputs[i].dtype), int(fk.inputs[i].shape.size()),
+                          fk.name + "_in" + std::to_string(i));
+    fixLayout(b.params.back(), fk.inputs[i].shape);
   }
-  for (size_t d = 0; d < spec.output.shape.size(); ++d)
-    k.vars.emplace_back("d" + std::to_string(spec.output.shape.size() - 1 - d));
-  entry->second(k);
-  fixLayout(k.out.output_buffer(), spec.output.shape);
-  schedule(k);
-  return {k.in, k.out};
+  std::vector<Kernel> nodes;
+  nodes.reserve(fk.nodes.size());
+  std::vector<std::vector<int>> readers(fk.nodes.size());
+  for (size_t i = 0; i < fk.nodes.size(); ++i) {
+    const KernelSpec &spec = fk.nodes[i].op;
+    auto entry = algorithms().find(spec.op);
+    if (entry == algorithms().end())
+      throw CompileError("no Halide lowering for kiln." + spec.op);
+    std::string name = fk.nodes.size() == 1 ? fk.name : fk.name + "_" + std::to_string(i) + "_" + spec.op;
+    nodes.push_back(Kernel{spec, {}, {}, Func(name)});
+    Kernel &k = nodes.back();
+    for (int o : fk.nodes[i].operands) {
+      k.in.push_back(o < 0 ? Func(b.params[-o - 1]) : nodes[o].out);
+      if (o >= 0)
+        readers[o].push_back(int(i));
+    }
+    for (size_t d = 0; d < spec.output.shape.size(); ++d)
+      k.vars.emplace_back("d" + std::to_string(spec.output.shape.size() - 1 - d));
+    entry->second(k);
+  }
+  std::vector<bool> isOutput(nodes.size(), false), tiled(nodes.size(), false);
+  for (int o : fk.outputs)
+    isOutput[o] = true;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    Kernel &k = nodes[i];
+    if (k.tile) {
+      // Walk the single-reader epilogue chain to the output that carries the loop nest.
+      size_t root = i;
+      while (!isOutput[root] && readers[root].size() == 1)
+        root = readers[root].front();
+      if (!isOutput[root]) {
+        root = i;
+        k.out.compute_root();
+      }
+      k.tile(nodes[root].out, nodes[root].vars);
+      tiled[root] = true;
+      continue;
+    }
+    if (isOutput[i])
+      continue;
+    bool readByMatmul = std::any_of(readers[i].begin(), readers[i].end(),
+                                      [&](int r) { return nodes[r].spec.op == "matmul"; });
+    if (k.out.has_update_definition() || readByMatmul) {
+      k.out.compute_root();
+      schedule(k);
+    }
+  }
+  for (int o : fk.outputs) {
+    fixLayout(nodes[o].out.output_buffer(), nodes[o].spec.output.shape);
+    if (!tiled[o])
+      schedule(nodes[o]);
+    b.outputs.push_back(nodes[o].out);
+  }
+  return b;
 }
 
 std::vector<Argument> arguments(const Built &b) {
@@ -430,13 +505,13 @@ Target hostTarget() {
 
 } // namespace
 
-std::string compileKernels(const std::vector<KernelSpec> &specs, const KernelOutputs &outs) {
+std::string compileKernels(const std::vector<FusedKernel> &kernels, const KernelOutputs &outs) {
   try {
     Target target = hostTarget().with_feature(Target::NoRuntime);
     std::vector<Module> modules;
-    for (const KernelSpec &spec : specs) {
-      Built b = build(spec);
-      modules.push_back(Pipeline(b.out).compile_to_module(arguments(b), spec.name, target));
+    for (const FusedKernel &kernel : kernels) {
+      Built b = build(kernel);
+      modules.push_back(Pipeline(b.outputs).compile_to_module(arguments(b), kernel.name, target));
     }
     if (modules.empty())  // an object with no kernels is still a valid object
       modules.push_back(Module("kiln_kernels", target));
@@ -457,30 +532,90 @@ std::string compileKernels(const std::vector<KernelSpec> &specs, const KernelOut
   }
 }
 
-std::string runKernel(const KernelSpec &spec, const std::vector<const void *> &inputs,
-                      void *output) {
+namespace {
+
+// A JIT-compiled kernel and the parameters its calls bind.
+struct Jitted {
+  FusedKernel kernel;
+  Built built;
+  std::unique_ptr<Pipeline> pipeline;
+
+  std::string run(const std::vector<const void *> &inputs, const std::vector<void *> &outputs) {
+    try {
+      // Callers' memory need not be aligned: such buffers go through aligned copies.
+      std::vector<std::unique_ptr<uint8_t[]>> copies;
+      auto aligned = [&](const TensorDesc &t, const void *data) -> void * {
+        if (reinterpret_cast<uintptr_t>(data) % kAlignment == 0)
+          return const_cast<void *>(data);
+        copies.emplace_back(new uint8_t[t.bytes() + kAlignment]);
+        auto p = (reinterpret_cast<uintptr_t>(copies.back().get()) + kAlignment - 1) / kAlignment * kAlignment;
+        std::memcpy(reinterpret_cast<void *>(p), data, t.bytes());
+        return reinterpret_cast<void *>(p);
+      };
+      auto wrap = [](const TensorDesc &t, void *data) {
+        std::vector<int> extents(t.shape.rbegin(), t.shape.rend());
+        return Buffer<>(halideType(t.dtype), data, extents);
+      };
+      for (size_t i = 0; i < inputs.size(); ++i)
+        built.params[i].set(wrap(kernel.inputs[i], aligned(kernel.inputs[i], inputs[i])));
+      std::vector<Buffer<>> outs;
+      std::vector<void *> hosts;
+      for (size_t i = 0; i < outputs.size(); ++i) {
+        hosts.push_back(aligned(kernel.output(int(i)), outputs[i]));
+        outs.push_back(wrap(kernel.output(int(i)), hosts.back()));
+      }
+      pipeline->realize(Realization(outs));
+      for (size_t i = 0; i < outputs.size(); ++i)
+        if (hosts[i] != outputs[i])
+          std::memcpy(outputs[i], hosts[i], kernel.output(int(i)).bytes());
+      return "";
+    } catch (const Halide::Error &e) {
+      return std::string("Halide: ") + e.what();
+    }
+  }
+};
+
+std::shared_ptr<Jitted> jit(const FusedKernel &kernel) {
+  auto j = std::make_shared<Jitted>();
+  j->kernel = kernel;
+  j->built = build(j->kernel);
+  j->pipeline = std::make_unique<Pipeline>(j->built.outputs);
+  j->pipeline->compile_jit(hostTarget().with_feature(Target::JIT));
+  return j;
+}
+
+} // namespace
+
+std::string runKernel(const FusedKernel &kernel, const std::vector<const void *> &inputs,
+                      const std::vector<void *> &outputs) {
   static std::mutex mutex;
-  static std::map<std::string, std::pair<Built, std::unique_ptr<Pipeline>>> cache;
+  static std::map<std::string, std::shared_ptr<Jitted>> cache;
   std::lock_guard<std::mutex> lock(mutex);
   try {
-    auto &entry = cache[spec.key()];
-    if (!entry.second) {
-      entry.first = build(spec);
-      entry.second = std::make_unique<Pipeline>(entry.first.out);
-      entry.second->compile_jit(hostTarget().with_feature(Target::JIT));
-    }
-    auto wrap = [](const TensorDesc &t, const void *data) {
-      std::vector<int> extents(t.shape.rbegin(), t.shape.rend());
-      return Buffer<>(halideType(t.dtype), const_cast<void *>(data), extents);
-    };
-    for (size_t i = 0; i < inputs.size(); ++i)
-      entry.first.params[i].set(wrap(spec.inputs[i], inputs[i]));
-    Buffer<> out = wrap(spec.output, output);
-    entry.second->realize(Realization({out}));
-    return "";
+    auto &entry = cache[kernel.key()];
+    if (!entry)
+      entry = jit(kernel);
+    return entry->run(inputs, outputs);
   } catch (const Halide::Error &e) {
     return std::string("Halide: ") + e.what();
   }
+}
+
+JitKernel compileJit(const FusedKernel &kernel) {
+  try {
+    std::shared_ptr<Jitted> j = jit(kernel);
+    return [j](const std::vector<const void *> &inputs, const std::vector<void *> &outputs) {
+      return j->run(inputs, outputs);
+    };
+  } catch (const Halide::Error &e) {
+    std::string error = std::string("Halide: ") + e.what();
+    return [error](const std::vector<const void *> &, const std::vector<void *> &) { return error; };
+  }
+}
+
+std::string runKernel(const KernelSpec &spec, const std::vector<const void *> &inputs,
+                      void *output) {
+  return runKernel(FusedKernel::of(spec), inputs, {output});
 }
 
 } // namespace kiln

@@ -82,8 +82,8 @@ struct Emitter {
   }
 
   void declareKernels() {
-    for (const KernelSpec &k : plan.kernels) {
-      std::vector<Type *> params(k.inputs.size() + 1, PointerType::getUnqual(ctx));
+    for (const FusedKernel &k : plan.kernels) {
+      std::vector<Type *> params(k.inputs.size() + k.outputs.size(), PointerType::getUnqual(ctx));
       auto *type = FunctionType::get(Type::getInt32Ty(ctx), params, false);
       kernels.push_back(Function::Create(type, Function::ExternalLinkage, k.name, *module));
     }

@@ -132,6 +132,51 @@ FailureOr<KernelSpec> kernelFor(Operation *op) {
   return spec;
 }
 
+FailureOr<FusedKernel> kernelOf(Operation *op) {
+  auto kernel = llvm::dyn_cast<KernelOp>(op);
+  if (!kernel) {
+    if (op->getNumResults() != 1)
+      return op->emitError("kiln codegen: cannot lower ") << op->getName();
+    auto spec = kernelFor(op);
+    if (failed(spec))
+      return failure();
+    FusedKernel k = FusedKernel::of(*spec);
+    k.name = spec->op;
+    return k;
+  }
+  FusedKernel k;
+  k.name = kernel.getName().str();
+  llvm::DenseMap<Value, int> ref;
+  for (BlockArgument arg : kernel.block().getArguments()) {
+    auto d = describe(kernel.getLoc(), arg.getType());
+    if (failed(d))
+      return failure();
+    k.inputs.push_back(*d);
+    ref[arg] = -int(arg.getArgNumber()) - 1;
+  }
+  for (Operation &inner : kernel.block()) {
+    if (auto yield = llvm::dyn_cast<YieldOp>(inner)) {
+      for (Value v : yield.getValues()) {
+        if (llvm::isa<BlockArgument>(v))
+          return kernel.emitError("kiln codegen: a kernel output must be computed, not an input");
+        k.outputs.push_back(ref.lookup(v));
+      }
+      continue;
+    }
+    if (inner.getNumResults() != 1 || llvm::isa<KernelOp>(inner))
+      return inner.emitError("kiln codegen: cannot lower ") << inner.getName() << " inside a kernel";
+    auto spec = kernelFor(&inner);
+    if (failed(spec))
+      return failure();
+    FusedKernel::Node node{*spec, {}};
+    for (Value v : inner.getOperands())
+      node.operands.push_back(ref.lookup(v));
+    ref[inner.getResult(0)] = int(k.nodes.size());
+    k.nodes.push_back(std::move(node));
+  }
+  return k;
+}
+
 namespace {
 
 struct Planner {
@@ -305,7 +350,7 @@ struct Planner {
         }
         continue;
       }
-      if (op.getNumResults() != 1 || !llvm::isa<KilnDialect>(op.getDialect()))
+      if (!llvm::isa<KilnDialect>(op.getDialect()))
         return op.emitError("kiln codegen: cannot lower ") << op.getName();
       ++opIndex;
       for (Value v : op.getOperands()) {
@@ -313,33 +358,35 @@ struct Planner {
         if (it != lifetime.end())
           it->second.last = opIndex;
       }
-      auto spec = kernelFor(&op);
-      if (failed(spec))
+      auto fused = kernelOf(&op);
+      if (failed(fused))
         return failure();
-      auto [it, added] = kernelByKey.try_emplace(spec->key(), int(plan.kernels.size()));
+      auto [it, added] = kernelByKey.try_emplace(fused->key(), int(plan.kernels.size()));
       if (added) {
-        spec->name = "kiln_" + spec->op + "_" + std::to_string(plan.kernels.size());
-        plan.kernels.push_back(*spec);
+        fused->name = "kiln_" + fused->name + "_" + std::to_string(plan.kernels.size());
+        plan.kernels.push_back(*fused);
       }
       KernelCall call{it->second, {}};
       for (Value v : op.getOperands())
         call.buffers.push_back(slot.lookup(v));
-      Value result = op.getResult(0);
-      std::string name = "e" + std::to_string(index) + ".v" + std::to_string(plan.buffers.size());
-      FailureOr<int> out;
-      if (returned.contains(result) || llvm::isa<ConstantOp>(op)) {
-        out = local(result, name);
-      } else {
-        auto d = describe(op.getLoc(), result.getType());
-        if (failed(d))
+      for (Value result : op.getResults()) {
+        std::string name = "e" + std::to_string(index) + ".v" + std::to_string(plan.buffers.size());
+        FailureOr<int> out;
+        if (returned.contains(result) || op.getNumOperands() == 0) {
+          out = local(result, name);
+        } else {
+          auto d = describe(op.getLoc(), result.getType());
+          if (failed(d))
+            return failure();
+          out = slot[result] = allocateScratch(name, *d);
+          lifetime[result] = {*out, opIndex, opIndex};
+        }
+        if (failed(out))
           return failure();
-        out = slot[result] = allocateScratch(name, *d);
-        lifetime[result] = {*out, opIndex, opIndex};
+        call.buffers.push_back(*out);
       }
-      if (failed(out))
-        return failure();
-      call.buffers.push_back(*out);
-      (llvm::isa<ConstantOp>(op) ? plan.once : entry.calls).push_back(call);
+      // Without inputs a kernel computes a constant: once, when the arena is bound.
+      (op.getNumOperands() == 0 ? plan.once : entry.calls).push_back(call);
     }
     std::vector<Interval> intervals;
     for (auto &kv : lifetime)

@@ -23,7 +23,7 @@ struct PlannedBuffer {
 
 struct KernelCall {
   int kernel = 0;
-  std::vector<int> buffers;  // inputs, then the output
+  std::vector<int> buffers;  // inputs, then the outputs
 };
 
 struct EntryPlan {
@@ -35,7 +35,7 @@ struct EntryPlan {
 };
 
 struct StepPlan {
-  std::vector<KernelSpec> kernels;  // one per distinct function
+  std::vector<FusedKernel> kernels;  // one per distinct function
   std::vector<PlannedBuffer> buffers;
   std::vector<KernelCall> once;     // constants, computed when the arena is bound
   std::vector<EntryPlan> entries;
@@ -46,6 +46,9 @@ struct StepPlan {
 
 // The kernel that computes `op` (a kiln primitive) on its own.
 mlir::FailureOr<KernelSpec> kernelFor(mlir::Operation *op);
+
+// The kernel a kiln.kernel op (or a lone primitive) compiles to; its name is the op's.
+mlir::FailureOr<FusedKernel> kernelOf(mlir::Operation *op);
 
 // `modelIR` is the module text before the pipeline ran.
 mlir::FailureOr<StepPlan> planModel(mlir::ModuleOp module, std::string modelIR);

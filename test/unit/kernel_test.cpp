@@ -204,17 +204,19 @@ TEST(Kernel, MatmulNarrowAndDeep) {
     }
 }
 
+// Small, and the CNN's Linear input gradient (a short reduction into a wide output).
 TEST(Kernel, Matmul) {
-  const int m = 7, k = 5, n = 33;
-  auto a = randomValues(m * k, 13), b = randomValues(k * n, 14);
-  auto out = run(spec("matmul", {f32({m, k}), f32({k, n})}, f32({m, n})), {a, b});
-  for (int i = 0; i < m; ++i)
-    for (int j = 0; j < n; ++j) {
-      float s = 0;
-      for (int r = 0; r < k; ++r)
-        s += a[i * k + r] * b[r * n + j];
-      EXPECT_NEAR(out[i * n + j], s, 1e-5f) << i << "," << j;
-    }
+  for (auto [m, k, n] : {std::array<int, 3>{7, 5, 33}, {50, 10, 1568}}) {
+    auto a = randomValues(m * k, 13), b = randomValues(k * n, 14);
+    auto out = run(spec("matmul", {f32({m, k}), f32({k, n})}, f32({m, n})), {a, b});
+    for (int i = 0; i < m; ++i)
+      for (int j = 0; j < n; ++j) {
+        float s = 0;
+        for (int r = 0; r < k; ++r)
+          s += a[i * k + r] * b[r * n + j];
+        ASSERT_NEAR(out[i * n + j], s, 1e-5f) << m << "x" << k << "x" << n << " at " << i << "," << j;
+      }
+  }
 }
 
 } // namespace

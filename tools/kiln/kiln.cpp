@@ -5,7 +5,8 @@
 //
 // Stages, in pipeline order (the driver stops after the one --emit names):
 //   forward  the traced model, verified           grad  after autodiff
-//   train    after the optimizer: @train_step      halide  Halide's lowered kernels (stmt)
+//   train    after the optimizer: @train_step      fused  kiln.kernel groups (--fusion=off: one per op)
+//   halide   Halide's lowered kernels (stmt)
 //   asm      the kernels' assembly                 llvm  the host module (.ll)
 //   obj      one relocatable object: kernels, host module and Halide runtime
 //   exe      a standalone training executable (the default)
@@ -13,7 +14,7 @@
 #include "codegen/host/HostModule.h"
 #include "ir/Dialect.h"
 #include "passes/Passes.h"
-#include "tools/kiln/Link.h"
+#include "tools/kiln/Driver.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -33,7 +34,7 @@ using namespace llvm;
 
 namespace {
 
-enum class Emit { forward, grad, train, halide, assembly, llvm, obj, exe };
+enum class Emit { forward, grad, train, fused, halide, assembly, llvm, obj, exe };
 
 cl::SubCommand compileCmd("compile", "Compile a kiln model (.mlir) ahead of time");
 cl::opt<std::string> input(cl::Positional, cl::desc("MODEL.mlir or NET.safetensors"), cl::Required,
@@ -44,6 +45,7 @@ cl::opt<Emit> emit("emit", cl::desc("The stage to stop after"), cl::init(Emit::e
                    cl::values(clEnumValN(Emit::forward, "forward", "the traced model"),
                               clEnumValN(Emit::grad, "grad", "after autodiff"),
                               clEnumValN(Emit::train, "train", "the train step"),
+                              clEnumValN(Emit::fused, "fused", "kiln.kernel groups"),
                               clEnumValN(Emit::halide, "halide", "Halide's lowered kernels"),
                               clEnumValN(Emit::assembly, "asm", "the kernels' assembly"),
                               clEnumValN(Emit::llvm, "llvm", "the host module as LLVM IR"),
@@ -59,6 +61,11 @@ cl::opt<std::string> optimizerName("optimizer",
 cl::list<std::string> optimizerOptions(
     "optimizer-option", cl::desc("Set an optimizer hyper-parameter, e.g. momentum=0.9"),
     cl::value_desc("KEY=VALUE"), cl::CommaSeparated, cl::sub(compileCmd));
+enum class Fusion { on, off };
+cl::opt<Fusion> fusion("fusion", cl::desc("Fuse primitives into kernels"), cl::init(Fusion::on),
+                       cl::values(clEnumValN(Fusion::on, "on", "fused kernels (the default)"),
+                                  clEnumValN(Fusion::off, "off", "one kernel per primitive")),
+                       cl::sub(compileCmd));
 cl::opt<bool> keepTemps("keep-temps", cl::desc("Keep the intermediate files and print where"),
                         cl::init(false), cl::sub(compileCmd));
 
@@ -115,68 +122,28 @@ mlir::LogicalResult overrideOptimizer(mlir::ModuleOp module) {
   return mlir::success();
 }
 
-// A whole-net checkpoint (safetensors) carries the traced model in its metadata, under
-// "kiln.ir": compiling it needs no C++ source. Returns the IR, or an error message.
-Expected<std::unique_ptr<MemoryBuffer>> modelFromCheckpoint(StringRef path) {
-  auto file = MemoryBuffer::getFile(path);
-  if (!file)
-    return createStringError(file.getError(), "cannot read %s", path.str().c_str());
-  StringRef bytes = (*file)->getBuffer();
-  if (bytes.size() < 8)
-    return createStringError(inconvertibleErrorCode(), "%s: too short for a safetensors header",
-                             path.str().c_str());
-  uint64_t headerLength = support::endian::read64le(bytes.data());
-  if (headerLength > bytes.size() - 8)
-    return createStringError(inconvertibleErrorCode(),
-                             "%s: header length %llu exceeds the file size %zu",
-                             path.str().c_str(), (unsigned long long)headerLength, bytes.size());
-  auto header = json::parse(bytes.substr(8, headerLength));
-  if (!header)
-    return createStringError(inconvertibleErrorCode(), "%s: corrupted JSON header: %s",
-                             path.str().c_str(), toString(header.takeError()).c_str());
-  const json::Object *metadata = header->getAsObject() ? header->getAsObject()->getObject("__metadata__") : nullptr;
-  std::optional<StringRef> ir = metadata ? metadata->getString("kiln.ir") : std::nullopt;
-  if (!ir)
-    return createStringError(inconvertibleErrorCode(),
-                             "%s holds parameters only (no \"kiln.ir\" in its metadata); "
-                             "save the whole net with --save-net to compile it",
-                             path.str().c_str());
-  return MemoryBuffer::getMemBufferCopy(*ir, path.str() + ":kiln.ir");
-}
-
 int compile() {
   mlir::MLIRContext context;
   context.loadDialect<kiln::KilnDialect, mlir::func::FuncDialect>();
   SourceMgr sources;
   mlir::SourceMgrDiagnosticHandler diagnostics(sources, &context);
 
-  std::unique_ptr<MemoryBuffer> file;
-  if (StringRef(input).ends_with(".safetensors")) {
-    auto fromCheckpoint = modelFromCheckpoint(input);
-    if (!fromCheckpoint)
-      return fail(toString(fromCheckpoint.takeError()));
-    file = std::move(*fromCheckpoint);
-  } else {
-    std::string error;
-    file = mlir::openInputFile(input, &error);
-    if (!file)
-      return fail(error);
-  }
-  sources.AddNewSourceBuffer(std::move(file), SMLoc());
-  mlir::OwningOpRef<mlir::ModuleOp> module = mlir::parseSourceFile<mlir::ModuleOp>(sources, &context);
+  mlir::OwningOpRef<mlir::ModuleOp> module = kiln::loadModel(context, sources, input);
   if (!module)
-    return 1;  // the parser or verifier has reported where
+    return 1;  // reported where
   if (failed(overrideOptimizer(*module)))
     return 1;
   std::string modelIR;
   llvm::raw_string_ostream(modelIR) << *module;
 
   // The IR pipeline, stage by stage, stopping at the requested dump.
-  static const Emit irStages[] = {Emit::forward, Emit::grad, Emit::train};
+  static const Emit irStages[] = {Emit::forward, Emit::grad, Emit::train, Emit::fused};
+  kiln::PipelineOptions options;
+  options.fusion = fusion == Fusion::on;
   const auto &stages = kiln::irPipeline();
   for (size_t i = 0; i < stages.size(); ++i) {
     mlir::PassManager pm(&context);
-    stages[i].addPasses(pm);
+    stages[i].addPasses(pm, options);
     if (printAfterAll) {
       context.disableMultithreading();
       pm.enableIRPrinting([](mlir::Pass *, mlir::Operation *) { return false; },
@@ -220,23 +187,13 @@ int compile() {
     return writeOutput([&](raw_ostream &os) { readFileInto(tempPath("kernels.txt"), os); });
   }
 
-  LLVMContext llvmContext;
-  std::unique_ptr<llvm::Module> host = kiln::emitHostModule(*plan, llvmContext);
-  if (emit == Emit::llvm)
+  if (emit == Emit::llvm) {
+    LLVMContext llvmContext;
+    std::unique_ptr<llvm::Module> host = kiln::emitHostModule(*plan, llvmContext);
     return writeOutput([&](raw_ostream &os) { host->print(os, nullptr); });
-
-  kiln::KernelOutputs outs{tempPath("kernels.o"), tempPath("halide_runtime.o"), "", ""};
-  std::string err = kiln::compileKernels(plan->kernels, outs);
-  if (!err.empty())
-    return fail(err);
-  err = kiln::emitObjectFile(*host, tempPath("host.o"));
-  if (!err.empty())
-    return fail(err);
-  std::vector<std::string> objects = {tempPath("host.o"), outs.object, outs.runtime};
-  if (emit == Emit::obj)
-    err = kiln::linkRelocatable(objects, output.empty() ? "a.o" : output.getValue());
-  else
-    err = kiln::linkExecutable(objects, output.empty() ? "a.out" : output.getValue());
+  }
+  std::string out = !output.empty() ? output.getValue() : emit == Emit::obj ? "a.o" : "a.out";
+  std::string err = kiln::buildBinary(*plan, std::string(temps), out, emit == Emit::obj);
   if (!err.empty())
     return fail(err);
   return 0;
@@ -251,6 +208,8 @@ int main(int argc, char **argv) {
     return 2;
   if (compileCmd)
     return compile();
+  if (kiln::benchCommand())
+    return kiln::bench();
   errs() << "kiln: error: no command given; try 'kiln compile MODEL.mlir -o EXE' or 'kiln --help'\n";
   return 2;
 }

@@ -1,0 +1,337 @@
+// Fusion: groups each function's primitives into kiln.kernel ops, one per generated kernel.
+//
+// The pass decides which values are materialized (written to a buffer); every other value is
+// recomputed inside each kernel that reads it. A kernel is a materialized value's op plus the
+// tree of non-materialized ops it reads. The rules:
+// - returned values, reductions, pooling, contractions (matmul, convolutions) and dense
+//   constants are materialized; index-only ops (broadcast, reshape, transpose, splat
+//   constants, one_hot, stop_gradient) never are;
+// - an elementwise value is recomputed by each reader, unless several ops read it and its tree
+//   holds more than kMaxRecompute elementwise ops: then it is materialized once;
+// - epilogue: a contraction whose value feeds a chain of same-shaped elementwise ops (bias,
+//   ReLU) is computed inside the kernel of the chain's end, which is materialized instead;
+// - prologues need no rule: an elementwise producer (ReLU's gradient, say) is recomputed inside
+//   the contraction's or pooling's kernel that reads it;
+// - multi-output: an elementwise kernel whose value only the kernel of another same-shaped
+//   elementwise value reads joins that kernel (an optimizer's new moments and new parameter
+//   become one kernel).
+// With fusion off, every primitive becomes a kernel of its own: the unfused baseline.
+#include "ir/Dialect.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/IRMapping.h"
+
+#include <map>
+#include <set>
+
+using namespace mlir;
+
+namespace kiln {
+namespace {
+
+// Elementwise ops recomputed by more than one reader stay below this many ops.
+constexpr int kMaxRecompute = 4;
+
+enum class Kind { indexOnly, elementwise, contraction, root };
+
+Kind kindOf(Operation *op) {
+  if (llvm::isa<BroadcastInDimOp, ReshapeOp, TransposeOp, OneHotOp, StopGradientOp>(op))
+    return Kind::indexOnly;
+  if (auto c = llvm::dyn_cast<ConstantOp>(op)) {
+    auto dense = llvm::dyn_cast<DenseElementsAttr>(c.getValue());
+    return dense && dense.isSplat() ? Kind::indexOnly : Kind::root;
+  }
+  if (llvm::isa<MatmulOp, Conv2dOp, Conv2dInputGradOp, Conv2dFilterGradOp>(op))
+    return Kind::contraction;
+  if (llvm::isa<AddOp, SubOp, MulOp, DivOp, MaxOp, NegOp, ExpOp, LogOp, SqrtOp, AbsOp, SinOp,
+                CosOp, CompareOp, SelectOp>(op))
+    return Kind::elementwise;
+  return Kind::root;  // reductions, pooling and their gradients
+}
+
+bool pointwise(Operation *op) {
+  Kind k = kindOf(op);
+  return k == Kind::elementwise || llvm::isa<StopGradientOp>(op);
+}
+
+// A short name of the ops a kernel holds, for its symbol and for people reading the dump:
+// the root first, then the rest in program order, repeats dropped.
+std::string kernelName(Operation *root, ArrayRef<Operation *> members) {
+  std::string name = root->getName().stripDialect().str();
+  std::set<std::string> seen = {name};
+  int shown = 0;
+  for (Operation *op : members) {
+    std::string n = op->getName().stripDialect().str();
+    if (kindOf(op) == Kind::indexOnly || !seen.insert(n).second)
+      continue;
+    if (++shown > 3)
+      return name + "_etc";
+    name += "_" + n;
+  }
+  return name;
+}
+
+struct FunctionFusion {
+  func::FuncOp fn;
+  bool enabled;
+  SmallVector<Operation *> ops;             // the body's kiln ops in program order
+  llvm::DenseMap<Operation *, int> position;
+  llvm::DenseSet<Value> materialized;
+
+  bool isMaterialized(Value v) { return llvm::isa<BlockArgument>(v) || materialized.contains(v); }
+
+  void decide() {
+    Operation *ret = fn.getBody().front().getTerminator();
+    for (Value v : ret->getOperands())
+      if (!llvm::isa<BlockArgument>(v))
+        materialized.insert(v);
+    for (Operation *op : ops) {
+      Kind k = kindOf(op);
+      if (k == Kind::contraction || k == Kind::root)
+        materialized.insert(op->getResult(0));
+    }
+    // Epilogues: the contraction moves into the kernel of its chain's end.
+    llvm::DenseSet<Value> claimed;
+    for (Operation *op : ops) {
+      if (kindOf(op) != Kind::contraction)
+        continue;
+      Value v = op->getResult(0), end = v;
+      while ((end == v || !materialized.contains(end)) && end.hasOneUse()) {
+        Operation *user = *end.user_begin();
+        if (!pointwise(user) || user->getResult(0).getType() != v.getType())
+          break;
+        end = user->getResult(0);
+      }
+      if (end == v || claimed.contains(end) || hasOtherContraction(end, v))
+        continue;
+      materialized.erase(v);
+      materialized.insert(end);
+      claimed.insert(end);
+    }
+    // Elementwise values read by several ops are recomputed by each, while cheap.
+    llvm::DenseMap<Value, int> cost;
+    for (Operation *op : ops) {
+      Value v = op->getResult(0);
+      int c = kindOf(op) == Kind::elementwise ? 1 : 0;
+      for (Value in : op->getOperands())
+        if (!isMaterialized(in))
+          c += cost.lookup(in);
+      if (kindOf(op) == Kind::elementwise && !materialized.contains(v) && c > kMaxRecompute &&
+          distinctUsers(v) > 1)
+        materialized.insert(v), c = 0;
+      cost[v] = c;
+    }
+  }
+
+  static int distinctUsers(Value v) {
+    llvm::SmallPtrSet<Operation *, 4> users(v.getUsers().begin(), v.getUsers().end());
+    return int(users.size());
+  }
+
+  // Whether the chain from `contraction`'s value to `end` reads another contraction that is
+  // not materialized (two tiles cannot share one output loop).
+  bool hasOtherContraction(Value end, Value contraction) {
+    SmallVector<Value> work = {end};
+    llvm::DenseSet<Value> seen;
+    while (!work.empty()) {
+      Value v = work.pop_back_val();
+      if (!seen.insert(v).second || llvm::isa<BlockArgument>(v))
+        continue;
+      Operation *op = v.getDefiningOp();
+      if (v != contraction && v != end && materialized.contains(v))
+        continue;
+      if (v != contraction && kindOf(op) == Kind::contraction)
+        return true;
+      if (v == contraction)
+        continue;
+      for (Value in : op->getOperands())
+        work.push_back(in);
+    }
+    return false;
+  }
+
+  struct Group {
+    SmallVector<Value> outputs;              // in program order
+    SmallVector<Operation *> members;        // ops to clone, in program order
+    llvm::SmallPtrSet<Operation *, 16> has;  // the same, for lookups
+    Operation *last = nullptr;               // where the kernel goes
+  };
+
+  // The ops a kernel rooted at `v` computes: its tree down to materialized values.
+  void collect(Value v, bool isRoot, Group &g) {
+    if (llvm::isa<BlockArgument>(v) || (!isRoot && materialized.contains(v)))
+      return;
+    Operation *op = v.getDefiningOp();
+    if (g.has.contains(op))
+      return;
+    for (Value in : op->getOperands())
+      collect(in, false, g);
+    g.has.insert(op);
+    g.members.push_back(op);
+  }
+
+  bool holdsContraction(const Group &g) {
+    return llvm::any_of(g.members, [](Operation *m) { return kindOf(m) == Kind::contraction; });
+  }
+
+  LogicalResult run() {
+    for (Operation &op : fn.getBody().front()) {
+      if (llvm::isa<func::ReturnOp>(op))
+        continue;
+      if (!llvm::isa<KilnDialect>(op.getDialect()) || op.getNumResults() != 1 ||
+          llvm::isa<KernelOp>(op))
+        return op.emitError("kiln-fuse: expected kiln primitives, found ") << op.getName();
+      position[&op] = int(ops.size());
+      ops.push_back(&op);
+    }
+    if (enabled)
+      decide();
+    else
+      for (Operation *op : ops)
+        materialized.insert(op->getResult(0));
+
+    // One group per materialized value, then same-shaped elementwise groups merge into the
+    // one group that reads them.
+    std::vector<Group> groups;
+    llvm::DenseMap<Value, int> groupOf;
+    for (Operation *op : ops) {
+      Value v = op->getResult(0);
+      if (!materialized.contains(v))
+        continue;
+      Group g;
+      g.outputs.push_back(v);
+      collect(v, true, g);
+      llvm::sort(g.members, [&](Operation *x, Operation *y) { return position[x] < position[y]; });
+      g.last = op;
+      groupOf[v] = int(groups.size());
+      groups.push_back(std::move(g));
+    }
+    std::vector<int> mergedInto(groups.size(), -1);
+    if (enabled) {
+      for (int a = int(groups.size()) - 1; a >= 0; --a) {
+        Value v = groups[a].outputs.front();
+        if (!pointwise(v.getDefiningOp()) || holdsContraction(groups[a]))
+          continue;
+        // The one group whose ops read v.
+        int target = -1;
+        bool single = true;
+        for (int b = a + 1; b < int(groups.size()); ++b) {
+          int root = b;
+          while (mergedInto[root] >= 0)
+            root = mergedInto[root];
+          bool reads = llvm::any_of(groups[b].members, [&](Operation *m) {
+            return llvm::is_contained(m->getOperands(), v);
+          });
+          if (!reads)
+            continue;
+          if (target >= 0 && target != root)
+            single = false;
+          target = root;
+        }
+        if (!single || target < 0)
+          continue;
+        Group &g = groups[target];
+        Value t = g.outputs.front();
+        if (!pointwise(t.getDefiningOp()) || t.getType() != v.getType() || holdsContraction(g))
+          continue;
+        // Every reader of v must be inside the target (or the return).
+        bool contained = llvm::all_of(v.getUsers(), [&](Operation *u) {
+          return llvm::isa<func::ReturnOp>(u) || g.has.contains(u);
+        });
+        if (!contained)
+          continue;
+        mergedInto[a] = target;
+        for (Operation *m : groups[a].members)
+          if (g.has.insert(m).second)
+            g.members.push_back(m);
+        llvm::sort(g.members, [&](Operation *x, Operation *y) { return position[x] < position[y]; });
+        g.outputs.append(groups[a].outputs);
+        llvm::sort(g.outputs, [&](Value x, Value y) {
+          return position[x.getDefiningOp()] < position[y.getDefiningOp()];
+        });
+      }
+    }
+
+    // Build the kernels where their last op is; then the primitives go.
+    OpBuilder b(fn.getContext());
+    llvm::DenseMap<Value, Value> replacement;
+    for (auto [i, g] : llvm::enumerate(groups)) {
+      if (mergedInto[i] >= 0)
+        continue;
+      SmallVector<Value> inputs;
+      for (Operation *m : g.members)
+        for (Value in : m->getOperands()) {
+          bool inside = !llvm::isa<BlockArgument>(in) && g.has.contains(in.getDefiningOp());
+          if (!inside && !llvm::is_contained(inputs, in))
+            inputs.push_back(in);
+        }
+      SmallVector<Value> mappedInputs;
+      SmallVector<Type> inputTypes, outputTypes;
+      for (Value in : inputs) {
+        mappedInputs.push_back(replacement.lookup(in) ? replacement.lookup(in) : in);
+        inputTypes.push_back(in.getType());
+      }
+      for (Value out : g.outputs)
+        outputTypes.push_back(out.getType());
+      Operation *root = g.outputs.back().getDefiningOp();
+      b.setInsertionPoint(g.last);
+      auto kernel = b.create<KernelOp>(root->getLoc(), outputTypes, mappedInputs,
+                                       b.getStringAttr(kernelName(root, g.members)));
+      Block *body = new Block();
+      kernel.getBody().push_back(body);
+      IRMapping map;
+      for (Value in : inputs)
+        map.map(in, body->addArgument(in.getType(), in.getLoc()));
+      OpBuilder inner = OpBuilder::atBlockEnd(body);
+      for (Operation *m : g.members)
+        inner.clone(*m, map);
+      SmallVector<Value> yielded;
+      for (Value out : g.outputs)
+        yielded.push_back(map.lookup(out));
+      inner.create<YieldOp>(root->getLoc(), yielded);
+      for (auto [out, result] : llvm::zip(g.outputs, kernel.getResults()))
+        replacement[out] = result;
+    }
+    for (auto [from, to] : replacement)
+      from.replaceAllUsesWith(to);
+    for (Operation *op : llvm::reverse(ops)) {
+      if (!op->use_empty())
+        return op->emitError("kiln-fuse: internal error: a fused value is still used outside "
+                             "its kernel");
+      op->erase();
+    }
+    return success();
+  }
+};
+
+struct FusePass : PassWrapper<FusePass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(FusePass)
+  FusePass() = default;
+  FusePass(const FusePass &other) : PassWrapper(other) {}
+  explicit FusePass(bool on) { enabled = on; }
+  StringRef getName() const override { return "KilnFuse"; }
+  StringRef getArgument() const override { return "kiln-fuse"; }
+  StringRef getDescription() const override {
+    return "Group primitives into kiln.kernel ops, one per generated kernel";
+  }
+  Option<bool> enabled{*this, "enabled",
+                       llvm::cl::desc("Fuse; false gives one kernel per primitive"),
+                       llvm::cl::init(true)};
+
+  void runOnOperation() override {
+    for (auto fn : getOperation().getOps<func::FuncOp>()) {
+      if (fn.isExternal())
+        continue;
+      FunctionFusion fusion{fn, enabled, {}, {}, {}};
+      if (failed(fusion.run()))
+        return signalPassFailure();
+    }
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createFusePass(bool enabled) { return std::make_unique<FusePass>(enabled); }
+
+} // namespace kiln

@@ -1,0 +1,329 @@
+// `kiln bench MODEL`: the fused and the unfused build of a model side by side.
+//
+// Both variants are compiled to executables and run with the same seed: their step times
+// (the median over the steps of a run, then over runs) and their losses are compared. Each
+// variant's train step is also run kernel by kernel in-process (the same Halide pipelines,
+// JIT-compiled for the same target) to give the per-kernel table and the --profile trace.
+#include "codegen/KernelSpec.h"
+#include "ir/Dialect.h"
+#include "passes/Passes.h"
+#include "tools/kiln/Driver.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <random>
+
+using namespace llvm;
+
+namespace kiln {
+namespace {
+
+cl::SubCommand benchCmd("bench", "Time a model's fused and unfused builds and compare them");
+cl::opt<std::string> model(cl::Positional, cl::desc("MODEL.mlir or NET.safetensors"), cl::Required,
+                           cl::sub(benchCmd));
+cl::list<int> threadCounts("threads", cl::desc("Worker threads, one measurement each (default 1,2)"),
+                           cl::CommaSeparated, cl::sub(benchCmd));
+cl::opt<int> repeats("repeats", cl::desc("Runs of each binary; the median is reported"), cl::init(5),
+                     cl::sub(benchCmd));
+cl::opt<int> steps("steps", cl::desc("Training steps per run"), cl::init(50), cl::sub(benchCmd));
+cl::opt<int> kernelRepeats("kernel-repeats", cl::desc("In-process runs of the step for the kernel table"),
+                           cl::init(9), cl::sub(benchCmd));
+cl::opt<std::string> profile("profile", cl::desc("Write a Chrome/Perfetto trace of one step, kernel by kernel"),
+                             cl::value_desc("FILE"), cl::init(""), cl::sub(benchCmd));
+
+using Clock = std::chrono::steady_clock;
+
+double median(std::vector<double> v) {
+  if (v.empty())
+    return 0;
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+struct Variant {
+  std::string name;  // "fused" or "unfused"
+  StepPlan plan;
+  std::string exe;
+  std::vector<double> losses;            // the first run's, per step
+  std::map<int, double> stepMs;          // threads -> median step time
+  std::vector<double> kernelUs;          // per call of the train entry (in-process, median)
+};
+
+std::string cpuName() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0)
+      return line.substr(line.find(':') + 2);
+  return "unknown CPU";
+}
+
+// Runs the binary once; fills the losses and the per-step times of its metrics.
+std::string runBinary(const Variant &v, int threads, const std::string &metrics,
+                      std::vector<double> &losses, std::vector<double> &stepMs) {
+  std::vector<std::string> args = {v.exe, "--steps", std::to_string(steps), "--threads",
+                                   std::to_string(threads), "--metrics", metrics, "--output",
+                                   "none", "--eval-every", "0", "--quiet"};
+  std::vector<StringRef> argv(args.begin(), args.end());
+  std::string error;
+  int rc = sys::ExecuteAndWait(v.exe, argv, std::nullopt, {}, 0, 0, &error);
+  if (rc != 0)
+    return v.exe + " failed (exit " + std::to_string(rc) + ") " + error;
+  auto buffer = MemoryBuffer::getFile(metrics);
+  if (!buffer)
+    return "cannot read " + metrics;
+  SmallVector<StringRef> lines;
+  (*buffer)->getBuffer().split(lines, '\n', -1, false);
+  for (StringRef line : lines) {
+    auto value = json::parse(line);
+    if (!value)
+      return metrics + ": " + toString(value.takeError());
+    const json::Object *o = value->getAsObject();
+    if (!o || o->get("final"))
+      continue;
+    if (auto loss = o->getNumber("loss"))
+      losses.push_back(*loss);
+    if (auto ms = o->getNumber("step_ms"))
+      stepMs.push_back(*ms);
+  }
+  return "";
+}
+
+// Plausible data for every buffer: values in [-0.1, 0.1), labels 0..9, learning rate 0.01.
+void fill(const StepPlan &plan, uint8_t *arena) {
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> u(-0.1f, 0.1f);
+  for (const PlannedBuffer &b : plan.buffers) {
+    uint8_t *p = arena + b.offset;
+    int64_t n = b.desc.elements();
+    for (int64_t i = 0; i < n; ++i) {
+      if (b.desc.dtype == DType::f32)
+        reinterpret_cast<float *>(p)[i] = b.name == "step" ? 1.0f : b.name == "lr" ? 0.01f : u(rng);
+      else if (b.desc.dtype == DType::i32)
+        reinterpret_cast<int32_t *>(p)[i] = int32_t(i % 10);
+      else
+        p[i] = uint8_t(i % 2);
+    }
+  }
+}
+
+// The train entry, kernel by kernel, in-process: the median time of each call.
+std::string timeKernels(Variant &v) {
+  std::vector<uint8_t> storage(size_t(v.plan.arenaBytes) + 64);
+  uint8_t *arena = reinterpret_cast<uint8_t *>((reinterpret_cast<uintptr_t>(storage.data()) + 63) / 64 * 64);
+  fill(v.plan, arena);
+  std::vector<JitKernel> compiled;
+  for (const FusedKernel &k : v.plan.kernels)
+    compiled.push_back(compileJit(k));
+  auto call = [&](const KernelCall &c) {
+    const FusedKernel &k = v.plan.kernels[c.kernel];
+    std::vector<const void *> inputs;
+    std::vector<void *> outputs;
+    for (size_t i = 0; i < c.buffers.size(); ++i) {
+      uint8_t *p = arena + v.plan.buffers[c.buffers[i]].offset;
+      if (i < k.inputs.size())
+        inputs.push_back(p);
+      else
+        outputs.push_back(p);
+    }
+    return compiled[c.kernel](inputs, outputs);
+  };
+  for (const KernelCall &c : v.plan.once)
+    if (std::string err = call(c); !err.empty())
+      return err;
+  const EntryPlan &entry = v.plan.entries.front();
+  std::vector<std::vector<double>> samples(entry.calls.size());
+  for (int r = 0; r <= kernelRepeats; ++r)  // the first run compiles and warms up
+    for (size_t i = 0; i < entry.calls.size(); ++i) {
+      auto start = Clock::now();
+      if (std::string err = call(entry.calls[i]); !err.empty())
+        return err;
+      double us = std::chrono::duration<double, std::micro>(Clock::now() - start).count();
+      if (r > 0)
+        samples[i].push_back(us);
+    }
+  for (auto &s : samples)
+    v.kernelUs.push_back(median(s));
+  return "";
+}
+
+void printKernelTable(const Variant &v, raw_ostream &os) {
+  const EntryPlan &entry = v.plan.entries.front();
+  double total = 0;
+  for (double us : v.kernelUs)
+    total += us;
+  std::vector<size_t> order(entry.calls.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return v.kernelUs[a] > v.kernelUs[b]; });
+  os << formatv("\n{0} train step, kernel by kernel (in-process, median of {1}): {2} kernels, {3:f2} ms\n",
+                v.name, int(kernelRepeats), entry.calls.size(), total / 1000);
+  os << formatv("  {0,-44} {1,9} {2,6} {3,9} {4,8}  {5}\n", "kernel", "time us", "share", "GFLOP/s", "GB/s", "ops");
+  for (size_t i : order) {
+    const FusedKernel &k = v.plan.kernels[entry.calls[i].kernel];
+    double us = v.kernelUs[i];
+    std::string ops = k.ops();
+    if (ops.size() > 60)
+      ops = ops.substr(0, 57) + "...";
+    os << formatv("  {0,-44} {1,9:f1} {2,5:f1}% {3,9:f2} {4,8:f2}  {5}\n", k.name, us, 100 * us / total,
+                  k.flops() / (us * 1e3), k.bytesMoved() / (us * 1e3), ops);
+  }
+}
+
+std::string writeProfile(const std::vector<Variant> &variants, const std::string &path) {
+  json::Array events;
+  for (auto [tid, v] : llvm::enumerate(variants)) {
+    events.push_back(json::Object{{"name", "thread_name"}, {"ph", "M"}, {"pid", 1}, {"tid", int64_t(tid)},
+                                  {"args", json::Object{{"name", v.name}}}});
+    double ts = 0;
+    const EntryPlan &entry = v.plan.entries.front();
+    for (size_t i = 0; i < entry.calls.size(); ++i) {
+      const FusedKernel &k = v.plan.kernels[entry.calls[i].kernel];
+      events.push_back(json::Object{{"name", k.name}, {"ph", "X"}, {"pid", 1}, {"tid", int64_t(tid)},
+                                    {"ts", ts}, {"dur", v.kernelUs[i]},
+                                    {"args", json::Object{{"ops", k.ops()}, {"flops", k.flops()},
+                                                          {"bytes", k.bytesMoved()}}}});
+      ts += v.kernelUs[i];
+    }
+  }
+  std::error_code ec;
+  raw_fd_ostream out(path, ec);
+  if (ec)
+    return "cannot write " + path + ": " + ec.message();
+  out << json::Value(json::Object{{"traceEvents", std::move(events)}, {"displayTimeUnit", "ms"}});
+  return "";
+}
+
+int fail(const Twine &message) {
+  errs() << "kiln bench: error: " << message << "\n";
+  return 1;
+}
+
+} // namespace
+
+bool benchCommand() { return bool(benchCmd); }
+
+int bench() {
+  std::vector<int> threads(threadCounts.begin(), threadCounts.end());
+  if (threads.empty())
+    threads = {1, 2};
+  if (repeats < 1 || steps < 2 || kernelRepeats < 1)
+    return fail("--repeats, --kernel-repeats must be at least 1 and --steps at least 2");
+  // The in-process kernels use the first thread count.
+  setenv("HL_NUM_THREADS", std::to_string(threads.front()).c_str(), 1);
+
+  mlir::MLIRContext context;
+  context.loadDialect<KilnDialect, mlir::func::FuncDialect>();
+  SourceMgr sources;
+  mlir::SourceMgrDiagnosticHandler diagnostics(sources, &context);
+  mlir::OwningOpRef<mlir::ModuleOp> module = loadModel(context, sources, model);
+  if (!module)
+    return 1;
+  std::string modelIR;
+  raw_string_ostream(modelIR) << *module;
+
+  SmallString<128> temps;
+  if (std::error_code ec = sys::fs::createUniqueDirectory("kiln-bench", temps))
+    return fail("cannot create a temporary directory: " + ec.message());
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() { sys::fs::remove_directories(dir); }
+  } cleanup{std::string(temps)};
+
+  std::vector<Variant> variants(2);
+  for (auto [i, v] : llvm::enumerate(variants)) {
+    v.name = i == 0 ? "fused" : "unfused";
+    mlir::OwningOpRef<mlir::ModuleOp> copy = module->clone();
+    PipelineOptions options;
+    options.fusion = i == 0;
+    mlir::PassManager pm(&context);
+    for (const Stage &stage : irPipeline())
+      stage.addPasses(pm, options);
+    if (failed(pm.run(*copy)))
+      return 1;
+    auto plan = planModel(*copy, modelIR);
+    if (failed(plan))
+      return 1;
+    v.plan = std::move(*plan);
+    SmallString<128> dir(temps);
+    sys::path::append(dir, v.name);
+    sys::fs::create_directories(dir);
+    v.exe = (dir + "/model").str();
+    if (std::string err = buildBinary(v.plan, std::string(dir), v.exe, false); !err.empty())
+      return fail(err);
+  }
+
+  outs() << "kiln bench " << sys::path::filename(model) << ": " << cpuName() << "; " << steps
+         << " steps per run, median step of each run, median of " << repeats << " runs\n";
+  for (int t : threads)
+    for (Variant &v : variants) {
+      std::vector<double> runMedians;
+      for (int r = 0; r < repeats; ++r) {
+        std::vector<double> losses, ms;
+        std::string metrics = (temps + "/" + v.name + ".jsonl").str();
+        if (std::string err = runBinary(v, t, metrics, losses, ms); !err.empty())
+          return fail(err);
+        if (v.losses.empty())
+          v.losses = losses;
+        ms.erase(ms.begin(), ms.begin() + std::min<size_t>(ms.size() / 5, ms.size()));  // warm-up
+        runMedians.push_back(median(ms));
+      }
+      v.stepMs[t] = median(runMedians);
+    }
+
+  const Variant &fused = variants[0], &unfused = variants[1];
+  outs() << formatv("\n{0,-8} {1,8} {2,12} {3,14} {4,9}\n", "variant", "threads", "step ms", "kernels/step", "MB moved");
+  for (int t : threads)
+    for (const Variant &v : variants) {
+      int64_t bytes = 0;
+      for (const KernelCall &c : v.plan.entries.front().calls)
+        bytes += v.plan.kernels[c.kernel].bytesMoved();
+      outs() << formatv("{0,-8} {1,8} {2,12:f3} {3,14} {4,9:f2}\n", v.name, t, v.stepMs.at(t),
+                        v.plan.entries.front().calls.size(), bytes / 1e6);
+    }
+  for (int t : threads)
+    outs() << formatv("fused / unfused, {0} thread(s): {1:f3}\n", t, fused.stepMs.at(t) / unfused.stepMs.at(t));
+
+  // Losses: float rounding differs between the variants (fused code keeps values in registers
+  // and contracts multiply-adds), so they agree to rounding and drift apart only as training
+  // amplifies it.
+  double worst = 0, worstEarly = 0;
+  size_t n = std::min(fused.losses.size(), unfused.losses.size());
+  for (size_t i = 0; i < n; ++i) {
+    double d = std::abs(fused.losses[i] - unfused.losses[i]) / std::max(1e-30, std::abs(unfused.losses[i]));
+    worst = std::max(worst, d);
+    if (i < 10)
+      worstEarly = std::max(worstEarly, d);
+  }
+  outs() << formatv("largest relative loss difference, fused vs unfused: {0:e2} over the first 10 steps, "
+                    "{1:e2} over all {2}\n", worstEarly, worst, n);
+
+  for (Variant &v : variants) {
+    if (std::string err = timeKernels(v); !err.empty())
+      return fail(v.name + ": " + err);
+    printKernelTable(v, outs());
+  }
+  if (!profile.empty()) {
+    if (std::string err = writeProfile(variants, profile); !err.empty())
+      return fail(err);
+    outs() << "\ntrace of one step written to " << profile << " (open in ui.perfetto.dev)\n";
+  }
+  return 0;
+}
+
+} // namespace kiln

@@ -1,0 +1,31 @@
+// What the kiln driver's commands share: reading a model, building a binary from a plan.
+#ifndef KILN_TOOLS_KILN_DRIVER_H
+#define KILN_TOOLS_KILN_DRIVER_H
+
+#include "codegen/host/Plan.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/Support/SourceMgr.h"
+
+#include <string>
+
+namespace kiln {
+
+// A model from MODEL.mlir or from a whole-net checkpoint (NET.safetensors, whose metadata
+// carries the IR). Null after reporting the error through the context's handler or stderr.
+mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, llvm::SourceMgr &sources,
+                                            const std::string &path);
+
+// Kernels, host module and Halide runtime compiled into `tempDir`, then linked into `out`: an
+// executable, or one relocatable object. "" or the error.
+std::string buildBinary(const StepPlan &plan, const std::string &tempDir, const std::string &out,
+                        bool relocatable);
+
+// `kiln bench`: whether it was the command given, and running it.
+bool benchCommand();
+int bench();
+
+} // namespace kiln
+
+#endif
