@@ -9,7 +9,8 @@
 // - an elementwise value is recomputed by each reader, unless several ops read it and its tree
 //   holds more than kMaxRecompute elementwise ops: then it is materialized once;
 // - epilogue: a contraction whose value feeds a chain of same-shaped elementwise ops (bias,
-//   ReLU) is computed inside the kernel of the chain's end, which is materialized instead;
+//   ReLU's compare and select) is computed inside the kernel of the chain's end, which is
+//   materialized instead;
 // - prologues need no rule: an elementwise producer (ReLU's gradient, say) is recomputed inside
 //   the contraction's or pooling's kernel that reads it;
 // - multi-output: an elementwise kernel whose value only the kernel of another same-shaped
@@ -97,11 +98,11 @@ struct FunctionFusion {
       if (kindOf(op) != Kind::contraction)
         continue;
       Value v = op->getResult(0), end = v;
-      while ((end == v || !materialized.contains(end)) && end.hasOneUse()) {
-        Operation *user = *end.user_begin();
-        if (!pointwise(user) || user->getResult(0).getType() != v.getType())
+      while (end == v || !materialized.contains(end)) {
+        Operation *next = epilogueStep(end);
+        if (!next || next->getResult(0).getType() != v.getType())
           break;
-        end = user->getResult(0);
+        end = next->getResult(0);
       }
       if (end == v || claimed.contains(end) || hasOtherContraction(end, v))
         continue;
@@ -122,6 +123,25 @@ struct FunctionFusion {
         materialized.insert(v), c = 0;
       cost[v] = c;
     }
+  }
+
+  // The op an epilogue chain continues with after `v`: its one pointwise reader, or, for
+  // ReLU's select(v > 0, v, 0), the select whose mask is computed from v alone.
+  static Operation *epilogueStep(Value v) {
+    llvm::SmallPtrSet<Operation *, 4> users(v.getUsers().begin(), v.getUsers().end());
+    for (Operation *u : users)
+      if (!pointwise(u))
+        return nullptr;
+    if (users.size() == 1)
+      return *users.begin();
+    if (users.size() != 2)
+      return nullptr;
+    auto it = users.begin();
+    Operation *a = *it++, *b = *it;
+    for (int swap = 0; swap < 2; ++swap, std::swap(a, b))
+      if (a->getResult(0).hasOneUse() && *a->getResult(0).user_begin() == b)
+        return b;
+    return nullptr;
   }
 
   static int distinctUsers(Value v) {
