@@ -42,6 +42,7 @@ struct Kernel {
   std::vector<Var> vars;  // Halide order: vars[0] is innermost
   Func out;
   bool selfScheduledUpdate = false;  // the algorithm scheduled out.update(0) itself
+  bool vectorizeOutput = true;       // false where the algorithm vectorized something inside
   // A contraction's register tile, scheduled on the Func that computes it: its own output, or
   // the end of the elementwise epilogue fused after it (same shape, same loop nest).
   std::function<void(Func root, const std::vector<Var> &vars)> tile;
@@ -70,22 +71,27 @@ using Algorithm = std::function<void(Kernel &)>;
 
 enum class Reduction { sum, mean, max };
 
-// sum, mean or max over spec.dims, which are removed from the result.
+// sum, mean or max over spec.dims, which are removed from the result. The reduction walks
+// the input in memory order (its innermost dimension innermost); when that dimension is
+// reduced, the reduction itself is vectorized (partial sums per lane, combined at the end).
 void reduce(Kernel &k, Reduction how) {
   const auto &inShape = k.spec.inputs[0].shape;
+  const auto &dims = k.spec.dims;
+  int rank = int(inShape.size());
   Region ranges;
+  std::vector<int> rdimOf(rank, -1);  // kiln dimension -> RDom dimension (0 innermost)
   int64_t count = 1;
-  for (int64_t d : k.spec.dims) {
-    ranges.push_back(Range(0, int(inShape[d])));
-    count *= inShape[d];
-  }
+  for (int d = rank - 1; d >= 0; --d)
+    if (std::find(dims.begin(), dims.end(), d) != dims.end()) {
+      rdimOf[d] = int(ranges.size());
+      ranges.push_back(Range(0, int(inShape[d])));
+      count *= inShape[d];
+    }
   RDom r(ranges);
   std::vector<Expr> idx = k.index(), src;
-  size_t kept = 0, reduced = 0;
-  for (int64_t d = 0; d < int64_t(inShape.size()); ++d) {
-    bool isReduced = std::find(k.spec.dims.begin(), k.spec.dims.end(), d) != k.spec.dims.end();
-    src.push_back(isReduced ? Expr(r[reduced++]) : idx[kept++]);
-  }
+  size_t kept = 0;
+  for (int d = 0; d < rank; ++d)
+    src.push_back(rdimOf[d] >= 0 ? Expr(r[rdimOf[d]]) : idx[kept++]);
   Func acc("acc");
   if (how == Reduction::max) {
     acc(k.outVars()) = Expr(-std::numeric_limits<float>::infinity());
@@ -95,8 +101,14 @@ void reduce(Kernel &k, Reduction how) {
     acc(k.outVars()) += k.at(0, src);
   }
   k.define(how == Reduction::mean ? acc(k.outVars()) / float(count) : acc(k.outVars()));
+  if (rank > 0 && rdimOf[rank - 1] == 0 && inShape[rank - 1] >= 8) {
+    RVar ro("ro"), ri("ri");
+    int lanes = inShape[rank - 1] >= 16 ? 16 : 8;
+    acc.compute_at(k.out, k.vars.empty() ? Var::outermost() : k.vars[0]);
+    acc.update().atomic().split(r[0], ro, ri, lanes, TailStrategy::GuardWithIf).vectorize(ri);
+    k.vectorizeOutput = false;
+  }
 }
-
 
 // Spatial geometry of convolutions and pooling, in Halide's (width, height) order.
 struct Window {
@@ -229,15 +241,56 @@ void maxPool2d(Kernel &k) {
 }
 
 // Each window's adjoint goes to the window's first maximum (row-major), as PyTorch's does.
+// Windows that do not overlap (stride >= window, the usual case) make this a gather: every
+// input position belongs to at most one window and takes its gradient if it is that window's
+// maximum. Overlapping windows scatter-add into the input instead.
 void maxPool2dGrad(Kernel &k) {
   Window g = windowOf(k.spec, k.spec.window);
   const auto &in = k.spec.inputs[0].shape, &dyShape = k.spec.inputs[1].shape;
   Func padded = k.bounded(0, Expr(-std::numeric_limits<float>::infinity()));
   RDom r(0, g.kw, 0, g.kh, "r");
   Var i("i"), j("j"), c = k.vars[2], n = k.vars[3];
+  int ow = int(dyShape[3]), oh = int(dyShape[2]);
+  if (g.sw >= g.kw && g.sh >= g.kh && g.kw * g.kh <= 16) {
+    // Position (q, p) of window (wi, hj) takes the gradient if it holds the window's maximum
+    // and no earlier position (row-major) does.
+    Var w = k.vars[0], h = k.vars[1];
+    Expr pw = w + g.pw, ph = h + g.ph;
+    Expr wi = pw / g.sw, hj = ph / g.sh, q = pw % g.sw, p = ph % g.sh;
+    Expr wc = clamp(wi, 0, ow - 1), hc = clamp(hj, 0, oh - 1);
+    Func best("window_max");
+    best(i, j, c, n) = maximum(padded(i * g.sw - g.pw + r.x, j * g.sh - g.ph + r.y, c, n));
+    Expr m = best(wc, hc, c, n);
+    Expr first = padded(w, h, c, n) == m;
+    for (int pp = 0; pp < g.kh; ++pp)
+      for (int qq = 0; qq < g.kw; ++qq)
+        first = first && (pp * g.kw + qq >= p * g.kw + q ||
+                          padded(wc * g.sw - g.pw + qq, hc * g.sh - g.ph + pp, c, n) != m);
+    Expr inside = q < g.kw && p < g.kh && wi < ow && hj < oh;
+    k.out(w, h, c, n) = select(inside && first, k.in[1](wc, hc, c, n), 0.0f);
+    // One window at a time: its positions unrolled (their window index and offset become
+    // constants), windows of a row in vectors, the window maxima computed per row.
+    Var wo("wo"), qi("qi"), ho("ho"), pi("pi");
+    k.out.split(w, wo, qi, g.sw, TailStrategy::GuardWithIf)
+        .split(h, ho, pi, g.sh, TailStrategy::GuardWithIf)
+        .reorder(qi, wo, pi, ho, c, n)
+        .unroll(qi)
+        .unroll(pi);
+    // Masked tails are slow here: a row shorter than the vector is covered by overlapping
+    // vectors instead (ShiftInwards recomputes a few windows).
+    int lanes = ow >= 8 ? 8 : 4;
+    if (ow >= lanes) {
+      k.out.vectorize(wo, lanes, TailStrategy::ShiftInwards);
+      best.compute_at(k.out, ho).vectorize(i, lanes, TailStrategy::ShiftInwards);
+    } else {
+      best.compute_at(k.out, ho);
+    }
+    k.vectorizeOutput = false;
+    return;
+  }
   Func first("first_max");
   first(i, j, c, n) = argmax(r, padded(i * g.sw - g.pw + r.x, j * g.sh - g.ph + r.y, c, n));
-  RDom o(0, int(dyShape[3]), 0, int(dyShape[2]), "o");
+  RDom o(0, ow, 0, oh, "o");
   Expr x = clamp(o.x * g.sw - g.pw + first(o.x, o.y, c, n)[0], 0, int(in[3]) - 1);
   Expr y = clamp(o.y * g.sh - g.ph + first(o.x, o.y, c, n)[1], 0, int(in[2]) - 1);
   k.out(k.vars[0], k.vars[1], c, n) = 0.0f;
@@ -382,11 +435,13 @@ void schedule(Kernel &k) {
     return;
   int inner = int(k.spec.output.shape.back());
   int width = inner >= 16 ? 16 : 8;
-  // A scatter (max_pool2d_grad) updates positions computed from data: its update has no pure
-  // innermost dimension to vectorize.
-  bool scatter = k.spec.op == "max_pool2d_grad";
-  if (inner >= 8) {
-    k.out.vectorize(k.vars[0], width, TailStrategy::GuardWithIf);
+  // A scatter (max_pool2d_grad of overlapping windows) updates positions computed from data:
+  // its update has no pure innermost dimension to vectorize.
+  bool scatter = k.spec.op == "max_pool2d_grad" && k.out.has_update_definition();
+  if (inner >= 8 && k.vectorizeOutput) {
+    // Masked tails are slow on this target: a pure definition covers the last vector by
+    // shifting it inwards (recomputing a few points) instead.
+    k.out.vectorize(k.vars[0], width, TailStrategy::ShiftInwards);
     if (k.out.has_update_definition() && !scatter && !k.selfScheduledUpdate)
       k.out.update(0).vectorize(k.vars[0], width, TailStrategy::GuardWithIf);
   }
@@ -473,8 +528,12 @@ Built build(const FusedKernel &fk) {
     }
     if (isOutput[i])
       continue;
-    bool readByMatmul = std::any_of(readers[i].begin(), readers[i].end(),
-                                      [&](int r) { return nodes[r].spec.op == "matmul"; });
+    // A matmul reads each element many times: what it reads is computed once, except index
+    // remaps (a transpose), which cost nothing to recompute and keep the reads dense.
+    static const std::set<std::string> remaps = {"transpose", "broadcast_in_dim", "constant", "stop_gradient"};
+    bool readByMatmul = !remaps.count(k.spec.op) &&
+                        std::any_of(readers[i].begin(), readers[i].end(),
+                                    [&](int r) { return nodes[r].spec.op == "matmul"; });
     if (k.out.has_update_definition() || readByMatmul) {
       k.out.compute_root();
       schedule(k);

@@ -132,7 +132,7 @@ FailureOr<KernelSpec> kernelFor(Operation *op) {
   return spec;
 }
 
-FailureOr<FusedKernel> kernelOf(Operation *op) {
+FailureOr<FusedKernel> kernelOf(Operation *op, std::vector<int> *operandOf) {
   auto kernel = llvm::dyn_cast<KernelOp>(op);
   if (!kernel) {
     if (op->getNumResults() != 1)
@@ -142,6 +142,9 @@ FailureOr<FusedKernel> kernelOf(Operation *op) {
       return failure();
     FusedKernel k = FusedKernel::of(*spec);
     k.name = spec->op;
+    if (operandOf)
+      for (unsigned i = 0; i < op->getNumOperands(); ++i)
+        operandOf->push_back(int(i));
     return k;
   }
   FusedKernel k;
@@ -153,6 +156,8 @@ FailureOr<FusedKernel> kernelOf(Operation *op) {
       return failure();
     k.inputs.push_back(*d);
     ref[arg] = -int(arg.getArgNumber()) - 1;
+    if (operandOf)
+      operandOf->push_back(int(arg.getArgNumber()));
   }
   for (Operation &inner : kernel.block()) {
     if (auto yield = llvm::dyn_cast<YieldOp>(inner)) {
@@ -168,6 +173,16 @@ FailureOr<FusedKernel> kernelOf(Operation *op) {
     auto spec = kernelFor(&inner);
     if (failed(spec))
       return failure();
+    // A reshape of an input is the same bytes seen with another shape: a view the caller
+    // passes as one more input, instead of index arithmetic inside the kernel.
+    auto arg = llvm::dyn_cast<BlockArgument>(inner.getOperand(0));
+    bool yielded = llvm::any_of(inner.getUsers(), [](Operation *u) { return llvm::isa<YieldOp>(u); });
+    if (operandOf && llvm::isa<ReshapeOp>(inner) && arg && !yielded) {
+      ref[inner.getResult(0)] = -int(k.inputs.size()) - 1;
+      k.inputs.push_back(spec->output);
+      operandOf->push_back(int(arg.getArgNumber()));
+      continue;
+    }
     FusedKernel::Node node{*spec, {}};
     for (Value v : inner.getOperands())
       node.operands.push_back(ref.lookup(v));
@@ -202,6 +217,15 @@ struct Planner {
     plan.arenaBytes += rounded(desc.bytes());
     return int(plan.buffers.size()) - 1;
   }
+
+  // The same bytes as buffer `base` with another shape (a reshape).
+  int view(int base, const TensorDesc &desc) {
+    auto [it, added] = views.try_emplace({base, desc.shape}, int(plan.buffers.size()));
+    if (added)
+      plan.buffers.push_back({plan.buffers[base].name + ".view", desc, 0, base});
+    return it->second;
+  }
+  std::map<std::pair<int, std::vector<int64_t>>, int> views;
 
   int allocateScratch(std::string name, const TensorDesc &desc) {
     plan.buffers.push_back({std::move(name), desc, 0});
@@ -238,6 +262,9 @@ struct Planner {
     for (int b : scratchBuffers)
       plan.buffers[b].offset += plan.arenaBytes;
     plan.arenaBytes += scratchBytes;
+    for (PlannedBuffer &b : plan.buffers)
+      if (b.viewOf >= 0)
+        b.offset = plan.buffers[b.viewOf].offset;
   }
 
   void record(int b, StringRef role, std::optional<int> entry, llvm::json::Object extra = {}) {
@@ -358,7 +385,8 @@ struct Planner {
         if (it != lifetime.end())
           it->second.last = opIndex;
       }
-      auto fused = kernelOf(&op);
+      std::vector<int> operandOf;
+      auto fused = kernelOf(&op, &operandOf);
       if (failed(fused))
         return failure();
       auto [it, added] = kernelByKey.try_emplace(fused->key(), int(plan.kernels.size()));
@@ -367,8 +395,11 @@ struct Planner {
         plan.kernels.push_back(*fused);
       }
       KernelCall call{it->second, {}};
-      for (Value v : op.getOperands())
-        call.buffers.push_back(slot.lookup(v));
+      for (auto [i, operand] : llvm::enumerate(operandOf)) {
+        int b = slot.lookup(op.getOperand(operand));
+        call.buffers.push_back(plan.buffers[b].desc.shape == fused->inputs[i].shape
+                                   ? b : view(b, fused->inputs[i]));
+      }
       for (Value result : op.getResults()) {
         std::string name = "e" + std::to_string(index) + ".v" + std::to_string(plan.buffers.size());
         FailureOr<int> out;

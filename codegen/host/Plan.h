@@ -19,6 +19,7 @@ struct PlannedBuffer {
   std::string name;
   TensorDesc desc;
   int64_t offset = 0;
+  int viewOf = -1;  // a view: the bytes of that buffer with this shape
 };
 
 struct KernelCall {
@@ -48,7 +49,9 @@ struct StepPlan {
 mlir::FailureOr<KernelSpec> kernelFor(mlir::Operation *op);
 
 // The kernel a kiln.kernel op (or a lone primitive) compiles to; its name is the op's.
-mlir::FailureOr<FusedKernel> kernelOf(mlir::Operation *op);
+// `operandOf`, when given, receives the op operand each kernel input reads (a reshaped input
+// becomes a view: one more input over the operand's bytes).
+mlir::FailureOr<FusedKernel> kernelOf(mlir::Operation *op, std::vector<int> *operandOf = nullptr);
 
 // `modelIR` is the module text before the pipeline ran.
 mlir::FailureOr<StepPlan> planModel(mlir::ModuleOp module, std::string modelIR);
