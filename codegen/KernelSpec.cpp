@@ -81,6 +81,43 @@ std::string FusedKernel::ops() const {
   return s;
 }
 
+FusedKernel flattenElementwise(const FusedKernel &kernel) {
+  static const std::set<std::string> pointwise = {
+      "add", "sub", "mul", "div", "max", "neg", "exp", "log", "sqrt", "abs", "sin", "cos",
+      "stop_gradient", "compare", "select", "constant", "broadcast_in_dim", "reshape"};
+  if (kernel.outputs.empty())
+    return kernel;
+  int64_t n = kernel.output(0).elements();
+  auto fits = [&](const TensorDesc &t) { return t.shape.empty() || t.elements() == n; };
+  for (const TensorDesc &t : kernel.inputs)
+    if (!fits(t))
+      return kernel;
+  for (const FusedKernel::Node &node : kernel.nodes) {
+    const KernelSpec &op = node.op;
+    if (!pointwise.count(op.op) || !fits(op.output) || (op.op == "constant" && op.values.size() != 1) ||
+        (op.op == "broadcast_in_dim" && !op.inputs[0].shape.empty()))
+      return kernel;
+    for (const TensorDesc &t : op.inputs)
+      if (!fits(t))
+        return kernel;
+  }
+  auto flat = [&](TensorDesc &t) {
+    if (!t.shape.empty())
+      t.shape = {n};
+  };
+  FusedKernel f = kernel;
+  for (TensorDesc &t : f.inputs)
+    flat(t);
+  for (FusedKernel::Node &node : f.nodes) {
+    for (TensorDesc &t : node.op.inputs)
+      flat(t);
+    flat(node.op.output);
+    if (node.op.op == "reshape")  // between flattened tensors, the identity
+      node.op.op = "stop_gradient";
+  }
+  return f;
+}
+
 FusedKernel FusedKernel::of(const KernelSpec &spec) {
   FusedKernel k;
   k.name = spec.name;

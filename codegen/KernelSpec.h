@@ -70,6 +70,11 @@ struct FusedKernel {
   std::string ops() const;
 };
 
+// An elementwise kernel (every node maps same-shaped tensors point by point, scalars
+// broadcast) computed over its tensors flattened to one dimension: the same bytes, one long
+// loop that vectorizes whatever the innermost extent was. Other kernels are returned as they are.
+FusedKernel flattenElementwise(const FusedKernel &kernel);
+
 // Where `compileKernels` writes its outputs; empty paths are skipped.
 struct KernelOutputs {
   std::string object;    // all kernels in one object file

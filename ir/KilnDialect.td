@@ -11,6 +11,7 @@ def Kiln_Dialect : Dialect {
   let name = "kiln";
   let cppNamespace = "::kiln";
   let hasConstantMaterializer = 1;
+  let hasCanonicalizer = 1;
   let summary = "Primitive tensor ops that kiln differentiates, fuses and lowers to Halide.";
   let description = [{
     Values are ranked, statically shaped builtin tensors of f32 (data), i1 (masks) or i32

@@ -534,7 +534,9 @@ Built build(const FusedKernel &fk) {
     bool readByMatmul = !remaps.count(k.spec.op) &&
                         std::any_of(readers[i].begin(), readers[i].end(),
                                     [&](int r) { return nodes[r].spec.op == "matmul"; });
-    if (k.out.has_update_definition() || readByMatmul) {
+    // Scalars are computed once per call, not per element of whatever reads them.
+    bool scalar = k.spec.output.shape.empty();
+    if (k.out.has_update_definition() || readByMatmul || scalar) {
       k.out.compute_root();
       schedule(k);
     }

@@ -389,6 +389,7 @@ struct Planner {
       auto fused = kernelOf(&op, &operandOf);
       if (failed(fused))
         return failure();
+      *fused = flattenElementwise(*fused);
       auto [it, added] = kernelByKey.try_emplace(fused->key(), int(plan.kernels.size()));
       if (added) {
         fused->name = "kiln_" + fused->name + "_" + std::to_string(plan.kernels.size());
@@ -414,7 +415,8 @@ struct Planner {
         }
         if (failed(out))
           return failure();
-        call.buffers.push_back(*out);
+        const TensorDesc &written = fused->output(int(llvm::cast<OpResult>(result).getResultNumber()));
+        call.buffers.push_back(plan.buffers[*out].desc.shape == written.shape ? *out : view(*out, written));
       }
       // Without inputs a kernel computes a constant: once, when the arena is bound.
       (op.getNumOperands() == 0 ? plan.once : entry.calls).push_back(call);

@@ -55,3 +55,35 @@ func.func @cse(%x: tensor<4xf32>) -> tensor<4xf32> {
   %c = kiln.add %a, %b : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
   return %c : tensor<4xf32>
 }
+
+// Elementwise ops on broadcast scalars run on the scalars; the result is broadcast once.
+// CHECK-LABEL: func.func @uniform_chain
+// CHECK-SAME: (%[[T:.*]]: tensor<f32>, %[[X:.*]]: tensor<8xf32>)
+// CHECK: %[[C:.*]] = kiln.constant {value = dense<5.000000e-01> : tensor<f32>}
+// CHECK: %[[M:.*]] = kiln.mul %[[T]], %[[C]] : (tensor<f32>, tensor<f32>) -> tensor<f32>
+// CHECK: %[[E:.*]] = kiln.exp %[[M]] : (tensor<f32>) -> tensor<f32>
+// CHECK: %[[B:.*]] = kiln.broadcast_in_dim %[[E]] {broadcast_dimensions = array<i64>, shape = array<i64: 8>}
+// CHECK: %[[R:.*]] = kiln.mul %[[X]], %[[B]] : (tensor<8xf32>, tensor<8xf32>)
+// CHECK: return %[[R]]
+func.func @uniform_chain(%t: tensor<f32>, %x: tensor<8xf32>) -> tensor<8xf32> {
+  %tb = kiln.broadcast_in_dim %t {broadcast_dimensions = array<i64>, shape = array<i64: 8>} : (tensor<f32>) -> tensor<8xf32>
+  %half = kiln.constant {value = dense<0.5> : tensor<8xf32>} : tensor<8xf32>
+  %m = kiln.mul %tb, %half : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
+  %e = kiln.exp %m : (tensor<8xf32>) -> tensor<8xf32>
+  %r = kiln.mul %x, %e : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
+  return %r : tensor<8xf32>
+}
+
+// (x^T dy)^T becomes dy^T x: the transposes of the product cancel.
+// CHECK-LABEL: func.func @transposed_product
+// CHECK-SAME: (%[[X:.*]]: tensor<50x64xf32>, %[[DY:.*]]: tensor<50x10xf32>)
+// CHECK: %[[DYT:.*]] = kiln.transpose %[[DY]] {permutation = array<i64: 1, 0>}
+// CHECK: %[[P:.*]] = kiln.matmul %[[DYT]], %[[X]] : (tensor<10x50xf32>, tensor<50x64xf32>) -> tensor<10x64xf32>
+// CHECK-NOT: kiln.transpose
+// CHECK: return %[[P]]
+func.func @transposed_product(%x: tensor<50x64xf32>, %dy: tensor<50x10xf32>) -> tensor<10x64xf32> {
+  %xt = kiln.transpose %x {permutation = array<i64: 1, 0>} : (tensor<50x64xf32>) -> tensor<64x50xf32>
+  %p = kiln.matmul %xt, %dy : (tensor<64x50xf32>, tensor<50x10xf32>) -> tensor<64x10xf32>
+  %r = kiln.transpose %p {permutation = array<i64: 1, 0>} : (tensor<64x10xf32>) -> tensor<10x64xf32>
+  return %r : tensor<10x64xf32>
+}
