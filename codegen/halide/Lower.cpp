@@ -101,12 +101,23 @@ void reduce(Kernel &k, Reduction how) {
     acc(k.outVars()) += k.at(0, src);
   }
   k.define(how == Reduction::mean ? acc(k.outVars()) / float(count) : acc(k.outVars()));
-  if (rank > 0 && rdimOf[rank - 1] == 0 && inShape[rank - 1] >= 8) {
-    RVar ro("ro"), ri("ri");
-    int lanes = inShape[rank - 1] >= 16 ? 16 : 8;
-    acc.compute_at(k.out, k.vars.empty() ? Var::outermost() : k.vars[0]);
-    acc.update().atomic().split(r[0], ro, ri, lanes, TailStrategy::GuardWithIf).vectorize(ri);
-    k.vectorizeOutput = false;
+  if (rank > 0 && rdimOf[rank - 1] == 0) {
+    // Reduced dimensions contiguous in memory (a bias gradient's h and w) run as one.
+    RVar inner = r[0];
+    int64_t extent = inShape[rank - 1];
+    if (rank > 1 && rdimOf[rank - 2] == 1) {
+      RVar fused("rf");
+      acc.update().fuse(r[0], r[1], fused);
+      inner = fused;
+      extent *= inShape[rank - 2];
+    }
+    if (extent >= 8) {
+      RVar ro("ro"), ri("ri");
+      int lanes = extent >= 16 ? 16 : 8;
+      acc.compute_at(k.out, k.vars.empty() ? Var::outermost() : k.vars[0]);
+      acc.update().atomic().split(inner, ro, ri, lanes, TailStrategy::GuardWithIf).vectorize(ri);
+      k.vectorizeOutput = false;
+    }
   }
 }
 
@@ -413,16 +424,20 @@ const std::map<std::string, Algorithm> &algorithms() {
          // result[m, n] = sum_k lhs[m, k] * rhs[k, n]
          RDom r(0, int(k.spec.inputs[0].shape[1]), "k");
          std::vector<Expr> idx = k.index();
-         k.out(k.outVars()) = 0.0f;
-         k.out(k.outVars()) += k.at(0, {idx[0], r.x}) * k.at(1, {r.x, idx[1]});
          // Narrow outputs (a Linear layer's 10 classes) leave no vector over n: vectorize the
          // long reduction instead, 16 partial sums reduced at the end.
          int n = int(k.spec.output.shape[1]), depth = int(k.spec.inputs[0].shape[1]);
          if (n < 16 && depth >= 32) {
+           k.out(k.outVars()) = 0.0f;
+           k.out(k.outVars()) += k.at(0, {idx[0], r.x}) * k.at(1, {r.x, idx[1]});
            RVar ko("ko"), ki("ki");
            k.out.update().atomic().split(r.x, ko, ki, 16, TailStrategy::GuardWithIf).vectorize(ki);
            k.selfScheduledUpdate = true;
+           return;
          }
+         // Otherwise a pure definition: vectors over n cover a short row by shifting inwards
+         // (an update could only mask its tail, which is slow).
+         k.define(sum(k.at(0, {idx[0], r.x}) * k.at(1, {r.x, idx[1]})));
        }},
   };
   return table;
@@ -434,11 +449,11 @@ void schedule(Kernel &k) {
   if (k.vars.empty())
     return;
   int inner = int(k.spec.output.shape.back());
-  int width = inner >= 16 ? 16 : 8;
+  int width = inner >= 16 ? 16 : inner >= 8 ? 8 : 4;
   // A scatter (max_pool2d_grad of overlapping windows) updates positions computed from data:
   // its update has no pure innermost dimension to vectorize.
   bool scatter = k.spec.op == "max_pool2d_grad" && k.out.has_update_definition();
-  if (inner >= 8 && k.vectorizeOutput) {
+  if (inner >= 4 && k.vectorizeOutput) {
     // Masked tails are slow on this target: a pure definition covers the last vector by
     // shifting it inwards (recomputing a few points) instead.
     k.out.vectorize(k.vars[0], width, TailStrategy::ShiftInwards);
@@ -447,7 +462,7 @@ void schedule(Kernel &k) {
   }
   // Thread wake-up costs 70-230 us here: only kernels of a few MFLOP are worth splitting.
   bool large = k.spec.output.shape.size() == 4 && k.spec.output.elements() >= (1 << 17);
-  if (scatter && inner >= 8 && !large)
+  if (scatter && inner >= 4 && !large)
     k.out.update(0).unscheduled();  // deliberately serial: it only adds to a few positions
   if (large) {
     Var batch = k.vars.back();
@@ -568,7 +583,9 @@ Target hostTarget() {
 
 std::string compileKernels(const std::vector<FusedKernel> &kernels, const KernelOutputs &outs) {
   try {
-    Target target = hostTarget().with_feature(Target::NoRuntime);
+    // The host module passes descriptors of exactly the declared shapes, so the per-call checks
+    // of every buffer's shape (a microsecond per small kernel) are left out.
+    Target target = hostTarget().with_feature(Target::NoRuntime).with_feature(Target::NoAsserts);
     std::vector<Module> modules;
     for (const FusedKernel &kernel : kernels) {
       Built b = build(kernel);

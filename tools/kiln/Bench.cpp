@@ -287,13 +287,13 @@ int bench() {
     }
 
   const Variant &fused = variants[0], &unfused = variants[1];
-  outs() << formatv("\n{0,-8} {1,8} {2,12} {3,14} {4,9}\n", "variant", "threads", "step ms", "kernels/step", "MB moved");
+  outs() << formatv("\n{0,-8} {1,8} {2,12} {3,14} {4,9}\n", "variant", "threads", "step us", "kernels/step", "MB moved");
   for (int t : threads)
     for (const Variant &v : variants) {
       int64_t bytes = 0;
       for (const KernelCall &c : v.plan.entries.front().calls)
         bytes += v.plan.kernels[c.kernel].bytesMoved();
-      outs() << formatv("{0,-8} {1,8} {2,12:f3} {3,14} {4,9:f2}\n", v.name, t, v.stepMs.at(t),
+      outs() << formatv("{0,-8} {1,8} {2,12:f2} {3,14} {4,9:f2}\n", v.name, t, 1000 * v.stepMs.at(t),
                         v.plan.entries.front().calls.size(), bytes / 1e6);
     }
   for (int t : threads)
