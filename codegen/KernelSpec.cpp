@@ -81,26 +81,33 @@ std::string FusedKernel::ops() const {
   return s;
 }
 
-FusedKernel flattenElementwise(const FusedKernel &kernel) {
+bool isPointwise(const FusedKernel &kernel) {
   static const std::set<std::string> pointwise = {
       "add", "sub", "mul", "div", "max", "neg", "exp", "log", "sqrt", "abs", "sin", "cos",
       "stop_gradient", "compare", "select", "constant", "broadcast_in_dim", "reshape"};
   if (kernel.outputs.empty())
-    return kernel;
+    return false;
   int64_t n = kernel.output(0).elements();
   auto fits = [&](const TensorDesc &t) { return t.shape.empty() || t.elements() == n; };
   for (const TensorDesc &t : kernel.inputs)
     if (!fits(t))
-      return kernel;
+      return false;
   for (const FusedKernel::Node &node : kernel.nodes) {
     const KernelSpec &op = node.op;
     if (!pointwise.count(op.op) || !fits(op.output) || (op.op == "constant" && op.values.size() != 1) ||
         (op.op == "broadcast_in_dim" && !op.inputs[0].shape.empty()))
-      return kernel;
+      return false;
     for (const TensorDesc &t : op.inputs)
       if (!fits(t))
-        return kernel;
+        return false;
   }
+  return true;
+}
+
+FusedKernel flattenElementwise(const FusedKernel &kernel) {
+  if (!isPointwise(kernel))
+    return kernel;
+  int64_t n = kernel.output(0).elements();
   auto flat = [&](TensorDesc &t) {
     if (!t.shape.empty())
       t.shape = {n};

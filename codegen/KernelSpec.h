@@ -74,6 +74,8 @@ struct FusedKernel {
 // broadcast) computed over its tensors flattened to one dimension: the same bytes, one long
 // loop that vectorizes whatever the innermost extent was. Other kernels are returned as they are.
 FusedKernel flattenElementwise(const FusedKernel &kernel);
+// Whether every node maps same-shaped (or scalar) tensors point by point.
+bool isPointwise(const FusedKernel &kernel);
 
 // Where `compileKernels` writes its outputs; empty paths are skipped.
 struct KernelOutputs {
@@ -86,6 +88,10 @@ struct KernelOutputs {
 // Lowers every spec to a Halide pipeline and compiles them ahead of time for the host CPU.
 // Returns an empty string on success, else the error.
 std::string compileKernels(const std::vector<FusedKernel> &kernels, const KernelOutputs &out);
+
+// How codegen schedules the kernel, node by node, in words: vector widths, tiles, what is
+// inlined and what computed once, what runs in parallel.
+std::vector<std::string> describeSchedule(const FusedKernel &kernel);
 
 // Runs one kernel in-process through Halide's JIT on dense row-major buffers (compiled
 // pipelines are cached by key). Returns an empty string on success, else the error.

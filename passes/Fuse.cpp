@@ -73,6 +73,23 @@ std::string kernelName(Operation *root, ArrayRef<Operation *> members) {
   return name;
 }
 
+// Where a kernel's ops come from, for people reading the dump: "conv2d cnn.cpp:51", one
+// entry per op and line (index-only ops left out).
+ArrayAttr sourcesOf(OpBuilder &b, ArrayRef<Operation *> members) {
+  SmallVector<Attribute> sources;
+  std::set<std::string> seen;
+  for (Operation *op : members) {
+    if (kindOf(op) == Kind::indexOnly)
+      continue;
+    std::string text = op->getName().stripDialect().str();
+    if (auto at = op->getLoc()->findInstanceOf<FileLineColLoc>())
+      text += " " + at.getFilename().str() + ":" + std::to_string(at.getLine());
+    if (seen.insert(text).second)
+      sources.push_back(b.getStringAttr(text));
+  }
+  return b.getArrayAttr(sources);
+}
+
 struct FunctionFusion {
   func::FuncOp fn;
   bool enabled;
@@ -298,6 +315,7 @@ struct FunctionFusion {
       b.setInsertionPoint(g.last);
       auto kernel = b.create<KernelOp>(root->getLoc(), outputTypes, mappedInputs,
                                        b.getStringAttr(kernelName(root, g.members)));
+      kernel->setAttr("kiln.sources", sourcesOf(b, g.members));
       Block *body = new Block();
       kernel.getBody().push_back(body);
       IRMapping map;

@@ -31,6 +31,14 @@ Type halideType(DType t) {
   return Float(32);
 }
 
+Target hostTarget();
+
+// Floats per vector register on the host: 16 with AVX-512, 8 with AVX2.
+int lanes() {
+  static const int n = hostTarget().natural_vector_size(Float(32));
+  return n;
+}
+
 // Reverses kiln-order indices into Halide's argument order.
 std::vector<Expr> reversed(const std::vector<Expr> &idx) { return {idx.rbegin(), idx.rend()}; }
 
@@ -43,9 +51,10 @@ struct Kernel {
   Func out;
   bool selfScheduledUpdate = false;  // the algorithm scheduled out.update(0) itself
   bool vectorizeOutput = true;       // false where the algorithm vectorized something inside
+  std::string note;                  // what the algorithm scheduled itself, for the dump
   // A contraction's register tile, scheduled on the Func that computes it: its own output, or
   // the end of the elementwise epilogue fused after it (same shape, same loop nest).
-  std::function<void(Func root, const std::vector<Var> &vars)> tile;
+  std::function<std::string(Func root, const std::vector<Var> &vars)> tile;  // returns a note
 
   std::vector<Expr> index() const {  // the output coordinate in kiln order
     std::vector<Expr> idx;
@@ -113,10 +122,12 @@ void reduce(Kernel &k, Reduction how) {
     }
     if (extent >= 8) {
       RVar ro("ro"), ri("ri");
-      int lanes = extent >= 16 ? 16 : 8;
+      int width = extent >= lanes() ? lanes() : lanes() / 2;
       acc.compute_at(k.out, k.vars.empty() ? Var::outermost() : k.vars[0]);
-      acc.update().atomic().split(inner, ro, ri, lanes, TailStrategy::GuardWithIf).vectorize(ri);
+      acc.update().atomic().split(inner, ro, ri, width, TailStrategy::GuardWithIf).vectorize(ri);
       k.vectorizeOutput = false;
+      k.note = "reduction vectorized over its contiguous innermost " + std::to_string(extent) +
+               " elements, " + std::to_string(width) + " lanes";
     }
   }
 }
@@ -143,11 +154,13 @@ struct ConvTile {
   RDom r;
 };
 
-void scheduleConvTile(Func root, const std::vector<Var> &vars, ConvTile &t, int channels, int width) {
+std::string scheduleConvTile(Func root, const std::vector<Var> &vars, ConvTile &t, int channels, int width) {
   Var w = vars[0], h = vars[1], ch = vars[2], n = vars[3];
   Var wo("wo"), wi("wi"), ko("ko"), ki("ki");
-  int kBlock = channels >= 32 ? 32 : 16;
+  int kBlock = channels >= 2 * lanes() ? 2 * lanes() : lanes();
   int wBlock = width % 7 == 0 ? 7 : std::min(width, 8);
+  std::string note = "register tile " + std::to_string(kBlock) + " channels x " + std::to_string(wBlock) +
+                     " columns (" + std::to_string(lanes()) + "-lane vectors), parallel over batch";
   root.split(ch, ko, ki, kBlock, TailStrategy::GuardWithIf)
       .split(w, wo, wi, wBlock, TailStrategy::GuardWithIf)
       .reorder(wi, ki, wo, ko, h, n)
@@ -155,15 +168,16 @@ void scheduleConvTile(Func root, const std::vector<Var> &vars, ConvTile &t, int 
   t.acc.compute_at(root, wo).store_in(MemoryType::Stack);
   Var kv("kv"), ku("ku");
   Var aw = t.acc.args()[1], ak = t.acc.args()[0];
-  t.acc.vectorize(ak, 16, TailStrategy::GuardWithIf).unroll(aw);
+  t.acc.vectorize(ak, lanes(), TailStrategy::GuardWithIf).unroll(aw);
   t.acc.update()
       .reorder(ak, aw, t.r.x, t.r.y, t.r.z)
-      .split(ak, ku, kv, 16, TailStrategy::GuardWithIf)
+      .split(ak, ku, kv, lanes(), TailStrategy::GuardWithIf)
       .vectorize(kv)
       .unroll(ku)
       .unroll(aw);
   t.weights.compute_root();
   t.input.compute_at(root, n);
+  return note;
 }
 
 // out(w, h, o, n) = sum_{c, p, q} x(w*sw - pw + q*dw, h*sh - ph + p*dh, c, n) * f(q, p, c, o)
@@ -180,7 +194,7 @@ void conv2d(Kernel &k) {
   k.out(w, h, o, n) = t.acc(o, w, h, n);
   int channels = int(f[0]), width = int(k.spec.output.shape[3]);
   k.tile = [t, channels, width](Func root, const std::vector<Var> &vars) mutable {
-    scheduleConvTile(root, vars, t, channels, width);
+    return scheduleConvTile(root, vars, t, channels, width);
   };
 }
 
@@ -202,7 +216,7 @@ void conv2dInputGrad(Kernel &k) {
   k.out(w, h, c, n) = t.acc(c, w, h, n);
   int channels = int(f[1]), width = int(k.spec.output.shape[3]);
   k.tile = [t, channels, width](Func root, const std::vector<Var> &vars) mutable {
-    scheduleConvTile(root, vars, t, channels, width);
+    return scheduleConvTile(root, vars, t, channels, width);
   };
 }
 
@@ -229,16 +243,18 @@ void conv2dFilterGrad(Kernel &k) {
     Var ku("ku"), kv("kv");
     root.reorder(q, o, p, c).parallel(c);
     acc.compute_at(root, p).store_in(MemoryType::Stack);
-    acc.vectorize(ao, 16, TailStrategy::GuardWithIf).unroll(aq);
+    acc.vectorize(ao, lanes(), TailStrategy::GuardWithIf).unroll(aq);
     acc.update()
         .reorder(ao, aq, r.x, r.y, r.z)
-        .split(ao, ku, kv, 16, TailStrategy::GuardWithIf)
+        .split(ao, ku, kv, lanes(), TailStrategy::GuardWithIf)
         .vectorize(kv)
         .unroll(ku)
         .unroll(aq);
-    dyT.compute_root().vectorize(dyT.args()[0], 16, TailStrategy::GuardWithIf);
+    dyT.compute_root().vectorize(dyT.args()[0], lanes(), TailStrategy::GuardWithIf);
     // Every padded position a window can read, computed once.
     paddedRoot.compute_root();
+    return "register tile of " + std::to_string(lanes()) + "-lane output-channel vectors x one filter row, "
+           "parallel over input channels";
   };
 }
 
@@ -289,13 +305,15 @@ void maxPool2dGrad(Kernel &k) {
         .unroll(pi);
     // Masked tails are slow here: a row shorter than the vector is covered by overlapping
     // vectors instead (ShiftInwards recomputes a few windows).
-    int lanes = ow >= 8 ? 8 : 4;
-    if (ow >= lanes) {
-      k.out.vectorize(wo, lanes, TailStrategy::ShiftInwards);
-      best.compute_at(k.out, ho).vectorize(i, lanes, TailStrategy::ShiftInwards);
+    int width = ow >= lanes() / 2 ? lanes() / 2 : lanes() / 4;
+    if (ow >= width) {
+      k.out.vectorize(wo, width, TailStrategy::ShiftInwards);
+      best.compute_at(k.out, ho).vectorize(i, width, TailStrategy::ShiftInwards);
     } else {
       best.compute_at(k.out, ho);
     }
+    k.note = "gather, one window per step (positions unrolled), " + std::to_string(width) +
+             " windows per vector, window maxima per row";
     k.vectorizeOutput = false;
     return;
   }
@@ -427,12 +445,14 @@ const std::map<std::string, Algorithm> &algorithms() {
          // Narrow outputs (a Linear layer's 10 classes) leave no vector over n: vectorize the
          // long reduction instead, 16 partial sums reduced at the end.
          int n = int(k.spec.output.shape[1]), depth = int(k.spec.inputs[0].shape[1]);
-         if (n < 16 && depth >= 32) {
+         if (n < lanes() && depth >= 2 * lanes()) {
            k.out(k.outVars()) = 0.0f;
            k.out(k.outVars()) += k.at(0, {idx[0], r.x}) * k.at(1, {r.x, idx[1]});
            RVar ko("ko"), ki("ki");
-           k.out.update().atomic().split(r.x, ko, ki, 16, TailStrategy::GuardWithIf).vectorize(ki);
+           k.out.update().atomic().split(r.x, ko, ki, lanes(), TailStrategy::GuardWithIf).vectorize(ki);
            k.selfScheduledUpdate = true;
+           k.note = "narrow output: the reduction over " + std::to_string(depth) + " vectorized, " +
+                    std::to_string(lanes()) + " lanes";
            return;
          }
          // Otherwise a pure definition: vectors over n cover a short row by shifting inwards
@@ -445,31 +465,40 @@ const std::map<std::string, Algorithm> &algorithms() {
 
 // Default schedule of a primitive computed at the root of its kernel: vectorize the innermost
 // dimension when it is wide enough, and spread large 4-d (NCHW) ones over the batch.
-void schedule(Kernel &k) {
+std::string schedule(Kernel &k) {
   if (k.vars.empty())
-    return;
+    return "scalar";
+  std::string note;
   int inner = int(k.spec.output.shape.back());
-  int width = inner >= 16 ? 16 : inner >= 8 ? 8 : 4;
+  int width = inner >= lanes() ? lanes() : inner >= lanes() / 2 ? lanes() / 2 : lanes() / 4;
   // A scatter (max_pool2d_grad of overlapping windows) updates positions computed from data:
   // its update has no pure innermost dimension to vectorize.
   bool scatter = k.spec.op == "max_pool2d_grad" && k.out.has_update_definition();
-  if (inner >= 4 && k.vectorizeOutput) {
-    // Masked tails are slow on this target: a pure definition covers the last vector by
-    // shifting it inwards (recomputing a few points) instead.
-    k.out.vectorize(k.vars[0], width, TailStrategy::ShiftInwards);
+  if (inner >= lanes() / 4 && k.vectorizeOutput) {
+    // Masked tails are slow on this target: a pure definition covers the last vector of each
+    // row by shifting it inwards (recomputing a few points) instead. A one-dimensional
+    // output has a single tail, and may be updating its input in place (an optimizer
+    // step), where computing a point twice would apply the update twice: it is masked.
+    bool flat = k.spec.output.shape.size() == 1;
+    k.out.vectorize(k.vars[0], width, flat ? TailStrategy::GuardWithIf : TailStrategy::ShiftInwards);
     if (k.out.has_update_definition() && !scatter && !k.selfScheduledUpdate)
       k.out.update(0).vectorize(k.vars[0], width, TailStrategy::GuardWithIf);
+    note = std::to_string(width) + " lanes over the innermost " + std::to_string(inner);
   }
   // Thread wake-up costs 70-230 us here: only kernels of a few MFLOP are worth splitting.
   bool large = k.spec.output.shape.size() == 4 && k.spec.output.elements() >= (1 << 17);
-  if (scatter && inner >= 4 && !large)
+  if (scatter && inner >= lanes() / 4 && !large)
     k.out.update(0).unscheduled();  // deliberately serial: it only adds to a few positions
   if (large) {
     Var batch = k.vars.back();
     k.out.parallel(batch);
     if (k.out.has_update_definition())
       k.out.update(0).parallel(batch);
+    note += std::string(note.empty() ? "" : ", ") + "parallel over batch";
   }
+  if (!k.note.empty())
+    note = k.note + (note.empty() ? "" : "; " + note);
+  return note.empty() ? "serial" : note;
 }
 
 // A kernel's pipeline with every buffer's extents and strides fixed, so Halide specializes on
@@ -477,6 +506,7 @@ void schedule(Kernel &k) {
 struct Built {
   std::vector<ImageParam> params;
   std::vector<Func> outputs;
+  std::vector<std::string> notes;  // the schedule, node by node, for the dump
 };
 
 // Buffers are dense, row-major and 64-byte aligned (the arena guarantees it; runKernel copies
@@ -524,6 +554,7 @@ Built build(const FusedKernel &fk) {
     entry->second(k);
   }
   std::vector<bool> isOutput(nodes.size(), false), tiled(nodes.size(), false);
+  std::vector<std::string> inlined;
   for (int o : fk.outputs)
     isOutput[o] = true;
   for (size_t i = 0; i < nodes.size(); ++i) {
@@ -537,7 +568,10 @@ Built build(const FusedKernel &fk) {
         root = i;
         k.out.compute_root();
       }
-      k.tile(nodes[root].out, nodes[root].vars);
+      std::string note = k.tile(nodes[root].out, nodes[root].vars);
+      std::string where = root != i ? " (in " + nodes[root].spec.op + "'s loop nest)"
+                          : isOutput[i] ? "" : " (computed once per call, then its readers)";
+      b.notes.push_back(k.spec.op + where + ": " + note);
       tiled[root] = true;
       continue;
     }
@@ -553,14 +587,24 @@ Built build(const FusedKernel &fk) {
     bool scalar = k.spec.output.shape.empty();
     if (k.out.has_update_definition() || readByMatmul || scalar) {
       k.out.compute_root();
-      schedule(k);
+      b.notes.push_back(k.spec.op + ": computed once per call (" +
+                        (scalar ? "a scalar" : readByMatmul ? "a matmul reads it repeatedly" : "a reduction") +
+                        "), " + schedule(k));
+    } else {
+      inlined.push_back(k.spec.op);
     }
   }
   for (int o : fk.outputs) {
     fixLayout(nodes[o].out.output_buffer(), nodes[o].spec.output.shape);
-    if (!tiled[o])
-      schedule(nodes[o]);
+    std::string note = tiled[o] ? "in the tile above" : schedule(nodes[o]);
+    b.notes.push_back("output " + nodes[o].spec.op + ": " + note);
     b.outputs.push_back(nodes[o].out);
+  }
+  if (!inlined.empty()) {
+    std::string list;
+    for (const std::string &op : inlined)
+      list += (list.empty() ? "" : ", ") + op;
+    b.notes.push_back("inlined into their readers: " + list);
   }
   return b;
 }
@@ -676,6 +720,14 @@ std::string runKernel(const FusedKernel &kernel, const std::vector<const void *>
     return entry->run(inputs, outputs);
   } catch (const Halide::Error &e) {
     return std::string("Halide: ") + e.what();
+  }
+}
+
+std::vector<std::string> describeSchedule(const FusedKernel &kernel) {
+  try {
+    return build(kernel).notes;
+  } catch (const Halide::Error &e) {
+    return {std::string("Halide: ") + e.what()};
   }
 }
 

@@ -5,9 +5,11 @@
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 
 #include <map>
+#include <set>
 
 using namespace mlir;
 
@@ -282,6 +284,60 @@ struct Planner {
     tensors.push_back(std::move(t));
   }
 
+  // The param or state slot a kernel can write `result` into directly (no copy after the
+  // step), or -1. Safe when the kernel maps its buffers point by point, the old value is read
+  // only while computing this result (the other outputs see it only through this one's
+  // buffer), and nothing after the kernel reads the old value.
+  int inPlaceSlot(func::FuncOp fn, Operation &op, const FusedKernel &k, const std::vector<int> &operandOf,
+                  Value result, const llvm::DenseMap<Value, StringRef> &updateOf) {
+    auto of = updateOf.find(result);
+    if (of == updateOf.end() || !isPointwise(k))
+      return -1;
+    auto target = sharedSlots.find(of->second.str());
+    if (target == sharedSlots.end())
+      return -1;
+    BlockArgument old;
+    for (BlockArgument arg : fn.getArguments())
+      if (slotOfArg(fn, arg) == of->second)
+        old = arg;
+    if (!old)
+      return -1;
+    for (Operation *later = op.getNextNode(); later; later = later->getNextNode())
+      if (llvm::is_contained(later->getOperands(), Value(old)))
+        return -1;
+    int output = int(llvm::cast<OpResult>(result).getResultNumber());
+    for (size_t o = 0; o < k.outputs.size(); ++o) {
+      if (int(o) == output)
+        continue;
+      // The nodes computed inline for output o: its tree, stopping at other outputs.
+      std::vector<int> work = {k.outputs[o]};
+      std::set<int> seen;
+      while (!work.empty()) {
+        int n = work.back();
+        work.pop_back();
+        if (!seen.insert(n).second)
+          continue;
+        for (int operand : k.nodes[n].operands) {
+          if (operand < 0 && Value(op.getOperand(operandOf[-operand - 1])) == Value(old))
+            return -1;
+          bool isOutput = std::find(k.outputs.begin(), k.outputs.end(), operand) != k.outputs.end();
+          if (operand >= 0 && !isOutput)
+            work.push_back(operand);
+        }
+      }
+    }
+    return target->second;
+  }
+
+  static StringRef slotOfArg(func::FuncOp fn, BlockArgument arg) {
+    unsigned i = arg.getArgNumber();
+    if (auto p = fn.getArgAttrOfType<StringAttr>(i, "kiln.param"))
+      return p.getValue();
+    if (auto s = fn.getArgAttrOfType<StringAttr>(i, "kiln.state"))
+      return s.getValue();
+    return "";
+  }
+
   LogicalResult planEntry(func::FuncOp fn, StringRef kind) {
     if (fn.isExternal())
       return fn.emitError("kiln codegen: @") << fn.getName() << " has no body";
@@ -294,6 +350,11 @@ struct Planner {
       returned.insert(v);
     llvm::DenseMap<Value, Interval> lifetime;
     int opIndex = 0;
+    // Returned values that are the new value of a param or state, by its name.
+    llvm::DenseMap<Value, StringRef> updateOf;
+    for (auto [r, v] : llvm::enumerate(fn.getBody().front().getTerminator()->getOperands()))
+      if (auto of = fn.getResultAttrOfType<StringAttr>(r, "kiln.update_of"))
+        updateOf[v] = of.getValue();
     auto local = [&](Value v, std::string name) -> FailureOr<int> {
       auto it = slot.find(v);
       if (it != slot.end())
@@ -404,7 +465,10 @@ struct Planner {
       for (Value result : op.getResults()) {
         std::string name = "e" + std::to_string(index) + ".v" + std::to_string(plan.buffers.size());
         FailureOr<int> out;
-        if (returned.contains(result) || op.getNumOperands() == 0) {
+        int inPlace = inPlaceSlot(fn, op, *fused, operandOf, result, updateOf);
+        if (inPlace >= 0) {
+          out = slot[result] = inPlace;
+        } else if (returned.contains(result) || op.getNumOperands() == 0) {
           out = local(result, name);
         } else {
           auto d = describe(op.getLoc(), result.getType());
@@ -424,6 +488,11 @@ struct Planner {
     std::vector<Interval> intervals;
     for (auto &kv : lifetime)
       intervals.push_back(kv.second);
+    for (const Interval &iv : intervals) {
+      plan.buffers[iv.buffer].entry = index;
+      plan.buffers[iv.buffer].first = iv.first - 1;  // op indices count from 1: calls from 0
+      plan.buffers[iv.buffer].last = iv.last - 1;
+    }
     assignScratch(std::move(intervals));
     plan.entries.push_back(std::move(entry));
     return success();
@@ -431,6 +500,61 @@ struct Planner {
 };
 
 } // namespace
+
+LogicalResult annotateSchedules(ModuleOp module) {
+  auto result = module.walk([&](KernelOp op) {
+    std::vector<int> operandOf;
+    auto kernel = kernelOf(op, &operandOf);
+    if (failed(kernel))
+      return WalkResult::interrupt();
+    Builder b(op.getContext());
+    SmallVector<Attribute> notes;
+    FusedKernel flat = flattenElementwise(*kernel);
+    if (flat.key() != kernel->key())
+      notes.push_back(b.getStringAttr("elementwise: runs over its buffers flattened to one dimension"));
+    for (const std::string &note : describeSchedule(flat))
+      notes.push_back(b.getStringAttr(note));
+    op->setAttr("kiln.schedule", b.getArrayAttr(notes));
+    return WalkResult::advance();
+  });
+  return failure(result.wasInterrupted());
+}
+
+std::string describePlan(const StepPlan &plan) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "// arena: " << plan.arenaBytes << " bytes; buffers that live across steps first, then one "
+     << "scratch region whose bytes are reused by values whose lifetimes do not overlap\n";
+  os << llvm::formatv("// {0,-28} {1,10} {2,10}  {3,-16} {4}\n", "buffer", "offset", "bytes", "shape", "lifetime");
+  for (const PlannedBuffer &b : plan.buffers) {
+    std::string lifetime =
+        b.viewOf >= 0 ? "view of " + plan.buffers[b.viewOf].name
+        : b.entry < 0 ? "across steps"
+                      : plan.entries[b.entry].name + " calls " + std::to_string(b.first) + "-" + std::to_string(b.last);
+    os << llvm::formatv("// {0,-28} {1,10} {2,10}  {3,-16} {4}\n", b.name, b.offset, b.desc.bytes(),
+                        shapeString(b.desc.shape), lifetime);
+  }
+  auto calls = [&](const std::vector<KernelCall> &list) {
+    for (auto [i, c] : llvm::enumerate(list)) {
+      const FusedKernel &k = plan.kernels[c.kernel];
+      os << "//   " << i << ": " << k.name << "(";
+      for (auto [j, b] : llvm::enumerate(c.buffers))
+        os << (j == k.inputs.size() ? " -> " : j ? ", " : "") << plan.buffers[b].name;
+      os << ")\n";
+    }
+  };
+  if (!plan.once.empty()) {
+    os << "// once, when the arena is bound:\n";
+    calls(plan.once);
+  }
+  for (const EntryPlan &e : plan.entries) {
+    os << "// entry " << e.name << " (" << e.kind << ", batch " << e.batch << "): " << e.calls.size() << " kernel calls\n";
+    calls(e.calls);
+    for (auto [from, to] : e.copies)
+      os << "//   then copy " << plan.buffers[from].name << " -> " << plan.buffers[to].name << "\n";
+  }
+  return os.str();
+}
 
 FailureOr<StepPlan> planModel(ModuleOp module, std::string modelIR) {
   Planner p;

@@ -20,6 +20,8 @@ struct PlannedBuffer {
   TensorDesc desc;
   int64_t offset = 0;
   int viewOf = -1;  // a view: the bytes of that buffer with this shape
+  // Scratch buffers live from call `first` to call `last` of entry `entry`; -1: across steps.
+  int entry = -1, first = -1, last = -1;
 };
 
 struct KernelCall {
@@ -52,6 +54,13 @@ mlir::FailureOr<KernelSpec> kernelFor(mlir::Operation *op);
 // `operandOf`, when given, receives the op operand each kernel input reads (a reshaped input
 // becomes a view: one more input over the operand's bytes).
 mlir::FailureOr<FusedKernel> kernelOf(mlir::Operation *op, std::vector<int> *operandOf = nullptr);
+
+// Attaches to every kiln.kernel the schedule codegen gives it (`kiln.schedule`, one line per
+// node), as the kernel will be compiled: reshaped inputs as views, elementwise kernels flat.
+mlir::LogicalResult annotateSchedules(mlir::ModuleOp module);
+
+// The plan as text: every buffer's offset, size and lifetime, every entry's kernel calls.
+std::string describePlan(const StepPlan &plan);
 
 // `modelIR` is the module text before the pipeline ran.
 mlir::FailureOr<StepPlan> planModel(mlir::ModuleOp module, std::string modelIR);

@@ -6,6 +6,7 @@
 // Stages, in pipeline order (the driver stops after the one --emit names):
 //   forward  the traced model, verified           grad  after autodiff
 //   train    after the optimizer: @train_step      fused  kiln.kernel groups (--fusion=off: one per op)
+//   scheduled  the kernels with codegen's schedule   planned  buffers, offsets, lifetimes, calls
 //   halide   Halide's lowered kernels (stmt)
 //   asm      the kernels' assembly                 llvm  the host module (.ll)
 //   obj      one relocatable object: kernels, host module and Halide runtime
@@ -34,7 +35,7 @@ using namespace llvm;
 
 namespace {
 
-enum class Emit { forward, grad, train, fused, halide, assembly, llvm, obj, exe };
+enum class Emit { forward, grad, train, fused, scheduled, planned, halide, assembly, llvm, obj, exe };
 
 cl::SubCommand compileCmd("compile", "Compile a kiln model (.mlir) ahead of time");
 cl::opt<std::string> input(cl::Positional, cl::desc("MODEL.mlir or NET.safetensors"), cl::Required,
@@ -46,6 +47,8 @@ cl::opt<Emit> emit("emit", cl::desc("The stage to stop after"), cl::init(Emit::e
                               clEnumValN(Emit::grad, "grad", "after autodiff"),
                               clEnumValN(Emit::train, "train", "the train step"),
                               clEnumValN(Emit::fused, "fused", "kiln.kernel groups"),
+                              clEnumValN(Emit::scheduled, "scheduled", "kernels with their schedules"),
+                              clEnumValN(Emit::planned, "planned", "buffers, offsets, lifetimes, calls"),
                               clEnumValN(Emit::halide, "halide", "Halide's lowered kernels"),
                               clEnumValN(Emit::assembly, "asm", "the kernels' assembly"),
                               clEnumValN(Emit::llvm, "llvm", "the host module as LLVM IR"),
@@ -156,9 +159,24 @@ int compile() {
       return writeOutput([&](raw_ostream &os) { module->print(os); });
   }
 
+  // Each kernel's schedule as codegen will build it, attached for people reading the IR.
+  if (emit == Emit::scheduled || printAfterAll) {
+    if (failed(kiln::annotateSchedules(*module)))
+      return 1;
+    if (printAfterAll)
+      errs() << "// -----// IR Dump After kiln-schedule (codegen's schedule per kernel) //----- //\n"
+             << *module << "\n";
+    if (emit == Emit::scheduled)
+      return writeOutput([&](raw_ostream &os) { module->print(os); });
+  }
+
   auto plan = kiln::planModel(*module, modelIR);
   if (failed(plan))
     return 1;
+  if (printAfterAll)
+    errs() << "// -----// Memory plan //----- //\n" << kiln::describePlan(*plan);
+  if (emit == Emit::planned)
+    return writeOutput([&](raw_ostream &os) { os << kiln::describePlan(*plan); });
 
   SmallString<128> temps;
   if (std::error_code ec = sys::fs::createUniqueDirectory("kiln", temps))
