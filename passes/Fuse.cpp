@@ -7,10 +7,11 @@
 //   constants are materialized; index-only ops (broadcast, reshape, transpose, splat
 //   constants, one_hot, stop_gradient) never are;
 // - an elementwise value is recomputed by each reader, unless several ops read it and its tree
-//   holds more than kMaxRecompute elementwise ops: then it is materialized once;
-// - epilogue: a contraction whose value feeds a chain of same-shaped elementwise ops (bias,
-//   ReLU's compare and select) is computed inside the kernel of the chain's end, which is
-//   materialized instead;
+//   holds more than kMaxRecompute elementwise ops, or one of them is a contraction (which
+//   would rebuild it inside its tiles): then it is materialized once;
+// - epilogue: a matmul (or a max-pool gradient) whose value feeds a chain of same-shaped
+//   elementwise ops (bias, ReLU's compare and select, ReLU's gradient) is computed inside the
+//   kernel of the chain's end, which is materialized instead;
 // - prologues need no rule: an elementwise producer (ReLU's gradient, say) is recomputed inside
 //   the contraction's or pooling's kernel that reads it;
 // - multi-output: an elementwise kernel whose value only the kernel of another same-shaped
@@ -112,7 +113,7 @@ struct FunctionFusion {
     // Epilogues: the contraction moves into the kernel of its chain's end.
     llvm::DenseSet<Value> claimed;
     for (Operation *op : ops) {
-      if (kindOf(op) != Kind::contraction)
+      if (!takesEpilogue(op))
         continue;
       Value v = op->getResult(0), end = v;
       while (end == v || !materialized.contains(end)) {
@@ -135,8 +136,8 @@ struct FunctionFusion {
       for (Value in : op->getOperands())
         if (!isMaterialized(in))
           c += cost.lookup(in);
-      if (kindOf(op) == Kind::elementwise && !materialized.contains(v) && c > kMaxRecompute &&
-          distinctUsers(v) > 1)
+      if (kindOf(op) == Kind::elementwise && !materialized.contains(v) && distinctUsers(v) > 1 &&
+          (c > kMaxRecompute || readByContraction(v)))
         materialized.insert(v), c = 0;
       cost[v] = c;
     }
@@ -159,6 +160,23 @@ struct FunctionFusion {
       if (a->getResult(0).hasOneUse() && *a->getResult(0).user_begin() == b)
         return b;
     return nullptr;
+  }
+
+  // Matmuls and the gather form of max-pooling's gradient (windows that do not overlap) take
+  // epilogues. Convolutions do not: their register tile stores through a transposing loop, and
+  // work added there costs more than a separate pass (measured with kiln bench).
+  static bool takesEpilogue(Operation *op) {
+    if (llvm::isa<MatmulOp>(op))
+      return true;
+    if (auto pool = llvm::dyn_cast<MaxPool2dGradOp>(op)) {
+      ArrayRef<int64_t> window = pool.getKernel(), stride = pool.getStride();
+      return stride[0] >= window[0] && stride[1] >= window[1];
+    }
+    return false;
+  }
+
+  static bool readByContraction(Value v) {
+    return llvm::any_of(v.getUsers(), [](Operation *u) { return kindOf(u) == Kind::contraction; });
   }
 
   static int distinctUsers(Value v) {

@@ -296,25 +296,30 @@ void maxPool2dGrad(Kernel &k) {
     Expr inside = q < g.kw && p < g.kh && wi < ow && hj < oh;
     k.out(w, h, c, n) = select(inside && first, k.in[1](wc, hc, c, n), 0.0f);
     // One window at a time: its positions unrolled (their window index and offset become
-    // constants), windows of a row in vectors, the window maxima computed per row.
-    Var wo("wo"), qi("qi"), ho("ho"), pi("pi");
-    k.out.split(w, wo, qi, g.sw, TailStrategy::GuardWithIf)
-        .split(h, ho, pi, g.sh, TailStrategy::GuardWithIf)
-        .reorder(qi, wo, pi, ho, c, n)
-        .unroll(qi)
-        .unroll(pi);
-    // Masked tails are slow here: a row shorter than the vector is covered by overlapping
-    // vectors instead (ShiftInwards recomputes a few windows).
-    int width = ow >= lanes() / 2 ? lanes() / 2 : lanes() / 4;
-    if (ow >= width) {
-      k.out.vectorize(wo, width, TailStrategy::ShiftInwards);
-      best.compute_at(k.out, ho).vectorize(i, width, TailStrategy::ShiftInwards);
-    } else {
-      best.compute_at(k.out, ho);
-    }
-    k.note = "gather, one window per step (positions unrolled), " + std::to_string(width) +
-             " windows per vector, window maxima per row";
-    k.vectorizeOutput = false;
+    // constants), windows of a row in vectors, the window maxima computed per row; on the
+    // Func that carries the loop nest (this one, or the ReLU gradient fused after it).
+    Var ii = i;
+    k.tile = [g, ow, best, ii](Func root, const std::vector<Var> &vars) mutable {
+      Var w = vars[0], h = vars[1], c = vars[2], n = vars[3];
+      Var wo("wo"), qi("qi"), ho("ho"), pi("pi");
+      root.split(w, wo, qi, g.sw, TailStrategy::GuardWithIf)
+          .split(h, ho, pi, g.sh, TailStrategy::GuardWithIf)
+          .reorder(qi, wo, pi, ho, c, n)
+          .unroll(qi)
+          .unroll(pi)
+          .parallel(n);
+      // Masked tails are slow here: a row shorter than the vector is covered by overlapping
+      // vectors instead (ShiftInwards recomputes a few windows).
+      int width = ow >= lanes() / 2 ? lanes() / 2 : lanes() / 4;
+      if (ow >= width) {
+        root.vectorize(wo, width, TailStrategy::ShiftInwards);
+        best.compute_at(root, ho).vectorize(ii, width, TailStrategy::ShiftInwards);
+      } else {
+        best.compute_at(root, ho);
+      }
+      return "gather, one window per step (positions unrolled), " + std::to_string(width) +
+             " windows per vector, window maxima per row, parallel over batch";
+    };
     return;
   }
   Func first("first_max");

@@ -231,6 +231,43 @@ std::string trim(std::string s) {
 
 namespace {
 
+void draw_bars(const BarsPlot &p) {
+    const size_t groups = p.categories.size(), n = p.series.size();
+    double top = 0;
+    for (const BarSeries &series : p.series)
+        for (double v : series.values)
+            if (std::isfinite(v)) top = std::max(top, v);
+    if (top <= 0) top = 1;
+    plenv(0, double(std::max<size_t>(groups, 1)), 0, 1.1 * top, 0, -2);  // -2: the box is drawn below
+    plbox("bc", 0, 0, "bcnstv", 0, 0);
+    pllab("", p.ylabel.c_str(), p.title.c_str());
+    const double width = 0.8 / double(std::max<size_t>(n, 1));
+    for (size_t s = 0; s < n; ++s) {
+        plcol0(color(s));
+        for (size_t g = 0; g < groups && g < p.series[s].values.size(); ++g) {
+            double v = p.series[s].values[g];
+            if (!std::isfinite(v) || v <= 0) continue;
+            PLFLT x0 = double(g) + 0.1 + double(s) * width;
+            PLFLT xs[4] = {x0, x0, x0 + width, x0 + width}, ys[4] = {0, v, v, 0};
+            plfill(4, xs, ys);
+        }
+    }
+    plcol0(1);
+    plschr(0, 0.6);
+    for (size_t g = 0; g < groups; ++g)  // category names under their group, on two staggered rows
+        plmtex("b", g % 2 ? 2.6 : 1.2, (double(g) + 0.5) / double(groups), 0.5, p.categories[g].c_str());
+    plschr(0, 1.0);
+    std::vector<PLINT> opts(n, PL_LEGEND_COLOR_BOX), colors(n), text_colors(n, 1), patterns(n, 0);
+    std::vector<PLFLT> scales(n, 1.0), widths(n, 1.0);
+    std::vector<const char *> text(n);
+    for (size_t s = 0; s < n; ++s) colors[s] = color(s), text[s] = p.series[s].label.c_str();
+    PLFLT w, h;
+    pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, PL_POSITION_TOP | PL_POSITION_INSIDE,
+             0.0, 0.02, 0.08, 0, 1, 1, 0, 0, PLINT(n), opts.data(), 1.0, 0.8, 2.0, 0.0, text_colors.data(),
+             text.data(), colors.data(), patterns.data(), scales.data(), widths.data(), nullptr, nullptr, nullptr,
+             nullptr, nullptr, nullptr, nullptr);
+}
+
 void render_svg(const std::string &path, const std::function<void()> &body) {
     if (path.size() < 4 || path.compare(path.size() - 4, 4, ".svg") != 0)
         throw UserError(fmt::format("{}: pictures are written as SVG; use a name ending in .svg", path));
@@ -298,6 +335,10 @@ void plot_fit_svg(const std::string &path, const FitPlot &plot) {
 
 void plot_classes_svg(const std::string &path, const ClassPlot &plot) {
     render_svg(path, [&] { draw_classes(plot); });
+}
+
+void plot_bars_svg(const std::string &path, const BarsPlot &plot) {
+    render_svg(path, [&] { draw_bars(plot); });
 }
 
 void plot_curves_svg(const std::string &path, const CurvesPlot &plot) {

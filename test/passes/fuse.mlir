@@ -46,20 +46,18 @@ func.func @linear_relu(%x: tensor<8x16xf32>, %w: tensor<16x32xf32>, %b: tensor<3
   return %r : tensor<8x32xf32>
 }
 
-// Training reuses ReLU's mask in the backward pass: the epilogue stops at the biased sum,
-// the max-pool computes the ReLU before it as its prologue, and the backward's select
-// recomputes the mask (three kernels, no mask buffer).
+// Convolutions take no epilogue (their tile stores through a transposing loop, where added
+// work costs more than it saves): the bias and ReLU become the max-pool's prologue, and the
+// backward's select recomputes the mask (three kernels, no mask buffer).
 // CHECK-LABEL: func.func @conv_relu_pool
-// CHECK: %[[H:.*]] = kiln.kernel "add_conv2d"
-// CHECK: kiln.conv2d
+// CHECK: %[[C:.*]] = kiln.kernel "conv2d"
+// CHECK: kiln.kernel "max_pool2d_add_compare_select"(%{{.*}}, %[[C]])
 // CHECK: kiln.add
-// CHECK: kiln.yield
-// CHECK: kiln.kernel "max_pool2d_compare_select"(%[[H]])
 // CHECK: kiln.compare
 // CHECK: kiln.select
 // CHECK: kiln.max_pool2d
 // CHECK: kiln.yield
-// CHECK: kiln.kernel "select_compare"
+// CHECK: kiln.kernel "select_add_compare"
 // CHECK-NOT: kiln.kernel
 // CHECK: return
 func.func @conv_relu_pool(%x: tensor<2x1x8x8xf32>, %f: tensor<4x1x3x3xf32>, %b: tensor<4xf32>, %dy: tensor<2x4x8x8xf32>) -> (tensor<2x4x4x4xf32>, tensor<2x4x8x8xf32>) {
@@ -140,4 +138,17 @@ func.func @recompute_or_materialize(%x: tensor<4x10xf32>) -> (tensor<4xf32>, ten
   %s = kiln.reduce_sum %n {dimensions = array<i64: 1>} : (tensor<4x10xf32>) -> tensor<4xf32>
   %mx = kiln.reduce_max %n {dimensions = array<i64: 1>} : (tensor<4x10xf32>) -> tensor<4xf32>
   return %s, %mx : tensor<4xf32>, tensor<4xf32>
+}
+
+// The gradient of a max-pool whose windows do not overlap is a gather: ReLU's gradient after
+// it is its epilogue (one kernel, one output).
+// CHECK-LABEL: func.func @pool_grad_epilogue
+// CHECK: %[[G:.*]] = kiln.kernel "select_max_pool2d_grad"
+// CHECK-NOT: kiln.kernel
+// CHECK: return %[[G]]
+func.func @pool_grad_epilogue(%r: tensor<2x4x8x8xf32>, %dp: tensor<2x4x4x4xf32>, %mask: tensor<2x4x8x8xi1>) -> tensor<2x4x8x8xf32> {
+  %zero = kiln.constant {value = dense<0.0> : tensor<2x4x8x8xf32>} : tensor<2x4x8x8xf32>
+  %d = kiln.max_pool2d_grad %r, %dp {kernel = array<i64: 2, 2>, padding = array<i64: 0, 0>, stride = array<i64: 2, 2>} : (tensor<2x4x8x8xf32>, tensor<2x4x4x4xf32>) -> tensor<2x4x8x8xf32>
+  %g = kiln.select %mask, %d, %zero : (tensor<2x4x8x8xi1>, tensor<2x4x8x8xf32>, tensor<2x4x8x8xf32>) -> tensor<2x4x8x8xf32>
+  return %g : tensor<2x4x8x8xf32>
 }

@@ -9,6 +9,8 @@
 #include "passes/Passes.h"
 #include "tools/kiln/Driver.h"
 
+#include "kiln/plot.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
@@ -43,6 +45,8 @@ cl::opt<int> repeats("repeats", cl::desc("Runs of each binary; the median is rep
 cl::opt<int> steps("steps", cl::desc("Training steps per run"), cl::init(50), cl::sub(benchCmd));
 cl::opt<int> kernelRepeats("kernel-repeats", cl::desc("In-process runs of the step for the kernel table"),
                            cl::init(9), cl::sub(benchCmd));
+cl::opt<std::string> picture("picture", cl::desc("Write an SVG of fused and unfused step time by kind of kernel"),
+                             cl::value_desc("FILE.svg"), cl::init(""), cl::sub(benchCmd));
 cl::opt<std::string> profile("profile", cl::desc("Write a Chrome/Perfetto trace of one step, kernel by kernel"),
                              cl::value_desc("FILE"), cl::init(""), cl::sub(benchCmd));
 
@@ -209,6 +213,44 @@ std::string writeProfile(const std::vector<Variant> &variants, const std::string
   return "";
 }
 
+// The kind of work a kernel does: its heaviest primitive.
+std::string kindOf(const FusedKernel &k) {
+  static const char *order[] = {"conv2d_filter_grad", "conv2d_input_grad", "conv2d", "matmul",
+                                "max_pool2d_grad", "max_pool2d", "avg_pool2d_grad", "avg_pool2d"};
+  for (const char *op : order)
+    for (const FusedKernel::Node &n : k.nodes)
+      if (n.op.op == op)
+        return op;
+  for (const FusedKernel::Node &n : k.nodes)
+    if (n.op.op.rfind("reduce_", 0) == 0)
+      return "reductions";
+  return "elementwise";
+}
+
+std::string drawPicture(const std::vector<Variant> &variants, const std::string &path) {
+  BarsPlot plot;
+  plot.title = "train step by kind of kernel (in-process, " + std::to_string(kernelRepeats) + " runs, median)";
+  plot.ylabel = "ms per step";
+  std::map<std::string, size_t> column;
+  for (const Variant &v : variants)
+    for (const KernelCall &c : v.plan.entries.front().calls)
+      if (column.try_emplace(kindOf(v.plan.kernels[c.kernel]), column.size()).second)
+        plot.categories.push_back(kindOf(v.plan.kernels[c.kernel]));
+  for (const Variant &v : variants) {
+    BarSeries series{v.name, std::vector<double>(plot.categories.size(), 0.0)};
+    const EntryPlan &entry = v.plan.entries.front();
+    for (size_t i = 0; i < entry.calls.size(); ++i)
+      series.values[column[kindOf(v.plan.kernels[entry.calls[i].kernel])]] += v.kernelUs[i] / 1000;
+    plot.series.push_back(std::move(series));
+  }
+  try {
+    plot_bars_svg(path, plot);
+  } catch (const std::exception &e) {
+    return e.what();
+  }
+  return "";
+}
+
 int fail(const Twine &message) {
   errs() << "kiln bench: error: " << message << "\n";
   return 1;
@@ -317,6 +359,11 @@ int bench() {
     if (std::string err = timeKernels(v); !err.empty())
       return fail(v.name + ": " + err);
     printKernelTable(v, outs());
+  }
+  if (!picture.empty()) {
+    if (std::string err = drawPicture(variants, picture); !err.empty())
+      return fail(err);
+    outs() << "\npicture of fused vs unfused by kind of kernel written to " << picture << "\n";
   }
   if (!profile.empty()) {
     if (std::string err = writeProfile(variants, profile); !err.empty())

@@ -8,6 +8,7 @@
 //   plot_classes_svg: points (x0, x1) colored by predicted class (one color per class).
 //   plot_curves_svg: one line per curve (y against x) with a legend of the labels; with ylog the
 //     y axis is logarithmic and values <= 0 are left out.
+//   plot_bars_svg: grouped bars, one group per category and one bar per series.
 //   plot_training_svg: the train loss against the step on the left axis, the evaluations (dots
 //     joined by a line) against their steps on a right axis of their own.
 // Non-finite values are left out of every picture.
@@ -55,6 +56,19 @@ struct TrainingPlot {
     bool eval_is_accuracy = true;
 };
 void plot_training_svg(const std::string &path, const TrainingPlot &plot);
+
+// Grouped bars: one group per category, one bar per series in it (e.g. fused and unfused
+// time per kind of kernel), with a legend of the series.
+struct BarSeries {
+    std::string label;
+    std::vector<double> values;  // one per category
+};
+struct BarsPlot {
+    std::string title, ylabel;
+    std::vector<std::string> categories;
+    std::vector<BarSeries> series;
+};
+void plot_bars_svg(const std::string &path, const BarsPlot &plot);
 
 }  // namespace kiln
 
