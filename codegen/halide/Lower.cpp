@@ -184,6 +184,37 @@ std::string scheduleConvTile(Func root, const std::vector<Var> &vars, ConvTile &
 void conv2d(Kernel &k) {
   const auto &f = k.spec.inputs[1].shape;  // O, C, KH, KW
   Window g = windowOf(k.spec, {f[2], f[3]});
+  int outWidth = int(k.spec.output.shape[3]), outHeight = int(k.spec.output.shape[2]);
+  if (f[1] == 1 && f[0] % 8 == 0 && outWidth >= lanes() && outHeight % 2 == 0) {
+    // One input channel: a tile over output channels would load a broadcast input value per
+    // multiply-add. Vectors along the row instead, 2 rows x 8 channels of them in registers:
+    // per filter tap, 2 row loads and 8 weight broadcasts feed 16 multiply-adds.
+    Func acc("acc_rows"), input = k.bounded(0, 0.0f);
+    RDom r(0, g.kw, 0, g.kh, "r");
+    Var w = k.vars[0], h = k.vars[1], o = k.vars[2], n = k.vars[3];
+    acc(w, h, o, n) = 0.0f;
+    acc(w, h, o, n) += input(w * g.sw - g.pw + r.x * g.dw, h * g.sh - g.ph + r.y * g.dh, 0, n) * k.in[1](r.x, r.y, 0, o);
+    k.out(w, h, o, n) = acc(w, h, o, n);
+    k.tile = [acc, input, r](Func root, const std::vector<Var> &vars) mutable {
+      Var w = vars[0], h = vars[1], o = vars[2], n = vars[3];
+      Var wo("wo"), wi("wi"), ho("ho"), hi("hi"), oo("oo"), oi("oi");
+      Var aw = acc.args()[0], ah = acc.args()[1], ao = acc.args()[2];
+      root.split(w, wo, wi, lanes(), TailStrategy::ShiftInwards)
+          .split(h, ho, hi, 2)
+          .split(o, oo, oi, 8)
+          .reorder(wi, hi, oi, wo, ho, oo, n)
+          .vectorize(wi)
+          .unroll(hi)
+          .unroll(oi)
+          .parallel(n);
+      acc.compute_at(root, wo).store_in(MemoryType::Stack).vectorize(aw).unroll(ah).unroll(ao);
+      acc.update().reorder(aw, ah, ao, r.x, r.y).vectorize(aw).unroll(ah).unroll(ao);
+      input.compute_at(root, n);
+      return "one input channel: " + std::to_string(lanes()) + "-column row vectors x 2 rows x 8 channels "
+             "in registers, parallel over batch";
+    };
+    return;
+  }
   ConvTile t{Func("acc"), Func("filter_ok"), k.bounded(0, 0.0f),
              RDom(0, g.kw, 0, g.kh, 0, int(f[1]), "r")};
   Var w = k.vars[0], h = k.vars[1], o = k.vars[2], n = k.vars[3], q("q"), p("p"), c("c");
@@ -240,9 +271,10 @@ void conv2dFilterGrad(Kernel &k) {
 
   k.tile = [acc, dyT, paddedRoot, r](Func root, const std::vector<Var> &vars) mutable {
     Var q = vars[0], p = vars[1], c = vars[2], o = vars[3], ao = acc.args()[0], aq = acc.args()[1];
-    Var ku("ku"), kv("kv");
-    root.reorder(q, o, p, c).parallel(c);
-    acc.compute_at(root, p).store_in(MemoryType::Stack);
+    Var ku("ku"), kv("kv"), pc("pc");
+    // Parallel over (input channel, filter row): a one-channel input still splits in rows.
+    root.reorder(q, o, p, c).fuse(p, c, pc).parallel(pc);
+    acc.compute_at(root, pc).store_in(MemoryType::Stack);
     acc.vectorize(ao, lanes(), TailStrategy::GuardWithIf).unroll(aq);
     acc.update()
         .reorder(ao, aq, r.x, r.y, r.z)
@@ -250,11 +282,11 @@ void conv2dFilterGrad(Kernel &k) {
         .vectorize(kv)
         .unroll(ku)
         .unroll(aq);
-    dyT.compute_root().vectorize(dyT.args()[0], lanes(), TailStrategy::GuardWithIf);
+    dyT.compute_root().vectorize(dyT.args()[0], lanes(), TailStrategy::GuardWithIf).parallel(dyT.args()[3]);
     // Every padded position a window can read, computed once.
-    paddedRoot.compute_root();
+    paddedRoot.compute_root().parallel(paddedRoot.args()[3]);
     return "register tile of " + std::to_string(lanes()) + "-lane output-channel vectors x one filter row, "
-           "parallel over input channels";
+           "parallel over input channels and filter rows";
   };
 }
 

@@ -99,6 +99,8 @@ void checkConvolution(const Geometry &g) {
 
 // The CNN's two layers, then stride, dilation and asymmetric geometry.
 TEST(ConvKernel, Conv1OfTheCnn) { checkConvolution({2, 1, 28, 28, 16, 5, 5, 1, 1, 2, 2, 1, 1}); }
+// One input channel takes the row-vector tile: a row of 18 covers its tail by overlapping.
+TEST(ConvKernel, OneChannelRowTileWithStride) { checkConvolution({2, 1, 40, 36, 8, 3, 3, 2, 2, 1, 1, 1, 1}); }
 TEST(ConvKernel, Conv2OfTheCnn) { checkConvolution({2, 16, 14, 14, 32, 5, 5, 1, 1, 2, 2, 1, 1}); }
 TEST(ConvKernel, StrideAndPadding) { checkConvolution({2, 3, 11, 9, 4, 3, 3, 2, 2, 1, 1, 1, 1}); }
 TEST(ConvKernel, Dilation) { checkConvolution({1, 2, 12, 10, 3, 3, 2, 1, 2, 2, 0, 2, 3}); }
