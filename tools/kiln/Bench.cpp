@@ -45,6 +45,8 @@ cl::opt<int> repeats("repeats", cl::desc("Runs of each binary; the median is rep
 cl::opt<int> steps("steps", cl::desc("Training steps per run"), cl::init(50), cl::sub(benchCmd));
 cl::opt<int> kernelRepeats("kernel-repeats", cl::desc("In-process runs of the step for the kernel table"),
                            cl::init(9), cl::sub(benchCmd));
+cl::opt<double> peak("peak", cl::desc("The machine's practical peak GFLOP/s on the kernel threads, for a share-of-peak column"),
+                     cl::value_desc("GFLOPS"), cl::init(0), cl::sub(benchCmd));
 cl::opt<std::string> picture("picture", cl::desc("Write an SVG of fused and unfused step time by kind of kernel"),
                              cl::value_desc("FILE.svg"), cl::init(""), cl::sub(benchCmd));
 cl::opt<std::string> profile("profile", cl::desc("Write a Chrome/Perfetto trace of one step, kernel by kernel"),
@@ -177,15 +179,18 @@ void printKernelTable(const Variant &v, raw_ostream &os) {
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return v.kernelUs[a] > v.kernelUs[b]; });
   os << formatv("\n{0} train step, kernel by kernel (in-process, median of {1}): {2} kernels, {3:f2} ms\n",
                 v.name, int(kernelRepeats), entry.calls.size(), total / 1000);
-  os << formatv("  {0,-44} {1,9} {2,6} {3,9} {4,8}  {5}\n", "kernel", "time us", "share", "GFLOP/s", "GB/s", "ops");
+  os << formatv("  {0,-44} {1,9} {2,6} {3,9} {4,7} {5,8}  {6}\n", "kernel", "time us", "share", "GFLOP/s",
+                peak > 0 ? "of peak" : "", "GB/s", "ops");
   for (size_t i : order) {
     const FusedKernel &k = v.plan.kernels[entry.calls[i].kernel];
     double us = v.kernelUs[i];
     std::string ops = k.ops();
     if (ops.size() > 60)
       ops = ops.substr(0, 57) + "...";
-    os << formatv("  {0,-44} {1,9:f1} {2,5:f1}% {3,9:f2} {4,8:f2}  {5}\n", k.name, us, 100 * us / total,
-                  k.flops() / (us * 1e3), k.bytesMoved() / (us * 1e3), ops);
+    double gflops = k.flops() / (us * 1e3);
+    std::string ofPeak = peak > 0 ? formatv("{0:f0}%", 100 * gflops / peak).str() : "";
+    os << formatv("  {0,-44} {1,9:f1} {2,5:f1}% {3,9:f2} {4,7} {5,8:f2}  {6}\n", k.name, us, 100 * us / total,
+                  gflops, ofPeak, k.bytesMoved() / (us * 1e3), ops);
   }
 }
 
