@@ -25,7 +25,7 @@ Value scalarOf(PatternRewriter &rewriter, Location loc, Value v) {
     if (!dense || !dense.isSplat())
       return Value();
     auto scalarType = tensorOf(dense.getElementType(), {});
-    return rewriter.create<ConstantOp>(loc, scalarType, dense.resizeSplat(scalarType));
+    return ConstantOp::create(rewriter, loc, scalarType, dense.resizeSplat(scalarType));
   }
   return Value();
 }

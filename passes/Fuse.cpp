@@ -92,6 +92,7 @@ ArrayAttr sourcesOf(OpBuilder &b, ArrayRef<Operation *> members) {
 }
 
 struct FunctionFusion {
+  FunctionFusion(func::FuncOp fn, bool enabled) : fn(fn), enabled(enabled) {}
   func::FuncOp fn;
   bool enabled;
   SmallVector<Operation *> ops;             // the body's kiln ops in program order
@@ -331,8 +332,8 @@ struct FunctionFusion {
         outputTypes.push_back(out.getType());
       Operation *root = g.outputs.back().getDefiningOp();
       b.setInsertionPoint(g.last);
-      auto kernel = b.create<KernelOp>(root->getLoc(), outputTypes, mappedInputs,
-                                       b.getStringAttr(kernelName(root, g.members)));
+      auto kernel = KernelOp::create(b, root->getLoc(), outputTypes, mappedInputs,
+                                     b.getStringAttr(kernelName(root, g.members)));
       kernel->setAttr("kiln.sources", sourcesOf(b, g.members));
       Block *body = new Block();
       kernel.getBody().push_back(body);
@@ -345,7 +346,7 @@ struct FunctionFusion {
       SmallVector<Value> yielded;
       for (Value out : g.outputs)
         yielded.push_back(map.lookup(out));
-      inner.create<YieldOp>(root->getLoc(), yielded);
+      YieldOp::create(inner, root->getLoc(), yielded);
       for (auto [out, result] : llvm::zip(g.outputs, kernel.getResults()))
         replacement[out] = result;
     }
@@ -379,7 +380,7 @@ struct FusePass : PassWrapper<FusePass, OperationPass<ModuleOp>> {
     for (auto fn : getOperation().getOps<func::FuncOp>()) {
       if (fn.isExternal())
         continue;
-      FunctionFusion fusion{fn, enabled, {}, {}, {}};
+      FunctionFusion fusion(fn, enabled);
       if (failed(fusion.run()))
         return signalPassFailure();
     }

@@ -47,6 +47,9 @@ struct StepPlan {
   std::string modelIR;              // the model as traced, for whole-net checkpoints
 };
 
+// A statically shaped tensor type as codegen describes it; an error at `loc` otherwise.
+mlir::FailureOr<TensorDesc> tensorDesc(mlir::Location loc, mlir::Type type);
+
 // The kernel that computes `op` (a kiln primitive) on its own.
 mlir::FailureOr<KernelSpec> kernelFor(mlir::Operation *op);
 

@@ -190,33 +190,25 @@ TEST(Kernel, OneHot) {
       EXPECT_EQ(out[i * 4 + c], labels[i] == c ? 1.0f : 0.0f) << i << "," << c;
 }
 
-// A narrow output with a long reduction takes the vectorized-reduction schedule.
-TEST(Kernel, MatmulNarrowAndDeep) {
-  const int m = 7, k = 100, n = 10;
-  auto a = randomValues(m * k, 16), b = randomValues(k * n, 17);
+void checkMatmul(int m, int k, int n, float tolerance) {
+  auto a = randomValues(m * k, 13), b = randomValues(k * n, 14);
   auto out = run(spec("matmul", {f32({m, k}), f32({k, n})}, f32({m, n})), {a, b});
   for (int i = 0; i < m; ++i)
     for (int j = 0; j < n; ++j) {
       float s = 0;
       for (int r = 0; r < k; ++r)
         s += a[i * k + r] * b[r * n + j];
-      EXPECT_NEAR(out[i * n + j], s, 1e-4f) << i << "," << j;
+      ASSERT_NEAR(out[i * n + j], s, tolerance) << m << "x" << k << "x" << n << " at " << i << "," << j;
     }
 }
 
+// A narrow output with a long reduction takes the vectorized-reduction schedule.
+TEST(Kernel, MatmulNarrowAndDeep) { checkMatmul(7, 100, 10, 1e-4f); }
+
 // Small, and the CNN's Linear input gradient (a short reduction into a wide output).
 TEST(Kernel, Matmul) {
-  for (auto [m, k, n] : {std::array<int, 3>{7, 5, 33}, {50, 10, 1568}}) {
-    auto a = randomValues(m * k, 13), b = randomValues(k * n, 14);
-    auto out = run(spec("matmul", {f32({m, k}), f32({k, n})}, f32({m, n})), {a, b});
-    for (int i = 0; i < m; ++i)
-      for (int j = 0; j < n; ++j) {
-        float s = 0;
-        for (int r = 0; r < k; ++r)
-          s += a[i * k + r] * b[r * n + j];
-        ASSERT_NEAR(out[i * n + j], s, 1e-5f) << m << "x" << k << "x" << n << " at " << i << "," << j;
-      }
-  }
+  checkMatmul(7, 5, 33, 1e-5f);
+  checkMatmul(50, 10, 1568, 1e-5f);
 }
 
 } // namespace

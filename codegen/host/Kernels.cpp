@@ -1,0 +1,182 @@
+// From kiln ops to the plain kernel descriptions codegen compiles: one primitive
+// (kernelFor), a kiln.kernel's region (kernelOf), and the schedule dump.
+#include "codegen/host/Plan.h"
+
+#include "ir/Dialect.h"
+
+using namespace mlir;
+
+namespace kiln {
+
+FailureOr<TensorDesc> tensorDesc(Location loc, Type type) {
+  auto t = llvm::dyn_cast<RankedTensorType>(type);
+  if (!t || !t.hasStaticShape())
+    return emitError(loc) << "kiln codegen: expected a statically shaped tensor, got " << type;
+  TensorDesc d;
+  d.shape.assign(t.getShape().begin(), t.getShape().end());
+  Type e = t.getElementType();
+  if (e.isF32())
+    d.dtype = DType::f32;
+  else if (e.isInteger(1))
+    d.dtype = DType::i1;
+  else if (e.isInteger(32))
+    d.dtype = DType::i32;
+  else
+    return emitError(loc) << "kiln codegen: unsupported element type " << e;
+  return d;
+}
+
+namespace {
+
+void setConv(KernelSpec &spec, ArrayRef<int64_t> stride, ArrayRef<int64_t> padding,
+             ArrayRef<int64_t> dilation) {
+  spec.stride.assign(stride.begin(), stride.end());
+  spec.padding.assign(padding.begin(), padding.end());
+  spec.dilation.assign(dilation.begin(), dilation.end());
+}
+
+void setPool(KernelSpec &spec, ArrayRef<int64_t> kernel, ArrayRef<int64_t> stride,
+             ArrayRef<int64_t> padding) {
+  spec.window.assign(kernel.begin(), kernel.end());
+  spec.stride.assign(stride.begin(), stride.end());
+  spec.padding.assign(padding.begin(), padding.end());
+}
+} // namespace
+
+FailureOr<KernelSpec> kernelFor(Operation *op) {
+  KernelSpec spec;
+  spec.op = op->getName().stripDialect().str();
+  for (Value v : op->getOperands()) {
+    auto d = tensorDesc(op->getLoc(), v.getType());
+    if (failed(d))
+      return failure();
+    spec.inputs.push_back(*d);
+  }
+  auto out = tensorDesc(op->getLoc(), op->getResult(0).getType());
+  if (failed(out))
+    return failure();
+  spec.output = *out;
+  if (auto b = llvm::dyn_cast<BroadcastInDimOp>(op))
+    spec.dims.assign(b.getBroadcastDimensions().begin(), b.getBroadcastDimensions().end());
+  else if (auto t = llvm::dyn_cast<TransposeOp>(op))
+    spec.dims.assign(t.getPermutation().begin(), t.getPermutation().end());
+  else if (auto r = llvm::dyn_cast<ReduceSumOp>(op))
+    spec.dims.assign(r.getDimensions().begin(), r.getDimensions().end());
+  else if (auto r = llvm::dyn_cast<ReduceMeanOp>(op))
+    spec.dims.assign(r.getDimensions().begin(), r.getDimensions().end());
+  else if (auto r = llvm::dyn_cast<ReduceMaxOp>(op))
+    spec.dims.assign(r.getDimensions().begin(), r.getDimensions().end());
+  else if (auto c = llvm::dyn_cast<Conv2dOp>(op))
+    setConv(spec, c.getStride(), c.getPadding(), c.getDilation());
+  else if (auto c = llvm::dyn_cast<Conv2dInputGradOp>(op))
+    setConv(spec, c.getStride(), c.getPadding(), c.getDilation());
+  else if (auto c = llvm::dyn_cast<Conv2dFilterGradOp>(op))
+    setConv(spec, c.getStride(), c.getPadding(), c.getDilation());
+  else if (auto p = llvm::dyn_cast<MaxPool2dOp>(op))
+    setPool(spec, p.getKernel(), p.getStride(), p.getPadding());
+  else if (auto p = llvm::dyn_cast<MaxPool2dGradOp>(op))
+    setPool(spec, p.getKernel(), p.getStride(), p.getPadding());
+  else if (auto p = llvm::dyn_cast<AvgPool2dOp>(op))
+    setPool(spec, p.getKernel(), p.getStride(), p.getPadding());
+  else if (auto p = llvm::dyn_cast<AvgPool2dGradOp>(op))
+    setPool(spec, p.getKernel(), p.getStride(), p.getPadding());
+  else if (auto c = llvm::dyn_cast<CompareOp>(op))
+    spec.direction = c.getDirection().str();
+  else if (auto c = llvm::dyn_cast<ConstantOp>(op)) {
+    auto dense = llvm::dyn_cast<DenseElementsAttr>(c.getValue());
+    if (!dense)
+      return op->emitError("kiln codegen: constants must be dense");
+    if (dense.isSplat()) {
+      Type e = dense.getElementType();
+      spec.values.push_back(llvm::isa<FloatType>(e) ? dense.getSplatValue<APFloat>().convertToFloat()
+                            : e.isInteger(1)      ? float(dense.getSplatValue<APInt>().getZExtValue())
+                                                  : float(dense.getSplatValue<APInt>().getSExtValue()));
+    } else if (llvm::isa<FloatType>(dense.getElementType())) {
+      for (APFloat v : dense.getValues<APFloat>())
+        spec.values.push_back(v.convertToFloat());
+    } else {
+      for (APInt v : dense.getValues<APInt>())  // i1 true is 1, not -1
+        spec.values.push_back(float(dense.getElementType().isInteger(1) ? v.getZExtValue() : v.getSExtValue()));
+    }
+  }
+  return spec;
+}
+
+FailureOr<FusedKernel> kernelOf(Operation *op, std::vector<int> *operandOf) {
+  auto kernel = llvm::dyn_cast<KernelOp>(op);
+  if (!kernel) {
+    if (op->getNumResults() != 1)
+      return op->emitError("kiln codegen: cannot lower ") << op->getName();
+    auto spec = kernelFor(op);
+    if (failed(spec))
+      return failure();
+    FusedKernel k = FusedKernel::of(*spec);
+    k.name = spec->op;
+    if (operandOf)
+      for (unsigned i = 0; i < op->getNumOperands(); ++i)
+        operandOf->push_back(int(i));
+    return k;
+  }
+  FusedKernel k;
+  k.name = kernel.getName().str();
+  llvm::DenseMap<Value, int> ref;
+  for (BlockArgument arg : kernel.block().getArguments()) {
+    auto d = tensorDesc(kernel.getLoc(), arg.getType());
+    if (failed(d))
+      return failure();
+    k.inputs.push_back(*d);
+    ref[arg] = -int(arg.getArgNumber()) - 1;
+    if (operandOf)
+      operandOf->push_back(int(arg.getArgNumber()));
+  }
+  for (Operation &inner : kernel.block()) {
+    if (auto yield = llvm::dyn_cast<YieldOp>(inner)) {
+      for (Value v : yield.getValues()) {
+        if (llvm::isa<BlockArgument>(v))
+          return kernel.emitError("kiln codegen: a kernel output must be computed, not an input");
+        k.outputs.push_back(ref.lookup(v));
+      }
+      continue;
+    }
+    if (inner.getNumResults() != 1 || llvm::isa<KernelOp>(inner))
+      return inner.emitError("kiln codegen: cannot lower ") << inner.getName() << " inside a kernel";
+    auto spec = kernelFor(&inner);
+    if (failed(spec))
+      return failure();
+    // A reshape of an input is the same bytes seen with another shape: a view the caller
+    // passes as one more input, instead of index arithmetic inside the kernel.
+    auto arg = llvm::dyn_cast<BlockArgument>(inner.getOperand(0));
+    bool yielded = llvm::any_of(inner.getUsers(), [](Operation *u) { return llvm::isa<YieldOp>(u); });
+    if (operandOf && llvm::isa<ReshapeOp>(inner) && arg && !yielded) {
+      ref[inner.getResult(0)] = -int(k.inputs.size()) - 1;
+      k.inputs.push_back(spec->output);
+      operandOf->push_back(int(arg.getArgNumber()));
+      continue;
+    }
+    FusedKernel::Node node{*spec, {}};
+    for (Value v : inner.getOperands())
+      node.operands.push_back(ref.lookup(v));
+    ref[inner.getResult(0)] = int(k.nodes.size());
+    k.nodes.push_back(std::move(node));
+  }
+  return k;
+}
+LogicalResult annotateSchedules(ModuleOp module) {
+  auto result = module.walk([&](KernelOp op) {
+    std::vector<int> operandOf;
+    auto kernel = kernelOf(op, &operandOf);
+    if (failed(kernel))
+      return WalkResult::interrupt();
+    Builder b(op.getContext());
+    SmallVector<Attribute> notes;
+    FusedKernel flat = flattenElementwise(*kernel);
+    if (flat.key() != kernel->key())
+      notes.push_back(b.getStringAttr("elementwise: runs over its buffers flattened to one dimension"));
+    for (const std::string &note : describeSchedule(flat))
+      notes.push_back(b.getStringAttr(note));
+    op->setAttr("kiln.schedule", b.getArrayAttr(notes));
+    return WalkResult::advance();
+  });
+  return failure(result.wasInterrupted());
+}
+} // namespace kiln
