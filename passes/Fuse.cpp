@@ -9,8 +9,8 @@
 // - an elementwise value is recomputed by each reader, unless several ops read it and its tree
 //   holds more than kMaxRecompute elementwise ops, or one of them is a contraction (which
 //   would rebuild it inside its tiles): then it is materialized once;
-// - epilogue: a matmul (or a max-pool gradient) whose value feeds a chain of same-shaped
-//   elementwise ops (bias, ReLU's compare and select, ReLU's gradient) is computed inside the
+// - epilogue: a matmul, a reduction or a max-pool gradient whose value feeds a chain of
+//   same-shaped elementwise ops (bias, ReLU's compare and select, ReLU's gradient) is computed inside the
 //   kernel of the chain's end, which is materialized instead;
 // - prologues need no rule: an elementwise producer (ReLU's gradient, say) is recomputed inside
 //   the contraction's or pooling's kernel that reads it;
@@ -163,11 +163,11 @@ struct FunctionFusion {
     return nullptr;
   }
 
-  // Matmuls and the gather form of max-pooling's gradient (windows that do not overlap) take
-  // epilogues. Convolutions do not: their register tile stores through a transposing loop, and
+  // Matmuls, reductions (a bias gradient and its update, a mean and its negation) and the
+  // gather form of max-pooling's gradient (windows that do not overlap) take epilogues. Convolutions do not: their register tile stores through a transposing loop, and
   // work added there costs more than a separate pass (measured with kiln bench).
   static bool takesEpilogue(Operation *op) {
-    if (llvm::isa<MatmulOp>(op))
+    if (llvm::isa<MatmulOp, ReduceSumOp, ReduceMeanOp, ReduceMaxOp>(op))
       return true;
     if (auto pool = llvm::dyn_cast<MaxPool2dGradOp>(op)) {
       ArrayRef<int64_t> window = pool.getKernel(), stride = pool.getStride();

@@ -620,12 +620,14 @@ Built build(const FusedKernel &fk) {
     bool readByMatmul = !remaps.count(k.spec.op) &&
                         std::any_of(readers[i].begin(), readers[i].end(),
                                     [&](int r) { return nodes[r].spec.op == "matmul"; });
-    // Scalars are computed once per call, not per element of whatever reads them.
+    // Scalars are computed once per call, not per element of whatever reads them; so are
+    // reductions (their accumulator is scheduled against their own Func).
     bool scalar = k.spec.output.shape.empty();
-    if (k.out.has_update_definition() || readByMatmul || scalar) {
+    bool reduction = k.spec.op.rfind("reduce_", 0) == 0;
+    if (k.out.has_update_definition() || readByMatmul || scalar || reduction) {
       k.out.compute_root();
       b.notes.push_back(k.spec.op + ": computed once per call (" +
-                        (scalar ? "a scalar" : readByMatmul ? "a matmul reads it repeatedly" : "a reduction") +
+                        (scalar ? "a scalar" : readByMatmul ? "a matmul reads it repeatedly" : "a reduction or update") +
                         "), " + schedule(k));
     } else {
       inlined.push_back(k.spec.op);

@@ -152,3 +152,19 @@ func.func @pool_grad_epilogue(%r: tensor<2x4x8x8xf32>, %dp: tensor<2x4x4x4xf32>,
   %g = kiln.select %mask, %d, %zero : (tensor<2x4x8x8xi1>, tensor<2x4x8x8xf32>, tensor<2x4x8x8xf32>) -> tensor<2x4x8x8xf32>
   return %g : tensor<2x4x8x8xf32>
 }
+
+// A reduction takes a same-shaped elementwise epilogue: a bias gradient and its SGD update
+// are one kernel.
+// CHECK-LABEL: func.func @bias_update
+// CHECK: %[[B:.*]] = kiln.kernel "sub_reduce_sum_mul"
+// CHECK: kiln.reduce_sum
+// CHECK: kiln.sub
+// CHECK-NOT: kiln.kernel
+// CHECK: return %[[B]]
+func.func @bias_update(%dy: tensor<50x10xf32>, %b: tensor<10xf32>, %lr: tensor<f32>) -> tensor<10xf32> {
+  %g = kiln.reduce_sum %dy {dimensions = array<i64: 0>} : (tensor<50x10xf32>) -> tensor<10xf32>
+  %lrb = kiln.broadcast_in_dim %lr {broadcast_dimensions = array<i64>, shape = array<i64: 10>} : (tensor<f32>) -> tensor<10xf32>
+  %step = kiln.mul %lrb, %g : (tensor<10xf32>, tensor<10xf32>) -> tensor<10xf32>
+  %b2 = kiln.sub %b, %step : (tensor<10xf32>, tensor<10xf32>) -> tensor<10xf32>
+  return %b2 : tensor<10xf32>
+}
