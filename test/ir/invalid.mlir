@@ -134,3 +134,39 @@ func.func @pool_grad_shape(%x: tensor<1x1x8x8xf32>, %dy: tensor<1x1x3x3xf32>) ->
   %0 = kiln.max_pool2d_grad %x, %dy {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 0, 0>} : (tensor<1x1x8x8xf32>, tensor<1x1x3x3xf32>) -> tensor<1x1x8x8xf32>
   return %0 : tensor<1x1x8x8xf32>
 }
+
+// -----
+
+func.func @kernel_yield_types(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'kiln.kernel' op yields 1 values whose types differ from the kernel's results}}
+  %0 = kiln.kernel "neg"(%a) : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%x: tensor<4xf32>):
+    %n = kiln.neg %x : (tensor<4xf32>) -> tensor<4xf32>
+    %s = kiln.reduce_sum %n {dimensions = array<i64: 0>} : (tensor<4xf32>) -> tensor<f32>
+    kiln.yield %s : tensor<f32>
+  }
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @kernel_arguments(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{'kiln.kernel' op input 0 is 'tensor<4xf32>' but region argument 0 is 'tensor<5xf32>'}}
+  %0 = kiln.kernel "neg"(%a) : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%x: tensor<5xf32>):
+    %c = kiln.constant {value = dense<1.0> : tensor<4xf32>} : tensor<4xf32>
+    kiln.yield %c : tensor<4xf32>
+  }
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
+func.func @kernel_reads_from_outside(%a: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = kiln.kernel "neg"() : () -> tensor<4xf32> {
+    // expected-error @+1 {{using value defined outside the region}}
+    %n = kiln.neg %a : (tensor<4xf32>) -> tensor<4xf32>
+    kiln.yield %n : tensor<4xf32>
+  }
+  return %0 : tensor<4xf32>
+}
