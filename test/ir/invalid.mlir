@@ -163,6 +163,7 @@ func.func @kernel_arguments(%a: tensor<4xf32>) -> tensor<4xf32> {
 // -----
 
 func.func @kernel_reads_from_outside(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-note @+1 {{required by region isolation constraints}}
   %0 = kiln.kernel "neg"() : () -> tensor<4xf32> {
     // expected-error @+1 {{using value defined outside the region}}
     %n = kiln.neg %a : (tensor<4xf32>) -> tensor<4xf32>
