@@ -10,8 +10,8 @@
 //   holds more than kMaxRecompute elementwise ops, or one of them is a contraction (which
 //   would rebuild it inside its tiles): then it is materialized once;
 // - epilogue: a matmul, a reduction or a max-pool gradient whose value feeds a chain of
-//   same-shaped elementwise ops (bias, ReLU's compare and select, ReLU's gradient) is computed inside the
-//   kernel of the chain's end, which is materialized instead;
+//   same-shaped elementwise ops (bias, ReLU's compare and select, ReLU's gradient, an update)
+//   is computed inside the kernel of the chain's end, which is materialized instead;
 // - prologues need no rule: an elementwise producer (ReLU's gradient, say) is recomputed inside
 //   the contraction's or pooling's kernel that reads it;
 // - multi-output: an elementwise kernel whose value only the kernel of another same-shaped
@@ -24,7 +24,6 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/IRMapping.h"
 
-#include <map>
 #include <set>
 
 using namespace mlir;
@@ -111,7 +110,7 @@ struct FunctionFusion {
       if (k == Kind::contraction || k == Kind::root)
         materialized.insert(op->getResult(0));
     }
-    // Epilogues: the contraction moves into the kernel of its chain's end.
+    // Epilogues: the producer moves into the kernel of its chain's end.
     llvm::DenseSet<Value> claimed;
     for (Operation *op : ops) {
       if (!takesEpilogue(op))
@@ -164,8 +163,9 @@ struct FunctionFusion {
   }
 
   // Matmuls, reductions (a bias gradient and its update, a mean and its negation) and the
-  // gather form of max-pooling's gradient (windows that do not overlap) take epilogues. Convolutions do not: their register tile stores through a transposing loop, and
-  // work added there costs more than a separate pass (measured with kiln bench).
+  // gather form of max-pooling's gradient (windows that do not overlap) take epilogues.
+  // Convolutions do not: their register tile stores through a transposing loop, and work
+  // added there costs more than a separate pass (measured with kiln bench).
   static bool takesEpilogue(Operation *op) {
     if (llvm::isa<MatmulOp, ReduceSumOp, ReduceMeanOp, ReduceMaxOp>(op))
       return true;
