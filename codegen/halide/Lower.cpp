@@ -550,12 +550,14 @@ struct Built {
   std::vector<std::string> notes;  // the schedule, node by node, for the dump
 };
 
-// Buffers are dense, row-major and 64-byte aligned (the arena guarantees it; runKernel copies
-// what is not), so Halide may use aligned vector loads and stores.
+// Buffers are dense, row-major and 64-byte aligned: the arena guarantees it, and runKernel
+// copies what is not, because Halide 14 emits aligned stores into output buffers. The
+// alignment is deliberately not declared on the parameters: with it, Halide 14 took a vector
+// shifted inwards at the end of a row for an aligned one and emitted an aligned load at an
+// unaligned address (a crash in a small matmul).
 constexpr int kAlignment = 64;
 
 void fixLayout(OutputImageParam p, const std::vector<int64_t> &shape) {
-  p.set_host_alignment(kAlignment);
   int stride = 1;
   for (int d = 0; d < int(shape.size()); ++d) {
     int extent = int(shape[shape.size() - 1 - d]);
