@@ -151,6 +151,8 @@ std::string FusedKernel::key() const {
   os << " out:";
   for (int o : outputs)
     os << " " << o;
+  if (updatesInPlace)
+    os << " in-place";
   return os.str();
 }
 

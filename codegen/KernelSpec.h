@@ -57,6 +57,9 @@ struct FusedKernel {
   std::vector<TensorDesc> inputs;
   std::vector<Node> nodes;
   std::vector<int> outputs;  // the node of each output
+  // An output is written over an input it reads point by point (an optimizer step in place):
+  // no point may be computed twice.
+  bool updatesInPlace = false;
 
   // A kernel of one primitive.
   static FusedKernel of(const KernelSpec &spec);

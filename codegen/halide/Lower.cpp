@@ -52,6 +52,7 @@ struct Kernel {
   bool selfScheduledUpdate = false;  // the algorithm scheduled out.update(0) itself
   bool vectorizeOutput = true;       // false where the algorithm vectorized something inside
   std::string note;                  // what the algorithm scheduled itself, for the dump
+  bool computeOnce = false;          // the kernel updates in place: no point computed twice
   // A contraction's register tile, scheduled on the Func that computes it: its own output, or
   // the end of the elementwise epilogue fused after it (same shape, same loop nest).
   std::function<std::string(Func root, const std::vector<Var> &vars)> tile;  // returns a note
@@ -184,6 +185,14 @@ std::string scheduleConvTile(Func root, const std::vector<Var> &vars, ConvTile &
   return note;
 }
 
+// The tile of `channels` output channels, scheduled where the kernel's loop nest is.
+void useConvTile(Kernel &k, const ConvTile &tile, int channels) {
+  int width = int(k.spec.output.shape[3]);
+  k.tile = [t = tile, channels, width](Func root, const std::vector<Var> &vars) mutable {
+    return scheduleConvTile(root, vars, t, channels, width);
+  };
+}
+
 // out(w, h, o, n) = sum_{c, p, q} x(w*sw - pw + q*dw, h*sh - ph + p*dh, c, n) * f(q, p, c, o)
 void conv2d(Kernel &k) {
   const auto &f = k.spec.inputs[1].shape;  // O, C, KH, KW
@@ -227,10 +236,7 @@ void conv2d(Kernel &k) {
   t.acc(o, w, h, n) += t.input(w * g.sw - g.pw + t.r.x * g.dw, h * g.sh - g.ph + t.r.y * g.dh, t.r.z, n) *
                        t.weights(o, t.r.x, t.r.y, t.r.z);
   k.out(w, h, o, n) = t.acc(o, w, h, n);
-  int channels = int(f[0]), width = int(k.spec.output.shape[3]);
-  k.tile = [t, channels, width](Func root, const std::vector<Var> &vars) mutable {
-    return scheduleConvTile(root, vars, t, channels, width);
-  };
+  useConvTile(k, t, int(f[0]));
 }
 
 // dx(w, h, c, n) = sum_{o, p, q} dy(i, j, o, n) f(q, p, c, o) over the (i, j) with
@@ -249,15 +255,13 @@ void conv2dInputGrad(Kernel &k) {
   t.acc(c, w, h, n) = 0.0f;
   t.acc(c, w, h, n) += term;
   k.out(w, h, c, n) = t.acc(c, w, h, n);
-  int channels = int(f[1]), width = int(k.spec.output.shape[3]);
-  k.tile = [t, channels, width](Func root, const std::vector<Var> &vars) mutable {
-    return scheduleConvTile(root, vars, t, channels, width);
-  };
+  useConvTile(k, t, int(f[1]));
 }
 
 // df(q, p, c, o) = sum_{n, i, j} dy(i, j, o, n) x(i*sw - pw + q*dw, j*sh - ph + p*dh, c, n),
 // accumulated as acc(o, q, p, c): output channels vectorized, the taps of one row unrolled,
-// the whole (n, i, j) reduction around that register tile; parallel over input channels.
+// the whole (n, i, j) reduction around that register tile; parallel over input channels and
+// filter rows.
 void conv2dFilterGrad(Kernel &k) {
   const auto &dyShape = k.spec.inputs[1].shape;  // N, O, OH, OW
   Window g = windowOf(k.spec, {k.spec.output.shape[2], k.spec.output.shape[3]});
@@ -517,11 +521,9 @@ std::string schedule(Kernel &k) {
   bool scatter = k.spec.op == "max_pool2d_grad" && k.out.has_update_definition();
   if (inner >= lanes() / 4 && k.vectorizeOutput) {
     // Masked tails are slow on this target: a pure definition covers the last vector of each
-    // row by shifting it inwards (recomputing a few points) instead. A one-dimensional
-    // output has a single tail, and may be updating its input in place (an optimizer
-    // step), where computing a point twice would apply the update twice: it is masked.
-    bool flat = k.spec.output.shape.size() == 1;
-    k.out.vectorize(k.vars[0], width, flat ? TailStrategy::GuardWithIf : TailStrategy::ShiftInwards);
+    // row by shifting it inwards (recomputing a few points) instead, except in a kernel that
+    // updates in place, where computing a point twice would apply the update twice.
+    k.out.vectorize(k.vars[0], width, k.computeOnce ? TailStrategy::GuardWithIf : TailStrategy::ShiftInwards);
     if (k.out.has_update_definition() && !scatter && !k.selfScheduledUpdate)
       k.out.update(0).vectorize(k.vars[0], width, TailStrategy::GuardWithIf);
     note = std::to_string(width) + " lanes over the innermost " + std::to_string(inner);
@@ -587,6 +589,7 @@ Built build(const FusedKernel &fk) {
     std::string name = fk.nodes.size() == 1 ? fk.name : fk.name + "_" + std::to_string(i) + "_" + spec.op;
     nodes.push_back(Kernel{spec, {}, {}, Func(name)});
     Kernel &k = nodes.back();
+    k.computeOnce = fk.updatesInPlace;
     for (int o : fk.nodes[i].operands) {
       k.in.push_back(o < 0 ? Func(b.params[-o - 1]) : nodes[o].out);
       if (o >= 0)

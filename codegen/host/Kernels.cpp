@@ -4,6 +4,8 @@
 
 #include "ir/Dialect.h"
 
+#include "llvm/ADT/TypeSwitch.h"
+
 using namespace mlir;
 
 namespace kiln {
@@ -26,23 +28,6 @@ FailureOr<TensorDesc> tensorDesc(Location loc, Type type) {
   return d;
 }
 
-namespace {
-
-void setConv(KernelSpec &spec, ArrayRef<int64_t> stride, ArrayRef<int64_t> padding,
-             ArrayRef<int64_t> dilation) {
-  spec.stride.assign(stride.begin(), stride.end());
-  spec.padding.assign(padding.begin(), padding.end());
-  spec.dilation.assign(dilation.begin(), dilation.end());
-}
-
-void setPool(KernelSpec &spec, ArrayRef<int64_t> kernel, ArrayRef<int64_t> stride,
-             ArrayRef<int64_t> padding) {
-  spec.window.assign(kernel.begin(), kernel.end());
-  spec.stride.assign(stride.begin(), stride.end());
-  spec.padding.assign(padding.begin(), padding.end());
-}
-} // namespace
-
 FailureOr<KernelSpec> kernelFor(Operation *op) {
   KernelSpec spec;
   spec.op = op->getName().stripDialect().str();
@@ -56,33 +41,23 @@ FailureOr<KernelSpec> kernelFor(Operation *op) {
   if (failed(out))
     return failure();
   spec.output = *out;
-  if (auto b = llvm::dyn_cast<BroadcastInDimOp>(op))
-    spec.dims.assign(b.getBroadcastDimensions().begin(), b.getBroadcastDimensions().end());
-  else if (auto t = llvm::dyn_cast<TransposeOp>(op))
-    spec.dims.assign(t.getPermutation().begin(), t.getPermutation().end());
-  else if (auto r = llvm::dyn_cast<ReduceSumOp>(op))
-    spec.dims.assign(r.getDimensions().begin(), r.getDimensions().end());
-  else if (auto r = llvm::dyn_cast<ReduceMeanOp>(op))
-    spec.dims.assign(r.getDimensions().begin(), r.getDimensions().end());
-  else if (auto r = llvm::dyn_cast<ReduceMaxOp>(op))
-    spec.dims.assign(r.getDimensions().begin(), r.getDimensions().end());
-  else if (auto c = llvm::dyn_cast<Conv2dOp>(op))
-    setConv(spec, c.getStride(), c.getPadding(), c.getDilation());
-  else if (auto c = llvm::dyn_cast<Conv2dInputGradOp>(op))
-    setConv(spec, c.getStride(), c.getPadding(), c.getDilation());
-  else if (auto c = llvm::dyn_cast<Conv2dFilterGradOp>(op))
-    setConv(spec, c.getStride(), c.getPadding(), c.getDilation());
-  else if (auto p = llvm::dyn_cast<MaxPool2dOp>(op))
-    setPool(spec, p.getKernel(), p.getStride(), p.getPadding());
-  else if (auto p = llvm::dyn_cast<MaxPool2dGradOp>(op))
-    setPool(spec, p.getKernel(), p.getStride(), p.getPadding());
-  else if (auto p = llvm::dyn_cast<AvgPool2dOp>(op))
-    setPool(spec, p.getKernel(), p.getStride(), p.getPadding());
-  else if (auto p = llvm::dyn_cast<AvgPool2dGradOp>(op))
-    setPool(spec, p.getKernel(), p.getStride(), p.getPadding());
-  else if (auto c = llvm::dyn_cast<CompareOp>(op))
-    spec.direction = c.getDirection().str();
-  else if (auto c = llvm::dyn_cast<ConstantOp>(op)) {
+  auto assign = [](std::vector<int64_t> &to, ArrayRef<int64_t> from) { to.assign(from.begin(), from.end()); };
+  llvm::TypeSwitch<Operation *>(op)
+      .Case([&](BroadcastInDimOp b) { assign(spec.dims, b.getBroadcastDimensions()); })
+      .Case([&](TransposeOp t) { assign(spec.dims, t.getPermutation()); })
+      .Case<ReduceSumOp, ReduceMeanOp, ReduceMaxOp>([&](auto r) { assign(spec.dims, r.getDimensions()); })
+      .Case<Conv2dOp, Conv2dInputGradOp, Conv2dFilterGradOp>([&](auto c) {
+        assign(spec.stride, c.getStride());
+        assign(spec.padding, c.getPadding());
+        assign(spec.dilation, c.getDilation());
+      })
+      .Case<MaxPool2dOp, MaxPool2dGradOp, AvgPool2dOp, AvgPool2dGradOp>([&](auto p) {
+        assign(spec.window, p.getKernel());
+        assign(spec.stride, p.getStride());
+        assign(spec.padding, p.getPadding());
+      })
+      .Case([&](CompareOp c) { spec.direction = c.getDirection().str(); });
+  if (auto c = llvm::dyn_cast<ConstantOp>(op)) {
     auto dense = llvm::dyn_cast<DenseElementsAttr>(c.getValue());
     if (!dense)
       return op->emitError("kiln codegen: constants must be dense");

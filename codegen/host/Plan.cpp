@@ -296,6 +296,13 @@ struct Planner {
       if (failed(fused))
         return failure();
       *fused = flattenElementwise(*fused);
+      // Outputs written over the param or state they replace; the kernel must then compute
+      // each point once, which is part of what it compiles to.
+      std::vector<int> inPlace;
+      for (Value result : op.getResults()) {
+        inPlace.push_back(inPlaceSlot(fn, op, *fused, operandOf, result, updateOf));
+        fused->updatesInPlace |= inPlace.back() >= 0;
+      }
       auto [it, added] = kernelByKey.try_emplace(fused->key(), int(plan.kernels.size()));
       if (added) {
         fused->name = "kiln_" + fused->name + "_" + std::to_string(plan.kernels.size());
@@ -310,9 +317,9 @@ struct Planner {
       for (Value result : op.getResults()) {
         std::string name = "e" + std::to_string(index) + ".v" + std::to_string(plan.buffers.size());
         FailureOr<int> out;
-        int inPlace = inPlaceSlot(fn, op, *fused, operandOf, result, updateOf);
-        if (inPlace >= 0) {
-          out = slot[result] = inPlace;
+        int target = inPlace[llvm::cast<OpResult>(result).getResultNumber()];
+        if (target >= 0) {
+          out = slot[result] = target;
         } else if (returned.contains(result) || op.getNumOperands() == 0) {
           out = local(result, name);
         } else {
