@@ -47,6 +47,7 @@ std::vector<Expr> reversed(const std::vector<Expr> &idx) { return {idx.rbegin(),
 struct Kernel {
   const KernelSpec &spec;
   std::vector<Func> in;
+  std::vector<std::string> inOps;  // the primitive computing each operand; "" for a kernel input
   std::vector<Var> vars;  // Halide order: vars[0] is innermost
   Func out;
   bool selfScheduledUpdate = false;  // the algorithm scheduled out.update(0) itself
@@ -487,9 +488,38 @@ const std::map<std::string, Algorithm> &algorithms() {
          // result[m, n] = sum_k lhs[m, k] * rhs[k, n]
          RDom r(0, int(k.spec.inputs[0].shape[1]), "k");
          std::vector<Expr> idx = k.index();
+         int m = int(k.spec.output.shape[0]), n = int(k.spec.output.shape[1]),
+             depth = int(k.spec.inputs[0].shape[1]);
+         // A weight gradient (x^T dy) reads its left operand transposed: along the reduction
+         // it is strided, so no vector runs over it. Accumulate outer products instead, one row
+         // of each operand per step, vectorized over whichever output dimension a row holds.
+         if (n < lanes() && k.inOps[0] == "transpose" && m * n <= 4 * lanes()) {
+           Func acc("acc");
+           Var mv = k.vars[1], nv = k.vars[0];
+           acc(nv, mv) = 0.0f;
+           acc(nv, mv) += k.at(0, {mv, r.x}) * k.at(1, {r.x, nv});
+           k.define(acc(nv, mv));
+           bool overN = n >= lanes() / 2 && k.inOps[1] != "transpose";
+           Var vec = overN ? nv : mv, other = overN ? mv : nv;
+           int extent = overN ? n : m, others = overN ? m : n;
+           if (!overN)
+             acc.reorder_storage(mv, nv);
+           acc.compute_root().store_in(MemoryType::Stack);
+           Stage step = acc.update();
+           step.reorder(vec, other, r.x);
+           if (extent <= lanes())
+             step.vectorize(vec);
+           else
+             step.vectorize(vec, lanes(), TailStrategy::GuardWithIf);
+           if (others <= 4)
+             step.unroll(other);
+           k.note = "accumulated once per call as outer products over the reduction of " +
+                    std::to_string(depth) + ", " + std::to_string(std::min(extent, lanes())) +
+                    " lanes over " + (overN ? "n" : "m");
+           return;
+         }
          // Narrow outputs (a Linear layer's 10 classes) leave no vector over n: vectorize the
          // long reduction instead, 16 partial sums reduced at the end.
-         int n = int(k.spec.output.shape[1]), depth = int(k.spec.inputs[0].shape[1]);
          if (n < lanes() && depth >= 2 * lanes()) {
            k.out(k.outVars()) = 0.0f;
            k.out(k.outVars()) += k.at(0, {idx[0], r.x}) * k.at(1, {r.x, idx[1]});
@@ -587,11 +617,12 @@ Built build(const FusedKernel &fk) {
     if (entry == algorithms().end())
       throw CompileError("no Halide lowering for kiln." + spec.op);
     std::string name = fk.nodes.size() == 1 ? fk.name : fk.name + "_" + std::to_string(i) + "_" + spec.op;
-    nodes.push_back(Kernel{spec, {}, {}, Func(name)});
+    nodes.push_back(Kernel{spec, {}, {}, {}, Func(name)});
     Kernel &k = nodes.back();
     k.computeOnce = fk.updatesInPlace;
     for (int o : fk.nodes[i].operands) {
       k.in.push_back(o < 0 ? Func(b.params[-o - 1]) : nodes[o].out);
+      k.inOps.push_back(o < 0 ? "" : fk.nodes[o].op.op);
       if (o >= 0)
         readers[o].push_back(int(i));
     }
@@ -640,6 +671,8 @@ Built build(const FusedKernel &fk) {
                         "), " + schedule(k));
     } else {
       inlined.push_back(k.spec.op);
+      if (!k.note.empty())  // its value is inlined, but it computed a part of itself once
+        b.notes.push_back(k.spec.op + ": " + k.note);
     }
   }
   for (int o : fk.outputs) {

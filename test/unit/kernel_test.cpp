@@ -211,6 +211,40 @@ TEST(Kernel, Matmul) {
   checkMatmul(50, 10, 1568, 1e-5f);
 }
 
+// A weight gradient as the fuse pass leaves it: x^T dy, the transpose read inside the kernel.
+// Narrow outputs take the outer-product schedule, vectorized over n or over m.
+void checkTransposedMatmul(int m, int k, int n, bool transposeRhs = false) {
+  auto a = randomValues(k * m, 15), b = randomValues(k * n, 16);  // a is [k, m]; b [k, n] or [n, k]
+  kiln::FusedKernel fk;
+  fk.name = "test_xt_dy";
+  fk.inputs = {f32({k, m}), transposeRhs ? f32({n, k}) : f32({k, n})};
+  fk.nodes.push_back({spec("transpose", {f32({k, m})}, f32({m, k}), {1, 0}), {-1}});
+  if (transposeRhs) {
+    fk.nodes.push_back({spec("transpose", {f32({n, k})}, f32({k, n}), {1, 0}), {-2}});
+    fk.nodes.push_back({spec("matmul", {f32({m, k}), f32({k, n})}, f32({m, n})), {0, 1}});
+  } else {
+    fk.nodes.push_back({spec("matmul", {f32({m, k}), f32({k, n})}, f32({m, n})), {0, -2}});
+  }
+  fk.outputs = {int(fk.nodes.size()) - 1};
+  std::vector<float> out(m * n);
+  ASSERT_EQ(kiln::runKernel(fk, {a.data(), b.data()}, {out.data()}), "");
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < n; ++j) {
+      float s = 0;
+      for (int r = 0; r < k; ++r)
+        s += a[r * m + i] * (transposeRhs ? b[j * k + r] : b[r * n + j]);
+      ASSERT_NEAR(out[i * n + j], s, 1e-4f) << m << "x" << k << "x" << n << " at " << i << "," << j;
+    }
+}
+
+TEST(Kernel, MatmulOfTransposedNarrow) {
+  checkTransposedMatmul(10, 200, 2);  // vector over m
+  checkTransposedMatmul(2, 200, 10);  // vector over n
+  checkTransposedMatmul(20, 32, 1);   // a column: m wider than a vector
+  checkTransposedMatmul(3, 50, 9, true);
+  checkTransposedMatmul(10, 50, 1568);  // wide: the ordinary schedule
+}
+
 } // namespace
 
 namespace {
