@@ -233,9 +233,10 @@ void conv2d(Kernel &k) {
              RDom(0, g.kw, 0, g.kh, 0, int(f[1]), "r")};
   Var w = k.vars[0], h = k.vars[1], o = k.vars[2], n = k.vars[3], q("q"), p("p"), c("c");
   t.weights(o, q, p, c) = k.in[1](q, p, c, o);
+  Expr row = h * g.sh - g.ph + t.r.y * g.dh;
+  t.r.where(row >= 0 && row < int(k.spec.inputs[0].shape[2]));  // filter rows in the padding add nothing
   t.acc(o, w, h, n) = 0.0f;
-  t.acc(o, w, h, n) += t.input(w * g.sw - g.pw + t.r.x * g.dw, h * g.sh - g.ph + t.r.y * g.dh, t.r.z, n) *
-                       t.weights(o, t.r.x, t.r.y, t.r.z);
+  t.acc(o, w, h, n) += t.input(w * g.sw - g.pw + t.r.x * g.dw, row, t.r.z, n) * t.weights(o, t.r.x, t.r.y, t.r.z);
   k.out(w, h, o, n) = t.acc(o, w, h, n);
   useConvTile(k, t, int(f[0]));
 }
@@ -250,6 +251,7 @@ void conv2dInputGrad(Kernel &k) {
   Var w = k.vars[0], h = k.vars[1], c = k.vars[2], n = k.vars[3], q("q"), p("p"), o("o");
   t.weights(c, q, p, o) = k.in[1](q, p, c, o);
   Expr iw = w + g.pw - t.r.x * g.dw, ih = h + g.ph - t.r.y * g.dh;
+  t.r.where(ih >= 0 && ih <= (int(k.spec.inputs[0].shape[2]) - 1) * g.sh);  // rows of dy's padding add nothing
   Expr term = t.input(iw / g.sw, ih / g.sh, t.r.z, n) * t.weights(c, t.r.x, t.r.y, t.r.z);
   if (g.sw != 1 || g.sh != 1)  // only positions a window actually starts from contribute
     term = select(iw % g.sw == 0 && ih % g.sh == 0, term, 0.0f);
@@ -272,10 +274,11 @@ void conv2dFilterGrad(Kernel &k) {
   paddedRoot(x, y, c, n) = padded(x, y, c, n);
   dyT(o, x, y, n) = k.in[1](x, y, o, n);
   RDom r(0, int(dyShape[3]), 0, int(dyShape[2]), 0, int(dyShape[0]), "r");
+  Expr row = r.y * g.sh - g.ph + p * g.dh;
+  r.where(row >= 0 && row < int(k.spec.inputs[0].shape[2]));  // a filter row meets no padding row
   Func acc("acc");
   acc(o, q, p, c) = 0.0f;
-  acc(o, q, p, c) += dyT(o, r.x, r.y, r.z) *
-                     paddedRoot(r.x * g.sw - g.pw + q * g.dw, r.y * g.sh - g.ph + p * g.dh, c, r.z);
+  acc(o, q, p, c) += dyT(o, r.x, r.y, r.z) * paddedRoot(r.x * g.sw - g.pw + q * g.dw, row, c, r.z);
   k.out(q, p, c, o) = acc(o, q, p, c);
 
   k.tile = [acc, dyT, paddedRoot, r](Func root, const std::vector<Var> &vars) mutable {
