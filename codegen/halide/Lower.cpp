@@ -76,6 +76,23 @@ struct Kernel {
       bounds.push_back(Range(0, int(*it)));
     return BoundaryConditions::constant_exterior(in[i], outside, bounds);
   }
+  // Input `i` (N, C, H, W) surrounded by zeros, for a convolution to compute once and then
+  // read without bounds checks: zeros first, then the rows copied over them as vectors (a
+  // boundary condition computed point by point was a scalar select and copy per element).
+  Func zeroPadded(int i) const {
+    const auto &shape = spec.inputs[i].shape;
+    Func f("zero_padded");
+    Var x("x"), y("y"), c("c"), n("n");
+    RDom r(0, int(shape[3]), 0, int(shape[2]), "row");
+    f(x, y, c, n) = 0.0f;
+    f(r.x, r.y, c, n) = in[i](r.x, r.y, c, n);
+    f.vectorize(x, lanes(), TailStrategy::RoundUp);
+    if (shape[3] <= lanes())
+      f.update().vectorize(r.x);
+    else
+      f.update().vectorize(r.x, lanes(), TailStrategy::GuardWithIf);
+    return f;
+  }
 };
 
 using Algorithm = std::function<void(Kernel &)>;
@@ -203,7 +220,7 @@ void conv2d(Kernel &k) {
     // One input channel: a tile over output channels would load a broadcast input value per
     // multiply-add. Vectors along the row instead, 2 rows x 8 channels of them in registers:
     // per filter tap, 2 row loads and 8 weight broadcasts feed 16 multiply-adds.
-    Func acc("acc_rows"), input = k.bounded(0, 0.0f);
+    Func acc("acc_rows"), input = k.zeroPadded(0);
     RDom r(0, g.kw, 0, g.kh, "r");
     Var w = k.vars[0], h = k.vars[1], o = k.vars[2], n = k.vars[3];
     acc(w, h, o, n) = 0.0f;
@@ -229,7 +246,7 @@ void conv2d(Kernel &k) {
     };
     return;
   }
-  ConvTile t{Func("acc"), Func("filter_ok"), k.bounded(0, 0.0f),
+  ConvTile t{Func("acc"), Func("filter_ok"), k.zeroPadded(0),
              RDom(0, g.kw, 0, g.kh, 0, int(f[1]), "r")};
   Var w = k.vars[0], h = k.vars[1], o = k.vars[2], n = k.vars[3], q("q"), p("p"), c("c");
   t.weights(o, q, p, c) = k.in[1](q, p, c, o);
@@ -246,7 +263,7 @@ void conv2d(Kernel &k) {
 void conv2dInputGrad(Kernel &k) {
   const auto &f = k.spec.inputs[1].shape;  // O, C, KH, KW
   Window g = windowOf(k.spec, {f[2], f[3]});
-  ConvTile t{Func("acc"), Func("filter_ci"), k.bounded(0, 0.0f),
+  ConvTile t{Func("acc"), Func("filter_ci"), k.zeroPadded(0),
              RDom(0, g.kw, 0, g.kh, 0, int(f[0]), "r")};
   Var w = k.vars[0], h = k.vars[1], c = k.vars[2], n = k.vars[3], q("q"), p("p"), o("o");
   t.weights(c, q, p, o) = k.in[1](q, p, c, o);
@@ -268,10 +285,8 @@ void conv2dInputGrad(Kernel &k) {
 void conv2dFilterGrad(Kernel &k) {
   const auto &dyShape = k.spec.inputs[1].shape;  // N, O, OH, OW
   Window g = windowOf(k.spec, {k.spec.output.shape[2], k.spec.output.shape[3]});
-  Func padded = k.bounded(0, 0.0f);
-  Func paddedRoot("padded_root"), dyT("grad_oi");
+  Func paddedRoot = k.zeroPadded(0), dyT("grad_oi");
   Var x("x"), y("y"), c = k.vars[2], n("n"), o = k.vars[3], q = k.vars[0], p = k.vars[1];
-  paddedRoot(x, y, c, n) = padded(x, y, c, n);
   dyT(o, x, y, n) = k.in[1](x, y, o, n);
   RDom r(0, int(dyShape[3]), 0, int(dyShape[2]), 0, int(dyShape[0]), "r");
   Expr row = r.y * g.sh - g.ph + p * g.dh;
@@ -297,6 +312,7 @@ void conv2dFilterGrad(Kernel &k) {
     dyT.compute_root().vectorize(dyT.args()[0], lanes(), TailStrategy::GuardWithIf).parallel(dyT.args()[3]);
     // Every padded position a window can read, computed once.
     paddedRoot.compute_root().parallel(paddedRoot.args()[3]);
+    paddedRoot.update().parallel(paddedRoot.args()[3]);
     return "register tile of " + std::to_string(lanes()) + "-lane output-channel vectors x one filter row, "
            "parallel over input channels and filter rows";
   };
