@@ -86,7 +86,7 @@ struct Kernel {
     RDom r(0, int(shape[3]), 0, int(shape[2]), "row");
     f(x, y, c, n) = 0.0f;
     f(r.x, r.y, c, n) = in[i](r.x, r.y, c, n);
-    f.vectorize(x, lanes(), TailStrategy::RoundUp);
+    f.vectorize(x, shape[3] >= lanes() ? lanes() : lanes() / 2, TailStrategy::RoundUp);
     if (shape[3] <= lanes())
       f.update().vectorize(r.x);
     else
@@ -296,7 +296,8 @@ void conv2dFilterGrad(Kernel &k) {
   acc(o, q, p, c) += dyT(o, r.x, r.y, r.z) * paddedRoot(r.x * g.sw - g.pw + q * g.dw, row, c, r.z);
   k.out(q, p, c, o) = acc(o, q, p, c);
 
-  k.tile = [acc, dyT, paddedRoot, r](Func root, const std::vector<Var> &vars) mutable {
+  int rowWidth = int(dyShape[3]), channelsOut = int(dyShape[1]);
+  k.tile = [acc, dyT, paddedRoot, r, rowWidth, channelsOut](Func root, const std::vector<Var> &vars) mutable {
     Var q = vars[0], p = vars[1], c = vars[2], o = vars[3], ao = acc.args()[0], aq = acc.args()[1];
     Var ku("ku"), kv("kv"), pc("pc");
     // Parallel over (input channel, filter row): a one-channel input still splits in rows.
@@ -309,7 +310,22 @@ void conv2dFilterGrad(Kernel &k) {
         .vectorize(kv)
         .unroll(ku)
         .unroll(aq);
-    dyT.compute_root().vectorize(dyT.args()[0], lanes(), TailStrategy::GuardWithIf).parallel(dyT.args()[3]);
+    // The transpose reads rows of dy as vectors and writes them interleaved, one output
+    // channel per unrolled store: Halide merges those strided stores into dense shuffled ones
+    // (vectorizing over channels instead gathered every element).
+    {
+      Var to = dyT.args()[0], tx = dyT.args()[1], txo("txo"), txi("txi");
+      int width = rowWidth >= lanes() ? lanes() : lanes() / 2;
+      if (channelsOut * width <= 16 * lanes() && rowWidth >= width)
+        dyT.compute_root()
+            .split(tx, txo, txi, width, TailStrategy::ShiftInwards)
+            .reorder(txi, to, txo)
+            .vectorize(txi)
+            .unroll(to)
+            .parallel(dyT.args()[3]);
+      else
+        dyT.compute_root().vectorize(to, lanes(), TailStrategy::GuardWithIf).parallel(dyT.args()[3]);
+    }
     // Every padded position a window can read, computed once.
     paddedRoot.compute_root().parallel(paddedRoot.args()[3]);
     paddedRoot.update().parallel(paddedRoot.args()[3]);
