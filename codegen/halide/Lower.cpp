@@ -180,7 +180,7 @@ std::string scheduleConvTile(Func root, const std::vector<Var> &vars, ConvTile &
   int wBlock = width % 7 == 0 ? 7 : std::min(width, 8);
   std::string note = "register tile " + std::to_string(kBlock) + " channels x " + std::to_string(wBlock) +
                      " columns (" + std::to_string(lanes()) + "-lane vectors), stored a channel's columns per vector, "
-                     "parallel over batch";
+                     "filter rows in the padding skipped, zero-padded input per image, parallel over batch";
   root.split(ch, ko, ki, kBlock, TailStrategy::GuardWithIf)
       .split(w, wo, wi, wBlock, TailStrategy::GuardWithIf)
       .reorder(wi, ki, wo, ko, h, n)
@@ -313,24 +313,25 @@ void conv2dFilterGrad(Kernel &k) {
     // The transpose reads rows of dy as vectors and writes them interleaved, one output
     // channel per unrolled store: Halide merges those strided stores into dense shuffled ones
     // (vectorizing over channels instead gathered every element).
-    {
-      Var to = dyT.args()[0], tx = dyT.args()[1], txo("txo"), txi("txi");
-      int width = rowWidth >= lanes() ? lanes() : lanes() / 2;
-      if (channelsOut * width <= 16 * lanes() && rowWidth >= width)
-        dyT.compute_root()
-            .split(tx, txo, txi, width, TailStrategy::ShiftInwards)
-            .reorder(txi, to, txo)
-            .vectorize(txi)
-            .unroll(to)
-            .parallel(dyT.args()[3]);
-      else
-        dyT.compute_root().vectorize(to, lanes(), TailStrategy::GuardWithIf).parallel(dyT.args()[3]);
+    Var to = dyT.args()[0], tx = dyT.args()[1], txo("txo"), txi("txi");
+    int width = rowWidth >= lanes() ? lanes() : lanes() / 2;
+    std::string transpose = "dy transposed by interleaving stores";
+    if (channelsOut * width <= 16 * lanes() && rowWidth >= width) {
+      dyT.compute_root()
+          .split(tx, txo, txi, width, TailStrategy::ShiftInwards)
+          .reorder(txi, to, txo)
+          .vectorize(txi)
+          .unroll(to)
+          .parallel(dyT.args()[3]);
+    } else {
+      dyT.compute_root().vectorize(to, lanes(), TailStrategy::GuardWithIf).parallel(dyT.args()[3]);
+      transpose = "dy transposed by gathers";
     }
     // Every padded position a window can read, computed once.
     paddedRoot.compute_root().parallel(paddedRoot.args()[3]);
     paddedRoot.update().parallel(paddedRoot.args()[3]);
     return "register tile of " + std::to_string(lanes()) + "-lane output-channel vectors x one filter row, "
-           "parallel over input channels and filter rows";
+           "image rows in the padding skipped, " + transpose + ", parallel over input channels and filter rows";
   };
 }
 
