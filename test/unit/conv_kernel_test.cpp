@@ -105,6 +105,11 @@ TEST(ConvKernel, Conv2OfTheCnn) { checkConvolution({2, 16, 14, 14, 32, 5, 5, 1, 
 TEST(ConvKernel, StrideAndPadding) { checkConvolution({2, 3, 11, 9, 4, 3, 3, 2, 2, 1, 1, 1, 1}); }
 TEST(ConvKernel, Dilation) { checkConvolution({1, 2, 12, 10, 3, 3, 2, 1, 2, 2, 0, 2, 3}); }
 TEST(ConvKernel, NoPaddingOddSizes) { checkConvolution({3, 2, 7, 6, 5, 4, 3, 3, 2, 0, 0, 1, 1}); }
+// One-column images and filter rows wholly in the padding (pad 3 > the 3-row filter's reach).
+TEST(ConvKernel, OneColumnAndDeepPadding) {
+  checkConvolution({2, 2, 5, 1, 3, 3, 1, 1, 1, 1, 0, 1, 1});
+  checkConvolution({1, 3, 4, 9, 18, 3, 3, 1, 1, 3, 1, 1, 1});
+}
 
 struct Pool {
   int64_t n, c, h, w, kh, kw, sh, sw, ph, pw;
