@@ -605,6 +605,14 @@ std::string schedule(Kernel &k) {
       k.out.update(0).parallel(batch);
     note += std::string(note.empty() ? "" : ", ") + "parallel over batch";
   }
+  // A reduction's work is what it reads: a bias gradient reads a whole activation gradient
+  // into a few outputs, and splits those.
+  bool bigReduction = k.spec.op.rfind("reduce_", 0) == 0 && k.spec.inputs[0].elements() >= (1 << 17) &&
+                      k.spec.output.elements() >= 2 && (k.vars.size() >= 2 || !k.vectorizeOutput);
+  if (bigReduction && !large) {
+    k.out.parallel(k.vars.back());
+    note += std::string(note.empty() ? "" : ", ") + "parallel over its outermost output dimension";
+  }
   if (!k.note.empty())
     note = k.note + (note.empty() ? "" : "; " + note);
   return note.empty() ? "serial" : note;

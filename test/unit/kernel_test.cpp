@@ -169,6 +169,28 @@ TEST(Kernel, Reductions) {
   EXPECT_NEAR(all[0], total, 1e-4f);
 }
 
+// Reductions that read 2^17+ elements: a bias gradient splits its channels over threads; a
+// column max of a tall matrix keeps its one output dimension vectorized and serial.
+TEST(Kernel, LargeReductionsRunInParallel) {
+  auto a = randomValues(20 * 7 * 30 * 40, 21);
+  auto bias = run(spec("reduce_sum", {f32({20, 7, 30, 40})}, f32({7}), {0, 2, 3}), {a});
+  for (int c = 0; c < 7; ++c) {
+    double s = 0;
+    for (int n = 0; n < 20; ++n)
+      for (int i = 0; i < 30 * 40; ++i)
+        s += a[(n * 7 + c) * 1200 + i];
+    EXPECT_NEAR(bias[c], s, 2e-3) << "channel " << c;
+  }
+  auto b = randomValues(4000 * 40, 22);
+  auto cols = run(spec("reduce_max", {f32({4000, 40})}, f32({40}), {0}), {b});
+  for (int j = 0; j < 40; ++j) {
+    float m = -INFINITY;
+    for (int i = 0; i < 4000; ++i)
+      m = std::max(m, b[i * 40 + j]);
+    EXPECT_EQ(cols[j], m) << "column " << j;
+  }
+}
+
 TEST(Kernel, ReduceMax) {
   auto a = randomValues(4 * 21, 15);
   auto out = run(spec("reduce_max", {f32({4, 21})}, f32({4}), {1}), {a});
