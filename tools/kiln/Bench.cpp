@@ -179,8 +179,12 @@ void printKernelTable(const Variant &v, raw_ostream &os) {
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return v.kernelUs[a] > v.kernelUs[b]; });
   os << formatv("\n{0} train step, kernel by kernel (in-process, median of {1}): {2} kernels, {3:f2} ms\n",
                 v.name, int(kernelRepeats), entry.calls.size(), total / 1000);
-  os << "  (GFLOP/s counts a convolution's every filter tap, the nominal work PyTorch's figures count too;\n"
-        "   the kernels skip the taps that fall in the padding, so they can run above the peak)\n";
+  bool convolutions = std::any_of(entry.calls.begin(), entry.calls.end(), [&](const auto &call) {
+    return v.plan.kernels[call.kernel].ops().find("conv2d") != std::string::npos;
+  });
+  if (convolutions)
+    os << "  (GFLOP/s counts a convolution's every filter tap, the nominal work PyTorch's figures count too;\n"
+          "   the kernels skip the taps that fall in the padding, so they can run above the peak)\n";
   os << formatv("  {0,-44} {1,9} {2,6} {3,9} {4,7} {5,8}  {6}\n", "kernel", "time us", "share", "GFLOP/s",
                 peak > 0 ? "of peak" : "", "GB/s", "ops");
   for (size_t i : order) {
