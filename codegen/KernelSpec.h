@@ -4,7 +4,6 @@
 #define KILN_CODEGEN_KERNELSPEC_H
 
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -100,10 +99,6 @@ std::vector<std::string> describeSchedule(const FusedKernel &kernel);
 // pipelines are cached by key). Returns an empty string on success, else the error.
 std::string runKernel(const FusedKernel &kernel, const std::vector<const void *> &inputs,
                       const std::vector<void *> &outputs);
-// The same, compiled once and called many times without looking the kernel up (timing).
-using JitKernel = std::function<std::string(const std::vector<const void *> &inputs,
-                                            const std::vector<void *> &outputs)>;
-JitKernel compileJit(const FusedKernel &kernel);
 std::string runKernel(const KernelSpec &spec, const std::vector<const void *> &inputs,
                       void *output);
 

@@ -856,18 +856,6 @@ std::vector<std::string> describeSchedule(const FusedKernel &kernel) {
   }
 }
 
-JitKernel compileJit(const FusedKernel &kernel) {
-  try {
-    std::shared_ptr<Jitted> j = jit(kernel);
-    return [j](const std::vector<const void *> &inputs, const std::vector<void *> &outputs) {
-      return j->run(inputs, outputs);
-    };
-  } catch (const Halide::Error &e) {
-    std::string error = std::string("Halide: ") + e.what();
-    return [error](const std::vector<const void *> &, const std::vector<void *> &) { return error; };
-  }
-}
-
 std::string runKernel(const KernelSpec &spec, const std::vector<const void *> &inputs,
                       void *output) {
   return runKernel(FusedKernel::of(spec), inputs, {output});

@@ -89,9 +89,29 @@ struct Emitter {
     }
   }
 
-  // Emits the calls in order; a non-zero return code is returned at once.
-  void emitCalls(IRBuilder<> &b, Function *fn, const std::vector<KernelCall> &calls) {
-    for (const KernelCall &call : calls) {
+  // kiln_kernel_clock(entry, i) before call i of an entry and (entry, calls) after the last,
+  // when the runtime has set it: a load and a branch per call otherwise.
+  void emitClock(IRBuilder<> &b, Function *fn, int entry, int call) {
+    Type *i32 = b.getInt32Ty(), *ptr = PointerType::getUnqual(ctx);
+    auto *clockType = FunctionType::get(b.getVoidTy(), {i32, i32}, false);
+    GlobalVariable *clock = module->getGlobalVariable("kiln_kernel_clock");
+    if (!clock)
+      clock = new GlobalVariable(*module, ptr, false, GlobalValue::ExternalLinkage, nullptr, "kiln_kernel_clock");
+    Value *hook = b.CreateLoad(ptr, clock);
+    BasicBlock *tick = BasicBlock::Create(ctx, "clock", fn), *next = BasicBlock::Create(ctx, "timed", fn);
+    b.CreateCondBr(b.CreateIsNotNull(hook), tick, next);
+    b.SetInsertPoint(tick);
+    b.CreateCall(clockType, hook, {b.getInt32(entry), b.getInt32(call)});
+    b.CreateBr(next);
+    b.SetInsertPoint(next);
+  }
+
+  // Emits the calls in order; a non-zero return code is returned at once. An entry's calls
+  // (entry >= 0) are timed through kiln_kernel_clock.
+  void emitCalls(IRBuilder<> &b, Function *fn, const std::vector<KernelCall> &calls, int entry = -1) {
+    for (auto [i, call] : llvm::enumerate(calls)) {
+      if (entry >= 0)
+        emitClock(b, fn, entry, int(i));
       std::vector<Value *> args;
       for (int buf : call.buffers)
         args.push_back(descriptors[buf]);
@@ -103,6 +123,8 @@ struct Emitter {
       b.CreateRet(rc);
       b.SetInsertPoint(next);
     }
+    if (entry >= 0)
+      emitClock(b, fn, entry, int(calls.size()));
   }
 
   void defineString(const std::string &value, const char *symbol) {
@@ -127,10 +149,10 @@ struct Emitter {
   void defineEntries() {
     auto *entryType = FunctionType::get(Type::getInt32Ty(ctx), {}, false);
     std::vector<Function *> fns;
-    for (const EntryPlan &entry : plan.entries) {
+    for (auto [index, entry] : llvm::enumerate(plan.entries)) {
       Function *fn = Function::Create(entryType, Function::InternalLinkage, "entry." + entry.name, *module);
       IRBuilder<> b(BasicBlock::Create(ctx, "entry", fn));
-      emitCalls(b, fn, entry.calls);
+      emitCalls(b, fn, entry.calls, int(index));
       // Outputs that are arguments are saved before the updates; then updated params and
       // state go back to their slots, once nothing reads the old values.
       std::vector<std::pair<int, int>> copies = entry.outputCopies;

@@ -416,8 +416,13 @@ FailureOr<StepPlan> planModel(ModuleOp module, std::string modelIR) {
   p.finish();
 
   llvm::json::Array entries;
-  for (const EntryPlan &e : p.plan.entries)
-    entries.push_back(llvm::json::Object{{"name", e.name}, {"kind", e.kind}, {"batch", e.batch}});
+  for (const EntryPlan &e : p.plan.entries) {
+    llvm::json::Array kernels;  // the symbol of each call, for timing reports
+    for (const KernelCall &call : e.calls)
+      kernels.push_back(p.plan.kernels[call.kernel].name);
+    entries.push_back(llvm::json::Object{
+        {"name", e.name}, {"kind", e.kind}, {"batch", e.batch}, {"kernels", std::move(kernels)}});
+  }
   llvm::json::Object manifest{{"model", "model"}, {"arena_bytes", p.plan.arenaBytes},
                               {"entries", std::move(entries)}, {"tensors", std::move(p.tensors)}};
   if (auto name = module->getAttrOfType<StringAttr>("kiln.model"))

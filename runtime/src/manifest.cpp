@@ -80,6 +80,13 @@ EntrySpec parse_entry(const json &e, size_t index) {
     if (!batch.is_number_integer() || batch.get<int64_t>() < 1 || batch.get<int64_t>() > kMaxDim)
         fail(where + ": \"batch\" must be a positive integer");
     spec.batch = batch.get<int64_t>();
+    if (auto it = e.find("kernels"); it != e.end()) {
+        if (!it->is_array()) fail(where + ": \"kernels\" must be an array of names");
+        for (const json &k : *it) {
+            if (!k.is_string()) fail(where + ": \"kernels\" must be an array of names");
+            spec.kernels.push_back(k.get<std::string>());
+        }
+    }
     return spec;
 }
 

@@ -18,6 +18,7 @@
 #include "kiln/error.h"
 #include "kiln/flags.h"
 #include "kiln/init.h"
+#include "kiln/kernel_times.h"
 #include "kiln/loader.h"
 #include "kiln/model_abi.h"
 #include "kiln/numpy_print.h"
@@ -200,6 +201,7 @@ int run(const ModelAbi &model, const Options &options) {
     }
     MetricsWriter metrics;
     if (!options.metrics.empty()) metrics.open(options.metrics);
+    if (!options.kernel_times.empty()) check_writable(options.kernel_times, "kernel times");
 
     if (halide_set_num_threads) halide_set_num_threads(options.threads);
 
@@ -280,6 +282,8 @@ int run(const ModelAbi &model, const Options &options) {
         fmt::print("resuming {} at step {} (epoch {}, batch {}) of {}\n", options.resume, resumed->step,
                    resumed->epoch, resumed->batch_in_epoch, settings.steps);
 
+    std::optional<KernelTimes> kernel_times;  // timed from here through the final evaluation
+    if (!options.kernel_times.empty()) kernel_times.emplace(manifest);
     outcome.result = train(model, manifest, arena, data, loader, settings, metrics);
     const TrainResult &result = outcome.result;
     if (!quiet && settings.steps > settings.start_step)
@@ -319,6 +323,10 @@ int run(const ModelAbi &model, const Options &options) {
         }
     }
     metrics.close();
+    if (kernel_times) {
+        kernel_times->write(options.kernel_times);
+        kernel_times.reset();
+    }
 
     if (!options.save.empty()) {
         save_tensors(options.save, manifest, Role::Param, arena,

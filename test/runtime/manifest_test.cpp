@@ -89,6 +89,14 @@ TEST(Manifest, ParsesI32Labels) {
     EXPECT_EQ(m.train.task, "classification");
 }
 
+// Each entry may name the kernel of each call, for --kernel-times.
+TEST(Manifest, ReadsTheKernelsOfAnEntry) {
+    Manifest m = kiln::parse_manifest(fake_manifest_with(
+        "\"kind\": \"train\", \"batch\": 4", "\"kind\": \"train\", \"batch\": 4, \"kernels\": [\"kiln_a\", \"kiln_b\"]"));
+    EXPECT_EQ(m.entries[1].kernels, (std::vector<std::string>{"kiln_a", "kiln_b"}));
+    EXPECT_TRUE(m.entries[0].kernels.empty());
+}
+
 TEST(Manifest, RefusesBrokenManifests) {
     const std::string eval_loss = R"({"name": "loss", "role": "loss", "entry": 2, "dtype": "f32", "shape": [], "offset": 2560})";
     struct Case {
@@ -110,6 +118,8 @@ TEST(Manifest, RefusesBrokenManifests) {
         {fake_manifest_with("\"kind\": \"eval\"", "\"kind\": \"infer\""), "entry 'eval': unknown kind 'infer'"},
         {fake_manifest_with("\"batch\": 4}", "\"batch\": 0}"), "entry 'train_step_tail': \"batch\" must be a positive integer"},
         {fake_manifest_with("\"name\": \"train_step_tail\"", "\"name\": \"train_step\""), "entry 'train_step' appears twice"},
+        {fake_manifest_with("\"kind\": \"train\", \"batch\": 4", "\"kind\": \"train\", \"batch\": 4, \"kernels\": \"k\""), "entry 'train_step_tail': \"kernels\" must be an array of names"},
+        {fake_manifest_with("\"kind\": \"train\", \"batch\": 4", "\"kind\": \"train\", \"batch\": 4, \"kernels\": [\"k\", 2]"), "entry 'train_step_tail': \"kernels\" must be an array of names"},
         {fake_manifest_with("\"role\": \"lr\", \"entry\": 1", "\"role\": \"lr\", \"entry\": 7"), "tensor 'lr': \"entry\" 7 is not an index into the 3 entries"},
         {fake_manifest_with("\"role\": \"state\"", "\"role\": \"state\", \"entry\": 0"), "a 'state' tensor is shared by every entry and takes no \"entry\""},
         {fake_manifest_with("\"role\": \"loss\", \"entry\": 0, ", "\"role\": \"loss\", "), "tensor 'loss': a 'loss' tensor needs an \"entry\""},

@@ -1,9 +1,9 @@
 // `kiln bench MODEL`: the fused and the unfused build of a model side by side.
 //
 // Both variants are compiled to executables and run with the same seed: their step times
-// (the median over the steps of a run, then over runs) and their losses are compared. Each
-// variant's train step is also run kernel by kernel in-process (the same Halide pipelines,
-// JIT-compiled for the same target) to give the per-kernel table and the --profile trace.
+// (the median over the steps of a run, then over runs) and their losses are compared. One
+// more run of each, on the first thread count, times every kernel call of the train step
+// (the binary's --kernel-times) for the per-kernel table, the picture and the --profile trace.
 #include "codegen/KernelSpec.h"
 #include "ir/Dialect.h"
 #include "passes/Passes.h"
@@ -24,11 +24,8 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
-#include <chrono>
-#include <cstdlib>
 #include <fstream>
 #include <map>
-#include <random>
 
 using namespace llvm;
 
@@ -43,16 +40,12 @@ cl::list<int> threadCounts("threads", cl::desc("Worker threads, one measurement 
 cl::opt<int> repeats("repeats", cl::desc("Runs of each binary; the median is reported"), cl::init(5),
                      cl::sub(benchCmd));
 cl::opt<int> steps("steps", cl::desc("Training steps per run"), cl::init(50), cl::sub(benchCmd));
-cl::opt<int> kernelRepeats("kernel-repeats", cl::desc("In-process runs of the step for the kernel table"),
-                           cl::init(9), cl::sub(benchCmd));
 cl::opt<double> peak("peak", cl::desc("The machine's practical peak GFLOP/s on the kernel threads, for a share-of-peak column"),
                      cl::value_desc("GFLOPS"), cl::init(0), cl::sub(benchCmd));
 cl::opt<std::string> picture("picture", cl::desc("Write an SVG of fused and unfused step time by kind of kernel"),
                              cl::value_desc("FILE.svg"), cl::init(""), cl::sub(benchCmd));
 cl::opt<std::string> profile("profile", cl::desc("Write a Chrome/Perfetto trace of one step, kernel by kernel"),
                              cl::value_desc("FILE"), cl::init(""), cl::sub(benchCmd));
-
-using Clock = std::chrono::steady_clock;
 
 double median(std::vector<double> v) {
   if (v.empty())
@@ -67,7 +60,7 @@ struct Variant {
   std::string exe;
   std::vector<double> losses;            // the first run's, per step
   std::map<int, double> stepMs;          // threads -> median step time
-  std::vector<double> kernelUs;          // per call of the train entry (in-process, median)
+  std::vector<double> kernelUs;          // per call of the train entry (median over the steps)
 };
 
 std::string cpuName() {
@@ -110,65 +103,44 @@ std::string runBinary(const Variant &v, int threads, const std::string &metrics,
   return "";
 }
 
-// Plausible data for every buffer: values in [-0.1, 0.1), labels 0..9, learning rate 0.01.
-void fill(const StepPlan &plan, uint8_t *arena) {
-  std::mt19937 rng(1);
-  std::uniform_real_distribution<float> u(-0.1f, 0.1f);
-  for (const PlannedBuffer &b : plan.buffers) {
-    uint8_t *p = arena + b.offset;
-    int64_t n = b.desc.elements();
-    for (int64_t i = 0; i < n; ++i) {
-      if (b.desc.dtype == DType::f32)
-        reinterpret_cast<float *>(p)[i] = b.name == "step" ? 1.0f : b.name == "lr" ? 0.01f : u(rng);
-      else if (b.desc.dtype == DType::i32)
-        reinterpret_cast<int32_t *>(p)[i] = int32_t(i % 10);
-      else
-        p[i] = uint8_t(i % 2);
+// One more run of the binary with --kernel-times: the median time of each call of the train
+// entry (the plan's first), in the plan's order.
+std::string timeKernels(Variant &v, int threads, const std::string &path) {
+  std::vector<std::string> args = {v.exe, "--steps", std::to_string(steps), "--threads",
+                                   std::to_string(threads), "--kernel-times", path, "--output",
+                                   "none", "--eval-every", "0", "--quiet"};
+  std::vector<StringRef> argv(args.begin(), args.end());
+  std::string error;
+  if (int rc = sys::ExecuteAndWait(v.exe, argv, std::nullopt, {}, 0, 0, &error); rc != 0)
+    return v.exe + " failed (exit " + std::to_string(rc) + ") " + error;
+  auto buffer = MemoryBuffer::getFile(path);
+  if (!buffer)
+    return "cannot read " + path;
+  auto value = json::parse((*buffer)->getBuffer());
+  if (!value)
+    return path + ": " + toString(value.takeError());
+  const EntryPlan &train = v.plan.entries.front();
+  const json::Array *entries = value->getAsObject() ? value->getAsObject()->getArray("entries") : nullptr;
+  for (const json::Value &e : entries ? *entries : json::Array()) {
+    const json::Object *entry = e.getAsObject();
+    if (!entry || entry->getString("name") != StringRef(train.name))
+      continue;
+    const json::Array *kernels = entry->getArray("kernels");
+    if (!kernels || kernels->size() != train.calls.size())
+      return path + ": entry " + train.name + " does not list its " + std::to_string(train.calls.size()) + " calls";
+    for (const json::Value &k : *kernels) {
+      const json::Object *kernel = k.getAsObject();
+      std::optional<double> us = kernel ? kernel->getNumber("median_us") : std::nullopt;
+      if (!us)
+        return path + ": a kernel without median_us";
+      v.kernelUs.push_back(*us);
     }
+    return "";
   }
+  return path + ": no times for entry " + train.name;
 }
 
-// The train entry, kernel by kernel, in-process: the median time of each call.
-std::string timeKernels(Variant &v) {
-  std::vector<uint8_t> storage(size_t(v.plan.arenaBytes) + 64);
-  uint8_t *arena = reinterpret_cast<uint8_t *>((reinterpret_cast<uintptr_t>(storage.data()) + 63) / 64 * 64);
-  fill(v.plan, arena);
-  std::vector<JitKernel> compiled;
-  for (const FusedKernel &k : v.plan.kernels)
-    compiled.push_back(compileJit(k));
-  auto call = [&](const KernelCall &c) {
-    const FusedKernel &k = v.plan.kernels[c.kernel];
-    std::vector<const void *> inputs;
-    std::vector<void *> outputs;
-    for (size_t i = 0; i < c.buffers.size(); ++i) {
-      uint8_t *p = arena + v.plan.buffers[c.buffers[i]].offset;
-      if (i < k.inputs.size())
-        inputs.push_back(p);
-      else
-        outputs.push_back(p);
-    }
-    return compiled[c.kernel](inputs, outputs);
-  };
-  for (const KernelCall &c : v.plan.once)
-    if (std::string err = call(c); !err.empty())
-      return err;
-  const EntryPlan &entry = v.plan.entries.front();
-  std::vector<std::vector<double>> samples(entry.calls.size());
-  for (int r = 0; r <= kernelRepeats; ++r)  // the first run compiles and warms up
-    for (size_t i = 0; i < entry.calls.size(); ++i) {
-      auto start = Clock::now();
-      if (std::string err = call(entry.calls[i]); !err.empty())
-        return err;
-      double us = std::chrono::duration<double, std::micro>(Clock::now() - start).count();
-      if (r > 0)
-        samples[i].push_back(us);
-    }
-  for (auto &s : samples)
-    v.kernelUs.push_back(median(s));
-  return "";
-}
-
-void printKernelTable(const Variant &v, raw_ostream &os) {
+void printKernelTable(const Variant &v, int timedThreads, raw_ostream &os) {
   const EntryPlan &entry = v.plan.entries.front();
   double total = 0;
   for (double us : v.kernelUs)
@@ -177,8 +149,8 @@ void printKernelTable(const Variant &v, raw_ostream &os) {
   for (size_t i = 0; i < order.size(); ++i)
     order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return v.kernelUs[a] > v.kernelUs[b]; });
-  os << formatv("\n{0} train step, kernel by kernel (in-process, median of {1}): {2} kernels, {3:f2} ms\n",
-                v.name, int(kernelRepeats), entry.calls.size(), total / 1000);
+  os << formatv("\n{0} train step, kernel by kernel ({1} thread(s), median over {2} steps): {3} kernels, {4:f2} ms\n",
+                v.name, timedThreads, int(steps), entry.calls.size(), total / 1000);
   bool convolutions = std::any_of(entry.calls.begin(), entry.calls.end(), [&](const auto &call) {
     return v.plan.kernels[call.kernel].ops().find("conv2d") != std::string::npos;
   });
@@ -195,7 +167,7 @@ void printKernelTable(const Variant &v, raw_ostream &os) {
       ops = ops.substr(0, 57) + "...";
     double gflops = k.flops() / (us * 1e3);
     std::string ofPeak = peak > 0 ? formatv("{0:f0}%", 100 * gflops / peak).str() : "";
-    os << formatv("  {0,-44} {1,9:f1} {2,5:f1}% {3,9:f2} {4,7} {5,8:f2}  {6}\n", k.name, us, 100 * us / total,
+    os << formatv("  {0,-44} {1,9:f2} {2,5:f1}% {3,9:f2} {4,7} {5,8:f2}  {6}\n", k.name, us, 100 * us / total,
                   gflops, ofPeak, k.bytesMoved() / (us * 1e3), ops);
   }
 }
@@ -238,9 +210,10 @@ std::string kindOf(const FusedKernel &k) {
   return "elementwise";
 }
 
-std::string drawPicture(const std::vector<Variant> &variants, const std::string &path) {
+std::string drawPicture(const std::vector<Variant> &variants, int timedThreads, const std::string &path) {
   BarsPlot plot;
-  plot.title = "train step by kind of kernel (in-process, " + std::to_string(kernelRepeats) + " runs, median)";
+  plot.title = "train step by kind of kernel (" + std::to_string(timedThreads) + " thread(s), median over " +
+               std::to_string(steps) + " steps)";
   plot.ylabel = "ms per step";
   std::map<std::string, size_t> column;
   for (const Variant &v : variants)
@@ -275,10 +248,8 @@ int bench() {
   std::vector<int> threads(threadCounts.begin(), threadCounts.end());
   if (threads.empty())
     threads = {1, 2};
-  if (repeats < 1 || steps < 2 || kernelRepeats < 1)
-    return fail("--repeats, --kernel-repeats must be at least 1 and --steps at least 2");
-  // The in-process kernels use the first thread count.
-  setenv("HL_NUM_THREADS", std::to_string(threads.front()).c_str(), 1);
+  if (repeats < 1 || steps < 2)
+    return fail("--repeats must be at least 1 and --steps at least 2");
 
   mlir::MLIRContext context;
   context.loadDialect<KilnDialect, mlir::func::FuncDialect>();
@@ -367,12 +338,13 @@ int bench() {
                     "{1:e2} over all {2}\n", worstEarly, worst, n);
 
   for (Variant &v : variants) {
-    if (std::string err = timeKernels(v); !err.empty())
+    if (std::string err = timeKernels(v, threads.front(), (temps + "/" + v.name + ".times.json").str());
+        !err.empty())
       return fail(v.name + ": " + err);
-    printKernelTable(v, outs());
+    printKernelTable(v, threads.front(), outs());
   }
   if (!picture.empty()) {
-    if (std::string err = drawPicture(variants, picture); !err.empty())
+    if (std::string err = drawPicture(variants, threads.front(), picture); !err.empty())
       return fail(err);
     outs() << "\npicture of fused vs unfused by kind of kernel written to " << picture << "\n";
   }

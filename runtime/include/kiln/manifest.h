@@ -54,6 +54,7 @@ struct EntrySpec {
     std::string name;
     EntryKind kind = EntryKind::Train;
     int64_t batch = 1;
+    std::vector<std::string> kernels;  // the kernel of each call, in order (may be absent)
 };
 
 struct TrainConfig {

@@ -17,7 +17,8 @@ extern "C" {
 //   "model": "optimizers_adam",
 //   "arena_bytes": 40960,                        // needs a 64-byte aligned base
 //   "entries": [                                 // what kiln_run(i) runs
-//     {"name": "train_step",      "kind": "train", "batch": 32},
+//     {"name": "train_step",      "kind": "train", "batch": 32,
+//      "kernels": ["kiln_add_matmul_0", ...]},  // optional: the kernel of each call, in order
 //     {"name": "train_step_tail", "kind": "train", "batch": 8},   // the short last batch
 //     {"name": "eval",            "kind": "eval",  "batch": 1000} // forward only, no update
 //   ],
@@ -53,6 +54,11 @@ extern const char kiln_model_ir[];
 
 // Points every kernel buffer at `arena` (+ its offset) and computes constants. Returns 0.
 int kiln_bind(uint8_t *arena);
+
+// Null unless the runtime times kernels (--kernel-times): then kiln_run calls it with
+// (entry, i) just before the entry's kernel call i and with (entry, number of calls) after
+// the last one. The manifest's "kernels" of each entry name those calls.
+extern void (*kiln_kernel_clock)(int entry, int call);
 
 // Runs entry `entry` over the bound arena. A train entry reads params, state, its inputs, lr
 // and step; writes its loss and outputs, then the updated params and state in place. An eval

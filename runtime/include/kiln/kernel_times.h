@@ -1,0 +1,39 @@
+// Kernel-by-kernel times of a compiled model's entries, through kiln_kernel_clock.
+//
+// Contract: while a KernelTimes is alive, kiln_run reports each kernel call (model_abi.h) and
+// its duration is kept per (entry, call); destroying it unhooks the clock. write() writes one
+// JSON object: {"entries": [{"name": E, "runs": R, "kernels": [{"name": K, "median_us": M,
+// "total_us": T}, ...]}, ...]} for the entries that ran, their kernels named from the
+// manifest (or "call N" where it names none); it throws UserError naming the file when it
+// cannot be written. Only one KernelTimes may be alive at a time.
+#ifndef KILN_KERNEL_TIMES_H
+#define KILN_KERNEL_TIMES_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kiln/manifest.h"
+
+namespace kiln {
+
+class KernelTimes {
+  public:
+    explicit KernelTimes(const Manifest &manifest);
+    ~KernelTimes();
+    KernelTimes(const KernelTimes &) = delete;
+    KernelTimes &operator=(const KernelTimes &) = delete;
+
+    void write(const std::string &path) const;
+
+  private:
+    static void tick(int entry, int call);
+
+    const Manifest &manifest_;
+    std::vector<std::vector<std::vector<float>>> us_;  // entry -> call -> one duration per run
+    int64_t last_ns_ = 0;
+};
+
+}  // namespace kiln
+
+#endif
