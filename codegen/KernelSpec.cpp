@@ -44,7 +44,7 @@ int64_t KernelSpec::flops() const {
   if (op == "matmul")
     return 2 * out * inputs[0].shape[1];
   // Convolutions count every filter tap, padding included: the nominal work, as the figures
-  // quoted for PyTorch count it (the kernels skip taps in the padding).
+  // quoted for PyTorch count it (most kernels skip filter rows in the vertical padding).
   if (op == "conv2d")  // out N,O,OH,OW; filter O,C,KH,KW
     return 2 * out * inputs[1].shape[1] * inputs[1].shape[2] * inputs[1].shape[3];
   if (op == "conv2d_input_grad")  // dy N,O,OH,OW; filter O,C,KH,KW

@@ -91,6 +91,9 @@ struct KernelOutputs {
 // Returns an empty string on success, else the error.
 std::string compileKernels(const std::vector<FusedKernel> &kernels, const KernelOutputs &out);
 
+// Floats per vector register on the host, as codegen's schedules use it (16 with AVX-512).
+int hostVectorLanes();
+
 // How codegen schedules the kernel, node by node, in words: vector widths, tiles, what is
 // inlined and what computed once, what runs in parallel.
 std::vector<std::string> describeSchedule(const FusedKernel &kernel);

@@ -848,6 +848,8 @@ std::string runKernel(const FusedKernel &kernel, const std::vector<const void *>
   }
 }
 
+int hostVectorLanes() { return lanes(); }
+
 std::vector<std::string> describeSchedule(const FusedKernel &kernel) {
   try {
     return build(kernel).notes;

@@ -14,6 +14,8 @@ namespace kiln {
 // Defines kiln_manifest, kiln_model_ir, kiln_bind and kiln_run (runtime/include/kiln/model_abi.h)
 // and declares each kernel as Halide's AOT calling convention has it:
 //   int kernel(halide_buffer_t *input..., halide_buffer_t *output).
+// It reads kiln_kernel_clock, which the runtime library defines (model_abi.h): an object linked
+// without kiln_runtime must define it (null).
 std::unique_ptr<llvm::Module> emitHostModule(const StepPlan &plan, llvm::LLVMContext &ctx);
 
 // Compiles `module` for the host CPU to a relocatable object. Returns "" or the error.

@@ -118,7 +118,7 @@ const Flag kFlags[] = {
     {"--metrics", "FILE", "per-step metrics as JSON lines (step, epoch, loss, step_ms, lr)",
      [](Options &o, const std::string &, const std::string &v) { o.metrics = v; },
      [](const Manifest *) { return std::string("none"); }},
-    {"--kernel-times", "FILE", "each kernel's median time per call, entry by entry, as JSON (a clock read per call)",
+    {"--kernel-times", "FILE", "each kernel's median time per call, entry by entry, as JSON (two clock reads per call)",
      [](Options &o, const std::string &, const std::string &v) { o.kernel_times = v; },
      [](const Manifest *) { return std::string("none"); }},
     {"--output", "FILE", "picture of the fit, the classes or the training curves (.svg); 'none' disables it",

@@ -41,7 +41,10 @@ KernelTimes::KernelTimes(const Manifest &manifest) : manifest_(manifest), us_(ma
     kiln_kernel_clock = &KernelTimes::tick;
 }
 
-KernelTimes::~KernelTimes() {
+KernelTimes::~KernelTimes() { stop(); }
+
+void KernelTimes::stop() {
+    if (active != this) return;
     kiln_kernel_clock = nullptr;
     active = nullptr;
 }
@@ -78,6 +81,7 @@ void KernelTimes::write(const std::string &path) const {
     }
     std::ofstream out(path);
     out << json{{"entries", std::move(entries)}}.dump(1) << "\n";
+    out.close();  // a full disk shows only when the buffer is flushed
     if (!out) throw UserError(fmt::format("{}: cannot write the kernel times", path));
 }
 

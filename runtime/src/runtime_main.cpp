@@ -323,10 +323,7 @@ int run(const ModelAbi &model, const Options &options) {
         }
     }
     metrics.close();
-    if (kernel_times) {
-        kernel_times->write(options.kernel_times);
-        kernel_times.reset();
-    }
+    if (kernel_times) kernel_times->stop();  // written last, after everything the run keeps
 
     if (!options.save.empty()) {
         save_tensors(options.save, manifest, Role::Param, arena,
@@ -360,6 +357,10 @@ int run(const ModelAbi &model, const Options &options) {
         }
     }
     if (!quiet) fmt::print("peak memory {:.1f} MB\n", peak_rss_mb());
+    if (kernel_times) {
+        kernel_times->write(options.kernel_times);
+        if (!quiet) fmt::print("wrote the kernel times to {}\n", options.kernel_times);
+    }
     return 0;
 }
 

@@ -181,6 +181,11 @@ TEST(Kernel, LargeReductionsRunInParallel) {
         s += a[(n * 7 + c) * 1200 + i];
     EXPECT_NEAR(bias[c], s, 2e-3) << "channel " << c;
   }
+  std::string words;
+  for (const std::string &note :
+       kiln::describeSchedule(kiln::FusedKernel::of(spec("reduce_sum", {f32({20, 7, 30, 40})}, f32({7}), {0, 2, 3}))))
+    words += note + "; ";
+  EXPECT_NE(words.find("parallel over its outermost output dimension"), std::string::npos) << words;
   auto b = randomValues(4000 * 40, 22);
   auto cols = run(spec("reduce_max", {f32({4000, 40})}, f32({40}), {0}), {b});
   for (int j = 0; j < 40; ++j) {
@@ -235,7 +240,8 @@ TEST(Kernel, Matmul) {
 
 // A weight gradient as the fuse pass leaves it: x^T dy, the transpose read inside the kernel.
 // Narrow outputs take the outer-product schedule, vectorized over n or over m.
-void checkTransposedMatmul(int m, int k, int n, bool transposeRhs = false) {
+// `schedule` is the words the matmul's schedule must contain ("" for the ordinary one).
+void checkTransposedMatmul(int m, int k, int n, bool transposeRhs, const std::string &schedule) {
   auto a = randomValues(k * m, 15), b = randomValues(k * n, 16);  // a is [k, m]; b [k, n] or [n, k]
   kiln::FusedKernel fk;
   fk.name = "test_xt_dy";
@@ -248,6 +254,13 @@ void checkTransposedMatmul(int m, int k, int n, bool transposeRhs = false) {
     fk.nodes.push_back({spec("matmul", {f32({m, k}), f32({k, n})}, f32({m, n})), {0, -2}});
   }
   fk.outputs = {int(fk.nodes.size()) - 1};
+  std::string words;
+  for (const std::string &note : kiln::describeSchedule(fk))
+    words += note + "; ";
+  if (schedule.empty())
+    EXPECT_EQ(words.find("outer products"), std::string::npos) << words;
+  else
+    EXPECT_NE(words.find(schedule), std::string::npos) << m << "x" << k << "x" << n << ": " << words;
   std::vector<float> out(m * n);
   ASSERT_EQ(kiln::runKernel(fk, {a.data(), b.data()}, {out.data()}), "");
   for (int i = 0; i < m; ++i)
@@ -260,11 +273,15 @@ void checkTransposedMatmul(int m, int k, int n, bool transposeRhs = false) {
 }
 
 TEST(Kernel, MatmulOfTransposedNarrow) {
-  checkTransposedMatmul(10, 200, 2);  // vector over m
-  checkTransposedMatmul(2, 200, 10);  // vector over n
-  checkTransposedMatmul(20, 32, 1);   // a column: m wider than a vector
-  checkTransposedMatmul(3, 50, 9, true);
-  checkTransposedMatmul(10, 50, 1568);  // wide: the ordinary schedule
+  const int lanes = kiln::hostVectorLanes();
+  const std::string over = "outer products over the reduction of ";
+  checkTransposedMatmul(10, 200, 2, false, over + "200, 10 lanes over m");
+  checkTransposedMatmul(2, 200, lanes / 2 + 2, false, over + "200, " + std::to_string(lanes / 2 + 2) + " lanes over n");
+  // A column taller than a vector: whole vectors, then a masked one.
+  checkTransposedMatmul(lanes + 4, 32, 1, false, over + "32, " + std::to_string(lanes) + " lanes over m");
+  // Both operands transposed: the right one's rows are strided too, so the vector runs over m.
+  checkTransposedMatmul(3, 50, lanes / 2 + 1, true, over + "50, 3 lanes over m");
+  checkTransposedMatmul(10, 50, 1568, false, "");  // wide: the ordinary schedule
 }
 
 } // namespace

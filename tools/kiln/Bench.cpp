@@ -149,14 +149,16 @@ void printKernelTable(const Variant &v, int timedThreads, raw_ostream &os) {
   for (size_t i = 0; i < order.size(); ++i)
     order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return v.kernelUs[a] > v.kernelUs[b]; });
-  os << formatv("\n{0} train step, kernel by kernel ({1} thread(s), median over {2} steps): {3} kernels, {4:f2} ms\n",
-                v.name, timedThreads, int(steps), entry.calls.size(), total / 1000);
+  os << formatv("\n{0} train step, kernel by kernel ({1} thread(s), median over the {2} calls of a {3}-step run): "
+                "{4} kernels, {5:f2} ms\n",
+                v.name, timedThreads, entry.name, int(steps), entry.calls.size(), total / 1000);
   bool convolutions = std::any_of(entry.calls.begin(), entry.calls.end(), [&](const auto &call) {
     return v.plan.kernels[call.kernel].ops().find("conv2d") != std::string::npos;
   });
   if (convolutions)
     os << "  (GFLOP/s counts a convolution's every filter tap, the nominal work PyTorch's figures count too;\n"
-          "   the kernels skip the taps that fall in the padding, so they can run above the peak)\n";
+          "   most convolution kernels skip filter rows that fall in the vertical padding, so they can\n"
+          "   show above the peak)\n";
   os << formatv("  {0,-44} {1,9} {2,6} {3,9} {4,7} {5,8}  {6}\n", "kernel", "time us", "share", "GFLOP/s",
                 peak > 0 ? "of peak" : "", "GB/s", "ops");
   for (size_t i : order) {

@@ -1,9 +1,9 @@
 // Kernel-by-kernel times of a compiled model's entries, through kiln_kernel_clock.
 //
-// Contract: while a KernelTimes is alive, kiln_run reports each kernel call (model_abi.h) and
-// its duration is kept per (entry, call); destroying it unhooks the clock. write() writes one
+// Contract: from construction until stop() (or destruction), kiln_run reports each kernel call
+// (model_abi.h) and its duration is kept per (entry, call). write() writes one
 // JSON object: {"entries": [{"name": E, "runs": R, "kernels": [{"name": K, "median_us": M,
-// "total_us": T}, ...]}, ...]} for the entries that ran, their kernels named from the
+// "total_us": T}, ...]}, ...]} for the entries that ran a kernel, their kernels named from the
 // manifest (or "call N" where it names none); it throws UserError naming the file when it
 // cannot be written. Only one KernelTimes may be alive at a time.
 #ifndef KILN_KERNEL_TIMES_H
@@ -21,6 +21,7 @@ class KernelTimes {
   public:
     explicit KernelTimes(const Manifest &manifest);
     ~KernelTimes();
+    void stop();  // unhooks the clock; the times so far are kept
     KernelTimes(const KernelTimes &) = delete;
     KernelTimes &operator=(const KernelTimes &) = delete;
 
