@@ -595,7 +595,9 @@ std::string schedule(Kernel &k) {
     note = std::to_string(width) + " lanes over the innermost " + std::to_string(inner);
   }
   // Thread wake-up costs 70-230 us here: only kernels of a few MFLOP are worth splitting.
-  bool large = k.spec.output.shape.size() == 4 && k.spec.output.elements() >= (1 << 17);
+  // (a pooling's work is what it reads: four times its output)
+  bool large = k.spec.output.shape.size() == 4 &&
+               std::max(k.spec.output.elements(), k.spec.inputs.empty() ? 0 : k.spec.inputs[0].elements()) >= (1 << 17);
   if (scatter && inner >= lanes() / 4 && !large)
     k.out.update(0).unscheduled();  // deliberately serial: it only adds to a few positions
   if (large) {
