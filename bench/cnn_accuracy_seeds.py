@@ -15,30 +15,16 @@ import subprocess
 import sys
 import tempfile
 
-DATA = "/usr/share/datasets/fashion-mnist"
-
+import torch_side
 
 def torch_worker(seed, threads):
-    import gzip
     import torch
     torch.set_num_threads(threads)
-
-    def idx(name, header, shape):
-        with gzip.open(os.path.join(DATA, name)) as f:
-            f.read(header)
-            return torch.frombuffer(bytearray(f.read()), dtype=torch.uint8).reshape(shape)
-
-    x = idx("train-images-idx3-ubyte.gz", 16, (-1, 1, 28, 28))
-    y = idx("train-labels-idx1-ubyte.gz", 8, (-1,)).long()
-    tx = idx("t10k-images-idx3-ubyte.gz", 16, (-1, 1, 28, 28)).float() / 255
-    ty = idx("t10k-labels-idx1-ubyte.gz", 8, (-1,)).long()
-    nn = torch.nn
+    x, y = torch_side.fashion_mnist(torch, "train")
+    tx, ty = torch_side.fashion_mnist(torch, "t10k")
+    tx = tx.float() / 255
     torch.manual_seed(seed)
-    net = nn.Sequential(nn.Conv2d(1, 16, 5, 1, 2), nn.ReLU(), nn.MaxPool2d(2),
-                        nn.Conv2d(16, 32, 5, 1, 2), nn.ReLU(), nn.MaxPool2d(2),
-                        nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
-    opt = torch.optim.Adam(net.parameters(), lr=0.01)
-    loss_fn = nn.CrossEntropyLoss()
+    net, opt, loss_fn = torch_side.tutorial_cnn(torch)
     order = torch.randperm(len(y))
     for i in range(0, len(y), 50):
         rows = order[i:i + 50]
@@ -61,9 +47,8 @@ def kiln_accuracy(binary, seed, threads, work):
 
 
 def torch_accuracy(seed, threads):
-    env = dict(os.environ, MALLOC_TRIM_THRESHOLD_=str(1 << 30), MALLOC_MMAP_THRESHOLD_=str(1 << 30))
     out = subprocess.run([sys.executable, __file__, "--worker", str(seed), "--threads", str(threads)],
-                         check=True, capture_output=True, text=True, env=env).stdout
+                         check=True, capture_output=True, text=True, env=torch_side.worker_env()).stdout
     return json.loads(out.strip().splitlines()[-1])["accuracy"]
 
 

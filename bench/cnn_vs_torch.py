@@ -23,31 +23,16 @@ import sys
 import tempfile
 import time
 
-ONE_GB = str(1 << 30)
-
+import torch_side
 
 def torch_worker(threads, steps, warmup):
-    import gzip
-    import struct
     import torch
     torch.set_num_threads(threads)
-    n = 50 * (steps + warmup)
-    with gzip.open("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz") as f:
-        f.read(16)
-        pixels = f.read(min(n, 60000) * 784)
-    with gzip.open("/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz") as f:
-        f.read(8)
-        labels = f.read(min(n, 60000))
-    rows = len(labels)
-    x = torch.frombuffer(bytearray(pixels), dtype=torch.uint8).reshape(rows, 1, 28, 28).float() / 255
-    y = torch.frombuffer(bytearray(labels), dtype=torch.uint8).long()
-    nn = torch.nn
+    x, y = torch_side.fashion_mnist(torch, "train", min(50 * (steps + warmup), 60000))
+    x = x.float() / 255
+    rows = len(y)
     torch.manual_seed(1)
-    net = nn.Sequential(nn.Conv2d(1, 16, 5, 1, 2), nn.ReLU(), nn.MaxPool2d(2),
-                        nn.Conv2d(16, 32, 5, 1, 2), nn.ReLU(), nn.MaxPool2d(2),
-                        nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
-    opt = torch.optim.Adam(net.parameters(), lr=0.01)
-    loss_fn = nn.CrossEntropyLoss()
+    net, opt, loss_fn = torch_side.tutorial_cnn(torch)
     times = []
     for s in range(steps + warmup):
         i = (s * 50) % (rows - 50)
@@ -62,10 +47,9 @@ def torch_worker(threads, steps, warmup):
 
 
 def run_torch(threads, steps, warmup):
-    env = dict(os.environ, MALLOC_TRIM_THRESHOLD_=ONE_GB, MALLOC_MMAP_THRESHOLD_=ONE_GB)
     out = subprocess.run([sys.executable, os.path.abspath(__file__), "--torch-worker", str(threads),
                           "--steps", str(steps), "--warmup", str(warmup)],
-                         env=env, check=True, stdout=subprocess.PIPE, universal_newlines=True).stdout
+                         env=torch_side.worker_env(), check=True, stdout=subprocess.PIPE, universal_newlines=True).stdout
     return json.loads(out.strip().splitlines()[-1])["median_ms"]
 
 

@@ -29,8 +29,9 @@ import subprocess
 import sys
 import tempfile
 
+import torch_side
+
 EXIT_OK, EXIT_FAIL, EXIT_SKIP = 0, 1, 77
-ONE_GB = str(1 << 30)
 
 
 # name: (kiln binary, PyTorch model builder, data builder, loss, optimizer)
@@ -91,7 +92,7 @@ def torch_worker(workload, threads, warmup, steps):
 
 
 def run_torch(workload, threads, warmup, steps):
-    env = dict(os.environ, MALLOC_TRIM_THRESHOLD_=ONE_GB, MALLOC_MMAP_THRESHOLD_=ONE_GB)
+    env = torch_side.worker_env()
     cmd = [sys.executable, os.path.abspath(__file__), "--torch-worker", workload, "--worker-threads",
            str(threads), "--warmup", str(warmup), "--steps", str(steps)]
     out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE,
@@ -182,7 +183,7 @@ def main():
           "%d warm-up + %d timed steps; kiln: --steps %d; %d repeats, medians"
           % (subprocess.run([sys.executable, "-c", "import torch; print(torch.__version__)"],
                             stdout=subprocess.PIPE, universal_newlines=True).stdout.strip(),
-             ONE_GB, args.warmup, args.steps, args.steps, args.repeats))
+             torch_side.ONE_GB, args.warmup, args.steps, args.steps, args.repeats))
     print()
     print("| workload | threads | kiln median step (us) | PyTorch median step (us) | kiln/torch | torch/kiln |")
     print("|---|---|---|---|---|---|")

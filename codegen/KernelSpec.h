@@ -87,7 +87,7 @@ struct KernelOutputs {
   std::string assembly;  // the kernels' assembly
 };
 
-// Lowers every spec to a Halide pipeline and compiles them ahead of time for the host CPU.
+// Lowers every kernel to a Halide pipeline and compiles them ahead of time for the host CPU.
 // Returns an empty string on success, else the error.
 std::string compileKernels(const std::vector<FusedKernel> &kernels, const KernelOutputs &out);
 

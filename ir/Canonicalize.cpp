@@ -35,8 +35,7 @@ struct HoistUniformElementwise : RewritePattern {
       : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, context) {}
 
   LogicalResult matchAndRewrite(Operation *op, PatternRewriter &rewriter) const override {
-    if (!llvm::isa<AddOp, SubOp, MulOp, DivOp, MaxOp, NegOp, ExpOp, LogOp, SqrtOp, AbsOp, SinOp,
-                   CosOp, CompareOp, SelectOp>(op))
+    if (!isElementwise(op))
       return failure();
     auto type = llvm::cast<RankedTensorType>(op->getResult(0).getType());
     if (type.getRank() == 0)

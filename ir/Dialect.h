@@ -45,6 +45,10 @@ std::string shapeString(llvm::ArrayRef<int64_t> shape);
 // The shape of a ranked tensor value.
 llvm::ArrayRef<int64_t> shapeOf(mlir::Value v);
 
+// Whether `op` computes element by element (arithmetic, math, compare, select); stop_gradient
+// is not counted: it computes nothing.
+bool isElementwise(mlir::Operation *op);
+
 } // namespace kiln
 
 #endif

@@ -45,8 +45,7 @@ Kind kindOf(Operation *op) {
   }
   if (llvm::isa<MatmulOp, Conv2dOp, Conv2dInputGradOp, Conv2dFilterGradOp>(op))
     return Kind::contraction;
-  if (llvm::isa<AddOp, SubOp, MulOp, DivOp, MaxOp, NegOp, ExpOp, LogOp, SqrtOp, AbsOp, SinOp,
-                CosOp, CompareOp, SelectOp>(op))
+  if (isElementwise(op))
     return Kind::elementwise;
   return Kind::root;  // reductions, pooling and their gradients
 }
@@ -97,6 +96,10 @@ struct FunctionFusion {
   SmallVector<Operation *> ops;             // the body's kiln ops in program order
   llvm::DenseMap<Operation *, int> position;
   llvm::DenseSet<Value> materialized;
+
+  void sortByPosition(SmallVectorImpl<Operation *> &members) {
+    llvm::sort(members, [&](Operation *x, Operation *y) { return position[x] < position[y]; });
+  }
 
   bool isMaterialized(Value v) { return llvm::isa<BlockArgument>(v) || materialized.contains(v); }
 
@@ -258,7 +261,7 @@ struct FunctionFusion {
       Group g;
       g.outputs.push_back(v);
       collect(v, true, g);
-      llvm::sort(g.members, [&](Operation *x, Operation *y) { return position[x] < position[y]; });
+      sortByPosition(g.members);
       g.last = op;
       groupOf[v] = int(groups.size());
       groups.push_back(std::move(g));
@@ -301,7 +304,7 @@ struct FunctionFusion {
         for (Operation *m : groups[a].members)
           if (g.has.insert(m).second)
             g.members.push_back(m);
-        llvm::sort(g.members, [&](Operation *x, Operation *y) { return position[x] < position[y]; });
+        sortByPosition(g.members);
         g.outputs.append(groups[a].outputs);
         llvm::sort(g.outputs, [&](Value x, Value y) {
           return position[x.getDefiningOp()] < position[y.getDefiningOp()];

@@ -824,8 +824,8 @@ struct Jitted {
   }
 };
 
-std::shared_ptr<Jitted> jit(const FusedKernel &kernel) {
-  auto j = std::make_shared<Jitted>();
+std::unique_ptr<Jitted> jit(const FusedKernel &kernel) {
+  auto j = std::make_unique<Jitted>();
   j->kernel = kernel;
   j->built = build(j->kernel);
   j->pipeline = std::make_unique<Pipeline>(j->built.outputs);
@@ -838,7 +838,7 @@ std::shared_ptr<Jitted> jit(const FusedKernel &kernel) {
 std::string runKernel(const FusedKernel &kernel, const std::vector<const void *> &inputs,
                       const std::vector<void *> &outputs) {
   static std::mutex mutex;
-  static std::map<std::string, std::shared_ptr<Jitted>> cache;
+  static std::map<std::string, std::unique_ptr<Jitted>> cache;
   std::lock_guard<std::mutex> lock(mutex);
   try {
     auto &entry = cache[kernel.key()];

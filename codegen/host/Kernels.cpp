@@ -136,6 +136,7 @@ FailureOr<FusedKernel> kernelOf(Operation *op, std::vector<int> *operandOf) {
   }
   return k;
 }
+
 LogicalResult annotateSchedules(ModuleOp module) {
   auto result = module.walk([&](KernelOp op) {
     std::vector<int> operandOf;
@@ -154,4 +155,5 @@ LogicalResult annotateSchedules(ModuleOp module) {
   });
   return failure(result.wasInterrupted());
 }
+
 } // namespace kiln

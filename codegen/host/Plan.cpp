@@ -65,8 +65,10 @@ struct Planner {
     return int(plan.buffers.size()) - 1;
   }
 
-  // The same bytes as buffer `base` with another shape (a reshape).
+  // Buffer `base` seen with `desc`'s shape: itself, or a view of its bytes (a reshape).
   int view(int base, const TensorDesc &desc) {
+    if (plan.buffers[base].desc.shape == desc.shape)
+      return base;
     auto [it, added] = views.try_emplace({base, desc.shape}, int(plan.buffers.size()));
     if (added)
       plan.buffers.push_back({plan.buffers[base].name + ".view", desc, 0, base});
@@ -310,9 +312,7 @@ struct Planner {
       }
       KernelCall call{it->second, {}};
       for (auto [i, operand] : llvm::enumerate(operandOf)) {
-        int b = slot.lookup(op.getOperand(operand));
-        call.buffers.push_back(plan.buffers[b].desc.shape == fused->inputs[i].shape
-                                   ? b : view(b, fused->inputs[i]));
+        call.buffers.push_back(view(slot.lookup(op.getOperand(operand)), fused->inputs[i]));
       }
       for (Value result : op.getResults()) {
         std::string name = "e" + std::to_string(index) + ".v" + std::to_string(plan.buffers.size());
@@ -332,7 +332,7 @@ struct Planner {
         if (failed(out))
           return failure();
         const TensorDesc &written = fused->output(int(llvm::cast<OpResult>(result).getResultNumber()));
-        call.buffers.push_back(plan.buffers[*out].desc.shape == written.shape ? *out : view(*out, written));
+        call.buffers.push_back(view(*out, written));
       }
       // Without inputs a kernel computes a constant: once, when the arena is bound.
       (op.getNumOperands() == 0 ? plan.once : entry.calls).push_back(call);

@@ -62,6 +62,24 @@ constexpr int kColors = int(sizeof kPalette / sizeof kPalette[0]);
 
 int color(size_t i) { return kFirstColor + int(i % kColors); }
 
+// A boxed legend inside the plot, label i in color(i): line samples for curves, color boxes
+// for bars.
+void legend(const std::vector<std::string> &labels, bool boxes, PLINT position, PLFLT x) {
+    const size_t n = labels.size();
+    std::vector<PLINT> opts(n, boxes ? PL_LEGEND_COLOR_BOX : PL_LEGEND_LINE), colors(n), text_colors(n, 1),
+        styles(n, 1), patterns(n, 0);
+    std::vector<PLFLT> widths(n, boxes ? 1.0 : 2.0), scales(n, 1.0);
+    std::vector<const char *> text(n);
+    for (size_t i = 0; i < n; ++i) colors[i] = color(i), text[i] = labels[i].c_str();
+    PLFLT w, h;
+    plcol0(1);
+    pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, position | PL_POSITION_INSIDE, x, 0.02, 0.08, 0, 1,
+             1, 0, 0, PLINT(n), opts.data(), 1.0, 0.8, 2.0, 0.0, text_colors.data(), text.data(),
+             boxes ? colors.data() : nullptr, boxes ? patterns.data() : nullptr, boxes ? scales.data() : nullptr,
+             boxes ? widths.data() : nullptr, boxes ? nullptr : colors.data(), boxes ? nullptr : styles.data(),
+             boxes ? nullptr : widths.data(), nullptr, nullptr, nullptr, nullptr);
+}
+
 // Runs in the child: sets PLplot up, draws, and returns the child's exit code.
 int draw(const std::string &file, const std::function<void()> &body) {
     plsexit(on_plplot_exit);
@@ -144,17 +162,9 @@ void draw_curves(const CurvesPlot &p) {
         else if (xs[c].size() == 1) plpoin(1, xs[c].data(), ys[c].data(), 17);
     }
 
-    const size_t n = p.curves.size();
-    std::vector<PLINT> opts(n, PL_LEGEND_LINE), colors(n), text_colors(n, 1), styles(n, 1);
-    std::vector<PLFLT> widths(n, 2.0);
-    std::vector<const char *> text(n);
-    for (size_t c = 0; c < n; ++c) colors[c] = color(c), text[c] = p.curves[c].label.c_str();
-    PLFLT w, h;
-    plcol0(1);
-    pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, PL_POSITION_RIGHT | PL_POSITION_TOP | PL_POSITION_INSIDE,
-             0.02, 0.02, 0.08, 0, 1, 1, 0, 0, PLINT(n), opts.data(), 1.0, 0.8, 2.0, 0.0, text_colors.data(),
-             text.data(), nullptr, nullptr, nullptr, nullptr, colors.data(), styles.data(), widths.data(), nullptr,
-             nullptr, nullptr, nullptr);
+    std::vector<std::string> labels;
+    for (const auto &curve : p.curves) labels.push_back(curve.label);
+    legend(labels, false, PL_POSITION_RIGHT | PL_POSITION_TOP, 0.02);
 }
 
 // Finite (x, y) pairs and their ranges.
@@ -209,16 +219,9 @@ void draw_training(const TrainingPlot &p) {
         eval.draw(true);
     }
 
-    const PLINT n = has_eval ? 2 : 1;
-    PLINT opts[2] = {PL_LEGEND_LINE, PL_LEGEND_LINE}, colors[2] = {color(0), color(1)};
-    PLINT text_colors[2] = {1, 1}, styles[2] = {1, 1};
-    PLFLT widths[2] = {2.0, 2.0};
-    const char *text[2] = {p.loss_label.c_str(), p.eval_label.c_str()};
-    PLFLT w, h;
-    plcol0(1);
-    pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, PL_POSITION_RIGHT | PL_POSITION_TOP | PL_POSITION_INSIDE,
-             0.02, 0.02, 0.08, 0, 1, 1, 0, 0, n, opts, 1.0, 0.8, 2.0, 0.0, text_colors, text, nullptr, nullptr,
-             nullptr, nullptr, colors, styles, widths, nullptr, nullptr, nullptr, nullptr);
+    std::vector<std::string> labels = {p.loss_label};
+    if (has_eval) labels.push_back(p.eval_label);
+    legend(labels, false, PL_POSITION_RIGHT | PL_POSITION_TOP, 0.02);
 }
 
 std::string trim(std::string s) {
@@ -257,15 +260,9 @@ void draw_bars(const BarsPlot &p) {
     for (size_t g = 0; g < groups; ++g)  // category names under their group, on two staggered rows
         plmtex("b", g % 2 ? 2.6 : 1.2, (double(g) + 0.5) / double(groups), 0.5, p.categories[g].c_str());
     plschr(0, 1.0);
-    std::vector<PLINT> opts(n, PL_LEGEND_COLOR_BOX), colors(n), text_colors(n, 1), patterns(n, 0);
-    std::vector<PLFLT> scales(n, 1.0), widths(n, 1.0);
-    std::vector<const char *> text(n);
-    for (size_t s = 0; s < n; ++s) colors[s] = color(s), text[s] = p.series[s].label.c_str();
-    PLFLT w, h;
-    pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, PL_POSITION_TOP | PL_POSITION_INSIDE,
-             0.0, 0.02, 0.08, 0, 1, 1, 0, 0, PLINT(n), opts.data(), 1.0, 0.8, 2.0, 0.0, text_colors.data(),
-             text.data(), colors.data(), patterns.data(), scales.data(), widths.data(), nullptr, nullptr, nullptr,
-             nullptr, nullptr, nullptr, nullptr);
+    std::vector<std::string> labels;
+    for (const BarSeries &series : p.series) labels.push_back(series.label);
+    legend(labels, true, PL_POSITION_TOP, 0.0);
 }
 
 void render_svg(const std::string &path, const std::function<void()> &body) {

@@ -34,6 +34,14 @@ std::vector<float> run(const KernelSpec &spec, const std::vector<std::vector<flo
   return out;
 }
 
+// The schedule codegen gives a kernel, its notes joined: what a test expects of a schedule.
+std::string scheduleWords(const kiln::FusedKernel &kernel) {
+  std::string words;
+  for (const std::string &note : kiln::describeSchedule(kernel))
+    words += note + "; ";
+  return words;
+}
+
 KernelSpec spec(std::string op, std::vector<TensorDesc> inputs, TensorDesc output,
                 std::vector<int64_t> dims = {}) {
   KernelSpec s;
@@ -181,10 +189,8 @@ TEST(Kernel, LargeReductionsRunInParallel) {
         s += a[(n * 7 + c) * 1200 + i];
     EXPECT_NEAR(bias[c], s, 2e-3) << "channel " << c;
   }
-  std::string words;
-  for (const std::string &note :
-       kiln::describeSchedule(kiln::FusedKernel::of(spec("reduce_sum", {f32({20, 7, 30, 40})}, f32({7}), {0, 2, 3}))))
-    words += note + "; ";
+  std::string words =
+      scheduleWords(kiln::FusedKernel::of(spec("reduce_sum", {f32({20, 7, 30, 40})}, f32({7}), {0, 2, 3})));
   EXPECT_NE(words.find("parallel over its outermost output dimension"), std::string::npos) << words;
   auto b = randomValues(4000 * 40, 22);
   auto cols = run(spec("reduce_max", {f32({4000, 40})}, f32({40}), {0}), {b});
@@ -254,9 +260,7 @@ void checkTransposedMatmul(int m, int k, int n, bool transposeRhs, const std::st
     fk.nodes.push_back({spec("matmul", {f32({m, k}), f32({k, n})}, f32({m, n})), {0, -2}});
   }
   fk.outputs = {int(fk.nodes.size()) - 1};
-  std::string words;
-  for (const std::string &note : kiln::describeSchedule(fk))
-    words += note + "; ";
+  std::string words = scheduleWords(fk);
   if (schedule.empty())
     EXPECT_EQ(words.find("outer products"), std::string::npos) << words;
   else

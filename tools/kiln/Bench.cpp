@@ -72,17 +72,23 @@ std::string cpuName() {
   return "unknown CPU";
 }
 
+// Runs the variant's binary once for --steps steps on `threads` threads, with `flags` added.
+std::string runVariant(const Variant &v, int threads, std::vector<std::string> flags) {
+  std::vector<std::string> args = {v.exe, "--steps", std::to_string(steps), "--threads", std::to_string(threads),
+                                   "--output", "none", "--eval-every", "0", "--quiet"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  std::vector<StringRef> argv(args.begin(), args.end());
+  std::string error;
+  if (int rc = sys::ExecuteAndWait(v.exe, argv, std::nullopt, {}, 0, 0, &error); rc != 0)
+    return v.exe + " failed (exit " + std::to_string(rc) + ") " + error;
+  return "";
+}
+
 // Runs the binary once; fills the losses and the per-step times of its metrics.
 std::string runBinary(const Variant &v, int threads, const std::string &metrics,
                       std::vector<double> &losses, std::vector<double> &stepMs) {
-  std::vector<std::string> args = {v.exe, "--steps", std::to_string(steps), "--threads",
-                                   std::to_string(threads), "--metrics", metrics, "--output",
-                                   "none", "--eval-every", "0", "--quiet"};
-  std::vector<StringRef> argv(args.begin(), args.end());
-  std::string error;
-  int rc = sys::ExecuteAndWait(v.exe, argv, std::nullopt, {}, 0, 0, &error);
-  if (rc != 0)
-    return v.exe + " failed (exit " + std::to_string(rc) + ") " + error;
+  if (std::string err = runVariant(v, threads, {"--metrics", metrics}); !err.empty())
+    return err;
   auto buffer = MemoryBuffer::getFile(metrics);
   if (!buffer)
     return "cannot read " + metrics;
@@ -106,13 +112,8 @@ std::string runBinary(const Variant &v, int threads, const std::string &metrics,
 // One more run of the binary with --kernel-times: the median time of each call of the train
 // entry (the plan's first), in the plan's order.
 std::string timeKernels(Variant &v, int threads, const std::string &path) {
-  std::vector<std::string> args = {v.exe, "--steps", std::to_string(steps), "--threads",
-                                   std::to_string(threads), "--kernel-times", path, "--output",
-                                   "none", "--eval-every", "0", "--quiet"};
-  std::vector<StringRef> argv(args.begin(), args.end());
-  std::string error;
-  if (int rc = sys::ExecuteAndWait(v.exe, argv, std::nullopt, {}, 0, 0, &error); rc != 0)
-    return v.exe + " failed (exit " + std::to_string(rc) + ") " + error;
+  if (std::string err = runVariant(v, threads, {"--kernel-times", path}); !err.empty())
+    return err;
   auto buffer = MemoryBuffer::getFile(path);
   if (!buffer)
     return "cannot read " + path;
