@@ -161,7 +161,7 @@ Tensor Flatten::forward(const Tensor &x, Where at) const {
   return x.reshape({x.shape()[0], rest}, at);
 }
 
-void Sequential::append(std::shared_ptr<Module> layer) {
+void Sequential::appendShared(std::shared_ptr<Module> layer) {
   register_module(std::to_string(layers_.size()), *layer);
   layers_.push_back(std::move(layer));
 }

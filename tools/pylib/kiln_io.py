@@ -27,10 +27,9 @@ def write_safetensors(path, tensors):
     for name, t in tensors.items():
         t = t.detach().contiguous()
         if t.dtype == torch.int32 or t.dtype == torch.int64:
-            flat, fmt, dtype = t.to(torch.int32).reshape(-1).tolist(), "i", "I32"
+            blob, dtype = t.to(torch.int32).numpy().astype("<i4").tobytes(), "I32"
         else:
-            flat, fmt, dtype = t.to(torch.float32).reshape(-1).tolist(), "f", "F32"
-        blob = struct.pack("<%d%s" % (len(flat), fmt), *flat)
+            blob, dtype = t.to(torch.float32).numpy().astype("<f4").tobytes(), "F32"
         header[name] = {"dtype": dtype, "shape": list(t.shape),
                         "data_offsets": [offset, offset + len(blob)]}
         blobs.append(blob)

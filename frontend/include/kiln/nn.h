@@ -102,17 +102,34 @@ public:
   std::string repr() const override { return "ReLU()"; }
 };
 
+class Tanh : public Module {
+public:
+  Tensor forward(const Tensor &x, Where at) const override { return tanh(x, at); }
+  std::string repr() const override { return "Tanh()"; }
+};
+
+class Sigmoid : public Module {
+public:
+  Tensor forward(const Tensor &x, Where at) const override { return sigmoid(x, at); }
+  std::string repr() const override { return "Sigmoid()"; }
+};
+
 // Layers applied in order; children are named "0", "1", ... as torch.nn.Sequential does.
 class Sequential : public Module {
 public:
   template <typename... Layers> explicit Sequential(Layers... layers) {
-    (append(std::make_shared<Layers>(std::move(layers))), ...);
+    (appendShared(std::make_shared<Layers>(std::move(layers))), ...);
+  }
+  // Adds a layer at the end, named by its position (torch.nn.Sequential.append).
+  template <typename Layer> Sequential &append(Layer layer) {
+    appendShared(std::make_shared<Layer>(std::move(layer)));
+    return *this;
   }
   Tensor forward(const Tensor &x, Where at) const override;
   std::string repr() const override;
 
 private:
-  void append(std::shared_ptr<Module> layer);
+  void appendShared(std::shared_ptr<Module> layer);
   std::vector<std::shared_ptr<Module>> layers_;
 };
 

@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""The model zoo: kiln against PyTorch on models that are not lesson 10.
+
+For every model of bench/zoo/models.py: trace it (build/bin/zoo-trace), compile it (kiln
+compile), train it in kiln and in PyTorch from the same initial weights (PyTorch's default
+initialisation, torch.manual_seed(1), passed to kiln with --init) on the same batches in the
+same order, and check that the losses agree (the first 20 steps within 1e-4 relative for the
+MLPs, 1e-3 for the CNNs). Then, unless --check-only, time the training step of both at each
+thread count, alternating kiln and PyTorch runs: kiln's step_ms (the compiled step, the batch
+copy excluded) and PyTorch's forward + backward + optimizer step, each the median over the
+steps of a run, then the median over repeats. PyTorch runs in a fresh interpreter per
+repeat with glibc's malloc thresholds at 1 GB (bench/torch_side.py).
+
+Prints one table: per model the data, kiln's and PyTorch's step time and their ratio per
+thread count, and the geometric mean of the ratios. A model whose losses disagree gets no
+speed figure.
+
+Run:   /usr/bin/python3 bench/zoo/zoo.py [--build build] [--threads 1,2] [--repeats 3] [--steps 50]
+       [--models a,b] [--python /path/to/other/python3] [--check-only]
+Exit:  0 all losses agree, 1 otherwise, 77 PyTorch not importable (only with --check-only,
+       the test's mode).
+"""
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, ".."))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tools", "pylib"))
+import kiln_io  # noqa: E402
+import models as zoo  # noqa: E402
+import torch_side  # noqa: E402
+
+CHECK_STEPS = 20
+DATA_BATCHES = 10  # batches in each model's data file; longer runs wrap around, same order
+WARMUP = 5
+
+
+def data_for(torch, model):
+    """(x, y) of DATA_BATCHES batches: Fashion-MNIST's first rows or seeded synthetic data."""
+    rows = model["batch"] * DATA_BATCHES
+    if model["data"] == "fashion-mnist":
+        images, labels = torch_side.fashion_mnist(torch, "train", rows)
+        x = images.float() / 255
+        return x.reshape(rows, *model["input"]), labels
+    g = torch.Generator().manual_seed(7)
+    return torch.rand(rows, *model["input"], generator=g), torch.randint(0, 10, (rows,), generator=g)
+
+
+def torch_steps(torch, model, x, y, steps, times=None):
+    """Trains PyTorch's twin from seed 1 for `steps` batches in file order; returns the losses."""
+    torch.manual_seed(1)
+    net = zoo.build_torch(torch, model)
+    opt = zoo.build_optimizer(torch, model, net.parameters())
+    loss_fn = torch.nn.CrossEntropyLoss()
+    b, n = model["batch"], len(y) // model["batch"]
+    losses = []
+    for s in range(steps):
+        i = (s % n) * b
+        t0 = time.perf_counter()
+        loss = loss_fn(net(x[i:i + b]), y[i:i + b])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if times is not None:
+            times.append(time.perf_counter() - t0)
+        losses.append(loss.item())
+    return losses
+
+
+def torch_worker(name, threads, steps):
+    """The timing side of one PyTorch run, in its own interpreter: prints the median step in ms."""
+    import torch
+    torch.set_num_threads(threads)
+    model = next(m for m in zoo.MODELS if m["name"] == name)
+    x, y = data_for(torch, model)
+    times = []
+    torch_steps(torch, model, x, y, steps + WARMUP, times)
+    print(json.dumps({"median_ms": statistics.median(times[WARMUP:]) * 1e3}))
+
+
+def run_torch(python, name, threads, steps):
+    out = subprocess.run([python, os.path.abspath(__file__), "--torch-worker", name, "--threads", str(threads),
+                          "--steps", str(steps)], env=torch_side.worker_env(), check=True,
+                         stdout=subprocess.PIPE, universal_newlines=True).stdout
+    return json.loads(out.strip().splitlines()[-1])["median_ms"]
+
+
+def run_kiln(binary, files, threads, steps, metrics):
+    subprocess.run([binary, "--init", files["init"], "--data", files["data"], "--steps", str(steps),
+                    "--threads", str(threads), "--shuffle", "off", "--metrics", metrics, "--output", "none",
+                    "--quiet"], check=True)
+    records, _, problems = kiln_io.read_metrics(metrics)
+    if problems:
+        raise RuntimeError("; ".join(problems))
+    return records
+
+
+def prepare(torch, model, build, work):
+    """Traces and compiles the model, writes its initial weights and data; returns the paths."""
+    name = model["name"]
+    ir, binary = os.path.join(work, name + ".mlir"), os.path.join(work, name)
+    subprocess.run([os.path.join(build, "bin", "zoo-trace"), ir, name, ",".join(map(str, model["input"])),
+                    str(model["batch"]), model["optimizer"], model["layers"]], check=True)
+    t0 = time.perf_counter()
+    subprocess.run([os.path.join(build, "bin", "kiln"), "compile", ir, "-o", binary], check=True)
+    compile_s = time.perf_counter() - t0
+    torch.manual_seed(1)
+    init = zoo.build_torch(torch, model).state_dict()
+    files = {"init": os.path.join(work, name + ".init.safetensors"),
+             "data": os.path.join(work, name + ".data.safetensors")}
+    kiln_io.write_safetensors(files["init"], init)
+    x, y = data_for(torch, model)
+    kiln_io.write_safetensors(files["data"], {"x": x, "y": y.to(torch.int32)})
+    return binary, files, compile_s, (x, y)
+
+
+def check(torch, model, binary, files, data, work):
+    """Problems with kiln's first CHECK_STEPS losses against PyTorch's, and the worst difference."""
+    records = run_kiln(binary, files, 1, CHECK_STEPS, os.path.join(work, model["name"] + ".check.jsonl"))
+    kiln = [float(r["loss"]) for r in records]
+    ref = torch_steps(torch, model, data[0], data[1], CHECK_STEPS)
+    tol = 1e-3 if zoo.is_cnn(model) else 1e-4
+    problems, worst, _ = kiln_io.compare_losses(kiln, ref, tol)
+    return problems, worst, tol
+
+
+def geomean(values):
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else float("nan")
+
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return "%s, %d cores, %s" % (cpu, os.cpu_count(), platform.platform())
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default=os.path.join(HERE, "..", "..", "build"))
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--steps", type=int, default=50, help="timed steps per run")
+    ap.add_argument("--models", default="", help="comma-separated names (default: all)")
+    ap.add_argument("--python", default=sys.executable, help="the interpreter whose PyTorch is timed")
+    ap.add_argument("--work", default="", help="folder for the compiled models (default: a temporary one)")
+    ap.add_argument("--check-only", action="store_true", help="only check the losses (the CI test)")
+    ap.add_argument("--torch-worker", default="", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.torch_worker:
+        torch_worker(args.torch_worker, int(args.threads), args.steps)
+        return 0
+    torch = kiln_io.import_torch()
+    if torch is None:
+        return kiln_io.SKIP if args.check_only else 1
+    chosen = zoo.MODELS
+    if args.models:
+        names = args.models.split(",")
+        unknown = [n for n in names if n not in {m["name"] for m in zoo.MODELS}]
+        if unknown:
+            print("unknown zoo models: %s" % ", ".join(unknown))
+            return 1
+        chosen = [m for m in zoo.MODELS if m["name"] in names]
+    threads = [int(t) for t in args.threads.split(",")]
+    work = args.work or tempfile.mkdtemp(prefix="kiln-zoo-")
+    os.makedirs(work, exist_ok=True)
+    if not args.check_only:
+        print("machine: %s; PyTorch %s (%s)" % (machine(), torch.__version__, args.python))
+        print("each figure: median step over %d steps of a run, median of %d runs; threads %s\n"
+              % (args.steps, args.repeats, args.threads))
+
+    failed, rows = [], []
+    for model in chosen:
+        binary, files, compile_s, data = prepare(torch, model, args.build, work)
+        problems, worst, tol = check(torch, model, binary, files, data, work)
+        status = "losses agree (worst %.1e <= %g)" % (worst, tol) if not problems else "LOSSES DIFFER"
+        print("%-20s compiled in %.1f s; %s" % (model["name"], compile_s, status), flush=True)
+        for p in problems[:5]:
+            print("  FAIL:", p)
+        if problems:
+            failed.append(model["name"])
+            continue
+        if args.check_only:
+            continue
+        row = {"model": model, "times": {}}
+        for t in threads:
+            kiln_ms, torch_ms = [], []
+            for r in range(args.repeats):
+                metrics = os.path.join(work, "%s.%d.%d.jsonl" % (model["name"], t, r))
+                records = run_kiln(binary, files, t, args.steps + WARMUP, metrics)
+                kiln_ms.append(statistics.median(float(x["step_ms"]) for x in records[WARMUP:]))
+                torch_ms.append(run_torch(args.python, model["name"], t, args.steps))
+            row["times"][t] = (statistics.median(kiln_ms), statistics.median(torch_ms))
+        rows.append(row)
+
+    if rows:
+        head = "%-20s %-14s" % ("model", "data") + "".join(
+            " %9s %9s %6s" % ("kiln %dT" % t, "torch %dT" % t, "ratio") for t in threads)
+        print("\nstep time in ms, kiln / PyTorch\n" + head)
+        for row in rows:
+            line = "%-20s %-14s" % (row["model"]["name"], row["model"]["data"])
+            for t in threads:
+                k, p = row["times"][t]
+                line += " %9.3f %9.3f %6.2f" % (k, p, k / p)
+            print(line)
+        line = "%-35s" % "geometric mean"
+        for t in threads:
+            line += " %9s %9s %6.2f" % ("", "", geomean([r["times"][t][0] / r["times"][t][1] for r in rows]))
+        print(line)
+        print("overall geometric mean of the ratios: %.2f"
+              % geomean([r["times"][t][0] / r["times"][t][1] for r in rows for t in threads]))
+    if failed:
+        print("\nlosses differ (no speed figure): %s" % ", ".join(failed))
+    if not args.work:
+        shutil.rmtree(work, ignore_errors=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
