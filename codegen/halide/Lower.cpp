@@ -176,7 +176,9 @@ struct ConvTile {
 std::string scheduleConvTile(Func root, const std::vector<Var> &vars, ConvTile &t, int channels, int width) {
   Var w = vars[0], h = vars[1], ch = vars[2], n = vars[3];
   Var wo("wo"), wi("wi"), ko("ko"), ki("ki");
-  int kBlock = channels >= 2 * lanes() ? 2 * lanes() : lanes();
+  // Two vectors of channels unless that pads more channels than one vector does.
+  int padded1 = (channels + lanes() - 1) / lanes() * lanes(), padded2 = (channels + 2 * lanes() - 1) / (2 * lanes()) * 2 * lanes();
+  int kBlock = channels >= 2 * lanes() && padded2 <= padded1 ? 2 * lanes() : lanes();
   int wBlock = width % 7 == 0 ? 7 : std::min(width, 8);
   std::string note = "register tile " + std::to_string(kBlock) + " channels x " + std::to_string(wBlock) +
                      " columns (" + std::to_string(lanes()) + "-lane vectors), stored a channel's columns per vector, "
@@ -191,10 +193,12 @@ std::string scheduleConvTile(Func root, const std::vector<Var> &vars, ConvTile &
   t.acc.compute_at(root, wo).store_in(MemoryType::Stack);
   Var kv("kv"), ku("ku");
   Var aw = t.acc.args()[1], ak = t.acc.args()[0];
-  t.acc.vectorize(ak, lanes(), TailStrategy::GuardWithIf).unroll(aw);
+  // Channels are padded to whole vectors (the weights read zeros there): a masked vector ran
+  // as scalars.
+  t.acc.vectorize(ak, lanes(), TailStrategy::RoundUp).unroll(aw);
   t.acc.update()
       .reorder(ak, aw, t.r.x, t.r.y, t.r.z)
-      .split(ak, ku, kv, lanes(), TailStrategy::GuardWithIf)
+      .split(ak, ku, kv, lanes(), TailStrategy::RoundUp)
       .vectorize(kv)
       .unroll(ku)
       .unroll(aw);
@@ -211,45 +215,89 @@ void useConvTile(Kernel &k, const ConvTile &tile, int channels) {
   };
 }
 
+// Vectors over output channels or over output columns: whichever fills more of its vector
+// lanes. Channel vectors are rounded up to whole vectors (masked); column vectors may be half
+// or quarter vectors, and cover a row by overlapping (ShiftInwards), recomputing a few columns.
+int rowVectorWidth(int width) {
+  for (int v = lanes(); v >= 4; v /= 2)
+    if (width >= v)
+      return v;
+  return 0;
+}
+
+double channelLanesUsed(int channels) {
+  return double(channels) / (double((channels + lanes() - 1) / lanes()) * lanes());
+}
+
+double rowLanesUsed(int width) {
+  int v = rowVectorWidth(width);
+  if (v == 0)
+    return 0;
+  return double(width) / (double((width + v - 1) / v) * v) * v / lanes();
+}
+
+std::string percent(double share) { return std::to_string(int(share * 100 + 0.5)) + "%"; }
+
+// Why a convolution runs its vectors along rows rather than channels, for the dump.
+std::string rowReason(int channels, int width) {
+  return std::to_string(channels) + " channels fill " + percent(channelLanesUsed(channels)) + " of " +
+         std::to_string(lanes()) + "-lane vectors, rows of " + std::to_string(width) + " fill " +
+         percent(rowLanesUsed(width));
+}
+
+// A convolution-shaped sum acc(w, h, ch, n) vectorized along output rows: per reduction step,
+// one row vector of the input per output row of the tile and one broadcast weight per output
+// channel feed rows x channels multiply-adds, all accumulators in registers.
+void useRowTile(Kernel &k, Func acc, Func input, RDom r, const std::string &reason) {
+  const auto &out = k.spec.output.shape;  // N, CH, H, W
+  int width = int(out[3]), height = int(out[2]), channels = int(out[1]);
+  int vector = rowVectorWidth(width);
+  int chBlock = std::min(channels, 8);
+  int rows = std::min(height, std::max(1, 16 / chBlock));
+  k.tile = [=](Func root, const std::vector<Var> &vars) mutable {
+    Var w = vars[0], h = vars[1], ch = vars[2], n = vars[3];
+    Var wo("wo"), wi("wi"), ho("ho"), hi("hi"), co("co"), ci("ci");
+    root.split(w, wo, wi, vector, TailStrategy::ShiftInwards)
+        .split(h, ho, hi, rows, TailStrategy::ShiftInwards)
+        .split(ch, co, ci, chBlock, TailStrategy::ShiftInwards)
+        .reorder(wi, hi, ci, wo, ho, co, n)
+        .vectorize(wi)
+        .unroll(hi)
+        .unroll(ci)
+        .parallel(n);
+    Var aw = acc.args()[0], ah = acc.args()[1], ac = acc.args()[2];
+    acc.compute_at(root, wo).store_in(MemoryType::Stack).vectorize(aw).unroll(ah).unroll(ac);
+    acc.update().reorder(aw, ah, ac, r.x, r.y, r.z).vectorize(aw).unroll(ah).unroll(ac);
+    input.compute_at(root, n);
+    return reason + ": " + std::to_string(vector) + "-column row vectors x " + std::to_string(rows) + " rows x " +
+           std::to_string(chBlock) + " channels in registers, parallel over batch";
+  };
+}
+
 // out(w, h, o, n) = sum_{c, p, q} x(w*sw - pw + q*dw, h*sh - ph + p*dh, c, n) * f(q, p, c, o)
 void conv2d(Kernel &k) {
   const auto &f = k.spec.inputs[1].shape;  // O, C, KH, KW
   Window g = windowOf(k.spec, {f[2], f[3]});
-  int outWidth = int(k.spec.output.shape[3]), outHeight = int(k.spec.output.shape[2]);
-  if (f[1] == 1 && f[0] % 8 == 0 && outWidth >= lanes() && outHeight % 2 == 0) {
-    // One input channel: a tile over output channels would load a broadcast input value per
-    // multiply-add. Vectors along the row instead, 2 rows x 8 channels of them in registers:
-    // per filter tap, 2 row loads and 8 weight broadcasts feed 16 multiply-adds.
+  int outWidth = int(k.spec.output.shape[3]);
+  // One input channel: a tile over output channels would load a broadcast input value per
+  // multiply-add, so rows win whenever they fill a vector at all.
+  int channels = int(f[0]);
+  bool rows = rowVectorWidth(outWidth) > 0 &&
+              (f[1] == 1 || rowLanesUsed(outWidth) > channelLanesUsed(channels));
+  if (rows) {
     Func acc("acc_rows"), input = k.zeroPadded(0);
-    RDom r(0, g.kw, 0, g.kh, "r");
+    RDom r(0, g.kw, 0, g.kh, 0, int(f[1]), "r");
     Var w = k.vars[0], h = k.vars[1], o = k.vars[2], n = k.vars[3];
     acc(w, h, o, n) = 0.0f;
-    acc(w, h, o, n) += input(w * g.sw - g.pw + r.x * g.dw, h * g.sh - g.ph + r.y * g.dh, 0, n) * k.in[1](r.x, r.y, 0, o);
+    acc(w, h, o, n) += input(w * g.sw - g.pw + r.x * g.dw, h * g.sh - g.ph + r.y * g.dh, r.z, n) * k.in[1](r.x, r.y, r.z, o);
     k.out(w, h, o, n) = acc(w, h, o, n);
-    k.tile = [acc, input, r](Func root, const std::vector<Var> &vars) mutable {
-      Var w = vars[0], h = vars[1], o = vars[2], n = vars[3];
-      Var wo("wo"), wi("wi"), ho("ho"), hi("hi"), oo("oo"), oi("oi");
-      Var aw = acc.args()[0], ah = acc.args()[1], ao = acc.args()[2];
-      root.split(w, wo, wi, lanes(), TailStrategy::ShiftInwards)
-          .split(h, ho, hi, 2)
-          .split(o, oo, oi, 8)
-          .reorder(wi, hi, oi, wo, ho, oo, n)
-          .vectorize(wi)
-          .unroll(hi)
-          .unroll(oi)
-          .parallel(n);
-      acc.compute_at(root, wo).store_in(MemoryType::Stack).vectorize(aw).unroll(ah).unroll(ao);
-      acc.update().reorder(aw, ah, ao, r.x, r.y).vectorize(aw).unroll(ah).unroll(ao);
-      input.compute_at(root, n);
-      return "one input channel: " + std::to_string(lanes()) + "-column row vectors x 2 rows x 8 channels "
-             "in registers, parallel over batch";
-    };
+    useRowTile(k, acc, input, r, f[1] == 1 ? "one input channel" : rowReason(channels, outWidth));
     return;
   }
   ConvTile t{Func("acc"), Func("filter_ok"), k.zeroPadded(0),
              RDom(0, g.kw, 0, g.kh, 0, int(f[1]), "r")};
   Var w = k.vars[0], h = k.vars[1], o = k.vars[2], n = k.vars[3], q("q"), p("p"), c("c");
-  t.weights(o, q, p, c) = k.in[1](q, p, c, o);
+  t.weights(o, q, p, c) = k.bounded(1, 0.0f)(q, p, c, o);
   Expr row = h * g.sh - g.ph + t.r.y * g.dh;
   t.r.where(row >= 0 && row < int(k.spec.inputs[0].shape[2]));  // filter rows in the padding add nothing
   t.acc(o, w, h, n) = 0.0f;
@@ -263,10 +311,21 @@ void conv2d(Kernel &k) {
 void conv2dInputGrad(Kernel &k) {
   const auto &f = k.spec.inputs[1].shape;  // O, C, KH, KW
   Window g = windowOf(k.spec, {f[2], f[3]});
+  int channels = int(f[1]), width = int(k.spec.output.shape[3]);
+  if (g.sw == 1 && g.sh == 1 && rowVectorWidth(width) > 0 && rowLanesUsed(width) > channelLanesUsed(channels)) {
+    Func acc("acc_rows"), dy = k.zeroPadded(0);
+    RDom r(0, g.kw, 0, g.kh, 0, int(f[0]), "r");
+    Var w = k.vars[0], h = k.vars[1], c = k.vars[2], n = k.vars[3];
+    acc(w, h, c, n) = 0.0f;
+    acc(w, h, c, n) += dy(w + g.pw - r.x * g.dw, h + g.ph - r.y * g.dh, r.z, n) * k.in[1](r.x, r.y, c, r.z);
+    k.out(w, h, c, n) = acc(w, h, c, n);
+    useRowTile(k, acc, dy, r, rowReason(channels, width));
+    return;
+  }
   ConvTile t{Func("acc"), Func("filter_ci"), k.zeroPadded(0),
              RDom(0, g.kw, 0, g.kh, 0, int(f[0]), "r")};
   Var w = k.vars[0], h = k.vars[1], c = k.vars[2], n = k.vars[3], q("q"), p("p"), o("o");
-  t.weights(c, q, p, o) = k.in[1](q, p, c, o);
+  t.weights(c, q, p, o) = k.bounded(1, 0.0f)(q, p, c, o);
   Expr iw = w + g.pw - t.r.x * g.dw, ih = h + g.ph - t.r.y * g.dh;
   t.r.where(ih >= 0 && ih <= (int(k.spec.inputs[0].shape[2]) - 1) * g.sh);  // rows of dy's padding add nothing
   Expr term = t.input(iw / g.sw, ih / g.sh, t.r.z, n) * t.weights(c, t.r.x, t.r.y, t.r.z);
@@ -278,6 +337,43 @@ void conv2dInputGrad(Kernel &k) {
   useConvTile(k, t, int(f[1]));
 }
 
+// The filter gradient for few output channels: vectors along dy's rows. Each lane l of
+// part(l, q, o) sums the products of the columns i = l (mod the vector width) of every row of
+// every image, one accumulator vector per (filter column, output channel) of the tile; the
+// lanes are added at the end. dy's rows are extended with zeros to whole vectors, so no lane
+// reads past a row.
+void filterGradAlongRows(Kernel &k, const Window &g) {
+  const auto &dyShape = k.spec.inputs[1].shape;  // N, O, OH, OW
+  int width = int(dyShape[3]), channels = int(dyShape[1]);
+  int vector = rowVectorWidth(width), vectorsPerRow = (width + vector - 1) / vector;
+  int chBlock = std::max(1, std::min(channels, 24 / g.kw));
+  Func x = k.zeroPadded(0), dy = k.bounded(1, 0.0f), dyRows("dy_rows"), part("part");
+  Var i("i"), j("j"), o("o"), n("n"), l("l"), q = k.vars[0], p = k.vars[1], c = k.vars[2], oc = k.vars[3];
+  dyRows(i, j, o, n) = dy(i, j, o, n);
+  RDom r(0, vectorsPerRow, 0, int(dyShape[2]), 0, int(dyShape[0]), "r");
+  Expr col = r.x * vector + l;
+  part(l, q, p, c, o) = 0.0f;
+  part(l, q, p, c, o) += dyRows(col, r.y, o, r.z) * x(col * g.sw - g.pw + q * g.dw, r.y * g.sh - g.ph + p * g.dh, c, r.z);
+  RDom lane(0, vector, "lane");
+  k.out(q, p, c, oc) = sum(part(lane, q, p, c, oc));
+  std::string reason = rowReason(channels, width);
+  k.tile = [=](Func root, const std::vector<Var> &vars) mutable {
+    Var q = vars[0], p = vars[1], c = vars[2], o = vars[3], oo("oo"), oi("oi"), pc("pc");
+    root.split(o, oo, oi, chBlock, TailStrategy::ShiftInwards).reorder(q, oi, oo, p, c).fuse(p, c, pc).parallel(pc);
+    Var al = part.args()[0], aq = part.args()[1], ao = part.args()[4];
+    part.compute_at(root, oo).store_in(MemoryType::Stack).vectorize(al).unroll(aq).unroll(ao);
+    part.update().reorder(al, aq, ao, r.x, r.y, r.z).vectorize(al).unroll(aq).unroll(ao);
+    Var di = dyRows.args()[0];
+    dyRows.compute_root().vectorize(di, vector, TailStrategy::RoundUp).parallel(dyRows.args()[3]);
+    dyRows.bound(di, 0, vectorsPerRow * vector);
+    x.compute_root().parallel(x.args()[3]);
+    x.update().parallel(x.args()[3]);
+    return reason + ": " + std::to_string(vector) + "-lane vectors along dy's rows x " + std::to_string(g.kw) +
+           " filter columns x " + std::to_string(chBlock) + " output channels in registers, lanes added at the end, "
+           "parallel over input channels and filter rows";
+  };
+}
+
 // df(q, p, c, o) = sum_{n, i, j} dy(i, j, o, n) x(i*sw - pw + q*dw, j*sh - ph + p*dh, c, n),
 // accumulated as acc(o, q, p, c): output channels vectorized, the taps of one row unrolled,
 // the whole (n, i, j) reduction around that register tile; parallel over input channels and
@@ -285,9 +381,14 @@ void conv2dInputGrad(Kernel &k) {
 void conv2dFilterGrad(Kernel &k) {
   const auto &dyShape = k.spec.inputs[1].shape;  // N, O, OH, OW
   Window g = windowOf(k.spec, {k.spec.output.shape[2], k.spec.output.shape[3]});
+  if (rowVectorWidth(int(dyShape[3])) > 0 && rowLanesUsed(int(dyShape[3])) > channelLanesUsed(int(dyShape[1]))) {
+    filterGradAlongRows(k, g);
+    return;
+  }
   Func paddedRoot = k.zeroPadded(0), dyT("grad_oi");
   Var x("x"), y("y"), c = k.vars[2], n("n"), o = k.vars[3], q = k.vars[0], p = k.vars[1];
-  dyT(o, x, y, n) = k.in[1](x, y, o, n);
+  int lastChannel = int(dyShape[1]) - 1;  // zeros past it: the tile pads channels to whole vectors
+  dyT(o, x, y, n) = select(o <= lastChannel, k.in[1](x, y, min(o, lastChannel), n), 0.0f);
   RDom r(0, int(dyShape[3]), 0, int(dyShape[2]), 0, int(dyShape[0]), "r");
   Expr row = r.y * g.sh - g.ph + p * g.dh;
   r.where(row >= 0 && row < int(k.spec.inputs[0].shape[2]));  // a filter row meets no padding row
@@ -303,10 +404,10 @@ void conv2dFilterGrad(Kernel &k) {
     // Parallel over (input channel, filter row): a one-channel input still splits in rows.
     root.reorder(q, o, p, c).fuse(p, c, pc).parallel(pc);
     acc.compute_at(root, pc).store_in(MemoryType::Stack);
-    acc.vectorize(ao, lanes(), TailStrategy::GuardWithIf).unroll(aq);
+    acc.vectorize(ao, lanes(), TailStrategy::RoundUp).unroll(aq);
     acc.update()
         .reorder(ao, aq, r.x, r.y, r.z)
-        .split(ao, ku, kv, lanes(), TailStrategy::GuardWithIf)
+        .split(ao, ku, kv, lanes(), TailStrategy::RoundUp)
         .vectorize(kv)
         .unroll(ku)
         .unroll(aq);
@@ -429,6 +530,67 @@ void avgPool2dGrad(Kernel &k) {
   if (g.sw != 1 || g.sh != 1)
     term = select(iw % g.sw == 0 && ih % g.sh == 0, term, 0.0f);
   k.out(w, h, c, n) = sum(term) / float(g.kw * g.kh);
+}
+
+// result[m, n] = sum_k lhs[m, k] * rhs[k, n] for outputs a vector wide or more: a register tile
+// of up to 8 rows x 2 vectors of columns accumulates over the whole reduction, each step one
+// vector load of rhs per column vector and one broadcast of lhs per row. A transposed rhs is
+// first copied into dense rows (its vectors along n would otherwise be gathers).
+void tiledMatmul(Kernel &k) {
+  int m = int(k.spec.output.shape[0]), n = int(k.spec.output.shape[1]), depth = int(k.spec.inputs[0].shape[1]);
+  RDom r(0, depth, "k");
+  bool pack = k.inOps[1] == "transpose";
+  Func acc("acc"), rhs = k.in[1];
+  if (pack) {
+    Var pn("pn"), pk("pk");
+    rhs = Func("rhs_packed");
+    rhs(pn, pk) = k.in[1](pn, pk);
+  }
+  Var nv = k.vars[0], mv = k.vars[1];
+  acc(nv, mv) = 0.0f;
+  acc(nv, mv) += k.in[0](r.x, mv) * rhs(nv, r.x);
+  k.define(acc(nv, mv));
+  int vectors = n >= 2 * lanes() ? 2 : 1;
+  int mBlock = std::min(m, lanes() >= 16 ? 8 : 4);
+  // Thread wake-up costs up to 230 us here: only products of some milliseconds are split.
+  bool parallel = int64_t(m) * n * depth >= (int64_t(1) << 22);
+  TailStrategy tail = k.computeOnce ? TailStrategy::GuardWithIf : TailStrategy::ShiftInwards;
+  int block = std::min(std::min(n, depth), lanes());  // of the transposing copy
+  k.tile = [=](Func root, const std::vector<Var> &vars) mutable {
+    Var n = vars[0], m = vars[1], no("no"), ni("ni"), mo("mo"), mi("mi"), nu("nu"), nl("nl");
+    root.split(n, no, ni, vectors * lanes(), tail)
+        .split(m, mo, mi, mBlock, tail)
+        .split(ni, nu, nl, lanes())
+        .reorder(nl, nu, mi, mo, no)
+        .vectorize(nl)
+        .unroll(nu)
+        .unroll(mi);
+    if (parallel)
+      root.parallel(no);
+    Var an = acc.args()[0], am = acc.args()[1], au("au"), al("al");
+    acc.compute_at(root, mo).store_in(MemoryType::Stack);
+    acc.split(an, au, al, lanes(), TailStrategy::GuardWithIf).vectorize(al).unroll(au).unroll(am);
+    acc.update()
+        .split(an, au, al, lanes(), TailStrategy::GuardWithIf)
+        .reorder(al, au, am, r.x)
+        .vectorize(al)
+        .unroll(au)
+        .unroll(am);
+    std::string note = "register tile " + std::to_string(mBlock) + " rows x " + std::to_string(vectors) + " x " +
+                       std::to_string(lanes()) + " columns over the reduction of " + std::to_string(depth);
+    if (pack) {
+      // Square blocks: the gathered lines stay in L1 for the block's next rows.
+      Var pn = rhs.args()[0], pk = rhs.args()[1], pno("pno"), pni("pni"), pko("pko"), pki("pki");
+      rhs.compute_root()
+          .tile(pn, pk, pno, pko, pni, pki, block, block, TailStrategy::GuardWithIf)
+          .vectorize(pni)
+          .unroll(pki);
+      if (parallel)
+        rhs.parallel(pko);
+      note += ", the transposed rhs copied into dense rows first";
+    }
+    return note + (parallel ? ", parallel over column blocks" : "");
+  };
 }
 
 // The lowering table: one entry per primitive.
@@ -564,6 +726,10 @@ const std::map<std::string, Algorithm> &algorithms() {
            k.selfScheduledUpdate = true;
            k.note = "narrow output: the reduction over " + std::to_string(depth) + " vectorized, " +
                     std::to_string(lanes()) + " lanes";
+           return;
+         }
+         if (n >= lanes() && (m >= 4 || k.inOps[1] != "transpose")) {
+           tiledMatmul(k);
            return;
          }
          // Otherwise a pure definition: vectors over n cover a short row by shifting inwards
