@@ -162,6 +162,36 @@ Window windowOf(const KernelSpec &spec, const std::vector<int64_t> &kernelHW) {
           at(spec.padding, 1, 0), at(spec.padding, 0, 0), at(spec.dilation, 1, 1), at(spec.dilation, 0, 1)};
 }
 
+// Vectors over output channels or over output columns: whichever fills more of its vector
+// lanes. Channel vectors are rounded up to whole vectors (masked); column vectors may be half
+// or quarter vectors, and cover a row by overlapping (ShiftInwards), recomputing a few columns.
+int rowVectorWidth(int width) {
+  for (int v = lanes(); v >= 4; v /= 2)
+    if (width >= v)
+      return v;
+  return 0;
+}
+
+double channelLanesUsed(int channels) {
+  return double(channels) / (double((channels + lanes() - 1) / lanes()) * lanes());
+}
+
+double rowLanesUsed(int width) {
+  int v = rowVectorWidth(width);
+  if (v == 0)
+    return 0;
+  return double(width) / (double((width + v - 1) / v) * v) * v / lanes();
+}
+
+std::string percent(double share) { return std::to_string(int(share * 100 + 0.5)) + "%"; }
+
+// Why a convolution runs its vectors along rows or along channels, for the dump.
+std::string rowReason(int channels, int width) {
+  return std::to_string(channels) + " channels fill " + percent(channelLanesUsed(channels)) + " of " +
+         std::to_string(lanes()) + "-lane vectors, rows of " + std::to_string(width) + " fill " +
+         percent(rowLanesUsed(width));
+}
+
 // The register-tiled convolution all three forms share when they are dense sums:
 //   out(w, h, k, n) = sum_{r} in(w, h, r, n) * weight(k, r)
 // computed as acc(k, w, h, n) with k (output channels) innermost: a tile of kBlock channels
@@ -211,38 +241,8 @@ std::string scheduleConvTile(Func root, const std::vector<Var> &vars, ConvTile &
 void useConvTile(Kernel &k, const ConvTile &tile, int channels) {
   int width = int(k.spec.output.shape[3]);
   k.tile = [t = tile, channels, width](Func root, const std::vector<Var> &vars) mutable {
-    return scheduleConvTile(root, vars, t, channels, width);
+    return rowReason(channels, width) + ": " + scheduleConvTile(root, vars, t, channels, width);
   };
-}
-
-// Vectors over output channels or over output columns: whichever fills more of its vector
-// lanes. Channel vectors are rounded up to whole vectors (masked); column vectors may be half
-// or quarter vectors, and cover a row by overlapping (ShiftInwards), recomputing a few columns.
-int rowVectorWidth(int width) {
-  for (int v = lanes(); v >= 4; v /= 2)
-    if (width >= v)
-      return v;
-  return 0;
-}
-
-double channelLanesUsed(int channels) {
-  return double(channels) / (double((channels + lanes() - 1) / lanes()) * lanes());
-}
-
-double rowLanesUsed(int width) {
-  int v = rowVectorWidth(width);
-  if (v == 0)
-    return 0;
-  return double(width) / (double((width + v - 1) / v) * v) * v / lanes();
-}
-
-std::string percent(double share) { return std::to_string(int(share * 100 + 0.5)) + "%"; }
-
-// Why a convolution runs its vectors along rows rather than channels, for the dump.
-std::string rowReason(int channels, int width) {
-  return std::to_string(channels) + " channels fill " + percent(channelLanesUsed(channels)) + " of " +
-         std::to_string(lanes()) + "-lane vectors, rows of " + std::to_string(width) + " fill " +
-         percent(rowLanesUsed(width));
 }
 
 // A convolution-shaped sum acc(w, h, ch, n) vectorized along output rows: per reduction step,
@@ -431,7 +431,8 @@ void conv2dFilterGrad(Kernel &k) {
     // Every padded position a window can read, computed once.
     paddedRoot.compute_root().parallel(paddedRoot.args()[3]);
     paddedRoot.update().parallel(paddedRoot.args()[3]);
-    return "register tile of " + std::to_string(lanes()) + "-lane output-channel vectors x one filter row, "
+    return rowReason(channelsOut, rowWidth) + ": register tile of " + std::to_string(lanes()) +
+           "-lane output-channel vectors x one filter row, "
            "image rows in the padding skipped, " + transpose + ", parallel over input channels and filter rows";
   };
 }

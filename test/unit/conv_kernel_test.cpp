@@ -111,6 +111,40 @@ TEST(ConvKernel, OneColumnAndDeepPadding) {
   checkConvolution({1, 3, 4, 9, 18, 3, 3, 1, 1, 3, 1, 1, 1});
 }
 
+// Every convolution schedule family over odd shapes: channel counts that fill no vector or
+// part of one (1, 3, 5, 17, on either side), rows of 5 and 27, filters 1, 3 and 7, stride 1 and
+// 2, padding 0 and 3. Both vector orientations must be exercised.
+TEST(ConvKernel, OddShapeGrid) {
+  const std::pair<int64_t, int64_t> channels[] = {{1, 3}, {3, 5}, {5, 17}, {17, 1}, {17, 5}};
+  std::string schedules;
+  for (auto [c, o] : channels)
+    for (int64_t w : {5, 27})
+      for (int64_t k : {1, 3, 7})
+        for (int64_t s : {1, 2})
+          for (int64_t p : {0, 3}) {
+            Geometry g{2, c, w == 5 ? 6 : 9, w, o, k, k, s, s, p, p, 1, 1};
+            if (g.oh() <= 0 || g.ow() <= 0)
+              continue;
+            SCOPED_TRACE(::testing::Message() << "c " << c << " o " << o << " w " << w << " k " << k << " s " << s
+                                              << " p " << p);
+            checkConvolution(g);
+            for (const char *op : {"conv2d", "conv2d_input_grad", "conv2d_filter_grad"}) {
+              auto shapes = std::string(op) == "conv2d" ? std::vector{g.x(), g.f(), g.y()}
+                            : std::string(op) == "conv2d_input_grad" ? std::vector{g.y(), g.f(), g.x()}
+                                                                       : std::vector{g.x(), g.y(), g.f()};
+              for (const std::string &note : kiln::describeSchedule(
+                       kiln::FusedKernel::of(convSpec(op, g, shapes[0], shapes[1], shapes[2]))))
+                schedules += note + "\n";
+            }
+            if (HasFatalFailure())
+              return;
+          }
+  EXPECT_NE(schedules.find("row vectors"), std::string::npos);
+  EXPECT_NE(schedules.find("vectors along dy's rows"), std::string::npos);
+  EXPECT_NE(schedules.find("output-channel vectors"), std::string::npos);
+  EXPECT_NE(schedules.find("register tile"), std::string::npos);
+}
+
 struct Pool {
   int64_t n, c, h, w, kh, kw, sh, sw, ph, pw;
   int64_t oh() const { return (h + 2 * ph - kh) / sh + 1; }
@@ -179,5 +213,18 @@ TEST(PoolKernel, TwoByTwoOfTheCnn) { checkPooling({2, 3, 28, 28, 2, 2, 2, 2, 0, 
 TEST(PoolKernel, TiesGoToTheFirstMaximum) { checkPooling({2, 3, 14, 14, 2, 2, 2, 2, 0, 0}, true); }
 TEST(PoolKernel, OverlappingWindowsWithPadding) { checkPooling({2, 2, 9, 8, 3, 3, 2, 2, 1, 1}, true); }
 TEST(PoolKernel, OddSizesDropTheRemainder) { checkPooling({1, 2, 7, 5, 2, 2, 2, 2, 0, 0}, false); }
+
+// Pooling over odd shapes: windows 2 and 3, strides 1 to 3, rows of 5 and 27, 3 and 17 channels.
+TEST(PoolKernel, OddShapeGrid) {
+  for (int64_t c : {3, 17})
+    for (int64_t w : {5, 27})
+      for (int64_t k : {2, 3})
+        for (int64_t s : {1, 2, 3}) {
+          SCOPED_TRACE(::testing::Message() << "c " << c << " w " << w << " k " << k << " s " << s);
+          checkPooling({2, c, 7, w, k, k, s, s, 0, 0}, true);
+          if (HasFatalFailure())
+            return;
+        }
+}
 
 } // namespace

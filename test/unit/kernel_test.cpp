@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <random>
@@ -247,7 +248,8 @@ TEST(Kernel, Matmul) {
 // A weight gradient as the fuse pass leaves it: x^T dy, the transpose read inside the kernel.
 // Narrow outputs take the outer-product schedule, vectorized over n or over m.
 // `schedule` is the words the matmul's schedule must contain ("" for the ordinary one).
-void checkTransposedMatmul(int m, int k, int n, bool transposeRhs, const std::string &schedule) {
+// Returns the schedule's words.
+std::string checkTransposedMatmul(int m, int k, int n, bool transposeRhs, const std::string &schedule) {
   auto a = randomValues(k * m, 15), b = randomValues(k * n, 16);  // a is [k, m]; b [k, n] or [n, k]
   kiln::FusedKernel fk;
   fk.name = "test_xt_dy";
@@ -263,17 +265,20 @@ void checkTransposedMatmul(int m, int k, int n, bool transposeRhs, const std::st
   std::string words = scheduleWords(fk);
   if (schedule.empty())
     EXPECT_EQ(words.find("outer products"), std::string::npos) << words;
-  else
+  else if (schedule != "*")  // "*": any schedule
     EXPECT_NE(words.find(schedule), std::string::npos) << m << "x" << k << "x" << n << ": " << words;
   std::vector<float> out(m * n);
-  ASSERT_EQ(kiln::runKernel(fk, {a.data(), b.data()}, {out.data()}), "");
+  EXPECT_EQ(kiln::runKernel(fk, {a.data(), b.data()}, {out.data()}), "");
   for (int i = 0; i < m; ++i)
     for (int j = 0; j < n; ++j) {
       float s = 0;
       for (int r = 0; r < k; ++r)
         s += a[r * m + i] * (transposeRhs ? b[j * k + r] : b[r * n + j]);
-      ASSERT_NEAR(out[i * n + j], s, 1e-4f) << m << "x" << k << "x" << n << " at " << i << "," << j;
+      EXPECT_NEAR(out[i * n + j], s, 1e-4f) << m << "x" << k << "x" << n << " at " << i << "," << j;
+      if (std::abs(out[i * n + j] - s) > 1e-4f)
+        return words;
     }
+  return words;
 }
 
 TEST(Kernel, MatmulOfTransposedNarrow) {
@@ -286,6 +291,64 @@ TEST(Kernel, MatmulOfTransposedNarrow) {
   // Both operands transposed: the right one's rows are strided too, so the vector runs over m.
   checkTransposedMatmul(3, 50, lanes / 2 + 1, true, over + "50, 3 lanes over m");
   checkTransposedMatmul(10, 50, 1568, false, "");  // wide: the ordinary schedule
+}
+
+// Products of every size class, each operand plain or transposed (as the fuse pass leaves a
+// weight gradient or a Linear forward): single rows and columns, sizes that are no multiple of
+// a vector, and the register-tiled sizes.
+TEST(Kernel, MatmulShapeGrid) {
+  std::string schedules;
+  for (int m : {1, 3, 17, 64})
+    for (int k : {1, 5, 33})
+      for (int n : {1, 5, 17, 40}) {
+        SCOPED_TRACE(::testing::Message() << m << "x" << k << "x" << n);
+        checkMatmul(m, k, n, 1e-4f);
+        for (bool transposeRhs : {false, true})
+          schedules += checkTransposedMatmul(m, k, n, transposeRhs, "*");
+        if (HasFailure())
+          return;
+      }
+  EXPECT_NE(schedules.find("register tile"), std::string::npos) << schedules;
+  EXPECT_NE(schedules.find("transposed rhs copied"), std::string::npos) << schedules;
+  EXPECT_NE(schedules.find("outer products"), std::string::npos) << schedules;
+}
+
+// Every reduction over every set of axes of a rank-3 tensor with odd extents.
+TEST(Kernel, ReductionAxisGrid) {
+  const std::vector<int64_t> shape = {3, 5, 17};
+  auto x = randomValues(3 * 5 * 17, 21);
+  for (int mask = 1; mask < 8; ++mask) {
+    std::vector<int64_t> dims, kept;
+    for (int d = 0; d < 3; ++d)
+      (mask & (1 << d) ? dims : kept).push_back(d);
+    std::vector<int64_t> outShape;
+    for (int64_t d : kept)
+      outShape.push_back(shape[d]);
+    int64_t outCount = 1;
+    for (int64_t e : outShape)
+      outCount *= e;
+    for (const char *op : {"reduce_sum", "reduce_mean", "reduce_max"}) {
+      SCOPED_TRACE(::testing::Message() << op << " axes mask " << mask);
+      std::vector<float> want(outCount, std::string(op) == "reduce_max" ? -INFINITY : 0.0f);
+      std::vector<int> count(outCount, 0);
+      for (int64_t i = 0; i < 3; ++i)
+        for (int64_t j = 0; j < 5; ++j)
+          for (int64_t l = 0; l < 17; ++l) {
+            int64_t idx[3] = {i, j, l}, o = 0;
+            for (int64_t d : kept)
+              o = o * shape[d] + idx[d];
+            float v = x[(i * 5 + j) * 17 + l];
+            want[o] = std::string(op) == "reduce_max" ? std::max(want[o], v) : want[o] + v;
+            ++count[o];
+          }
+      if (std::string(op) == "reduce_mean")
+        for (int64_t o = 0; o < outCount; ++o)
+          want[o] /= float(count[o]);
+      auto got = run(spec(op, {f32(shape)}, f32(outShape), dims), {x});
+      for (int64_t o = 0; o < outCount; ++o)
+        ASSERT_NEAR(got[o], want[o], 1e-4f) << "output " << o;
+    }
+  }
 }
 
 } // namespace
