@@ -1,10 +1,29 @@
 // The identity of a kernel: everything that changes the code it compiles to.
 #include "codegen/KernelSpec.h"
 
-#include <set>
 #include <sstream>
 
 namespace kiln {
+
+std::string_view mnemonic(Primitive p) {
+  switch (p) {
+#define KILN_NAME_CASE(name) \
+  case Primitive::name:      \
+    return #name;
+    KILN_PRIMITIVES(KILN_NAME_CASE)
+#undef KILN_NAME_CASE
+  }
+  return "?";
+}
+
+std::optional<Primitive> primitiveNamed(std::string_view name) {
+#define KILN_LOOKUP(entry) \
+  if (name == #entry)      \
+    return Primitive::entry;
+  KILN_PRIMITIVES(KILN_LOOKUP)
+#undef KILN_LOOKUP
+  return std::nullopt;
+}
 
 static void describe(std::ostringstream &os, const TensorDesc &t) {
   os << int(t.dtype) << "[";
@@ -15,7 +34,7 @@ static void describe(std::ostringstream &os, const TensorDesc &t) {
 
 std::string KernelSpec::key() const {
   std::ostringstream os;
-  os << op << "(";
+  os << mnemonic(op) << "(";
   for (const TensorDesc &t : inputs)
     describe(os, t);
   os << ")->";
@@ -36,28 +55,32 @@ std::string KernelSpec::key() const {
 }
 
 int64_t KernelSpec::flops() const {
-  static const std::set<std::string> indexOnly = {"broadcast_in_dim", "reshape", "transpose",
-                                                  "constant", "stop_gradient", "one_hot"};
-  if (indexOnly.count(op))
-    return 0;
   int64_t out = output.elements();
-  if (op == "matmul")
+  switch (family) {
+  case Family::indexOnly:
+  case Family::constant:
+    return 0;
+  case Family::elementwise:
+    return out;
+  case Family::reduction:
+    return inputs[0].elements();
+  case Family::pooling:  // forward: a window per output; gradients: a window per dy element
+    return (op == Primitive::max_pool2d || op == Primitive::avg_pool2d
+                ? out
+                : inputs[0].elements() / (stride[0] * stride[1])) *
+           window[0] * window[1];
+  case Family::contraction:
+    break;
+  }
+  if (op == Primitive::matmul)
     return 2 * out * inputs[0].shape[1];
   // Convolutions count every filter tap, padding included: the nominal work, as the figures
   // quoted for PyTorch count it (most kernels skip filter rows in the vertical padding).
-  if (op == "conv2d")  // out N,O,OH,OW; filter O,C,KH,KW
+  if (op == Primitive::conv2d)  // out N,O,OH,OW; filter O,C,KH,KW
     return 2 * out * inputs[1].shape[1] * inputs[1].shape[2] * inputs[1].shape[3];
-  if (op == "conv2d_input_grad")  // dy N,O,OH,OW; filter O,C,KH,KW
+  if (op == Primitive::conv2d_input_grad)  // dy N,O,OH,OW; filter O,C,KH,KW
     return 2 * inputs[0].elements() * inputs[1].shape[1] * inputs[1].shape[2] * inputs[1].shape[3];
-  if (op == "conv2d_filter_grad")  // x, dy N,O,OH,OW; filter O,C,KH,KW
-    return 2 * inputs[1].elements() * output.shape[1] * output.shape[2] * output.shape[3];
-  if (op.rfind("reduce_", 0) == 0)
-    return inputs[0].elements();
-  if (op == "max_pool2d" || op == "avg_pool2d")
-    return out * window[0] * window[1];
-  if (op == "max_pool2d_grad" || op == "avg_pool2d_grad")
-    return inputs[0].elements() * window[0] * window[1] / (stride[0] * stride[1]);
-  return out;  // elementwise
+  return 2 * inputs[1].elements() * output.shape[1] * output.shape[2] * output.shape[3];  // filter grad
 }
 
 int64_t FusedKernel::flops() const {
@@ -79,14 +102,11 @@ int64_t FusedKernel::bytesMoved() const {
 std::string FusedKernel::ops() const {
   std::string s;
   for (const Node &n : nodes)
-    s += (s.empty() ? "" : "+") + n.op.op;
+    s += (s.empty() ? "" : "+") + std::string(mnemonic(n.op.op));
   return s;
 }
 
 bool isPointwise(const FusedKernel &kernel) {
-  static const std::set<std::string> pointwise = {
-      "add", "sub", "mul", "div", "max", "neg", "exp", "log", "sqrt", "abs", "sin", "cos",
-      "stop_gradient", "compare", "select", "constant", "broadcast_in_dim", "reshape"};
   if (kernel.outputs.empty())
     return false;
   int64_t n = kernel.output(0).elements();
@@ -96,8 +116,12 @@ bool isPointwise(const FusedKernel &kernel) {
       return false;
   for (const FusedKernel::Node &node : kernel.nodes) {
     const KernelSpec &op = node.op;
-    if (!pointwise.count(op.op) || !fits(op.output) || (op.op == "constant" && op.values.size() != 1) ||
-        (op.op == "broadcast_in_dim" && !op.inputs[0].shape.empty()))
+    // Index-only ops keep their point's position between same-sized tensors, except a
+    // transpose (it moves points) and one_hot (its result is larger); broadcasts only of scalars.
+    bool samePoint = op.family == Family::elementwise || op.family == Family::constant ||
+                     (op.family == Family::indexOnly && op.op != Primitive::transpose && op.op != Primitive::one_hot);
+    if (!samePoint || !fits(op.output) || (op.family == Family::constant && op.values.size() != 1) ||
+        (op.op == Primitive::broadcast_in_dim && !op.inputs[0].shape.empty()))
       return false;
     for (const TensorDesc &t : op.inputs)
       if (!fits(t))
@@ -121,8 +145,8 @@ FusedKernel flattenElementwise(const FusedKernel &kernel) {
     for (TensorDesc &t : node.op.inputs)
       flat(t);
     flat(node.op.output);
-    if (node.op.op == "reshape")  // between flattened tensors, the identity
-      node.op.op = "stop_gradient";
+    if (node.op.op == Primitive::reshape)  // between flattened tensors, the identity
+      node.op.op = Primitive::stop_gradient;
   }
   return f;
 }

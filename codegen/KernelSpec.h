@@ -4,10 +4,35 @@
 #define KILN_CODEGEN_KERNELSPEC_H
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kiln {
+
+// The primitives codegen lowers, named by their mnemonics in the kiln dialect. Each has one
+// algorithm in codegen/halide (a switch the compiler checks for every entry).
+#define KILN_PRIMITIVES(X)                                                                        \
+  X(add) X(sub) X(mul) X(div) X(max) X(neg) X(exp) X(log) X(sqrt) X(abs) X(sin) X(cos)            \
+  X(compare) X(select) X(stop_gradient) X(one_hot) X(constant) X(broadcast_in_dim) X(reshape)     \
+  X(transpose) X(reduce_sum) X(reduce_mean) X(reduce_max) X(matmul) X(conv2d)                     \
+  X(conv2d_input_grad) X(conv2d_filter_grad) X(max_pool2d) X(max_pool2d_grad) X(avg_pool2d)       \
+  X(avg_pool2d_grad)
+
+enum class Primitive {
+#define KILN_ENUM_ENTRY(name) name,
+  KILN_PRIMITIVES(KILN_ENUM_ENTRY)
+#undef KILN_ENUM_ENTRY
+};
+
+// "conv2d" for Primitive::conv2d; the primitive of a dialect mnemonic, if codegen has one.
+std::string_view mnemonic(Primitive p);
+std::optional<Primitive> primitiveNamed(std::string_view mnemonic);
+
+// What kind of work a primitive does, from its op's traits in the dialect: which schedule
+// family it takes and how fusion treats it.
+enum class Family { elementwise, indexOnly, constant, reduction, contraction, pooling };
 
 enum class DType { f32, i1, i32 };  // i1 masks are stored as one byte per element
 
@@ -28,7 +53,8 @@ struct TensorDesc {
 // and then the output buffer.
 struct KernelSpec {
   std::string name;                // the function's symbol
-  std::string op;                  // the kiln op's mnemonic: "add", "matmul", ...
+  Primitive op = Primitive::add;
+  Family family = Family::elementwise;
   std::vector<TensorDesc> inputs;
   TensorDesc output;
   std::vector<int64_t> dims;       // broadcast/reduce dimensions or transpose permutation

@@ -4,7 +4,7 @@
 
 include "ir/KilnDialect.td"
 
-def Kiln_MatmulOp : Kiln_Op<"matmul"> {
+def Kiln_MatmulOp : Kiln_Op<"matmul", [Kiln_Contraction]> {
   let summary = "matrix product of two rank-2 tensors";
   let description = [{
     `result[m, n] = sum_k lhs[m, k] * rhs[k, n]`.
@@ -18,7 +18,7 @@ def Kiln_MatmulOp : Kiln_Op<"matmul"> {
   let hasVerifier = 1;
 }
 
-class Kiln_ConvOp<string mnemonic> : Kiln_Op<mnemonic> {
+class Kiln_ConvOp<string mnemonic> : Kiln_Op<mnemonic, [Kiln_Contraction]> {
   let hasVerifier = 1;
 }
 

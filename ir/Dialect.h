@@ -11,6 +11,8 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "ir/Traits.h"
+
 #include "ir/KilnDialect.h.inc"
 #include "ir/KilnInterfaces.h.inc"
 
@@ -45,9 +47,9 @@ std::string shapeString(llvm::ArrayRef<int64_t> shape);
 // The shape of a ranked tensor value.
 llvm::ArrayRef<int64_t> shapeOf(mlir::Value v);
 
-// Whether `op` computes element by element (arithmetic, math, compare, select); stop_gradient
-// is not counted: it computes nothing.
-bool isElementwise(mlir::Operation *op);
+// Whether `op` computes element by element (arithmetic, math, compare, select).
+// stop_gradient computes nothing and is IndexOnly instead.
+inline bool isElementwise(mlir::Operation *op) { return op->hasTrait<OpTrait::Elementwise>(); }
 
 } // namespace kiln
 

@@ -252,9 +252,4 @@ OpFoldResult DivOp::fold(FoldAdaptor) {
   return foldSplats(*this, [](double a, double b) { return a / b; });
 }
 
-bool isElementwise(Operation *op) {
-  return llvm::isa<AddOp, SubOp, MulOp, DivOp, MaxOp, NegOp, ExpOp, LogOp, SqrtOp, AbsOp, SinOp, CosOp,
-                   CompareOp, SelectOp>(op);
-}
-
 } // namespace kiln

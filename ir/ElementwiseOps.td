@@ -5,7 +5,7 @@
 include "ir/KilnDialect.td"
 
 class Kiln_BinaryOp<string mnemonic, string math, list<Trait> traits = []>
-    : Kiln_Op<mnemonic, traits> {
+    : Kiln_Op<mnemonic, !listconcat(traits, [Kiln_Elementwise])> {
   let summary = "elementwise " # math;
   let description = "Computes `" # math # "` element by element. Both operands and the "
     # "result have the same shape; use `kiln.broadcast_in_dim` to broadcast first.\n\n"
@@ -21,8 +21,8 @@ def Kiln_MulOp : Kiln_BinaryOp<"mul", "lhs * rhs", [Commutative]> { let hasFolde
 def Kiln_DivOp : Kiln_BinaryOp<"div", "lhs / rhs"> { let hasFolder = 1; }
 def Kiln_MaxOp : Kiln_BinaryOp<"max", "max(lhs, rhs); at ties each side gets half the gradient, as in PyTorch", [Commutative]>;
 
-class Kiln_UnaryOp<string mnemonic, string math>
-    : Kiln_Op<mnemonic> {
+class Kiln_UnaryOp<string mnemonic, string math, Trait kind = Kiln_Elementwise>
+    : Kiln_Op<mnemonic, [kind]> {
   let summary = "elementwise " # math;
   let description = "Computes `" # math # "` element by element.\n\n"
     # "```mlir\n%y = kiln." # mnemonic # " %x : (tensor<4xf32>) -> tensor<4xf32>\n```";
@@ -35,12 +35,13 @@ def Kiln_NegOp : Kiln_UnaryOp<"neg", "-x">;
 def Kiln_ExpOp : Kiln_UnaryOp<"exp", "exp(x)">;
 def Kiln_LogOp : Kiln_UnaryOp<"log", "log(x)">;
 def Kiln_SqrtOp : Kiln_UnaryOp<"sqrt", "sqrt(x)">;
-def Kiln_StopGradientOp : Kiln_UnaryOp<"stop_gradient", "x, with no gradient flowing back (a constant to autodiff)">;
+def Kiln_StopGradientOp : Kiln_UnaryOp<"stop_gradient", "x, with no gradient flowing back (a constant to autodiff)",
+                                       Kiln_IndexOnly>;
 def Kiln_AbsOp : Kiln_UnaryOp<"abs", "|x|; its gradient at 0 is 0, as in PyTorch">;
 def Kiln_SinOp : Kiln_UnaryOp<"sin", "sin(x)">;
 def Kiln_CosOp : Kiln_UnaryOp<"cos", "cos(x)">;
 
-def Kiln_CompareOp : Kiln_Op<"compare"> {
+def Kiln_CompareOp : Kiln_Op<"compare", [Kiln_Elementwise]> {
   let summary = "elementwise comparison giving an i1 mask";
   let description = [{
     Compares two f32 tensors of the same shape element by element with `direction`, one of
@@ -55,7 +56,7 @@ def Kiln_CompareOp : Kiln_Op<"compare"> {
   let hasVerifier = 1;
 }
 
-def Kiln_SelectOp : Kiln_Op<"select"> {
+def Kiln_SelectOp : Kiln_Op<"select", [Kiln_Elementwise]> {
   let summary = "elementwise choice between two tensors by an i1 mask";
   let description = [{
     `result[i] = pred[i] ? on_true[i] : on_false[i]`; all three have the same shape.
@@ -69,7 +70,7 @@ def Kiln_SelectOp : Kiln_Op<"select"> {
   let hasVerifier = 1;
 }
 
-def Kiln_OneHotOp : Kiln_Op<"one_hot"> {
+def Kiln_OneHotOp : Kiln_Op<"one_hot", [Kiln_IndexOnly]> {
   let summary = "one-hot encoding of integer labels";
   let description = [{
     Appends a dimension of size `classes`: `result[i..., c] = labels[i...] == c ? 1 : 0`.

@@ -22,6 +22,23 @@ def Kiln_Dialect : Dialect {
 
 include "ir/KilnInterfaces.td"
 
+// Kinds of op, as traits: fusion, canonicalization and codegen learn what an op is from these,
+// never from its name. (MLIR's Elementwise trait would do for the first, but its verifier
+// runs before the op's own and reports a shape mismatch without the shapes.)
+class Kiln_Kind<string name> : NativeOpTrait<name> { let cppNamespace = "::kiln::OpTrait"; }
+// Computes each result element from the operand elements at the same index (arithmetic,
+// math, compare, select); all operands and the result have one shape.
+def Kiln_Elementwise : Kiln_Kind<"Elementwise">;
+// The result's elements are operand elements moved or repeated, or functions of their index
+// alone: no arithmetic on values (broadcast, reshape, transpose, stop_gradient, one_hot).
+def Kiln_IndexOnly : Kiln_Kind<"IndexOnly">;
+// Sums of products over a reduction dimension: matmul, convolutions and their gradients.
+def Kiln_Contraction : Kiln_Kind<"Contraction">;
+// Sums, means or maxima over dimensions that are removed.
+def Kiln_Reduction : Kiln_Kind<"Reduction">;
+// Windows over the spatial dimensions of NCHW images, and their gradients.
+def Kiln_Pooling : Kiln_Kind<"Pooling">;
+
 class Kiln_Op<string mnemonic, list<Trait> traits = []>
     : Op<Kiln_Dialect, mnemonic, !listconcat(traits,
         [Pure, InferTypeOpAdaptor, DeclareOpInterfaceMethods<Kiln_GradientOpInterface>])> {

@@ -4,7 +4,7 @@
 
 include "ir/KilnDialect.td"
 
-class Kiln_PoolOp<string mnemonic> : Kiln_Op<mnemonic> {
+class Kiln_PoolOp<string mnemonic> : Kiln_Op<mnemonic, [Kiln_Pooling]> {
   let hasVerifier = 1;
 }
 

@@ -37,23 +37,21 @@ constexpr int kMaxRecompute = 4;
 enum class Kind { indexOnly, elementwise, contraction, root };
 
 Kind kindOf(Operation *op) {
-  if (llvm::isa<BroadcastInDimOp, ReshapeOp, TransposeOp, OneHotOp, StopGradientOp>(op))
+  if (op->hasTrait<OpTrait::IndexOnly>())
     return Kind::indexOnly;
   if (auto c = llvm::dyn_cast<ConstantOp>(op)) {
     auto dense = llvm::dyn_cast<DenseElementsAttr>(c.getValue());
     return dense && dense.isSplat() ? Kind::indexOnly : Kind::root;
   }
-  if (llvm::isa<MatmulOp, Conv2dOp, Conv2dInputGradOp, Conv2dFilterGradOp>(op))
+  if (op->hasTrait<OpTrait::Contraction>())
     return Kind::contraction;
   if (isElementwise(op))
     return Kind::elementwise;
   return Kind::root;  // reductions, pooling and their gradients
 }
 
-bool pointwise(Operation *op) {
-  Kind k = kindOf(op);
-  return k == Kind::elementwise || llvm::isa<StopGradientOp>(op);
-}
+// Maps same-shaped values point by point: elementwise ops, and stop_gradient (the identity).
+bool pointwise(Operation *op) { return isElementwise(op) || llvm::isa<StopGradientOp>(op); }
 
 // A short name of the ops a kernel holds, for its symbol and for people reading the dump:
 // the root first, then the rest in program order, repeats dropped.
@@ -170,7 +168,7 @@ struct FunctionFusion {
   // Convolutions do not: their register tile stores through a transposing loop, and work
   // added there costs more than a separate pass (measured with kiln bench).
   static bool takesEpilogue(Operation *op) {
-    if (llvm::isa<MatmulOp, ReduceSumOp, ReduceMeanOp, ReduceMaxOp>(op))
+    if (llvm::isa<MatmulOp>(op) || op->hasTrait<OpTrait::Reduction>())
       return true;
     if (auto pool = llvm::dyn_cast<MaxPool2dGradOp>(op)) {
       ArrayRef<int64_t> window = pool.getKernel(), stride = pool.getStride();

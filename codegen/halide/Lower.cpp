@@ -15,7 +15,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 
 namespace kiln {
 namespace {
@@ -47,7 +46,7 @@ std::vector<Expr> reversed(const std::vector<Expr> &idx) { return {idx.rbegin(),
 struct Kernel {
   const KernelSpec &spec;
   std::vector<Func> in;
-  std::vector<std::string> inOps;  // the primitive computing each operand; "" for a kernel input
+  std::vector<std::optional<Primitive>> inOps;  // the primitive computing each operand; none for a kernel input
   std::vector<Var> vars;  // Halide order: vars[0] is innermost
   Func out;
   bool selfScheduledUpdate = false;  // the algorithm scheduled out.update(0) itself
@@ -540,7 +539,7 @@ void avgPool2dGrad(Kernel &k) {
 void tiledMatmul(Kernel &k) {
   int m = int(k.spec.output.shape[0]), n = int(k.spec.output.shape[1]), depth = int(k.spec.inputs[0].shape[1]);
   RDom r(0, depth, "k");
-  bool pack = k.inOps[1] == "transpose";
+  bool pack = k.inOps[1] == Primitive::transpose;
   Func acc("acc"), rhs = k.in[1];
   if (pack) {
     Var pn("pn"), pk("pk");
@@ -595,29 +594,29 @@ void tiledMatmul(Kernel &k) {
 }
 
 // The lowering table: one entry per primitive.
-const std::map<std::string, Algorithm> &algorithms() {
-  static const std::map<std::string, Algorithm> table = {
-      {"add", [](Kernel &k) { k.define(k.same(0) + k.same(1)); }},
-      {"sub", [](Kernel &k) { k.define(k.same(0) - k.same(1)); }},
-      {"mul", [](Kernel &k) { k.define(k.same(0) * k.same(1)); }},
-      {"div", [](Kernel &k) { k.define(k.same(0) / k.same(1)); }},
-      {"max", [](Kernel &k) { k.define(max(k.same(0), k.same(1))); }},
-      {"neg", [](Kernel &k) { k.define(-k.same(0)); }},
-      {"exp", [](Kernel &k) { k.define(exp(k.same(0))); }},
-      {"log", [](Kernel &k) { k.define(log(k.same(0))); }},
-      {"sqrt", [](Kernel &k) { k.define(sqrt(k.same(0))); }},
-      {"stop_gradient", [](Kernel &k) { k.define(k.same(0)); }},
-      {"abs", [](Kernel &k) { k.define(abs(k.same(0))); }},
-      {"sin", [](Kernel &k) { k.define(sin(k.same(0))); }},
-      {"cos", [](Kernel &k) { k.define(cos(k.same(0))); }},
-      {"one_hot",
+const std::map<Primitive, Algorithm> &algorithms() {
+  static const std::map<Primitive, Algorithm> table = {
+      {Primitive::add, [](Kernel &k) { k.define(k.same(0) + k.same(1)); }},
+      {Primitive::sub, [](Kernel &k) { k.define(k.same(0) - k.same(1)); }},
+      {Primitive::mul, [](Kernel &k) { k.define(k.same(0) * k.same(1)); }},
+      {Primitive::div, [](Kernel &k) { k.define(k.same(0) / k.same(1)); }},
+      {Primitive::max, [](Kernel &k) { k.define(max(k.same(0), k.same(1))); }},
+      {Primitive::neg, [](Kernel &k) { k.define(-k.same(0)); }},
+      {Primitive::exp, [](Kernel &k) { k.define(exp(k.same(0))); }},
+      {Primitive::log, [](Kernel &k) { k.define(log(k.same(0))); }},
+      {Primitive::sqrt, [](Kernel &k) { k.define(sqrt(k.same(0))); }},
+      {Primitive::stop_gradient, [](Kernel &k) { k.define(k.same(0)); }},
+      {Primitive::abs, [](Kernel &k) { k.define(abs(k.same(0))); }},
+      {Primitive::sin, [](Kernel &k) { k.define(sin(k.same(0))); }},
+      {Primitive::cos, [](Kernel &k) { k.define(cos(k.same(0))); }},
+      {Primitive::one_hot,
        [](Kernel &k) {
          // The class is the innermost dimension, vars[0]; the label is indexed by the rest.
          std::vector<Expr> idx = k.index();
          idx.pop_back();
          k.define(select(k.at(0, idx) == k.vars[0], 1.0f, 0.0f));
        }},
-      {"compare",
+      {Primitive::compare,
        [](Kernel &k) {
          Expr a = k.same(0), b = k.same(1);
          const std::string &d = k.spec.direction;
@@ -625,8 +624,8 @@ const std::map<std::string, Algorithm> &algorithms() {
                 : d == "LE" ? a <= b : d == "GT" ? a > b : a >= b;
          k.define(select(c, cast<uint8_t>(1), cast<uint8_t>(0)));
        }},
-      {"select", [](Kernel &k) { k.define(select(k.same(0) != 0, k.same(1), k.same(2))); }},
-      {"constant",
+      {Primitive::select, [](Kernel &k) { k.define(select(k.same(0) != 0, k.same(1), k.same(2))); }},
+      {Primitive::constant,
        [](Kernel &k) {
          const auto &v = k.spec.values;
          Type t = halideType(k.spec.output.dtype);
@@ -640,7 +639,7 @@ const std::map<std::string, Algorithm> &algorithms() {
          std::copy(v.begin(), v.end(), data.data());
          k.define(cast(t, data(std::vector<Expr>(k.vars.begin(), k.vars.end()))));
        }},
-      {"broadcast_in_dim",
+      {Primitive::broadcast_in_dim,
        [](Kernel &k) {
          // Operand dimension i reads result dimension dims[i], or 0 where it expands from 1.
          std::vector<Expr> idx = k.index(), src;
@@ -649,7 +648,7 @@ const std::map<std::string, Algorithm> &algorithms() {
            src.push_back(inShape[i] == 1 ? Expr(0) : idx[k.spec.dims[i]]);
          k.define(k.at(0, src));
        }},
-      {"reshape",
+      {Primitive::reshape,
        [](Kernel &k) {
          // Row-major linear index of the output coordinate, unflattened in the input's shape.
          Expr linear = 0;
@@ -664,7 +663,7 @@ const std::map<std::string, Algorithm> &algorithms() {
          }
          k.define(k.at(0, src));
        }},
-      {"transpose",
+      {Primitive::transpose,
        [](Kernel &k) {
          // Result dimension i is operand dimension perm[i].
          std::vector<Expr> idx = k.index(), src(idx.size());
@@ -672,17 +671,17 @@ const std::map<std::string, Algorithm> &algorithms() {
            src[k.spec.dims[i]] = idx[i];
          k.define(k.at(0, src));
        }},
-      {"reduce_sum", [](Kernel &k) { reduce(k, Reduction::sum); }},
-      {"reduce_mean", [](Kernel &k) { reduce(k, Reduction::mean); }},
-      {"reduce_max", [](Kernel &k) { reduce(k, Reduction::max); }},
-      {"conv2d", conv2d},
-      {"conv2d_input_grad", conv2dInputGrad},
-      {"conv2d_filter_grad", conv2dFilterGrad},
-      {"max_pool2d", maxPool2d},
-      {"max_pool2d_grad", maxPool2dGrad},
-      {"avg_pool2d", avgPool2d},
-      {"avg_pool2d_grad", avgPool2dGrad},
-      {"matmul",
+      {Primitive::reduce_sum, [](Kernel &k) { reduce(k, Reduction::sum); }},
+      {Primitive::reduce_mean, [](Kernel &k) { reduce(k, Reduction::mean); }},
+      {Primitive::reduce_max, [](Kernel &k) { reduce(k, Reduction::max); }},
+      {Primitive::conv2d, conv2d},
+      {Primitive::conv2d_input_grad, conv2dInputGrad},
+      {Primitive::conv2d_filter_grad, conv2dFilterGrad},
+      {Primitive::max_pool2d, maxPool2d},
+      {Primitive::max_pool2d_grad, maxPool2dGrad},
+      {Primitive::avg_pool2d, avgPool2d},
+      {Primitive::avg_pool2d_grad, avgPool2dGrad},
+      {Primitive::matmul,
        [](Kernel &k) {
          // result[m, n] = sum_k lhs[m, k] * rhs[k, n]
          RDom r(0, int(k.spec.inputs[0].shape[1]), "k");
@@ -692,13 +691,13 @@ const std::map<std::string, Algorithm> &algorithms() {
          // A weight gradient (x^T dy) reads its left operand transposed: along the reduction
          // it is strided, so no vector runs over it. Accumulate outer products instead, one row
          // of each operand per step, vectorized over whichever output dimension a row holds.
-         if (n < lanes() && k.inOps[0] == "transpose" && m * n <= 4 * lanes()) {
+         if (n < lanes() && k.inOps[0] == Primitive::transpose && m * n <= 4 * lanes()) {
            Func acc("acc");
            Var mv = k.vars[1], nv = k.vars[0];
            acc(nv, mv) = 0.0f;
            acc(nv, mv) += k.at(0, {mv, r.x}) * k.at(1, {r.x, nv});
            k.define(acc(nv, mv));
-           bool overN = n >= lanes() / 2 && k.inOps[1] != "transpose";
+           bool overN = n >= lanes() / 2 && k.inOps[1] != Primitive::transpose;
            Var vec = overN ? nv : mv, other = overN ? mv : nv;
            int extent = overN ? n : m, others = overN ? m : n;
            if (!overN)
@@ -729,7 +728,7 @@ const std::map<std::string, Algorithm> &algorithms() {
                     std::to_string(lanes()) + " lanes";
            return;
          }
-         if (n >= lanes() && (m >= 4 || k.inOps[1] != "transpose")) {
+         if (n >= lanes() && (m >= 4 || k.inOps[1] != Primitive::transpose)) {
            tiledMatmul(k);
            return;
          }
@@ -751,7 +750,7 @@ std::string schedule(Kernel &k) {
   int width = inner >= lanes() ? lanes() : inner >= lanes() / 2 ? lanes() / 2 : lanes() / 4;
   // A scatter (max_pool2d_grad of overlapping windows) updates positions computed from data:
   // its update has no pure innermost dimension to vectorize.
-  bool scatter = k.spec.op == "max_pool2d_grad" && k.out.has_update_definition();
+  bool scatter = k.spec.op == Primitive::max_pool2d_grad && k.out.has_update_definition();
   if (inner >= lanes() / 4 && k.vectorizeOutput) {
     // Masked tails are slow on this target: a pure definition covers the last vector of each
     // row by shifting it inwards (recomputing a few points) instead, except in a kernel that
@@ -776,7 +775,7 @@ std::string schedule(Kernel &k) {
   }
   // A reduction's work is what it reads: a bias gradient reads a whole activation gradient
   // into a few outputs, and splits those.
-  bool bigReduction = k.spec.op.rfind("reduce_", 0) == 0 && k.spec.inputs[0].elements() >= (1 << 17) &&
+  bool bigReduction = k.spec.family == Family::reduction && k.spec.inputs[0].elements() >= (1 << 17) &&
                       k.spec.output.elements() >= 2 && (k.vars.size() >= 2 || !k.vectorizeOutput);
   if (bigReduction && !large) {
     k.out.parallel(k.vars.back());
@@ -828,14 +827,15 @@ Built build(const FusedKernel &fk) {
     const KernelSpec &spec = fk.nodes[i].op;
     auto entry = algorithms().find(spec.op);
     if (entry == algorithms().end())
-      throw CompileError("no Halide lowering for kiln." + spec.op);
-    std::string name = fk.nodes.size() == 1 ? fk.name : fk.name + "_" + std::to_string(i) + "_" + spec.op;
+      throw CompileError("no Halide lowering for kiln." + std::string(mnemonic(spec.op)));
+    std::string name =
+        fk.nodes.size() == 1 ? fk.name : fk.name + "_" + std::to_string(i) + "_" + std::string(mnemonic(spec.op));
     nodes.push_back(Kernel{spec, {}, {}, {}, Func(name)});
     Kernel &k = nodes.back();
     k.computeOnce = fk.updatesInPlace;
     for (int o : fk.nodes[i].operands) {
       k.in.push_back(o < 0 ? Func(b.params[-o - 1]) : nodes[o].out);
-      k.inOps.push_back(o < 0 ? "" : fk.nodes[o].op.op);
+      k.inOps.push_back(o < 0 ? std::nullopt : std::optional<Primitive>(fk.nodes[o].op.op));
       if (o >= 0)
         readers[o].push_back(int(i));
     }
@@ -859,39 +859,40 @@ Built build(const FusedKernel &fk) {
         k.out.compute_root();
       }
       std::string note = k.tile(nodes[root].out, nodes[root].vars);
-      std::string where = root != i ? " (in " + nodes[root].spec.op + "'s loop nest)"
+      std::string where = root != i ? " (in " + std::string(mnemonic(nodes[root].spec.op)) + "'s loop nest)"
                           : isOutput[i] ? "" : " (computed once per call, then its readers)";
-      b.notes.push_back(k.spec.op + where + ": " + note);
+      b.notes.push_back(std::string(mnemonic(k.spec.op)) + where + ": " + note);
       tiled[root] = true;
       continue;
     }
     if (isOutput[i])
       continue;
     // A matmul reads each element many times: what it reads is computed once, except index
-    // remaps (a transpose), which cost nothing to recompute and keep the reads dense.
-    static const std::set<std::string> remaps = {"transpose", "broadcast_in_dim", "constant", "stop_gradient"};
-    bool readByMatmul = !remaps.count(k.spec.op) &&
-                        std::any_of(readers[i].begin(), readers[i].end(),
-                                    [&](int r) { return nodes[r].spec.op == "matmul"; });
+    // remaps and constants, which cost nothing to recompute (a transpose keeps the reads
+    // dense); a reshape's remap divides, and one_hot compares.
+    bool free = k.spec.family == Family::constant ||
+                (k.spec.family == Family::indexOnly && k.spec.op != Primitive::reshape && k.spec.op != Primitive::one_hot);
+    bool readByMatmul = !free && std::any_of(readers[i].begin(), readers[i].end(),
+                                             [&](int r) { return nodes[r].spec.op == Primitive::matmul; });
     // Scalars are computed once per call, not per element of whatever reads them; so are
     // reductions (their accumulator is scheduled against their own Func).
     bool scalar = k.spec.output.shape.empty();
-    bool reduction = k.spec.op.rfind("reduce_", 0) == 0;
+    bool reduction = k.spec.family == Family::reduction;
     if (k.out.has_update_definition() || readByMatmul || scalar || reduction) {
       k.out.compute_root();
-      b.notes.push_back(k.spec.op + ": computed once per call (" +
+      b.notes.push_back(std::string(mnemonic(k.spec.op)) + ": computed once per call (" +
                         (scalar ? "a scalar" : readByMatmul ? "a matmul reads it repeatedly" : "a reduction or update") +
                         "), " + schedule(k));
     } else {
-      inlined.push_back(k.spec.op);
+      inlined.push_back(std::string(mnemonic(k.spec.op)));
       if (!k.note.empty())  // its value is inlined, but it computed a part of itself once
-        b.notes.push_back(k.spec.op + ": " + k.note);
+        b.notes.push_back(std::string(mnemonic(k.spec.op)) + ": " + k.note);
     }
   }
   for (int o : fk.outputs) {
     fixLayout(nodes[o].out.output_buffer(), nodes[o].spec.output.shape);
     std::string note = tiled[o] ? "in the tile above" : schedule(nodes[o]);
-    b.notes.push_back("output " + nodes[o].spec.op + ": " + note);
+    b.notes.push_back("output " + std::string(mnemonic(nodes[o].spec.op)) + ": " + note);
     b.outputs.push_back(nodes[o].out);
   }
   if (!inlined.empty()) {

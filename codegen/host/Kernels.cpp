@@ -28,9 +28,43 @@ FailureOr<TensorDesc> tensorDesc(Location loc, Type type) {
   return d;
 }
 
+// The family of work an op does, from its traits in the dialect.
+static std::optional<Family> familyOf(OperationName op) {
+  if (op.hasTrait<OpTrait::Elementwise>())
+    return Family::elementwise;
+  if (op.hasTrait<OpTrait::IndexOnly>())
+    return Family::indexOnly;
+  if (op.hasTrait<mlir::OpTrait::ConstantLike>())
+    return Family::constant;
+  if (op.hasTrait<OpTrait::Reduction>())
+    return Family::reduction;
+  if (op.hasTrait<OpTrait::Contraction>())
+    return Family::contraction;
+  if (op.hasTrait<OpTrait::Pooling>())
+    return Family::pooling;
+  return std::nullopt;
+}
+
+std::optional<Family> familyOf(Primitive primitive) {
+  static MLIRContext *context = [] {
+    auto *c = new MLIRContext();
+    c->loadDialect<KilnDialect>();
+    return c;
+  }();
+  OperationName name("kiln." + std::string(mnemonic(primitive)), context);
+  if (!name.isRegistered())
+    return std::nullopt;
+  return familyOf(name);
+}
+
 FailureOr<KernelSpec> kernelFor(Operation *op) {
   KernelSpec spec;
-  spec.op = op->getName().stripDialect().str();
+  std::optional<Primitive> primitive = primitiveNamed(op->getName().stripDialect());
+  std::optional<Family> family = familyOf(op->getName());
+  if (!primitive || !family)
+    return op->emitError("kiln codegen: no lowering for ") << op->getName();
+  spec.op = *primitive;
+  spec.family = *family;
   for (Value v : op->getOperands()) {
     auto d = tensorDesc(op->getLoc(), v.getType());
     if (failed(d))
@@ -86,7 +120,7 @@ FailureOr<FusedKernel> kernelOf(Operation *op, std::vector<int> *operandOf) {
     if (failed(spec))
       return failure();
     FusedKernel k = FusedKernel::of(*spec);
-    k.name = spec->op;
+    k.name = std::string(mnemonic(spec->op));
     if (operandOf)
       for (unsigned i = 0; i < op->getNumOperands(); ++i)
         operandOf->push_back(int(i));

@@ -1,5 +1,6 @@
 // Convolution and pooling kernels (Halide JIT) against plain reference loops.
 #include "codegen/KernelSpec.h"
+#include "primitive_util.h"
 
 #include <gtest/gtest.h>
 
@@ -50,7 +51,7 @@ KernelSpec convSpec(const char *op, const Geometry &g, std::vector<int64_t> a, s
                     std::vector<int64_t> out) {
   KernelSpec s;
   s.name = std::string("test_") + op;
-  s.op = op;
+  setPrimitive(s, op);
   s.inputs = {{DType::f32, a}, {DType::f32, b}};
   s.output = {DType::f32, out};
   s.stride = {g.sh, g.sw};
@@ -155,7 +156,7 @@ KernelSpec poolSpec(const char *op, const Pool &g, std::vector<std::vector<int64
                     std::vector<int64_t> out) {
   KernelSpec s;
   s.name = std::string("test_") + op;
-  s.op = op;
+  setPrimitive(s, op);
   for (auto &shape : inputs)
     s.inputs.push_back({DType::f32, shape});
   s.output = {DType::f32, out};

@@ -1,5 +1,6 @@
 // Each primitive's Halide lowering (run through the JIT) against a plain reference loop.
 #include "codegen/KernelSpec.h"
+#include "primitive_util.h"
 
 #include <gtest/gtest.h>
 
@@ -47,7 +48,7 @@ KernelSpec spec(std::string op, std::vector<TensorDesc> inputs, TensorDesc outpu
                 std::vector<int64_t> dims = {}) {
   KernelSpec s;
   s.name = "test_" + op;
-  s.op = std::move(op);
+  setPrimitive(s, op);
   s.inputs = std::move(inputs);
   s.output = std::move(output);
   s.dims = std::move(dims);
@@ -358,12 +359,40 @@ namespace {
 TEST(Kernel, TrueMaskConstant) {
   kiln::KernelSpec s;
   s.name = "test_true";
-  s.op = "constant";
+  setPrimitive(s, "constant");
   s.output = {kiln::DType::i1, {5}};
   s.values = {1.0f};
   std::vector<uint8_t> out(5, 7);
   ASSERT_EQ(kiln::runKernel(s, {}, out.data()), "");
   for (uint8_t v : out)
     EXPECT_EQ(v, 1);
+}
+} // namespace
+
+#include "ir/Dialect.h"
+
+namespace {
+// Codegen's primitives and the dialect's ops agree: every primitive is an op with one kind
+// trait, and every kiln op but the kernel region and its terminator is a primitive.
+TEST(Kernel, PrimitivesAreTheDialectsOps) {
+  std::vector<kiln::Primitive> all = {
+#define KILN_TEST_ENTRY(name) kiln::Primitive::name,
+      KILN_PRIMITIVES(KILN_TEST_ENTRY)
+#undef KILN_TEST_ENTRY
+  };
+  for (kiln::Primitive p : all)
+    EXPECT_TRUE(kiln::familyOf(p).has_value()) << kiln::mnemonic(p) << " has no kiln op with a kind trait";
+  mlir::MLIRContext context;
+  context.loadDialect<kiln::KilnDialect>();
+  int ops = 0;
+  for (mlir::RegisteredOperationName name : context.getRegisteredOperations()) {
+    if (name.getDialectNamespace() != "kiln" || name.hasTrait<mlir::OpTrait::IsTerminator>() ||
+        name.hasTrait<mlir::OpTrait::IsIsolatedFromAbove>())
+      continue;
+    ++ops;
+    EXPECT_TRUE(kiln::primitiveNamed(name.stripDialect().str()).has_value())
+        << name.getStringRef().str() << " has no lowering";
+  }
+  EXPECT_EQ(ops, int(all.size()));
 }
 } // namespace

@@ -154,7 +154,10 @@ void printKernelTable(const Variant &v, int timedThreads, raw_ostream &os) {
                 "{4} kernels, {5:f2} ms\n",
                 v.name, timedThreads, entry.name, int(steps), entry.calls.size(), total / 1000);
   bool convolutions = std::any_of(entry.calls.begin(), entry.calls.end(), [&](const auto &call) {
-    return v.plan.kernels[call.kernel].ops().find("conv2d") != std::string::npos;
+    const auto &nodes = v.plan.kernels[call.kernel].nodes;
+    return std::any_of(nodes.begin(), nodes.end(), [](const FusedKernel::Node &n) {
+      return n.op.family == Family::contraction && n.op.op != Primitive::matmul;
+    });
   });
   if (convolutions)
     os << "  (GFLOP/s counts a convolution's every filter tap, the nominal work PyTorch's figures count too;\n"
@@ -199,16 +202,14 @@ std::string writeProfile(const std::vector<Variant> &variants, const std::string
   return "";
 }
 
-// The kind of work a kernel does: its heaviest primitive.
+// The kind of work a kernel does: its contraction, else its pooling, else whether it reduces.
 std::string kindOf(const FusedKernel &k) {
-  static const char *order[] = {"conv2d_filter_grad", "conv2d_input_grad", "conv2d", "matmul",
-                                "max_pool2d_grad", "max_pool2d", "avg_pool2d_grad", "avg_pool2d"};
-  for (const char *op : order)
+  for (Family heaviest : {Family::contraction, Family::pooling})
     for (const FusedKernel::Node &n : k.nodes)
-      if (n.op.op == op)
-        return op;
+      if (n.op.family == heaviest)
+        return std::string(mnemonic(n.op.op));
   for (const FusedKernel::Node &n : k.nodes)
-    if (n.op.op.rfind("reduce_", 0) == 0)
+    if (n.op.family == Family::reduction)
       return "reductions";
   return "elementwise";
 }

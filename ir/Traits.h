@@ -1,0 +1,17 @@
+// The kinds of kiln op as C++ traits (declared in KilnDialect.td): `op->hasTrait<Reduction>()`.
+#ifndef KILN_IR_TRAITS_H
+#define KILN_IR_TRAITS_H
+
+#include "mlir/IR/OpDefinition.h"
+
+namespace kiln::OpTrait {
+
+template <typename Op> class Elementwise : public mlir::OpTrait::TraitBase<Op, Elementwise> {};
+template <typename Op> class IndexOnly : public mlir::OpTrait::TraitBase<Op, IndexOnly> {};
+template <typename Op> class Contraction : public mlir::OpTrait::TraitBase<Op, Contraction> {};
+template <typename Op> class Reduction : public mlir::OpTrait::TraitBase<Op, Reduction> {};
+template <typename Op> class Pooling : public mlir::OpTrait::TraitBase<Op, Pooling> {};
+
+} // namespace kiln::OpTrait
+
+#endif
