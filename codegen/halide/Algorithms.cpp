@@ -1,0 +1,369 @@
+// THE ALGORITHM of every primitive: what it computes, as pure Halide definitions. Nothing here
+// places, splits, vectorizes or parallelizes; CpuSchedule.cpp does. Where a schedule family
+// computes a primitive in a form of its own (an accumulator, channels padded to whole vectors,
+// a sum in column groups), the algorithm defines that form and names its stages.
+#include "codegen/halide/Kernel.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace kiln::lowering {
+
+using namespace Halide;
+
+std::vector<Expr> Kernel::index() const {
+  return std::vector<Expr>(vars.rbegin(), vars.rend());
+}
+
+Expr Kernel::at(int input, const std::vector<Expr> &idx) const {
+  return in[input](std::vector<Expr>(idx.rbegin(), idx.rend()));
+}
+
+Func Kernel::bounded(int i, Expr outside) const {
+  Region bounds;
+  const auto &shape = spec.inputs[i].shape;
+  for (auto it = shape.rbegin(); it != shape.rend(); ++it)
+    bounds.push_back(Range(0, int(*it)));
+  return BoundaryConditions::constant_exterior(in[i], outside, bounds);
+}
+
+// Zeros first, then the rows copied over them (a boundary condition computed point by point
+// was a scalar select and copy per element); computed once, then read without bounds checks.
+Func Kernel::zeroPadded(int i, RDom &rows) const {
+  const auto &shape = spec.inputs[i].shape;
+  Func f("zero_padded");
+  Var x("x"), y("y"), c("c"), n("n");
+  rows = RDom(0, int(shape[3]), 0, int(shape[2]), "row");
+  f(x, y, c, n) = 0.0f;
+  f(rows.x, rows.y, c, n) = in[i](rows.x, rows.y, c, n);
+  return f;
+}
+
+Window windowOf(const KernelSpec &spec, const std::vector<int64_t> &kernelHW) {
+  auto at = [](const std::vector<int64_t> &v, int i, int fallback) { return v.empty() ? fallback : int(v[i]); };
+  return {at(kernelHW, 1, 1), at(kernelHW, 0, 1), at(spec.stride, 1, 1), at(spec.stride, 0, 1),
+          at(spec.padding, 1, 0), at(spec.padding, 0, 0), at(spec.dilation, 1, 1), at(spec.dilation, 0, 1)};
+}
+
+namespace {
+
+enum class Reduction { sum, mean, max };
+
+// sum, mean or max over spec.dims, which are removed from the result; the reduction domain
+// lists the reduced dimensions innermost first (memory order).
+void reduce(Kernel &k, Reduction how) {
+  const auto &inShape = k.spec.inputs[0].shape;
+  const auto &dims = k.spec.dims;
+  int rank = int(inShape.size());
+  Region ranges;
+  std::vector<int> rdimOf(rank, -1);  // kiln dimension -> RDom dimension (0 innermost)
+  int64_t count = 1;
+  for (int d = rank - 1; d >= 0; --d)
+    if (std::find(dims.begin(), dims.end(), d) != dims.end()) {
+      rdimOf[d] = int(ranges.size());
+      ranges.push_back(Range(0, int(inShape[d])));
+      count *= inShape[d];
+    }
+  RDom r(ranges);
+  std::vector<Expr> idx = k.index(), src;
+  size_t kept = 0;
+  for (int d = 0; d < rank; ++d)
+    src.push_back(rdimOf[d] >= 0 ? Expr(r[rdimOf[d]]) : idx[kept++]);
+  Func acc("acc");
+  if (how == Reduction::max) {
+    acc(k.vars) = Expr(-std::numeric_limits<float>::infinity());
+    acc(k.vars) = max(acc(k.vars), k.at(0, src));
+  } else {
+    acc(k.vars) = 0.0f;
+    acc(k.vars) += k.at(0, src);
+  }
+  k.define(how == Reduction::mean ? acc(k.vars) / float(count) : acc(k.vars));
+  k.stages.acc = acc;
+  k.stages.r = r;
+}
+
+// out(w, h, o, n) = sum_{c, p, q} x(w*sw - pw + q*dw, h*sh - ph + p*dh, c, n) * f(q, p, c, o)
+void conv2d(Kernel &k) {
+  const auto &f = k.spec.inputs[1].shape;  // O, C, KH, KW
+  Window g = windowOf(k.spec, {f[2], f[3]});
+  Var w = k.vars[0], h = k.vars[1], o = k.vars[2], n = k.vars[3];
+  RDom rows, r(0, g.kw, 0, g.kh, 0, int(f[1]), "r");
+  Func input = k.zeroPadded(0, rows);
+  if (k.choice.family == ScheduleFamily::convRows) {
+    Func acc("acc_rows");
+    acc(w, h, o, n) = 0.0f;
+    acc(w, h, o, n) += input(w * g.sw - g.pw + r.x * g.dw, h * g.sh - g.ph + r.y * g.dh, r.z, n) * k.in[1](r.x, r.y, r.z, o);
+    k.out(w, h, o, n) = acc(w, h, o, n);
+    k.stages = {acc, input, Func(), Func(), r, rows};
+    return;
+  }
+  // Output channels first, over whole vectors of them: the weights read zeros past the last.
+  Func acc("acc"), weights("filter_ok");
+  Var q("q"), p("p"), c("c");
+  weights(o, q, p, c) = k.bounded(1, 0.0f)(q, p, c, o);
+  Expr row = h * g.sh - g.ph + r.y * g.dh;
+  r.where(row >= 0 && row < int(k.spec.inputs[0].shape[2]));  // filter rows in the padding add nothing
+  acc(o, w, h, n) = 0.0f;
+  acc(o, w, h, n) += input(w * g.sw - g.pw + r.x * g.dw, row, r.z, n) * weights(o, r.x, r.y, r.z);
+  k.out(w, h, o, n) = acc(o, w, h, n);
+  k.stages = {acc, input, weights, Func(), r, rows};
+}
+
+// dx(w, h, c, n) = sum_{o, p, q} dy(i, j, o, n) f(q, p, c, o) over the (i, j) with
+// w = i*sw - pw + q*dw and h = j*sh - ph + p*dh.
+void conv2dInputGrad(Kernel &k) {
+  const auto &f = k.spec.inputs[1].shape;  // O, C, KH, KW
+  Window g = windowOf(k.spec, {f[2], f[3]});
+  Var w = k.vars[0], h = k.vars[1], c = k.vars[2], n = k.vars[3];
+  RDom rows, r(0, g.kw, 0, g.kh, 0, int(f[0]), "r");
+  Func dy = k.zeroPadded(0, rows);
+  if (k.choice.family == ScheduleFamily::convRows) {  // stride 1: dy's rows are read densely
+    Func acc("acc_rows");
+    acc(w, h, c, n) = 0.0f;
+    acc(w, h, c, n) += dy(w + g.pw - r.x * g.dw, h + g.ph - r.y * g.dh, r.z, n) * k.in[1](r.x, r.y, c, r.z);
+    k.out(w, h, c, n) = acc(w, h, c, n);
+    k.stages = {acc, dy, Func(), Func(), r, rows};
+    return;
+  }
+  Func acc("acc"), weights("filter_ci");
+  Var q("q"), p("p"), o("o");
+  weights(c, q, p, o) = k.bounded(1, 0.0f)(q, p, c, o);
+  Expr iw = w + g.pw - r.x * g.dw, ih = h + g.ph - r.y * g.dh;
+  r.where(ih >= 0 && ih <= (int(k.spec.inputs[0].shape[2]) - 1) * g.sh);  // rows of dy's padding add nothing
+  Expr term = dy(iw / g.sw, ih / g.sh, r.z, n) * weights(c, r.x, r.y, r.z);
+  if (g.sw != 1 || g.sh != 1)  // only positions a window actually starts from contribute
+    term = select(iw % g.sw == 0 && ih % g.sh == 0, term, 0.0f);
+  acc(c, w, h, n) = 0.0f;
+  acc(c, w, h, n) += term;
+  k.out(w, h, c, n) = acc(c, w, h, n);
+  k.stages = {acc, dy, weights, Func(), r, rows};
+}
+
+// df(q, p, c, o) = sum_{n, i, j} dy(i, j, o, n) x(i*sw - pw + q*dw, j*sh - ph + p*dh, c, n)
+void conv2dFilterGrad(Kernel &k) {
+  const auto &dyShape = k.spec.inputs[1].shape;  // N, O, OH, OW
+  Window g = windowOf(k.spec, {k.spec.output.shape[2], k.spec.output.shape[3]});
+  RDom rows;
+  Func x = k.zeroPadded(0, rows);
+  Var i("i"), j("j"), o("o"), n("n"), q = k.vars[0], p = k.vars[1], c = k.vars[2], oc = k.vars[3];
+  if (k.choice.family == ScheduleFamily::filterGradRows) {
+    // The sum over dy's columns in groups: part(l, ...) sums the columns l, l + group, ...
+    // of every row of every image, and the groups' lanes are added at the end. dy's rows are
+    // extended with zeros to whole groups.
+    int group = k.choice.group, groups = (int(dyShape[3]) + group - 1) / group;
+    Func dy = k.bounded(1, 0.0f), dyRows("dy_rows"), part("part");
+    Var l("l");
+    dyRows(i, j, o, n) = dy(i, j, o, n);
+    RDom r(0, groups, 0, int(dyShape[2]), 0, int(dyShape[0]), "r");
+    Expr col = r.x * group + l;
+    part(l, q, p, c, o) = 0.0f;
+    part(l, q, p, c, o) += dyRows(col, r.y, o, r.z) * x(col * g.sw - g.pw + q * g.dw, r.y * g.sh - g.ph + p * g.dh, c, r.z);
+    RDom lane(0, group, "lane");
+    k.out(q, p, c, oc) = sum(part(lane, q, p, c, oc));
+    k.stages = {part, x, Func(), dyRows, r, rows};
+    return;
+  }
+  // Output channels first, over whole vectors of them: dy reads zeros past the last.
+  Func dyT("grad_oi"), acc("acc");
+  int lastChannel = int(dyShape[1]) - 1;
+  dyT(o, i, j, n) = select(o <= lastChannel, k.in[1](i, j, min(o, lastChannel), n), 0.0f);
+  RDom r(0, int(dyShape[3]), 0, int(dyShape[2]), 0, int(dyShape[0]), "r");
+  Expr row = r.y * g.sh - g.ph + p * g.dh;
+  r.where(row >= 0 && row < int(k.spec.inputs[0].shape[2]));  // a filter row meets no padding row
+  acc(oc, q, p, c) = 0.0f;
+  acc(oc, q, p, c) += dyT(oc, r.x, r.y, r.z) * x(r.x * g.sw - g.pw + q * g.dw, row, c, r.z);
+  k.out(q, p, c, oc) = acc(oc, q, p, c);
+  k.stages = {acc, x, dyT, Func(), r, rows};
+}
+
+// out(w, h, c, n) = max over the window, padding reads -inf
+void maxPool2d(Kernel &k) {
+  Window g = windowOf(k.spec, k.spec.window);
+  Func padded = k.bounded(0, Expr(-std::numeric_limits<float>::infinity()));
+  RDom r(0, g.kw, 0, g.kh, "r");
+  Var w = k.vars[0], h = k.vars[1], c = k.vars[2], n = k.vars[3];
+  k.out(w, h, c, n) = maximum(padded(w * g.sw - g.pw + r.x, h * g.sh - g.ph + r.y, c, n));
+}
+
+// Each window's adjoint goes to the window's first maximum (row-major), as PyTorch's does.
+// Windows that do not overlap make this a gather: every input position belongs to at most one
+// window and takes its gradient if it is that window's maximum. Overlapping windows
+// scatter-add into the input instead.
+void maxPool2dGrad(Kernel &k) {
+  Window g = windowOf(k.spec, k.spec.window);
+  const auto &in = k.spec.inputs[0].shape, &dyShape = k.spec.inputs[1].shape;
+  Func padded = k.bounded(0, Expr(-std::numeric_limits<float>::infinity()));
+  RDom r(0, g.kw, 0, g.kh, "r");
+  Var i("i"), j("j"), c = k.vars[2], n = k.vars[3];
+  int ow = int(dyShape[3]), oh = int(dyShape[2]);
+  if (k.choice.family == ScheduleFamily::maxPoolGradGather) {
+    // Position (q, p) of window (wi, hj) takes the gradient if it holds the window's maximum
+    // and no earlier position (row-major) does.
+    Var w = k.vars[0], h = k.vars[1];
+    Expr pw = w + g.pw, ph = h + g.ph;
+    Expr wi = pw / g.sw, hj = ph / g.sh, q = pw % g.sw, p = ph % g.sh;
+    Expr wc = clamp(wi, 0, ow - 1), hc = clamp(hj, 0, oh - 1);
+    Func best("window_max");
+    best(i, j, c, n) = maximum(padded(i * g.sw - g.pw + r.x, j * g.sh - g.ph + r.y, c, n));
+    Expr m = best(wc, hc, c, n);
+    Expr first = padded(w, h, c, n) == m;
+    for (int pp = 0; pp < g.kh; ++pp)
+      for (int qq = 0; qq < g.kw; ++qq)
+        first = first && (pp * g.kw + qq >= p * g.kw + q ||
+                          padded(wc * g.sw - g.pw + qq, hc * g.sh - g.ph + pp, c, n) != m);
+    Expr inside = q < g.kw && p < g.kh && wi < ow && hj < oh;
+    k.out(w, h, c, n) = select(inside && first, k.in[1](wc, hc, c, n), 0.0f);
+    k.stages.aux = best;
+    return;
+  }
+  Func first("first_max");
+  first(i, j, c, n) = argmax(r, padded(i * g.sw - g.pw + r.x, j * g.sh - g.ph + r.y, c, n));
+  RDom o(0, ow, 0, oh, "o");
+  Expr x = clamp(o.x * g.sw - g.pw + first(o.x, o.y, c, n)[0], 0, int(in[3]) - 1);
+  Expr y = clamp(o.y * g.sh - g.ph + first(o.x, o.y, c, n)[1], 0, int(in[2]) - 1);
+  k.out(k.vars[0], k.vars[1], c, n) = 0.0f;
+  k.out(x, y, c, n) += k.in[1](o.x, o.y, c, n);
+  k.stages.aux = first;
+}
+
+// out = sum over the window / (kh kw), padding reads 0 and counts (count_include_pad)
+void avgPool2d(Kernel &k) {
+  Window g = windowOf(k.spec, k.spec.window);
+  Func padded = k.bounded(0, 0.0f);
+  RDom r(0, g.kw, 0, g.kh, "r");
+  Var w = k.vars[0], h = k.vars[1], c = k.vars[2], n = k.vars[3];
+  k.out(w, h, c, n) = sum(padded(w * g.sw - g.pw + r.x, h * g.sh - g.ph + r.y, c, n)) / float(g.kw * g.kh);
+}
+
+// dx(w, h) = sum over the windows (i, j) containing (w, h) of dy(i, j) / (kh kw)
+void avgPool2dGrad(Kernel &k) {
+  Window g = windowOf(k.spec, k.spec.window);
+  Func dy = k.bounded(0, 0.0f);
+  RDom r(0, g.kw, 0, g.kh, "r");
+  Var w = k.vars[0], h = k.vars[1], c = k.vars[2], n = k.vars[3];
+  Expr iw = w + g.pw - r.x, ih = h + g.ph - r.y;
+  Expr term = dy(iw / g.sw, ih / g.sh, c, n);
+  if (g.sw != 1 || g.sh != 1)
+    term = select(iw % g.sw == 0 && ih % g.sh == 0, term, 0.0f);
+  k.out(w, h, c, n) = sum(term) / float(g.kw * g.kh);
+}
+
+// result[m, n] = sum_k lhs[m, k] * rhs[k, n]: as an accumulator where a family keeps one
+// (the rhs named as an operand the tile may copy into dense rows), into the output itself
+// where the reduction is vectorized, else as a pure sum.
+void matmul(Kernel &k) {
+  RDom r(0, int(k.spec.inputs[0].shape[1]), "k");
+  Var nv = k.vars[0], mv = k.vars[1];
+  k.stages.r = r;
+  switch (k.choice.family) {
+  case ScheduleFamily::matmulOuterProducts:
+  case ScheduleFamily::matmulTile: {
+    Func acc("acc"), rhs = k.in[1];
+    if (k.choice.family == ScheduleFamily::matmulTile) {
+      Var pn("pn"), pk("pk");
+      rhs = Func("rhs_packed");
+      rhs(pn, pk) = k.in[1](pn, pk);
+      k.stages.operand = rhs;
+    }
+    acc(nv, mv) = 0.0f;
+    acc(nv, mv) += k.in[0](r.x, mv) * rhs(nv, r.x);
+    k.define(acc(nv, mv));
+    k.stages.acc = acc;
+    return;
+  }
+  case ScheduleFamily::matmulNarrow:
+    k.out(nv, mv) = 0.0f;
+    k.out(nv, mv) += k.in[0](r.x, mv) * k.in[1](nv, r.x);
+    return;
+  default:
+    k.define(sum(k.in[0](r.x, mv) * k.in[1](nv, r.x)));
+  }
+}
+
+} // namespace
+
+void defineAlgorithm(Kernel &k) {
+  switch (k.spec.op) {
+  case Primitive::add: return k.define(k.same(0) + k.same(1));
+  case Primitive::sub: return k.define(k.same(0) - k.same(1));
+  case Primitive::mul: return k.define(k.same(0) * k.same(1));
+  case Primitive::div: return k.define(k.same(0) / k.same(1));
+  case Primitive::max: return k.define(max(k.same(0), k.same(1)));
+  case Primitive::neg: return k.define(-k.same(0));
+  case Primitive::exp: return k.define(exp(k.same(0)));
+  case Primitive::log: return k.define(log(k.same(0)));
+  case Primitive::sqrt: return k.define(sqrt(k.same(0)));
+  case Primitive::abs: return k.define(abs(k.same(0)));
+  case Primitive::sin: return k.define(sin(k.same(0)));
+  case Primitive::cos: return k.define(cos(k.same(0)));
+  case Primitive::stop_gradient: return k.define(k.same(0));
+  case Primitive::compare: {
+    Expr a = k.same(0), b = k.same(1);
+    const std::string &d = k.spec.direction;
+    Expr c = d == "EQ" ? a == b : d == "NE" ? a != b : d == "LT" ? a < b
+           : d == "LE" ? a <= b : d == "GT" ? a > b : a >= b;
+    return k.define(select(c, cast<uint8_t>(1), cast<uint8_t>(0)));
+  }
+  case Primitive::select: return k.define(select(k.same(0) != 0, k.same(1), k.same(2)));
+  case Primitive::one_hot: {
+    // The class is the innermost dimension, vars[0]; the label is indexed by the rest.
+    std::vector<Expr> idx = k.index();
+    idx.pop_back();
+    return k.define(select(k.at(0, idx) == k.vars[0], 1.0f, 0.0f));
+  }
+  case Primitive::constant: {
+    const auto &v = k.spec.values;
+    Type t = halideType(k.spec.output.dtype);
+    if (v.size() == 1)
+      return k.define(cast(t, Expr(v[0])));
+    // A dense constant is embedded in the object as a buffer.
+    std::vector<int> extents(k.spec.output.shape.rbegin(), k.spec.output.shape.rend());
+    Buffer<float> data(extents);
+    std::copy(v.begin(), v.end(), data.data());
+    return k.define(cast(t, data(std::vector<Expr>(k.vars.begin(), k.vars.end()))));
+  }
+  case Primitive::broadcast_in_dim: {
+    // Operand dimension i reads result dimension dims[i], or 0 where it expands from 1.
+    std::vector<Expr> idx = k.index(), src;
+    const auto &inShape = k.spec.inputs[0].shape;
+    for (size_t i = 0; i < k.spec.dims.size(); ++i)
+      src.push_back(inShape[i] == 1 ? Expr(0) : idx[k.spec.dims[i]]);
+    return k.define(k.at(0, src));
+  }
+  case Primitive::reshape: {
+    // Row-major linear index of the output coordinate, unflattened in the input's shape.
+    Expr linear = 0;
+    std::vector<Expr> idx = k.index();
+    for (size_t d = 0; d < idx.size(); ++d)
+      linear = linear * int(k.spec.output.shape[d]) + idx[d];
+    const auto &inShape = k.spec.inputs[0].shape;
+    std::vector<Expr> src(inShape.size());
+    for (int d = int(inShape.size()) - 1; d >= 0; --d) {
+      src[d] = linear % int(inShape[d]);
+      linear = linear / int(inShape[d]);
+    }
+    return k.define(k.at(0, src));
+  }
+  case Primitive::transpose: {
+    // Result dimension i is operand dimension perm[i].
+    std::vector<Expr> idx = k.index(), src(idx.size());
+    for (size_t i = 0; i < idx.size(); ++i)
+      src[k.spec.dims[i]] = idx[i];
+    return k.define(k.at(0, src));
+  }
+  case Primitive::reduce_sum: return reduce(k, Reduction::sum);
+  case Primitive::reduce_mean: return reduce(k, Reduction::mean);
+  case Primitive::reduce_max: return reduce(k, Reduction::max);
+  case Primitive::matmul: return matmul(k);
+  case Primitive::conv2d: return conv2d(k);
+  case Primitive::conv2d_input_grad: return conv2dInputGrad(k);
+  case Primitive::conv2d_filter_grad: return conv2dFilterGrad(k);
+  case Primitive::max_pool2d: return maxPool2d(k);
+  case Primitive::max_pool2d_grad: return maxPool2dGrad(k);
+  case Primitive::avg_pool2d: return avgPool2d(k);
+  case Primitive::avg_pool2d_grad: return avgPool2dGrad(k);
+  }
+  throw CompileError("no Halide algorithm for kiln." + std::string(mnemonic(k.spec.op)));
+}
+
+} // namespace kiln::lowering

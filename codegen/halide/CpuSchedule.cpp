@@ -1,0 +1,566 @@
+// THE SCHEDULE for the host CPU: which family each primitive takes (chooseSchedule, the stage
+// whose choice and reason the dump prints) and each family's schedule, a function of the
+// kernel's shapes and the target's vector width; then where each primitive of a fused kernel
+// is computed (scheduleKernel). Nothing here defines what a primitive computes.
+#include "codegen/halide/Kernel.h"
+
+#include <algorithm>
+
+namespace kiln::lowering {
+
+using namespace Halide;
+
+namespace {
+
+// Vectors over output channels or over output columns: whichever fills more of its vector
+// lanes. Channel vectors are rounded up to whole vectors (padded with zeros); column vectors
+// may be half or quarter vectors, and cover a row by overlapping (ShiftInwards), recomputing a
+// few columns.
+int rowVectorWidth(int width) {
+  for (int v = lanes(); v >= 4; v /= 2)
+    if (width >= v)
+      return v;
+  return 0;
+}
+
+double channelLanesUsed(int channels) {
+  return double(channels) / (double((channels + lanes() - 1) / lanes()) * lanes());
+}
+
+double rowLanesUsed(int width) {
+  int v = rowVectorWidth(width);
+  if (v == 0)
+    return 0;
+  return double(width) / (double((width + v - 1) / v) * v) * v / lanes();
+}
+
+bool rowsWin(int channels, int width) {
+  return rowVectorWidth(width) > 0 && rowLanesUsed(width) > channelLanesUsed(channels);
+}
+
+std::string percent(double share) { return std::to_string(int(share * 100 + 0.5)) + "%"; }
+
+// Why a convolution runs its vectors along rows or along channels, for the dump.
+std::string rowReason(int channels, int width) {
+  return std::to_string(channels) + " channels fill " + percent(channelLanesUsed(channels)) + " of " +
+         std::to_string(lanes()) + "-lane vectors, rows of " + std::to_string(width) + " fill " +
+         percent(rowLanesUsed(width));
+}
+
+// Whether a reduction's innermost input dimensions are reduced, and how many contiguous
+// elements that makes (a bias gradient's h and w run as one).
+int64_t contiguousReduced(const KernelSpec &spec) {
+  const auto &shape = spec.inputs[0].shape;
+  int rank = int(shape.size());
+  auto reduced = [&](int d) { return std::find(spec.dims.begin(), spec.dims.end(), d) != spec.dims.end(); };
+  if (rank == 0 || !reduced(rank - 1))
+    return 0;
+  return rank > 1 && reduced(rank - 2) ? shape[rank - 1] * shape[rank - 2] : shape[rank - 1];
+}
+
+Choice chooseMatmul(const KernelSpec &spec, const std::vector<std::optional<Primitive>> &inOps) {
+  int m = int(spec.output.shape[0]), n = int(spec.output.shape[1]), depth = int(spec.inputs[0].shape[1]);
+  bool lhsT = inOps[0] == Primitive::transpose, rhsT = inOps[1] == Primitive::transpose;
+  // A weight gradient (x^T dy) reads its left operand transposed: along the reduction it is
+  // strided, so no vector runs over it. Outer products of rows instead.
+  if (n < lanes() && lhsT && m * n <= 4 * lanes())
+    return {ScheduleFamily::matmulOuterProducts, "narrow x^T dy, its lhs strided along the reduction"};
+  if (n < lanes() && depth >= 2 * lanes())
+    return {ScheduleFamily::matmulNarrow, std::to_string(n) + " columns fill no vector, the reduction of " +
+                                      std::to_string(depth) + " does"};
+  if (n >= lanes() && (m >= 4 || !rhsT)) {
+    Choice c{ScheduleFamily::matmulTile, std::to_string(n) + " columns fill vectors"};
+    c.packRhs = rhsT;
+    return c;
+  }
+  return {};
+}
+
+} // namespace
+
+Choice chooseSchedule(const KernelSpec &spec, const std::vector<std::optional<Primitive>> &inOps) {
+  switch (spec.op) {
+  case Primitive::reduce_sum:
+  case Primitive::reduce_mean:
+  case Primitive::reduce_max:
+    if (contiguousReduced(spec) >= 8)
+      return {ScheduleFamily::reductionVectorized, ""};
+    return {};
+  case Primitive::matmul:
+    return chooseMatmul(spec, inOps);
+  case Primitive::conv2d: {
+    int channels = int(spec.output.shape[1]), width = int(spec.output.shape[3]);
+    // One input channel: a tile over output channels would load a broadcast input value per
+    // multiply-add, so rows win whenever they fill a vector at all.
+    bool oneChannel = spec.inputs[1].shape[1] == 1 && rowVectorWidth(width) > 0;
+    if (oneChannel || rowsWin(channels, width))
+      return {ScheduleFamily::convRows, oneChannel ? "one input channel" : rowReason(channels, width)};
+    return {ScheduleFamily::convChannels, rowReason(channels, width)};
+  }
+  case Primitive::conv2d_input_grad: {
+    int channels = int(spec.output.shape[1]), width = int(spec.output.shape[3]);
+    bool unitStride = spec.stride.empty() || (spec.stride[0] == 1 && spec.stride[1] == 1);
+    if (unitStride && rowsWin(channels, width))
+      return {ScheduleFamily::convRows, rowReason(channels, width)};
+    return {ScheduleFamily::convChannels, rowReason(channels, width)};
+  }
+  case Primitive::conv2d_filter_grad: {
+    const auto &dy = spec.inputs[1].shape;  // N, O, OH, OW
+    int channels = int(dy[1]), width = int(dy[3]);
+    if (rowsWin(channels, width)) {
+      Choice c{ScheduleFamily::filterGradRows, rowReason(channels, width)};
+      c.group = rowVectorWidth(width);
+      return c;
+    }
+    return {ScheduleFamily::filterGradChannels, rowReason(channels, width)};
+  }
+  case Primitive::max_pool2d_grad: {
+    Window g = windowOf(spec, spec.window);
+    if (g.sw >= g.kw && g.sh >= g.kh && g.kw * g.kh <= 16)
+      return {ScheduleFamily::maxPoolGradGather, "windows do not overlap"};
+    return {ScheduleFamily::maxPoolGradScatter, "windows overlap"};
+  }
+  default:
+    return {};
+  }
+}
+
+namespace {
+
+// The zero-padded image, computed where the caller puts it: zeros and copied rows as vectors.
+void vectorizeZeroPadded(const Kernel &k) {
+  Func f = k.stages.input;
+  const auto &shape = k.spec.inputs[0].shape;
+  f.vectorize(f.args()[0], shape[3] >= lanes() ? lanes() : lanes() / 2, TailStrategy::RoundUp);
+  if (shape[3] <= lanes())
+    f.update().vectorize(k.stages.inputRows.x);
+  else
+    f.update().vectorize(k.stages.inputRows.x, lanes(), TailStrategy::GuardWithIf);
+}
+
+// convChannels: out(w, h, k, n) = sum_r in(w, h, r, n) * weight(k, r) as acc(k, w, h, n) with
+// k (output channels) innermost: a tile of kBlock channels (vectors) by wBlock columns stays in
+// registers while the reduction over input channels and taps runs around it; weights are
+// re-laid out once with k innermost so that their loads are dense vectors; the padded input is
+// built once per image; parallel over the batch.
+std::string convChannels(Kernel &k, Func root, const std::vector<Var> &vars) {
+  int channels = int(k.spec.output.shape[1]), width = int(k.spec.output.shape[3]);
+  Var w = vars[0], h = vars[1], ch = vars[2], n = vars[3];
+  Var wo("wo"), wi("wi"), ko("ko"), ki("ki");
+  // Two vectors of channels unless that pads more channels than one vector does.
+  int padded1 = (channels + lanes() - 1) / lanes() * lanes();
+  int padded2 = (channels + 2 * lanes() - 1) / (2 * lanes()) * 2 * lanes();
+  int kBlock = channels >= 2 * lanes() && padded2 <= padded1 ? 2 * lanes() : lanes();
+  int wBlock = width % 7 == 0 ? 7 : std::min(width, 8);
+  root.split(ch, ko, ki, kBlock, TailStrategy::GuardWithIf)
+      .split(w, wo, wi, wBlock, TailStrategy::GuardWithIf)
+      .reorder(wi, ki, wo, ko, h, n)
+      // The tile is stored channel by channel, its columns as one (masked) vector: the
+      // scalar store loop took a tenth of the convolution.
+      .vectorize(wi, 8, TailStrategy::GuardWithIf)
+      .parallel(n);
+  Func acc = k.stages.acc;
+  RDom r = k.stages.r;
+  acc.compute_at(root, wo).store_in(MemoryType::Stack);
+  Var kv("kv"), ku("ku"), aw = acc.args()[1], ak = acc.args()[0];
+  // Channels are padded to whole vectors (the weights read zeros there): a masked vector ran
+  // as scalars.
+  acc.vectorize(ak, lanes(), TailStrategy::RoundUp).unroll(aw);
+  acc.update()
+      .reorder(ak, aw, r.x, r.y, r.z)
+      .split(ak, ku, kv, lanes(), TailStrategy::RoundUp)
+      .vectorize(kv)
+      .unroll(ku)
+      .unroll(aw);
+  k.stages.operand.compute_root();
+  k.stages.input.compute_at(root, n);
+  vectorizeZeroPadded(k);
+  return "register tile " + std::to_string(kBlock) + " channels x " + std::to_string(wBlock) + " columns (" +
+         std::to_string(lanes()) + "-lane vectors), stored a channel's columns per vector, "
+         "filter rows in the padding skipped, zero-padded input per image, parallel over batch";
+}
+
+// convRows: acc(w, h, ch, n) vectorized along output rows: per reduction step, one row vector
+// of the input per output row of the tile and one broadcast weight per output channel feed
+// rows x channels multiply-adds, all accumulators in registers.
+std::string convRows(Kernel &k, Func root, const std::vector<Var> &vars) {
+  const auto &out = k.spec.output.shape;  // N, CH, H, W
+  int width = int(out[3]), height = int(out[2]), channels = int(out[1]);
+  int vector = rowVectorWidth(width);
+  int chBlock = std::min(channels, 8);
+  int rows = std::min(height, std::max(1, 16 / chBlock));
+  Var w = vars[0], h = vars[1], ch = vars[2], n = vars[3];
+  Var wo("wo"), wi("wi"), ho("ho"), hi("hi"), co("co"), ci("ci");
+  root.split(w, wo, wi, vector, TailStrategy::ShiftInwards)
+      .split(h, ho, hi, rows, TailStrategy::ShiftInwards)
+      .split(ch, co, ci, chBlock, TailStrategy::ShiftInwards)
+      .reorder(wi, hi, ci, wo, ho, co, n)
+      .vectorize(wi)
+      .unroll(hi)
+      .unroll(ci)
+      .parallel(n);
+  Func acc = k.stages.acc;
+  RDom r = k.stages.r;
+  Var aw = acc.args()[0], ah = acc.args()[1], ac = acc.args()[2];
+  acc.compute_at(root, wo).store_in(MemoryType::Stack).vectorize(aw).unroll(ah).unroll(ac);
+  acc.update().reorder(aw, ah, ac, r.x, r.y, r.z).vectorize(aw).unroll(ah).unroll(ac);
+  k.stages.input.compute_at(root, n);
+  vectorizeZeroPadded(k);
+  return std::to_string(vector) + "-column row vectors x " + std::to_string(rows) + " rows x " +
+         std::to_string(chBlock) + " channels in registers, parallel over batch";
+}
+
+// filterGradChannels: output-channel vectors x the taps of one filter row in registers, the
+// whole (n, i, j) reduction around that tile; parallel over input channels and filter rows.
+std::string filterGradChannels(Kernel &k, Func root, const std::vector<Var> &vars) {
+  const auto &dyShape = k.spec.inputs[1].shape;  // N, O, OH, OW
+  int rowWidth = int(dyShape[3]), channelsOut = int(dyShape[1]);
+  Func acc = k.stages.acc, dyT = k.stages.operand, padded = k.stages.input;
+  RDom r = k.stages.r;
+  Var q = vars[0], p = vars[1], c = vars[2], o = vars[3], ao = acc.args()[0], aq = acc.args()[1];
+  Var ku("ku"), kv("kv"), pc("pc");
+  // Parallel over (input channel, filter row): a one-channel input still splits in rows.
+  root.reorder(q, o, p, c).fuse(p, c, pc).parallel(pc);
+  acc.compute_at(root, pc).store_in(MemoryType::Stack);
+  acc.vectorize(ao, lanes(), TailStrategy::RoundUp).unroll(aq);
+  acc.update()
+      .reorder(ao, aq, r.x, r.y, r.z)
+      .split(ao, ku, kv, lanes(), TailStrategy::RoundUp)
+      .vectorize(kv)
+      .unroll(ku)
+      .unroll(aq);
+  // The transpose reads rows of dy as vectors and writes them interleaved, one output
+  // channel per unrolled store: Halide merges those strided stores into dense shuffled ones
+  // (vectorizing over channels instead gathered every element).
+  Var to = dyT.args()[0], tx = dyT.args()[1], txo("txo"), txi("txi");
+  int width = rowWidth >= lanes() ? lanes() : lanes() / 2;
+  std::string transpose = "dy transposed by interleaving stores";
+  if (channelsOut * width <= 16 * lanes() && rowWidth >= width) {
+    dyT.compute_root()
+        .split(tx, txo, txi, width, TailStrategy::ShiftInwards)
+        .reorder(txi, to, txo)
+        .vectorize(txi)
+        .unroll(to)
+        .parallel(dyT.args()[3]);
+  } else {
+    dyT.compute_root().vectorize(to, lanes(), TailStrategy::GuardWithIf).parallel(dyT.args()[3]);
+    transpose = "dy transposed by gathers";
+  }
+  // Every padded position a window can read, computed once.
+  padded.compute_root().parallel(padded.args()[3]);
+  padded.update().parallel(padded.args()[3]);
+  vectorizeZeroPadded(k);
+  return "register tile of " + std::to_string(lanes()) + "-lane output-channel vectors x one filter row, "
+         "image rows in the padding skipped, " + transpose + ", parallel over input channels and filter rows";
+}
+
+// filterGradRows: one accumulator vector per (filter column, output channel) of the tile, its
+// lanes the column groups of the algorithm's sum.
+std::string filterGradRows(Kernel &k, Func root, const std::vector<Var> &vars) {
+  int kw = int(k.spec.output.shape[3]), channels = int(k.spec.inputs[1].shape[1]);
+  int chBlock = std::max(1, std::min(channels, 24 / kw));
+  int group = k.choice.group, groups = (int(k.spec.inputs[1].shape[3]) + group - 1) / group;
+  Func part = k.stages.acc, dyRows = k.stages.aux, x = k.stages.input;
+  RDom r = k.stages.r;
+  Var q = vars[0], p = vars[1], c = vars[2], o = vars[3], oo("oo"), oi("oi"), pc("pc");
+  root.split(o, oo, oi, chBlock, TailStrategy::ShiftInwards).reorder(q, oi, oo, p, c).fuse(p, c, pc).parallel(pc);
+  Var al = part.args()[0], aq = part.args()[1], ao = part.args()[4];
+  part.compute_at(root, oo).store_in(MemoryType::Stack).vectorize(al).unroll(aq).unroll(ao);
+  part.update().reorder(al, aq, ao, r.x, r.y, r.z).vectorize(al).unroll(aq).unroll(ao);
+  Var di = dyRows.args()[0];
+  dyRows.compute_root().vectorize(di, group, TailStrategy::RoundUp).parallel(dyRows.args()[3]);
+  dyRows.bound(di, 0, groups * group);
+  x.compute_root().parallel(x.args()[3]);
+  x.update().parallel(x.args()[3]);
+  vectorizeZeroPadded(k);
+  return std::to_string(group) + "-lane vectors along dy's rows x " + std::to_string(kw) + " filter columns x " +
+         std::to_string(chBlock) + " output channels in registers, lanes added at the end, "
+         "parallel over input channels and filter rows";
+}
+
+// matmulTile: a register tile of up to 8 rows x 2 vectors of columns accumulates over the
+// whole reduction, each step one vector load of rhs per column vector and one broadcast of lhs
+// per row; a transposed rhs is first copied into dense rows (its vectors along n would
+// otherwise be gathers).
+std::string matmulTile(Kernel &k, Func root, const std::vector<Var> &vars) {
+  int m = int(k.spec.output.shape[0]), n = int(k.spec.output.shape[1]), depth = int(k.spec.inputs[0].shape[1]);
+  int vectors = n >= 2 * lanes() ? 2 : 1;
+  int mBlock = std::min(m, lanes() >= 16 ? 8 : 4);
+  // Thread wake-up costs up to 230 us here: only products of some milliseconds are split.
+  bool parallel = int64_t(m) * n * depth >= (int64_t(1) << 22);
+  TailStrategy tail = k.computeOnce ? TailStrategy::GuardWithIf : TailStrategy::ShiftInwards;
+  Var nv = vars[0], mv = vars[1], no("no"), ni("ni"), mo("mo"), mi("mi"), nu("nu"), nl("nl");
+  root.split(nv, no, ni, vectors * lanes(), tail)
+      .split(mv, mo, mi, mBlock, tail)
+      .split(ni, nu, nl, lanes())
+      .reorder(nl, nu, mi, mo, no)
+      .vectorize(nl)
+      .unroll(nu)
+      .unroll(mi);
+  if (parallel)
+    root.parallel(no);
+  Func acc = k.stages.acc;
+  RDom r = k.stages.r;
+  Var an = acc.args()[0], am = acc.args()[1], au("au"), al("al");
+  acc.compute_at(root, mo).store_in(MemoryType::Stack);
+  acc.split(an, au, al, lanes(), TailStrategy::GuardWithIf).vectorize(al).unroll(au).unroll(am);
+  acc.update()
+      .split(an, au, al, lanes(), TailStrategy::GuardWithIf)
+      .reorder(al, au, am, r.x)
+      .vectorize(al)
+      .unroll(au)
+      .unroll(am);
+  std::string note = "register tile " + std::to_string(mBlock) + " rows x " + std::to_string(vectors) + " x " +
+                     std::to_string(lanes()) + " columns over the reduction of " + std::to_string(depth);
+  if (k.choice.packRhs) {
+    // Square blocks: the gathered lines stay in L1 for the block's next rows.
+    Func rhs = k.stages.operand;
+    Var pn = rhs.args()[0], pk = rhs.args()[1], pno("pno"), pni("pni"), pko("pko"), pki("pki");
+    int block = std::min(std::min(n, depth), lanes());
+    rhs.compute_root().tile(pn, pk, pno, pko, pni, pki, block, block, TailStrategy::GuardWithIf).vectorize(pni).unroll(pki);
+    if (parallel)
+      rhs.parallel(pko);
+    note += ", the transposed rhs copied into dense rows first";
+  }
+  return note + (parallel ? ", parallel over column blocks" : "");
+}
+
+// maxPoolGradGather: one window at a time, its positions unrolled (their window index and
+// offset become constants), windows of a row in vectors, the window maxima computed per row.
+std::string maxPoolGradGather(Kernel &k, Func root, const std::vector<Var> &vars) {
+  Window g = windowOf(k.spec, k.spec.window);
+  int ow = int(k.spec.inputs[1].shape[3]);
+  Func best = k.stages.aux;
+  Var w = vars[0], h = vars[1], c = vars[2], n = vars[3];
+  Var wo("wo"), qi("qi"), ho("ho"), pi("pi");
+  root.split(w, wo, qi, g.sw, TailStrategy::GuardWithIf)
+      .split(h, ho, pi, g.sh, TailStrategy::GuardWithIf)
+      .reorder(qi, wo, pi, ho, c, n)
+      .unroll(qi)
+      .unroll(pi)
+      .parallel(n);
+  // Masked tails are slow here: a row shorter than the vector is covered by overlapping
+  // vectors instead (ShiftInwards recomputes a few windows).
+  int width = ow >= lanes() / 2 ? lanes() / 2 : lanes() / 4;
+  if (ow >= width) {
+    root.vectorize(wo, width, TailStrategy::ShiftInwards);
+    best.compute_at(root, ho).vectorize(best.args()[0], width, TailStrategy::ShiftInwards);
+  } else {
+    best.compute_at(root, ho);
+  }
+  return "gather, one window per step (positions unrolled), " + std::to_string(width) +
+         " windows per vector, window maxima per row, parallel over batch";
+}
+
+// What a family schedules inside the primitive before its output is placed: the reduction's
+// accumulator, the outer products, the vectorized reduction of a narrow matmul.
+struct Inside {
+  std::string note;
+  bool vectorizeOutput = true;   // false where a vector already runs inside
+  bool updateScheduled = false;  // the output's update definition is scheduled
+};
+
+Inside scheduleInside(Kernel &k) {
+  Inside in;
+  switch (k.choice.family) {
+  case ScheduleFamily::reductionVectorized: {
+    // Reduced dimensions contiguous in memory (a bias gradient's h and w) run as one.
+    const auto &shape = k.spec.inputs[0].shape;
+    int rank = int(shape.size());
+    Func acc = k.stages.acc;
+    RDom r = k.stages.r;
+    RVar inner = r[0];
+    int64_t extent = contiguousReduced(k.spec);
+    if (extent != shape[rank - 1]) {
+      RVar fused("rf");
+      acc.update().fuse(r[0], r[1], fused);
+      inner = fused;
+    }
+    RVar ro("ro"), ri("ri");
+    int width = extent >= lanes() ? lanes() : lanes() / 2;
+    acc.compute_at(k.out, k.vars.empty() ? Var::outermost() : k.vars[0]);
+    acc.update().atomic().split(inner, ro, ri, width, TailStrategy::GuardWithIf).vectorize(ri);
+    in.vectorizeOutput = false;
+    in.note = "reduction vectorized over its contiguous innermost " + std::to_string(extent) + " elements, " +
+              std::to_string(width) + " lanes";
+    break;
+  }
+  case ScheduleFamily::matmulOuterProducts: {
+    int m = int(k.spec.output.shape[0]), n = int(k.spec.output.shape[1]), depth = int(k.spec.inputs[0].shape[1]);
+    Func acc = k.stages.acc;
+    Var nv = acc.args()[0], mv = acc.args()[1];
+    bool overN = n >= lanes() / 2 && k.inOps[1] != Primitive::transpose;
+    Var vec = overN ? nv : mv, other = overN ? mv : nv;
+    int extent = overN ? n : m, others = overN ? m : n;
+    if (!overN)
+      acc.reorder_storage(mv, nv);
+    acc.compute_root().store_in(MemoryType::Stack);
+    Stage step = acc.update();
+    step.reorder(vec, other, k.stages.r.x);
+    if (extent <= lanes())
+      step.vectorize(vec);
+    else
+      step.vectorize(vec, lanes(), TailStrategy::GuardWithIf);
+    if (others <= 4)
+      step.unroll(other);
+    in.note = "accumulated once per call as outer products over the reduction of " + std::to_string(depth) + ", " +
+              std::to_string(std::min(extent, lanes())) + " lanes over " + (overN ? "n" : "m");
+    break;
+  }
+  case ScheduleFamily::matmulNarrow: {
+    RVar ko("ko"), ki("ki");
+    k.out.update().atomic().split(k.stages.r.x, ko, ki, lanes(), TailStrategy::GuardWithIf).vectorize(ki);
+    in.updateScheduled = true;
+    in.note = "narrow output: the reduction over " + std::to_string(k.spec.inputs[0].shape[1]) + " vectorized, " +
+              std::to_string(lanes()) + " lanes";
+    break;
+  }
+  case ScheduleFamily::maxPoolGradScatter:
+    k.stages.aux.compute_at(k.out, k.vars[3]);
+    break;
+  default:
+    break;
+  }
+  return in;
+}
+
+// The plain schedule of a primitive computed at the root of its kernel: vectorize the
+// innermost dimension when it is wide enough, and spread large 4-d (NCHW) ones over the batch.
+std::string scheduleAtRoot(Kernel &k) {
+  Inside inside = scheduleInside(k);
+  if (k.vars.empty())
+    return "scalar";
+  std::string note;
+  int inner = int(k.spec.output.shape.back());
+  int width = inner >= lanes() ? lanes() : inner >= lanes() / 2 ? lanes() / 2 : lanes() / 4;
+  // A scatter (max_pool2d_grad of overlapping windows) updates positions computed from data:
+  // its update has no pure innermost dimension to vectorize.
+  bool scatter = k.choice.family == ScheduleFamily::maxPoolGradScatter;
+  if (inner >= lanes() / 4 && inside.vectorizeOutput) {
+    // Masked tails are slow on this target: a pure definition covers the last vector of each
+    // row by shifting it inwards (recomputing a few points) instead, except in a kernel that
+    // updates in place, where computing a point twice would apply the update twice.
+    k.out.vectorize(k.vars[0], width, k.computeOnce ? TailStrategy::GuardWithIf : TailStrategy::ShiftInwards);
+    if (k.out.has_update_definition() && !scatter && !inside.updateScheduled)
+      k.out.update(0).vectorize(k.vars[0], width, TailStrategy::GuardWithIf);
+    note = std::to_string(width) + " lanes over the innermost " + std::to_string(inner);
+  }
+  // Thread wake-up costs 70-230 us here: only kernels of a few MFLOP are worth splitting.
+  // (a pooling's work is what it reads: four times its output)
+  bool large = k.spec.output.shape.size() == 4 &&
+               std::max(k.spec.output.elements(), k.spec.inputs.empty() ? 0 : k.spec.inputs[0].elements()) >= (1 << 17);
+  if (scatter && inner >= lanes() / 4 && !large)
+    k.out.update(0).unscheduled();  // deliberately serial: it only adds to a few positions
+  if (large) {
+    Var batch = k.vars.back();
+    k.out.parallel(batch);
+    if (k.out.has_update_definition())
+      k.out.update(0).parallel(batch);
+    note += std::string(note.empty() ? "" : ", ") + "parallel over batch";
+  }
+  // A reduction's work is what it reads: a bias gradient reads a whole activation gradient
+  // into a few outputs, and splits those.
+  bool bigReduction = k.spec.family == kiln::Family::reduction && k.spec.inputs[0].elements() >= (1 << 17) &&
+                      k.spec.output.elements() >= 2 && (k.vars.size() >= 2 || !inside.vectorizeOutput);
+  if (bigReduction && !large) {
+    k.out.parallel(k.vars.back());
+    note += std::string(note.empty() ? "" : ", ") + "parallel over its outermost output dimension";
+  }
+  if (!inside.note.empty())
+    note = inside.note + (note.empty() ? "" : "; " + note);
+  return note.empty() ? "serial" : note;
+}
+
+// Families that schedule a register tile on the loop nest that computes the primitive.
+bool tiled(const Kernel &k) {
+  switch (k.choice.family) {
+  case ScheduleFamily::matmulTile:
+  case ScheduleFamily::convChannels:
+  case ScheduleFamily::convRows:
+  case ScheduleFamily::filterGradChannels:
+  case ScheduleFamily::filterGradRows:
+  case ScheduleFamily::maxPoolGradGather:
+    return true;
+  default:
+    return false;
+  }
+}
+
+std::string scheduleTile(Kernel &k, Func root, const std::vector<Var> &vars) {
+  std::string reason = k.choice.reason.empty() ? "" : k.choice.reason + ": ";
+  switch (k.choice.family) {
+  case ScheduleFamily::matmulTile: return matmulTile(k, root, vars);
+  case ScheduleFamily::convChannels: return reason + convChannels(k, root, vars);
+  case ScheduleFamily::convRows: return reason + convRows(k, root, vars);
+  case ScheduleFamily::filterGradChannels: return reason + filterGradChannels(k, root, vars);
+  case ScheduleFamily::filterGradRows: return reason + filterGradRows(k, root, vars);
+  default: return maxPoolGradGather(k, root, vars);
+  }
+}
+
+} // namespace
+
+std::vector<std::string> scheduleKernel(std::vector<Kernel> &nodes, const std::vector<int> &outputs,
+                                        const std::vector<std::vector<int>> &readers) {
+  std::vector<std::string> notes, inlined;
+  std::vector<bool> isOutput(nodes.size(), false), tiledAt(nodes.size(), false);
+  for (int o : outputs)
+    isOutput[o] = true;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    Kernel &k = nodes[i];
+    std::string name(mnemonic(k.spec.op));
+    if (tiled(k)) {
+      // Walk the single-reader epilogue chain to the output that carries the loop nest.
+      size_t root = i;
+      while (!isOutput[root] && readers[root].size() == 1)
+        root = readers[root].front();
+      if (!isOutput[root]) {
+        root = i;
+        k.out.compute_root();
+      }
+      std::string note = scheduleTile(k, nodes[root].out, nodes[root].vars);
+      std::string where = root != i ? " (in " + std::string(mnemonic(nodes[root].spec.op)) + "'s loop nest)"
+                          : isOutput[i] ? "" : " (computed once per call, then its readers)";
+      notes.push_back(name + where + ": " + note);
+      tiledAt[root] = true;
+      continue;
+    }
+    if (isOutput[i])
+      continue;
+    // A matmul reads each element many times: what it reads is computed once, except index
+    // remaps and constants, which cost nothing to recompute (a transpose keeps the reads
+    // dense); a reshape's remap divides, and one_hot compares.
+    bool free = k.spec.family == kiln::Family::constant ||
+                (k.spec.family == kiln::Family::indexOnly && k.spec.op != Primitive::reshape &&
+                 k.spec.op != Primitive::one_hot);
+    bool readByMatmul = !free && std::any_of(readers[i].begin(), readers[i].end(),
+                                             [&](int r) { return nodes[r].spec.op == Primitive::matmul; });
+    // Scalars are computed once per call, not per element of whatever reads them; so are
+    // reductions (their accumulator is scheduled against their own Func).
+    bool scalar = k.spec.output.shape.empty();
+    bool reduction = k.spec.family == kiln::Family::reduction;
+    if (k.out.has_update_definition() || readByMatmul || scalar || reduction) {
+      k.out.compute_root();
+      notes.push_back(name + ": computed once per call (" +
+                      (scalar ? "a scalar" : readByMatmul ? "a matmul reads it repeatedly" : "a reduction or update") +
+                      "), " + scheduleAtRoot(k));
+    } else {
+      inlined.push_back(name);
+      std::string note = scheduleInside(k).note;
+      if (!note.empty())  // its value is inlined, but it computed a part of itself once
+        notes.push_back(name + ": " + note);
+    }
+  }
+  for (int o : outputs)
+    notes.push_back("output " + std::string(mnemonic(nodes[o].spec.op)) + ": " +
+                    (tiledAt[o] ? "in the tile above" : scheduleAtRoot(nodes[o])));
+  if (!inlined.empty()) {
+    std::string list;
+    for (const std::string &op : inlined)
+      list += (list.empty() ? "" : ", ") + op;
+    notes.push_back("inlined into their readers: " + list);
+  }
+  return notes;
+}
+
+} // namespace kiln::lowering

@@ -1,0 +1,106 @@
+// What a primitive's algorithm and its schedule share inside codegen/halide: the node being
+// lowered, the schedule chosen for it (before the algorithm is defined, since some families
+// compute the same function in another form) and the stages the algorithm names for the
+// schedule to place.
+//
+// Layout: kiln tensors are dense row-major, so kiln dimension d of a rank-r tensor is Halide
+// dimension r-1-d (Halide's dimension 0 is the innermost). `at()` does that reversal, so the
+// algorithms index in kiln's order.
+#ifndef KILN_CODEGEN_HALIDE_KERNEL_H
+#define KILN_CODEGEN_HALIDE_KERNEL_H
+
+#include "codegen/KernelSpec.h"
+
+#include "Halide.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace kiln::lowering {
+
+Halide::Type halideType(DType t);
+
+// The host CPU as Halide sees it (less features it infers wrongly), and its floats per vector.
+Halide::Target hostTarget();
+int lanes();
+
+// Spatial geometry of convolutions and pooling, in Halide's (width, height) order.
+struct Window {
+  int kw, kh, sw, sh, pw, ph, dw, dh;
+};
+Window windowOf(const KernelSpec &spec, const std::vector<int64_t> &kernelHW);
+
+// The schedule families. Each is a function of the kernel's shapes and the target; where a
+// family computes a primitive in a form of its own (an accumulator, a two-level sum), the
+// algorithm defines that form and the family places it.
+enum class ScheduleFamily {
+  plain,                 // vectorized innermost dimension, parallel over the batch if large
+  reductionVectorized,   // a reduction whose contiguous innermost reduced elements fill vectors
+  matmulOuterProducts,   // narrow x^T dy: outer products of rows accumulated once per call
+  matmulNarrow,          // outputs narrower than a vector: the long reduction vectorized
+  matmulTile,            // register tile of rows x column vectors over the whole reduction
+  convChannels,          // register tile with vectors over output channels
+  convRows,              // register tile with vectors along output rows
+  filterGradChannels,    // filter gradient with vectors over output channels
+  filterGradRows,        // filter gradient with vectors along dy's rows, lanes added at the end
+  maxPoolGradGather,     // windows that do not overlap: each input position gathers
+  maxPoolGradScatter,    // overlapping windows: each window adds to its first maximum
+};
+
+struct Choice {
+  ScheduleFamily family = ScheduleFamily::plain;
+  std::string reason;  // why, in words, for the dump ("" where there was nothing to choose)
+  int group = 0;       // filterGradRows: dy's columns summed in groups of this many (a vector)
+  bool packRhs = false;  // matmulTile: the right operand is a transpose, copied into dense rows
+};
+
+// The stages an algorithm names for its schedule.
+struct Stages {
+  Halide::Func acc;      // an accumulator a register tile keeps
+  Halide::Func input;    // the zero-padded image a convolution reads
+  Halide::Func operand;  // a re-laid-out operand: filter, transposed dy, packed rhs
+  Halide::Func aux;      // window maxima (max-pool gradient), dy extended to whole groups
+  Halide::RDom r;        // the reduction
+  Halide::RDom inputRows;  // the zero-padded image's copied rows
+};
+
+// One primitive of a kernel: its algorithm reads its operands through `in` (a kernel input or
+// an earlier primitive's Func) and defines `out`.
+struct Kernel {
+  const KernelSpec &spec;
+  std::vector<Halide::Func> in;
+  std::vector<std::optional<Primitive>> inOps;  // the primitive computing each operand; none for a kernel input
+  std::vector<Halide::Var> vars;                // Halide order: vars[0] is innermost
+  Halide::Func out;
+  bool computeOnce = false;  // the kernel updates in place: no point computed twice
+  Choice choice;
+  Stages stages;
+
+  std::vector<Halide::Expr> index() const;  // the output coordinate in kiln order
+  Halide::Expr at(int input, const std::vector<Halide::Expr> &idx) const;
+  Halide::Expr same(int input) const { return at(input, index()); }
+  void define(Halide::Expr e) { out(std::vector<Halide::Var>(vars)) = e; }
+  // Input `i` extended beyond its bounds with `outside` (padding).
+  Halide::Func bounded(int i, Halide::Expr outside) const;
+  // Input `i` (N, C, H, W) surrounded by zeros: zeros first, then the rows copied over them
+  // (their domain in `rows`).
+  Halide::Func zeroPadded(int i, Halide::RDom &rows) const;
+};
+
+// THE SCHEDULE CHOICE (CpuSchedule.cpp): which family a primitive takes, and why.
+Choice chooseSchedule(const KernelSpec &spec, const std::vector<std::optional<Primitive>> &inOps);
+
+// THE ALGORITHM (Algorithms.cpp): defines k.out (and k.stages) in the form k.choice asks for.
+void defineAlgorithm(Kernel &k);
+
+// THE SCHEDULE (CpuSchedule.cpp): places every primitive of a kernel (inlined into its readers,
+// computed once per call, or as a register tile on the loop nest of the output it feeds) and
+// schedules it; returns what it did, node by node, for the dump. `readers[i]`: the nodes that
+// read node i.
+std::vector<std::string> scheduleKernel(std::vector<Kernel> &nodes, const std::vector<int> &outputs,
+                                        const std::vector<std::vector<int>> &readers);
+
+} // namespace kiln::lowering
+
+#endif
