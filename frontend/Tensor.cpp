@@ -1,6 +1,9 @@
 // Tensor operations: PyTorch-style broadcasting made explicit, then one kiln op each.
 #include "frontend/TraceImpl.h"
 
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+
 #include <sstream>
 
 using namespace mlir;
@@ -28,7 +31,26 @@ Trace::Impl &implOf(const Tensor &a) { return traceOf(a).impl(); }
 
 OpBuilder &builderOf(const Tensor &a) { return implOf(a).builder(); }
 
-Tensor wrap(const Tensor &like, Value v) { return Trace::Impl::wrap(like.trace(), v); }
+// The op behind `v`, checked by its verifier: each op's one shape rule, reported at the DSL
+// line that wrote the op (its location). A refused op is erased.
+Tensor wrap(const Tensor &like, Value v) {
+  if (Operation *op = v.getDefiningOp()) {
+    std::string message;
+    ScopedDiagnosticHandler capture(op->getContext(), [&](Diagnostic &d) {
+      if (message.empty())
+        message = d.str();
+      return success();
+    });
+    if (failed(mlir::verify(op, /*verifyRecursively=*/false))) {
+      std::string where;
+      if (auto file = llvm::dyn_cast<FileLineColLoc>(op->getLoc()))
+        where = file.getFilename().str() + ":" + std::to_string(file.getLine()) + ": ";
+      op->erase();
+      throw Error(where + message);
+    }
+  }
+  return Trace::Impl::wrap(like.trace(), v);
+}
 
 Value val(const Tensor &t) { return Trace::Impl::unwrap(t); }
 
@@ -95,9 +117,6 @@ Tensor Tensor::broadcast_to(Shape shape, Where at) const {
 
 Tensor Tensor::matmul(const Tensor &rhs, Where at) const {
   sameTrace({this, &rhs}, "matmul", at);
-  if (shape_.size() != 2 || rhs.shape().size() != 2 || shape_[1] != rhs.shape()[0])
-    throw Error(at.str() + ": matmul: shapes " + str(shape_) + " and " + str(rhs.shape()) +
-                " do not multiply (need [m, k] and [k, n])");
   return wrap(*this, MatmulOp::create(builderOf(*this), implOf(*this).loc(at), val(*this), val(rhs)));
 }
 
@@ -191,25 +210,9 @@ Tensor Tensor::cos(Where at) const {
   return wrap(*this, CosOp::create(builderOf(*this), implOf(*this).loc(at), val(*this)));
 }
 
-static std::string pair(std::array<int64_t, 2> v) {
-  return "(" + std::to_string(v[0]) + ", " + std::to_string(v[1]) + ")";
-}
-
 Tensor conv2d(const Tensor &x, const Tensor &w, std::array<int64_t, 2> stride,
               std::array<int64_t, 2> padding, std::array<int64_t, 2> dilation, Where at) {
-  const Shape &xs = x.shape(), &ws = w.shape();
   sameTrace({&x, &w}, "conv2d", at);
-  std::string where = at.str() + ": conv2d: ";
-  if (xs.size() != 4 || ws.size() != 4)
-    throw Error(where + "expects an NCHW input and an OIHW filter, got " + str(xs) + " and " + str(ws));
-  if (xs[1] != ws[1])
-    throw Error(where + "the input " + str(xs) + " has " + std::to_string(xs[1]) +
-                " channels, the filter " + str(ws) + " expects " + std::to_string(ws[1]));
-  for (int i = 0; i < 2; ++i)
-    if (stride[i] < 1 || dilation[i] < 1 || padding[i] < 0 ||
-        xs[2 + i] + 2 * padding[i] < dilation[i] * (ws[2 + i] - 1) + 1)
-      throw Error(where + "the filter " + str(ws) + " with stride " + pair(stride) + ", padding " +
-                  pair(padding) + " and dilation " + pair(dilation) + " does not fit the input " + str(xs));
   OpBuilder &b = builderOf(x);
   return wrap(x, Conv2dOp::create(b, implOf(x).loc(at), val(x), val(w),
                                   b.getDenseI64ArrayAttr({stride[0], stride[1]}),
@@ -218,17 +221,8 @@ Tensor conv2d(const Tensor &x, const Tensor &w, std::array<int64_t, 2> stride,
 }
 
 template <typename PoolOp>
-static Tensor pool(const char *name, const Tensor &x, std::array<int64_t, 2> kernel,
+static Tensor pool(const Tensor &x, std::array<int64_t, 2> kernel,
                    std::array<int64_t, 2> stride, std::array<int64_t, 2> padding, Where at) {
-  const Shape &xs = x.shape();
-  std::string where = at.str() + ": " + name + ": ";
-  if (xs.size() != 4)
-    throw Error(where + "expects an NCHW input, got " + str(xs));
-  for (int i = 0; i < 2; ++i)
-    if (kernel[i] < 1 || stride[i] < 1 || padding[i] < 0 || 2 * padding[i] > kernel[i] ||
-        xs[2 + i] + 2 * padding[i] < kernel[i])
-      throw Error(where + "kernel " + pair(kernel) + ", stride " + pair(stride) + " and padding " +
-                  pair(padding) + " do not fit the input " + str(xs));
   OpBuilder &b = builderOf(x);
   return wrap(x, PoolOp::create(b, implOf(x).loc(at), val(x), b.getDenseI64ArrayAttr({kernel[0], kernel[1]}),
                                 b.getDenseI64ArrayAttr({stride[0], stride[1]}),
@@ -237,12 +231,12 @@ static Tensor pool(const char *name, const Tensor &x, std::array<int64_t, 2> ker
 
 Tensor max_pool2d(const Tensor &x, std::array<int64_t, 2> kernel, std::array<int64_t, 2> stride,
                   std::array<int64_t, 2> padding, Where at) {
-  return pool<MaxPool2dOp>("max_pool2d", x, kernel, stride, padding, at);
+  return pool<MaxPool2dOp>(x, kernel, stride, padding, at);
 }
 
 Tensor avg_pool2d(const Tensor &x, std::array<int64_t, 2> kernel, std::array<int64_t, 2> stride,
                   std::array<int64_t, 2> padding, Where at) {
-  return pool<AvgPool2dOp>("avg_pool2d", x, kernel, stride, padding, at);
+  return pool<AvgPool2dOp>(x, kernel, stride, padding, at);
 }
 
 Tensor one_hot(const Tensor &labels, int64_t classes, Where at) {

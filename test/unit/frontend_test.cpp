@@ -25,12 +25,29 @@ TEST(Frontend, LinearWithWrongFeatureCountNamesLayerAndLine) {
   EXPECT_NE(message.find("3 features"), std::string::npos) << message;
 }
 
+// The op's own shape rule (its verifier) speaks, at the DSL line.
 TEST(Frontend, MatmulNamesBothShapes) {
   kiln::Trace trace("bad");
   kiln::Tensor a = trace.input("a", {4, 5}), b = trace.input("b", {6, 7});
   std::string message = errorOf([&] { a.matmul(b); });
-  EXPECT_NE(message.find("matmul: shapes [4, 5] and [6, 7] do not multiply"), std::string::npos)
+  EXPECT_NE(message.find("frontend_test.cpp:"), std::string::npos) << message;
+  EXPECT_NE(message.find("'kiln.matmul' op inner dimensions differ: lhs 4x5 has 5 columns, rhs 6x7 has 6 rows"),
+            std::string::npos)
       << message;
+}
+
+TEST(Frontend, ConvolutionAndPoolingShapesFromTheVerifier) {
+  kiln::Trace trace("bad");
+  kiln::Tensor x = trace.input("x", {2, 3, 8, 8}), f = trace.input("f", {4, 5, 3, 3});
+  std::string message = errorOf([&] { kiln::conv2d(x, f); });
+  EXPECT_NE(message.find("frontend_test.cpp:"), std::string::npos) << message;
+  EXPECT_NE(message.find("'kiln.conv2d' op input 2x3x8x8 has 3 channels, filter 4x5x3x3 expects 5"), std::string::npos)
+      << message;
+  message = errorOf([&] { kiln::max_pool2d(x, {9, 9}, {1, 1}); });
+  EXPECT_NE(message.find("'kiln.max_pool2d' op the kernel 9x9 does not fit the input 2x3x8x8"), std::string::npos)
+      << message;
+  message = errorOf([&] { kiln::avg_pool2d(x, {2, 2}, {0, 1}); });
+  EXPECT_NE(message.find("kernel and stride must be >= 1"), std::string::npos) << message;
 }
 
 TEST(Frontend, BroadcastMismatch) {
