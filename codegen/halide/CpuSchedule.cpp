@@ -421,6 +421,8 @@ Inside scheduleInside(Kernel &k) {
   default:
     break;
   }
+  if (!in.note.empty() && !k.choice.reason.empty())
+    in.note = k.choice.reason + ": " + in.note;
   return in;
 }
 
@@ -489,12 +491,12 @@ bool tiled(const Kernel &k) {
 std::string scheduleTile(Kernel &k, Func root, const std::vector<Var> &vars) {
   std::string reason = k.choice.reason.empty() ? "" : k.choice.reason + ": ";
   switch (k.choice.family) {
-  case ScheduleFamily::matmulTile: return matmulTile(k, root, vars);
+  case ScheduleFamily::matmulTile: return reason + matmulTile(k, root, vars);
   case ScheduleFamily::convChannels: return reason + convChannels(k, root, vars);
   case ScheduleFamily::convRows: return reason + convRows(k, root, vars);
   case ScheduleFamily::filterGradChannels: return reason + filterGradChannels(k, root, vars);
   case ScheduleFamily::filterGradRows: return reason + filterGradRows(k, root, vars);
-  default: return maxPoolGradGather(k, root, vars);
+  default: return reason + maxPoolGradGather(k, root, vars);
   }
 }
 
