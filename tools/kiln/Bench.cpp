@@ -44,6 +44,10 @@ cl::opt<double> peak("peak", cl::desc("The machine's practical peak GFLOP/s on t
                      cl::value_desc("GFLOPS"), cl::init(0), cl::sub(benchCmd));
 cl::opt<std::string> picture("picture", cl::desc("Write an SVG of fused and unfused step time by kind of kernel"),
                              cl::value_desc("FILE.svg"), cl::init(""), cl::sub(benchCmd));
+cl::opt<std::string> data("data", cl::desc("The training data each binary runs on (its --data), for a model with no data set of its own"),
+                          cl::value_desc("FILE"), cl::init(""), cl::sub(benchCmd));
+cl::opt<std::string> init("init", cl::desc("Initial parameters for each binary (its --init)"), cl::value_desc("FILE"),
+                          cl::init(""), cl::sub(benchCmd));
 cl::opt<std::string> profile("profile", cl::desc("Write a Chrome/Perfetto trace of one step, kernel by kernel"),
                              cl::value_desc("FILE"), cl::init(""), cl::sub(benchCmd));
 
@@ -76,6 +80,11 @@ std::string cpuName() {
 std::string runVariant(const Variant &v, int threads, std::vector<std::string> flags) {
   std::vector<std::string> args = {v.exe, "--steps", std::to_string(steps), "--threads", std::to_string(threads),
                                    "--output", "none", "--eval-every", "0", "--quiet"};
+  for (const auto &[flag, value] : {std::pair{"--data", &data}, std::pair{"--init", &init}})
+    if (!value->empty()) {
+      args.push_back(flag);
+      args.push_back(*value);
+    }
   args.insert(args.end(), flags.begin(), flags.end());
   std::vector<StringRef> argv(args.begin(), args.end());
   std::string error;
