@@ -233,7 +233,10 @@ std::string filterGradChannels(Kernel &k, Func root, const std::vector<Var> &var
   // channel per unrolled store: Halide merges those strided stores into dense shuffled ones
   // (vectorizing over channels instead gathered every element).
   Var to = dyT.args()[0], tx = dyT.args()[1], txo("txo"), txi("txi");
+  // As many columns per vector as keep the unrolled channels within 16 vectors of stores.
   int width = rowWidth >= lanes() ? lanes() : lanes() / 2;
+  while (width > 4 && channelsOut * width > 16 * lanes())
+    width /= 2;
   std::string transpose = "dy transposed by interleaving stores";
   if (channelsOut * width <= 16 * lanes() && rowWidth >= width) {
     dyT.compute_root()
