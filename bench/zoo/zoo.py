@@ -178,7 +178,10 @@ def main():
     work = args.work or tempfile.mkdtemp(prefix="kiln-zoo-")
     os.makedirs(work, exist_ok=True)
     if not args.check_only:
-        print("machine: %s; PyTorch %s (%s)" % (machine(), torch.__version__, args.python))
+        timed = subprocess.run([args.python, "-c", "import torch; print(torch.__version__)"], check=True,
+                               stdout=subprocess.PIPE, universal_newlines=True).stdout.strip()
+        print("machine: %s; PyTorch %s timed (%s); losses checked against PyTorch %s (%s)"
+              % (machine(), timed, args.python, torch.__version__, sys.executable))
         print("each figure: median step over %d steps of a run, median of %d runs; threads %s\n"
               % (args.steps, args.repeats, args.threads))
 
