@@ -138,6 +138,20 @@ void vectorizeZeroPadded(const Kernel &k) {
     f.update().vectorize(k.stages.inputRows.x, lanes(), TailStrategy::GuardWithIf);
 }
 
+// An accumulator's register tile with vectors over `channel` (padded to whole vectors: the
+// operands read zeros there; a masked vector ran as scalars) and `unrolled` unrolled, the
+// reduction r around it.
+void channelVectors(Func acc, Var channel, Var unrolled, RDom r) {
+  Var ku("ku"), kv("kv");
+  acc.vectorize(channel, lanes(), TailStrategy::RoundUp).unroll(unrolled);
+  acc.update()
+      .reorder(channel, unrolled, r.x, r.y, r.z)
+      .split(channel, ku, kv, lanes(), TailStrategy::RoundUp)
+      .vectorize(kv)
+      .unroll(ku)
+      .unroll(unrolled);
+}
+
 // convChannels: out(w, h, k, n) = sum_r in(w, h, r, n) * weight(k, r) as acc(k, w, h, n) with
 // k (output channels) innermost: a tile of kBlock channels (vectors) by wBlock columns stays in
 // registers while the reduction over input channels and taps runs around it; weights are
@@ -160,18 +174,8 @@ std::string convChannels(Kernel &k, Func root, const std::vector<Var> &vars) {
       .vectorize(wi, 8, TailStrategy::GuardWithIf)
       .parallel(n);
   Func acc = k.stages.acc;
-  RDom r = k.stages.r;
   acc.compute_at(root, wo).store_in(MemoryType::Stack);
-  Var kv("kv"), ku("ku"), aw = acc.args()[1], ak = acc.args()[0];
-  // Channels are padded to whole vectors (the weights read zeros there): a masked vector ran
-  // as scalars.
-  acc.vectorize(ak, lanes(), TailStrategy::RoundUp).unroll(aw);
-  acc.update()
-      .reorder(ak, aw, r.x, r.y, r.z)
-      .split(ak, ku, kv, lanes(), TailStrategy::RoundUp)
-      .vectorize(kv)
-      .unroll(ku)
-      .unroll(aw);
+  channelVectors(acc, acc.args()[0], acc.args()[1], k.stages.r);
   k.stages.operand.compute_root();
   k.stages.input.compute_at(root, n);
   vectorizeZeroPadded(k);
@@ -216,19 +220,11 @@ std::string filterGradChannels(Kernel &k, Func root, const std::vector<Var> &var
   const auto &dyShape = k.spec.inputs[1].shape;  // N, O, OH, OW
   int rowWidth = int(dyShape[3]), channelsOut = int(dyShape[1]);
   Func acc = k.stages.acc, dyT = k.stages.operand, padded = k.stages.input;
-  RDom r = k.stages.r;
-  Var q = vars[0], p = vars[1], c = vars[2], o = vars[3], ao = acc.args()[0], aq = acc.args()[1];
-  Var ku("ku"), kv("kv"), pc("pc");
+  Var q = vars[0], p = vars[1], c = vars[2], o = vars[3], pc("pc");
   // Parallel over (input channel, filter row): a one-channel input still splits in rows.
   root.reorder(q, o, p, c).fuse(p, c, pc).parallel(pc);
   acc.compute_at(root, pc).store_in(MemoryType::Stack);
-  acc.vectorize(ao, lanes(), TailStrategy::RoundUp).unroll(aq);
-  acc.update()
-      .reorder(ao, aq, r.x, r.y, r.z)
-      .split(ao, ku, kv, lanes(), TailStrategy::RoundUp)
-      .vectorize(kv)
-      .unroll(ku)
-      .unroll(aq);
+  channelVectors(acc, acc.args()[0], acc.args()[1], k.stages.r);
   // The transpose reads rows of dy as vectors and writes them interleaved, one output
   // channel per unrolled store: Halide merges those strided stores into dense shuffled ones
   // (vectorizing over channels instead gathered every element).
