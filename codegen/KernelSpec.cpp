@@ -64,11 +64,12 @@ int64_t KernelSpec::flops() const {
     return out;
   case Family::reduction:
     return inputs[0].elements();
-  case Family::pooling:  // forward: a window per output; gradients: a window per dy element
-    return (op == Primitive::max_pool2d || op == Primitive::avg_pool2d
-                ? out
-                : inputs[0].elements() / (stride[0] * stride[1])) *
-           window[0] * window[1];
+  case Family::pooling: {  // a window per output of the forward, per dy element of a gradient
+    int64_t windows = op == Primitive::max_pool2d || op == Primitive::avg_pool2d ? out
+                      : op == Primitive::max_pool2d_grad                          ? inputs[1].elements()  // x, dy
+                                                                                   : inputs[0].elements();  // dy
+    return windows * window[0] * window[1];
+  }
   case Family::contraction:
     break;
   }

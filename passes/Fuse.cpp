@@ -165,8 +165,8 @@ struct FunctionFusion {
 
   // Matmuls, reductions (a bias gradient and its update, a mean and its negation) and the
   // gather form of max-pooling's gradient (windows that do not overlap) take epilogues.
-  // Convolutions do not: their register tile stores through a transposing loop, and work
-  // added there costs more than a separate pass (measured with kiln bench).
+  // Convolutions do not: their register tiles store through loops of their own, and work
+  // added there cost more than a separate pass (measured with kiln bench).
   static bool takesEpilogue(Operation *op) {
     if (llvm::isa<MatmulOp>(op) || op->hasTrait<OpTrait::Reduction>())
       return true;

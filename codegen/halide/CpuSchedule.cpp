@@ -14,8 +14,9 @@ namespace {
 
 // Vectors over output channels or over output columns: whichever fills more of its vector
 // lanes. Channel vectors are rounded up to whole vectors (padded with zeros); column vectors
-// may be half or quarter vectors, and cover a row by overlapping (ShiftInwards), recomputing a
-// few columns.
+// may be half or quarter vectors, and cover an output row by overlapping (ShiftInwards),
+// recomputing a few columns, or (the filter gradient's sum along dy's rows) by zeros past
+// the row's end.
 int rowVectorWidth(int width) {
   for (int v = lanes(); v >= 4; v /= 2)
     if (width >= v)

@@ -104,7 +104,11 @@ TEST(ConvKernel, Conv1OfTheCnn) { checkConvolution({2, 1, 28, 28, 16, 5, 5, 1, 1
 TEST(ConvKernel, OneChannelRowTileWithStride) { checkConvolution({2, 1, 40, 36, 8, 3, 3, 2, 2, 1, 1, 1, 1}); }
 TEST(ConvKernel, Conv2OfTheCnn) { checkConvolution({2, 16, 14, 14, 32, 5, 5, 1, 1, 2, 2, 1, 1}); }
 TEST(ConvKernel, StrideAndPadding) { checkConvolution({2, 3, 11, 9, 4, 3, 3, 2, 2, 1, 1, 1, 1}); }
-TEST(ConvKernel, Dilation) { checkConvolution({1, 2, 12, 10, 3, 3, 2, 1, 2, 2, 0, 2, 3}); }
+TEST(ConvKernel, Dilation) {
+  checkConvolution({1, 2, 12, 10, 3, 3, 2, 1, 2, 2, 0, 2, 3});
+  // Few channels at stride 1: every form takes vectors along rows, dilated.
+  checkConvolution({2, 3, 12, 20, 5, 3, 3, 1, 1, 2, 2, 2, 2});
+}
 TEST(ConvKernel, NoPaddingOddSizes) { checkConvolution({3, 2, 7, 6, 5, 4, 3, 3, 2, 0, 0, 1, 1}); }
 // One-column images and filter rows wholly in the padding (pad 3 > the 3-row filter's reach).
 TEST(ConvKernel, OneColumnAndDeepPadding) {
