@@ -297,8 +297,12 @@ std::string matmulTile(Kernel &k, Func root, const std::vector<Var> &vars) {
       .vectorize(nl)
       .unroll(nu)
       .unroll(mi);
+  // Over column blocks when there are several (each task then reads one panel of rhs), else
+  // over row blocks.
+  int columnBlocks = (n + vectors * lanes() - 1) / (vectors * lanes());
+  bool overColumns = columnBlocks >= 4;
   if (parallel)
-    root.parallel(no);
+    root.parallel(overColumns ? no : mo);
   Func acc = k.stages.acc;
   RDom r = k.stages.r;
   Var an = acc.args()[0], am = acc.args()[1], au("au"), al("al");
@@ -322,7 +326,7 @@ std::string matmulTile(Kernel &k, Func root, const std::vector<Var> &vars) {
       rhs.parallel(pko);
     note += ", the transposed rhs copied into dense rows first";
   }
-  return note + (parallel ? ", parallel over column blocks" : "");
+  return note + (!parallel ? "" : overColumns ? ", parallel over column blocks" : ", parallel over row blocks");
 }
 
 // maxPoolGradGather: one window at a time, its positions unrolled (their window index and

@@ -314,6 +314,14 @@ TEST(Kernel, MatmulShapeGrid) {
   EXPECT_NE(schedules.find("outer products"), std::string::npos) << schedules;
 }
 
+// A tall product with few column blocks splits its rows over threads; a wide one its columns.
+TEST(Kernel, LargeMatmulsRunInParallel) {
+  const int lanes = kiln::hostVectorLanes();
+  EXPECT_NE(checkTransposedMatmul(2048, 160, lanes + 4, true, "*").find("parallel over row blocks"), std::string::npos);
+  EXPECT_NE(checkTransposedMatmul(64, 300, 16 * lanes, false, "*").find("parallel over column blocks"),
+            std::string::npos);
+}
+
 // Every reduction over every set of axes of a rank-3 tensor with odd extents.
 TEST(Kernel, ReductionAxisGrid) {
   const std::vector<int64_t> shape = {3, 5, 17};
