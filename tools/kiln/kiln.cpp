@@ -221,6 +221,10 @@ int compile() {
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
+  // kiln's options live in its subcommands; the top level's are LLVM's backend flags, which
+  // say nothing to a user (its --help was 382 lines of them).
+  static cl::OptionCategory kilnOptions("kiln options");
+  cl::HideUnrelatedOptions(kilnOptions);
   if (!cl::ParseCommandLineOptions(argc, argv, "kiln: an ahead-of-time compiler for training\n",
                                    &errs()))
     return 2;
