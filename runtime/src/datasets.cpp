@@ -162,6 +162,18 @@ int64_t class_count(const Manifest &manifest) {
 
 Dataset make_dataset(const Manifest &manifest, uint64_t seed) {
     const DatasetEntry *entry = find_dataset(manifest.train.dataset);
+    if (!entry && manifest.train.dataset.empty()) {
+        // A user's model: say what --data must hold, tensor by tensor.
+        std::string inputs;
+        for (const TensorSpec *in : manifest.entry_tensors(0, Role::Input)) {
+            std::string shape = "rows";
+            for (int64_t d : in->row_shape()) shape += fmt::format(", {}", d);
+            inputs += fmt::format("{}'{}' {} [{}]", inputs.empty() ? "" : ", ", in->name, dtype_name(in->dtype), shape);
+        }
+        throw UserError(fmt::format("model '{}' has no data set of its own: give --data FILE.safetensors holding "
+                                    "its inputs, as many rows as you like: {}",
+                                    manifest.model, inputs));
+    }
     if (!entry) {
         std::string known;
         for (const DatasetEntry &e : dataset_registry()) known += std::string(known.empty() ? "" : ", ") + e.name;
