@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <limits>
 
 #include "kiln/error.h"
 #include "kiln/idx.h"
@@ -204,6 +205,19 @@ Dataset load_dataset(const std::string &path, const Manifest &manifest) {
             t.dtype = DType::I32;
             t.i32.resize((e->end - e->begin) / 4);
             if (!t.i32.empty()) std::memcpy(t.i32.data(), file.data(*e), e->end - e->begin);
+        } else if (e->dtype == "I64" && in->dtype == DType::I32) {
+            // PyTorch's labels are int64: narrowed to the model's 32 bits, each one checked.
+            t.dtype = DType::I32;
+            t.i32.resize((e->end - e->begin) / 8);
+            const uint8_t *src = file.data(*e);
+            for (size_t i = 0; i < t.i32.size(); ++i) {
+                int64_t v;
+                std::memcpy(&v, src + 8 * i, 8);
+                if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max())
+                    throw UserError(fmt::format("{}: tensor '{}' element {} is {}, beyond the model's 32-bit integers",
+                                                path, in->name, i, v));
+                t.i32[i] = int32_t(v);
+            }
         } else {
             throw UserError(fmt::format("{}: tensor '{}' has dtype {}, the model expects {}", path, in->name, e->dtype,
                                         safetensors_dtype(in->dtype)));

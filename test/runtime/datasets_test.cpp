@@ -189,6 +189,15 @@ TEST(Datasets, LoadsDataFilesWithAnyRowCount) {
               path + ": tensor 'x' has shape [0, 2]; data needs at least one row along dim 0");
     EXPECT_EQ(load_error({{"x", "F64", {3}, x}, {"y", "I32", {3}, y}}),
               path + ": tensor 'x' has dtype F64, the model expects F32");
+
+    // PyTorch's int64 labels are taken as the model's i32, each checked.
+    const int64_t wide[6] = {1, 0, 1, 0, 0, 0}, huge[3] = {1, int64_t(1) << 40, 0};
+    kiln::write_safetensors(path, {{"x", "F32", {3, 2}, x}, {"y", "I64", {3}, wide}});
+    EXPECT_EQ(kiln::load_dataset(path, m).find("y")->i32, (std::vector<int32_t>{1, 0, 1}));
+    EXPECT_EQ(load_error({{"x", "F32", {3, 2}, x}, {"y", "I64", {3}, huge}}),
+              path + ": tensor 'y' element 1 is 1099511627776, beyond the model's 32-bit integers");
+    EXPECT_EQ(load_error({{"x", "I64", {3, 2}, wide}, {"y", "I32", {3}, y}}),
+              path + ": tensor 'x' has dtype I64, the model expects F32");
 }
 
 }  // namespace
