@@ -31,6 +31,8 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 
+#include <cmath>
+
 using namespace llvm;
 
 namespace {
@@ -113,6 +115,19 @@ mlir::LogicalResult overrideOptimizer(mlir::ModuleOp module) {
     double number;
     if (key.empty() || value.empty())
       return module.emitError("--optimizer-option expects KEY=VALUE, got '") << option << "'";
+    if (key == "lr") {
+      // The learning rate is the binary's runtime default (kiln.train), not a constant of
+      // the update: it stays a --lr flag of the binary.
+      if (value.getAsDouble(number) || !std::isfinite(number) || number <= 0)
+        return module.emitError("--optimizer-option lr: '") << value << "' is not a positive number";
+      auto train = module->getAttrOfType<mlir::DictionaryAttr>("kiln.train");
+      if (!train)
+        return module.emitError("--optimizer-option lr: the model has no kiln.train settings to hold it");
+      mlir::NamedAttrList settings(train);
+      settings.set("lr", b.getF64FloatAttr(number));
+      module->setAttr("kiln.train", settings.getDictionary(module.getContext()));
+      continue;
+    }
     if (value == "true" || value == "false")
       attrs.set(key, b.getBoolAttr(value == "true"));
     else if (!value.getAsDouble(number))
