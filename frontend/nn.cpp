@@ -61,8 +61,8 @@ Tensor log_softmax(const Tensor &x, Where at) {
 
 std::vector<Param> Module::parameters() const {
   std::vector<Param> all = params_;
-  for (auto &[name, child] : children_)
-    for (const Param &p : child->parameters())
+  for (const Child &c : children_)
+    for (const Param &p : child(c).parameters())
       all.push_back(p);
   return all;
 }
@@ -75,13 +75,26 @@ Param &Module::register_parameter(const std::string &name, Shape shape, int64_t 
 void Module::prefix(const std::string &name) {
   for (Param &p : params_)
     p.name = name + "." + p.name;
-  for (auto &[childName, child] : children_)
-    child->prefix(name);
+  for (Child &c : children_)
+    child(c).prefix(name);
 }
 
 void Module::register_module(const std::string &name, Module &child) {
   child.prefix(name);
-  children_.push_back({name, &child});
+  children_.push_back({reinterpret_cast<const char *>(&child) - reinterpret_cast<const char *>(this), nullptr});
+}
+
+void Module::register_owned(const std::string &name, std::shared_ptr<Module> child) {
+  child->prefix(name);
+  children_.push_back({0, std::move(child)});
+}
+
+const Module &Module::child(const Child &c) const {
+  return c.owned ? *c.owned : *reinterpret_cast<const Module *>(reinterpret_cast<const char *>(this) + c.offset);
+}
+
+Module &Module::child(const Child &c) {
+  return const_cast<Module &>(static_cast<const Module *>(this)->child(c));
 }
 
 Linear::Linear(int64_t in, int64_t out) : in_features(in), out_features(out) {
@@ -162,7 +175,7 @@ Tensor Flatten::forward(const Tensor &x, Where at) const {
 }
 
 void Sequential::appendShared(std::shared_ptr<Module> layer) {
-  register_module(std::to_string(layers_.size()), *layer);
+  register_owned(std::to_string(layers_.size()), layer);
   layers_.push_back(std::move(layer));
 }
 

@@ -109,6 +109,34 @@ TEST(Frontend, SequentialPrintsLikePyTorch) {
 }
 
 // Entries share parameters by name: the tail entry gets the same names and shapes.
+// A Module whose members are registered children, copied into a Sequential (by value, as
+// Sequential takes its layers) and nested again: the copies find their own members.
+struct Block : kiln::nn::Module {
+  kiln::nn::Linear fc1{4, 8}, fc2{8, 4};
+  Block() {
+    register_module("fc1", fc1);
+    register_module("fc2", fc2);
+  }
+  kiln::Tensor forward(const kiln::Tensor &x, kiln::Where at) const override {
+    return fc2(kiln::nn::relu(fc1(x, at), at), at);
+  }
+  std::string repr() const override { return "Block()"; }
+};
+
+TEST(Frontend, SequentialOfCustomModulesWithChildren) {
+  kiln::Trace trace("nested");
+  kiln::nn::Sequential inner{Block(), kiln::nn::Tanh()};
+  kiln::nn::Sequential net{Block(), std::move(inner), kiln::nn::Linear(4, 2)};
+  std::vector<std::string> names;
+  for (const kiln::nn::Param &p : net.parameters())
+    names.push_back(p.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"0.fc1.weight", "0.fc1.bias", "0.fc2.weight", "0.fc2.bias",
+                                             "1.0.fc1.weight", "1.0.fc1.bias", "1.0.fc2.weight", "1.0.fc2.bias",
+                                             "2.weight", "2.bias"}));
+  kiln::Tensor y = net(trace.input("x", {3, 4}));
+  EXPECT_EQ(y.shape(), (kiln::Shape{3, 2}));
+}
+
 TEST(Frontend, EntriesShareParameters) {
   kiln::Trace trace("two");
   kiln::nn::Linear layer(1, 3);

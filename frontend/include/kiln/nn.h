@@ -42,13 +42,22 @@ public:
 
 protected:
   Param &register_parameter(const std::string &name, Shape shape, int64_t fan_in);
-  // Prefixes the child's parameter names with `name.`.
+  // Registers `child`, a member of this module, and prefixes its parameter names with
+  // `name.`. A copy or a move of this module finds the member in the new object.
   void register_module(const std::string &name, Module &child);
+  // Registers a child this module owns on the heap (a Sequential's layers).
+  void register_owned(const std::string &name, std::shared_ptr<Module> child);
 
 private:
   void prefix(const std::string &name);
+  struct Child {
+    std::ptrdiff_t offset = 0;     // a member: its place in this object
+    std::shared_ptr<Module> owned; // or a child on the heap
+  };
+  const Module &child(const Child &c) const;
+  Module &child(const Child &c);
   std::vector<Param> params_;
-  std::vector<std::pair<std::string, Module *>> children_;
+  std::vector<Child> children_;
 };
 
 // y = x W^T + b with W (out, in) and b (out), initialised like torch.nn.Linear:
