@@ -121,26 +121,39 @@ std::string Linear::repr() const {
          ", out_features=" + std::to_string(out_features) + ", bias=True)";
 }
 
-Conv2d::Conv2d(int64_t in, int64_t out, int64_t k, int64_t s, int64_t p, int64_t d)
-    : in_channels(in), out_channels(out), kernel_size(k), stride(s), padding(p), dilation(d) {
+Conv2d::Conv2d(int64_t in, int64_t out, int64_t k, int64_t s, int64_t p, int64_t d, bool b)
+    : in_channels(in), out_channels(out), kernel_size(k), stride(s), padding(p), dilation(d), bias(b) {
   if (in <= 0 || out <= 0 || k <= 0 || s <= 0 || p < 0 || d <= 0)
     throw Error("Conv2d(" + std::to_string(in) + ", " + std::to_string(out) + ", " + std::to_string(k) +
                 "): channels, kernel, stride and dilation must be positive, padding >= 0");
   register_parameter("weight", {out, in, k, k}, in * k * k);
-  register_parameter("bias", {out}, in * k * k);
+  if (bias)
+    register_parameter("bias", {out}, in * k * k);
 }
 
 Tensor Conv2d::forward(const Tensor &x, Where at) const {
   std::vector<Param> p = parameters();
   Tensor y = conv2d(x, p[0].get(), {stride, stride}, {padding, padding}, {dilation, dilation}, at);
-  return y + p[1].get().reshape({out_channels, 1, 1}, at);
+  return bias ? y + p[1].get().reshape({out_channels, 1, 1}, at) : y;
 }
 
 std::string Conv2d::repr() const {
   auto pair = [](int64_t v) { return "(" + std::to_string(v) + ", " + std::to_string(v) + ")"; };
   return "Conv2d(" + std::to_string(in_channels) + ", " + std::to_string(out_channels) +
          ", kernel_size=" + pair(kernel_size) + ", stride=" + pair(stride) +
-         (padding ? ", padding=" + pair(padding) : "") + (dilation != 1 ? ", dilation=" + pair(dilation) : "") + ")";
+         (padding ? ", padding=" + pair(padding) : "") + (dilation != 1 ? ", dilation=" + pair(dilation) : "") +
+         (bias ? "" : ", bias=False") + ")";
+}
+
+Tensor LeakyReLU::forward(const Tensor &x, Where at) const {
+  Tensor zero = scalar(x, 0.0f, at);
+  return where(gt(x, zero, at), x, x * negative_slope, at);
+}
+
+std::string LeakyReLU::repr() const {
+  std::ostringstream os;
+  os << "LeakyReLU(negative_slope=" << negative_slope << ")";
+  return os.str();
 }
 
 MaxPool2d::MaxPool2d(int64_t k, int64_t s, int64_t p) : kernel_size(k), stride(s ? s : k), padding(p) {}

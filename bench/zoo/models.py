@@ -31,6 +31,10 @@ MODELS = [
     # 17 and 5 channels, 3x3 max pooling at stride 1, 3x3 average pooling at stride 3, sigmoid.
     dict(name="odd_17_5_pool3", input=(3, 24, 24), batch=32, optimizer="sgd:0.05:0.9", data="synthetic",
          layers="conv 3 17 3 1 0; relu; maxpool 3 1; conv 17 5 5 1 2; sigmoid; avgpool 3 3; flatten; linear 180 10"),
+    # Bias-free convolutions (as before a normalisation layer), LeakyReLU and Softplus.
+    dict(name="cnn_nobias_leaky", input=(1, 28, 28), batch=32, optimizer="sgd:0.05:0.9", data="fashion-mnist",
+         layers="convnb 1 8 3 1 1; leakyrelu; maxpool 2 2; convnb 8 16 3 1 1; softplus; avgpool 2 2; flatten; "
+                "linear 784 10"),
     dict(name="mlp_256", input=(784,), batch=64, optimizer="sgd:0.05:0.9", data="fashion-mnist",
          layers="linear 784 256; relu; linear 256 256; relu; linear 256 10"),
     dict(name="mlp_1024", input=(784,), batch=256, optimizer="sgd:0.01:0.9", data="fashion-mnist",
@@ -57,8 +61,8 @@ def build_torch(torch, model):
     for text in model["layers"].split(";"):
         words = text.split()
         kind, a = words[0], [int(w) for w in words[1:]]
-        if kind == "conv":
-            layers.append(nn.Conv2d(a[0], a[1], a[2], a[3], a[4]))
+        if kind in ("conv", "convnb"):
+            layers.append(nn.Conv2d(a[0], a[1], a[2], a[3], a[4], bias=kind == "conv"))
         elif kind == "linear":
             layers.append(nn.Linear(a[0], a[1]))
         elif kind == "maxpool":
@@ -67,6 +71,10 @@ def build_torch(torch, model):
             layers.append(nn.AvgPool2d(a[0], a[1]))
         elif kind == "relu":
             layers.append(nn.ReLU())
+        elif kind == "leakyrelu":
+            layers.append(nn.LeakyReLU())
+        elif kind == "softplus":
+            layers.append(nn.Softplus())
         elif kind == "tanh":
             layers.append(nn.Tanh())
         elif kind == "sigmoid":

@@ -4,8 +4,9 @@
 //   zoo-trace OUT.mlir NAME INPUT BATCH OPTIMIZER LAYERS
 //     INPUT      C,H,W (images) or F (features)
 //     OPTIMIZER  sgd:LR[:MOMENTUM] or adam:LR
-//     LAYERS     ';'-separated: conv IN OUT K STRIDE PAD | linear IN OUT | maxpool K STRIDE |
-//                avgpool K STRIDE | relu | tanh | sigmoid | flatten
+//     LAYERS     ';'-separated: conv IN OUT K STRIDE PAD | convnb (the same, no bias) |
+//                linear IN OUT | maxpool K STRIDE | avgpool K STRIDE | relu | leakyrelu |
+//                softplus | tanh | sigmoid | flatten
 // The loss is cross-entropy against integer labels "y"; the input is "x". Parameters are
 // named as torch.nn.Sequential names them ("0.weight", ...).
 #include "kiln/Tensor.h"
@@ -52,9 +53,9 @@ template <typename Add> void addLayer(const std::string &text, Add add) {
     if (a.size() != n)
       throw kiln::Error("zoo-trace: layer '" + text + "' takes " + std::to_string(n) + " numbers");
   };
-  if (kind == "conv") {
+  if (kind == "conv" || kind == "convnb") {
     need(5);
-    add(Conv2d(a[0], a[1], a[2], a[3], a[4]));
+    add(Conv2d(a[0], a[1], a[2], a[3], a[4], 1, kind == "conv"));
   } else if (kind == "linear") {
     need(2);
     add(Linear(a[0], a[1]));
@@ -67,6 +68,12 @@ template <typename Add> void addLayer(const std::string &text, Add add) {
   } else if (kind == "relu") {
     need(0);
     add(ReLU());
+  } else if (kind == "leakyrelu") {
+    need(0);
+    add(LeakyReLU());
+  } else if (kind == "softplus") {
+    need(0);
+    add(Softplus());
   } else if (kind == "tanh") {
     need(0);
     add(Tanh());

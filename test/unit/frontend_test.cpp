@@ -137,6 +137,15 @@ TEST(Frontend, SequentialOfCustomModulesWithChildren) {
   EXPECT_EQ(y.shape(), (kiln::Shape{3, 2}));
 }
 
+TEST(Frontend, BiasFreeConvolutionAndActivationModules) {
+  kiln::nn::Conv2d conv(3, 8, 3, 1, 1, 1, /*bias=*/false);
+  ASSERT_EQ(conv.parameters().size(), 1u);
+  EXPECT_EQ(conv.parameters()[0].name, "weight");
+  EXPECT_EQ(conv.repr(), "Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), bias=False)");
+  EXPECT_EQ(kiln::nn::LeakyReLU(0.2f).repr(), "LeakyReLU(negative_slope=0.2)");
+  EXPECT_EQ(kiln::nn::Softplus().repr(), "Softplus(beta=1, threshold=20)");
+}
+
 TEST(Frontend, EntriesShareParameters) {
   kiln::Trace trace("two");
   kiln::nn::Linear layer(1, 3);

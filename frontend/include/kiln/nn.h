@@ -70,15 +70,16 @@ public:
   int64_t in_features, out_features;
 };
 
-// torch.nn.Conv2d: weight (out, in, k, k) and bias (out), both U(-1/sqrt(fan_in), +) with
-// fan_in = in * k * k, PyTorch's default initialisation.
+// torch.nn.Conv2d: weight (out, in, k, k) and, unless `bias` is false, bias (out), both
+// U(-1/sqrt(fan_in), +) with fan_in = in * k * k, PyTorch's default initialisation.
 class Conv2d : public Module {
 public:
   Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel_size, int64_t stride = 1,
-         int64_t padding = 0, int64_t dilation = 1);
+         int64_t padding = 0, int64_t dilation = 1, bool bias = true);
   Tensor forward(const Tensor &x, Where at) const override;
   std::string repr() const override;
   int64_t in_channels, out_channels, kernel_size, stride, padding, dilation;
+  bool bias;
 };
 
 // torch.nn.MaxPool2d / AvgPool2d with a square kernel; the stride defaults to the kernel.
@@ -109,6 +110,22 @@ class ReLU : public Module {
 public:
   Tensor forward(const Tensor &x, Where at) const override { return relu(x, at); }
   std::string repr() const override { return "ReLU()"; }
+};
+
+// torch.nn.LeakyReLU: x where x > 0, else negative_slope * x.
+class LeakyReLU : public Module {
+public:
+  explicit LeakyReLU(float negative_slope = 0.01f) : negative_slope(negative_slope) {}
+  Tensor forward(const Tensor &x, Where at) const override;
+  std::string repr() const override;
+  float negative_slope;
+};
+
+// torch.nn.Softplus with beta 1 and threshold 20.
+class Softplus : public Module {
+public:
+  Tensor forward(const Tensor &x, Where at) const override { return softplus(x, 20.0f, at); }
+  std::string repr() const override { return "Softplus(beta=1, threshold=20)"; }
 };
 
 class Tanh : public Module {
