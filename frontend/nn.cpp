@@ -1,7 +1,10 @@
 // torch.nn-style layers, activations and losses as compositions of kiln::Tensor operations.
 #include "kiln/nn.h"
 
+#include <cstdlib>
+#include <cxxabi.h>
 #include <sstream>
+#include <typeinfo>
 
 namespace kiln::nn {
 namespace {
@@ -81,12 +84,31 @@ void Module::prefix(const std::string &name) {
 
 void Module::register_module(const std::string &name, Module &child) {
   child.prefix(name);
-  children_.push_back({reinterpret_cast<const char *>(&child) - reinterpret_cast<const char *>(this), nullptr});
+  children_.push_back({name, reinterpret_cast<const char *>(&child) - reinterpret_cast<const char *>(this), nullptr});
 }
 
 void Module::register_owned(const std::string &name, std::shared_ptr<Module> child) {
   child->prefix(name);
-  children_.push_back({0, std::move(child)});
+  children_.push_back({name, 0, std::move(child)});
+}
+
+std::string Module::repr() const {
+  int status = 0;
+  char *demangled = abi::__cxa_demangle(typeid(*this).name(), nullptr, nullptr, &status);
+  std::string name = status == 0 && demangled ? demangled : typeid(*this).name();
+  std::free(demangled);
+  if (size_t colon = name.rfind("::"); colon != std::string::npos)
+    name = name.substr(colon + 2);
+  if (children_.empty())
+    return name + "()";
+  std::string out = name + "(\n";
+  for (const Child &c : children_) {
+    std::string indented;
+    for (char ch : child(c).repr())
+      indented += ch == '\n' ? std::string("\n  ") : std::string(1, ch);
+    out += "  (" + c.name + "): " + indented + "\n";
+  }
+  return out + ")";
 }
 
 const Module &Module::child(const Child &c) const {
@@ -197,19 +219,6 @@ Tensor Sequential::forward(const Tensor &x, Where at) const {
   for (const auto &layer : layers_)
     h = layer->forward(h, at);
   return h;
-}
-
-std::string Sequential::repr() const {
-  std::ostringstream os;
-  os << "Sequential(\n";
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    std::string child = layers_[i]->repr(), indented;
-    for (char c : child)
-      indented += c == '\n' ? std::string("\n  ") : std::string(1, c);
-    os << "  (" << i << "): " << indented << "\n";
-  }
-  os << ")";
-  return os.str();
 }
 
 Tensor MSELoss::operator()(const Tensor &prediction, const Tensor &target, Where at) const {

@@ -24,16 +24,6 @@ struct CNN : Module {
   kiln::Tensor forward(const kiln::Tensor &x, kiln::Where at) const override {
     return out(flatten(conv2(conv1(x, at), at), at), at);
   }
-  std::string repr() const override {
-    return "CNN(\n  (conv1): " + indent(conv1.repr()) + "\n  (conv2): " + indent(conv2.repr()) +
-           "\n  (out): " + out.repr() + "\n)";
-  }
-  static std::string indent(const std::string &s) {
-    std::string out;
-    for (char c : s)
-      out += c == '\n' ? std::string("\n  ") : std::string(1, c);
-    return out;
-  }
 };
 
 int main(int argc, char **argv) {

@@ -120,7 +120,6 @@ struct Block : kiln::nn::Module {
   kiln::Tensor forward(const kiln::Tensor &x, kiln::Where at) const override {
     return fc2(kiln::nn::relu(fc1(x, at), at), at);
   }
-  std::string repr() const override { return "Block()"; }
 };
 
 TEST(Frontend, SequentialOfCustomModulesWithChildren) {
@@ -135,6 +134,21 @@ TEST(Frontend, SequentialOfCustomModulesWithChildren) {
                                              "2.weight", "2.bias"}));
   kiln::Tensor y = net(trace.input("x", {3, 4}));
   EXPECT_EQ(y.shape(), (kiln::Shape{3, 2}));
+  // A module that writes no repr() prints as PyTorch prints it: its class and its children.
+  EXPECT_EQ(net.repr(), "Sequential(\n"
+                        "  (0): Block(\n"
+                        "    (fc1): Linear(in_features=4, out_features=8, bias=True)\n"
+                        "    (fc2): Linear(in_features=8, out_features=4, bias=True)\n"
+                        "  )\n"
+                        "  (1): Sequential(\n"
+                        "    (0): Block(\n"
+                        "      (fc1): Linear(in_features=4, out_features=8, bias=True)\n"
+                        "      (fc2): Linear(in_features=8, out_features=4, bias=True)\n"
+                        "    )\n"
+                        "    (1): Tanh()\n"
+                        "  )\n"
+                        "  (2): Linear(in_features=4, out_features=2, bias=True)\n"
+                        ")");
 }
 
 TEST(Frontend, BiasFreeConvolutionAndActivationModules) {

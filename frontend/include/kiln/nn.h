@@ -35,8 +35,9 @@ class Module {
 public:
   virtual ~Module() = default;
   std::vector<Param> parameters() const;
-  // One line per layer, as PyTorch prints a module; containers indent their children.
-  virtual std::string repr() const = 0;
+  // One line per layer, as PyTorch prints a module; containers indent their children. By
+  // default the class's name and its registered children, as PyTorch prints a custom module.
+  virtual std::string repr() const;
   virtual Tensor forward(const Tensor &x, Where at) const = 0;
   Tensor operator()(const Tensor &x, Where at = Where::here()) const { return forward(x, at); }
 
@@ -51,6 +52,7 @@ protected:
 private:
   void prefix(const std::string &name);
   struct Child {
+    std::string name;
     std::ptrdiff_t offset = 0;     // a member: its place in this object
     std::shared_ptr<Module> owned; // or a child on the heap
   };
@@ -152,7 +154,6 @@ public:
     return *this;
   }
   Tensor forward(const Tensor &x, Where at) const override;
-  std::string repr() const override;
 
 private:
   void appendShared(std::shared_ptr<Module> layer);
