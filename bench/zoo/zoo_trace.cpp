@@ -41,7 +41,7 @@ int64_t number(const std::string &s, const std::string &what) {
   return v;
 }
 
-// One layer of the list as a module; nullptr for an unknown kind.
+// One layer of the list, passed to `add` as a module; an unknown kind or count is an error.
 template <typename Add> void addLayer(const std::string &text, Add add) {
   std::istringstream words(text);
   std::string kind;

@@ -108,10 +108,10 @@ public:
   std::string repr() const override { return "Flatten(start_dim=1, end_dim=-1)"; }
 };
 
+// Activation modules print as "ReLU()" and so on: Module's default repr.
 class ReLU : public Module {
 public:
   Tensor forward(const Tensor &x, Where at) const override { return relu(x, at); }
-  std::string repr() const override { return "ReLU()"; }
 };
 
 // torch.nn.LeakyReLU: x where x > 0, else negative_slope * x.
@@ -133,13 +133,11 @@ public:
 class Tanh : public Module {
 public:
   Tensor forward(const Tensor &x, Where at) const override { return tanh(x, at); }
-  std::string repr() const override { return "Tanh()"; }
 };
 
 class Sigmoid : public Module {
 public:
   Tensor forward(const Tensor &x, Where at) const override { return sigmoid(x, at); }
-  std::string repr() const override { return "Sigmoid()"; }
 };
 
 // Layers applied in order; children are named "0", "1", ... as torch.nn.Sequential does.
