@@ -80,7 +80,7 @@ Tensor binary(const Tensor &a, const Tensor &b, const char *op, Where at,
 
 Tensor scalarLike(const Tensor &a, float v, Where at) { return full(traceOf(a), {}, v, at); }
 
-Where noWhere() { return {"<operator>", 0}; }
+thread_local std::vector<Where> callSites;
 
 void sameTrace(std::initializer_list<const Tensor *> tensors, const char *op, Where at) {
   for (const Tensor *t : tensors)
@@ -89,6 +89,12 @@ void sameTrace(std::initializer_list<const Tensor *> tensors, const char *op, Wh
 }
 
 } // namespace
+
+Where Where::current() { return callSites.empty() ? Where{"<operator>", 0} : callSites.back(); }
+
+CallSite::CallSite(Where at) { callSites.push_back(at); }
+
+CallSite::~CallSite() { callSites.pop_back(); }
 
 int64_t Tensor::dim(int d) const {
   int rank = int(shape_.size());
@@ -259,22 +265,22 @@ Tensor Tensor::log(Where at) const {
 
 #define KILN_BINARY(Sym, Op, name)                                                             \
   Tensor operator Sym(const Tensor &a, const Tensor &b) {                                      \
-    return binary(a, b, name, noWhere(),                                                       \
+    return binary(a, b, name, Where::current(),                                                \
                   [](OpBuilder &bld, Location l, Value x, Value y) -> Value {                  \
                     return Op::create(bld, l, x, y);                                           \
                   });                                                                          \
   }                                                                                            \
-  Tensor operator Sym(const Tensor &a, float b) { return a Sym scalarLike(a, b, noWhere()); }
+  Tensor operator Sym(const Tensor &a, float b) { return a Sym scalarLike(a, b, Where::current()); }
 KILN_BINARY(+, AddOp, "add")
 KILN_BINARY(-, SubOp, "sub")
 KILN_BINARY(*, MulOp, "mul")
 KILN_BINARY(/, DivOp, "div")
 #undef KILN_BINARY
 
-Tensor operator*(float a, const Tensor &b) { return scalarLike(b, a, noWhere()) * b; }
+Tensor operator*(float a, const Tensor &b) { return scalarLike(b, a, Where::current()) * b; }
 
 Tensor operator-(const Tensor &a) {
-  return wrap(a, NegOp::create(builderOf(a), implOf(a).loc(noWhere()), val(a)));
+  return wrap(a, NegOp::create(builderOf(a), implOf(a).loc(Where::current()), val(a)));
 }
 
 Tensor maximum(const Tensor &a, const Tensor &b, Where at) {

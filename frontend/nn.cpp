@@ -15,6 +15,7 @@ Tensor scalar(const Tensor &like, float v, Where at) { return full(*like.trace()
 } // namespace
 
 Tensor relu(const Tensor &x, Where at) {
+  CallSite site(at);
   Tensor zero = scalar(x, 0.0f, at);
   return where(gt(x, zero, at), x, zero, at);
 }
@@ -23,6 +24,7 @@ Tensor relu(const Tensor &x, Where at) {
 // never exceeds 1: the value saturates to 0 and 1 as PyTorch's does and the gradient stays
 // finite (never 0 * inf) for large |x|, and is exact at 0.
 Tensor sigmoid(const Tensor &x, Where at) {
+  CallSite site(at);
   Tensor zero = scalar(x, 0.0f, at), one = scalar(x, 1.0f, at);
   Tensor positive = ge(x, zero, at);
   Tensor ePos = (-where(positive, x, zero, at)).exp(at);   // exp(-x) for x >= 0
@@ -33,6 +35,7 @@ Tensor sigmoid(const Tensor &x, Where at) {
 // tanh(x) = (1 - exp(-2x)) / (1 + exp(-2x)) for x >= 0 and (exp(2x) - 1) / (exp(2x) + 1)
 // below, each branch fed only its own side as in sigmoid.
 Tensor tanh(const Tensor &x, Where at) {
+  CallSite site(at);
   Tensor zero = scalar(x, 0.0f, at), one = scalar(x, 1.0f, at);
   Tensor positive = ge(x, zero, at);
   Tensor tPos = (-2.0f * where(positive, x, zero, at)).exp(at);
@@ -43,6 +46,7 @@ Tensor tanh(const Tensor &x, Where at) {
 // The log branch sees min(x, threshold), so exp cannot overflow where the result is x itself
 // and the untaken branch cannot leak inf * 0 = NaN into the gradient.
 Tensor softplus(const Tensor &x, float threshold, Where at) {
+  CallSite site(at);
   Tensor limit = scalar(x, threshold, at);
   Tensor above = gt(x, limit, at);
   Tensor safe = where(above, limit, x, at);
@@ -51,6 +55,7 @@ Tensor softplus(const Tensor &x, float threshold, Where at) {
 }
 
 Tensor log_softmax(const Tensor &x, Where at) {
+  CallSite site(at);
   if (x.shape().empty())
     throw Error(at.str() + ": log_softmax needs at least one dimension");
   int64_t last = int64_t(x.shape().size()) - 1;
@@ -127,7 +132,8 @@ Linear::Linear(int64_t in, int64_t out) : in_features(in), out_features(out) {
   register_parameter("bias", {out}, in);
 }
 
-Tensor Linear::forward(const Tensor &x, Where at) const {
+Tensor Linear::forward(const Tensor &x) const {
+  Where at = Where::current();
   if (x.shape().size() != 2 || x.shape()[1] != in_features)
     throw Error(at.str() + ": Linear(" + std::to_string(in_features) + ", " +
                 std::to_string(out_features) + ") expects input [batch, " +
@@ -153,7 +159,8 @@ Conv2d::Conv2d(int64_t in, int64_t out, int64_t k, int64_t s, int64_t p, int64_t
     register_parameter("bias", {out}, in * k * k);
 }
 
-Tensor Conv2d::forward(const Tensor &x, Where at) const {
+Tensor Conv2d::forward(const Tensor &x) const {
+  Where at = Where::current();
   std::vector<Param> p = parameters();
   Tensor y = conv2d(x, p[0].get(), {stride, stride}, {padding, padding}, {dilation, dilation}, at);
   return bias ? y + p[1].get().reshape({out_channels, 1, 1}, at) : y;
@@ -167,7 +174,8 @@ std::string Conv2d::repr() const {
          (bias ? "" : ", bias=False") + ")";
 }
 
-Tensor LeakyReLU::forward(const Tensor &x, Where at) const {
+Tensor LeakyReLU::forward(const Tensor &x) const {
+  Where at = Where::current();
   Tensor zero = scalar(x, 0.0f, at);
   return where(gt(x, zero, at), x, x * negative_slope, at);
 }
@@ -180,7 +188,8 @@ std::string LeakyReLU::repr() const {
 
 MaxPool2d::MaxPool2d(int64_t k, int64_t s, int64_t p) : kernel_size(k), stride(s ? s : k), padding(p) {}
 
-Tensor MaxPool2d::forward(const Tensor &x, Where at) const {
+Tensor MaxPool2d::forward(const Tensor &x) const {
+  Where at = Where::current();
   return max_pool2d(x, {kernel_size, kernel_size}, {stride, stride}, {padding, padding}, at);
 }
 
@@ -191,7 +200,8 @@ std::string MaxPool2d::repr() const {
 
 AvgPool2d::AvgPool2d(int64_t k, int64_t s, int64_t p) : kernel_size(k), stride(s ? s : k), padding(p) {}
 
-Tensor AvgPool2d::forward(const Tensor &x, Where at) const {
+Tensor AvgPool2d::forward(const Tensor &x) const {
+  Where at = Where::current();
   return avg_pool2d(x, {kernel_size, kernel_size}, {stride, stride}, {padding, padding}, at);
 }
 
@@ -200,7 +210,8 @@ std::string AvgPool2d::repr() const {
          ", padding=" + std::to_string(padding) + ")";
 }
 
-Tensor Flatten::forward(const Tensor &x, Where at) const {
+Tensor Flatten::forward(const Tensor &x) const {
+  Where at = Where::current();
   if (x.shape().empty())
     throw Error(at.str() + ": Flatten needs a batch dimension");
   int64_t rest = 1;
@@ -214,14 +225,16 @@ void Sequential::appendShared(std::shared_ptr<Module> layer) {
   layers_.push_back(std::move(layer));
 }
 
-Tensor Sequential::forward(const Tensor &x, Where at) const {
+Tensor Sequential::forward(const Tensor &x) const {
+  Where at = Where::current();
   Tensor h = x;
   for (const auto &layer : layers_)
-    h = layer->forward(h, at);
+    h = (*layer)(h, at);
   return h;
 }
 
 Tensor MSELoss::operator()(const Tensor &prediction, const Tensor &target, Where at) const {
+  CallSite site(at);
   if (prediction.shape() != target.shape())
     throw Error(at.str() + ": MSELoss: prediction and target shapes differ");
   Tensor diff = prediction - target;
@@ -229,6 +242,7 @@ Tensor MSELoss::operator()(const Tensor &prediction, const Tensor &target, Where
 }
 
 Tensor CrossEntropyLoss::operator()(const Tensor &logits, const Tensor &labels, Where at) const {
+  CallSite site(at);
   if (logits.shape().size() != 2 || labels.shape().size() != 1 ||
       labels.shape()[0] != logits.shape()[0])
     throw Error(at.str() + ": CrossEntropyLoss expects logits [batch, classes] and labels [batch]");

@@ -4,11 +4,9 @@
 // (the original tutorial: 0.001), batch 50 shuffled, one epoch. The binary prints the train
 // loss and the test accuracy on 2,000 test images every 50 steps, the final accuracy on all
 // 10,000, and the first 10 test predictions beside the true labels.
-#include "kiln/Tensor.h"
-#include "kiln/nn.h"
+#include "kiln/kiln.h"
 
-#include <cstdio>
-
+using namespace kiln;
 using namespace kiln::nn;
 
 struct CNN : Module {
@@ -21,39 +19,25 @@ struct CNN : Module {
     register_module("conv2", conv2);
     register_module("out", out);
   }
-  kiln::Tensor forward(const kiln::Tensor &x, kiln::Where at) const override {
-    return out(flatten(conv2(conv1(x, at), at), at), at);
-  }
+  Tensor forward(const Tensor &x) const override { return out(flatten(conv2(conv1(x)))); }
 };
 
-int main(int argc, char **argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s OUT.mlir\n", argv[0]);
-    return 2;
-  }
-  try {
-    const int64_t batch = 50, evalBatch = 100;
-    kiln::Trace trace("cnn");
-    CNN net;
-    CrossEntropyLoss lossFn;
-    kiln::Tensor x = trace.input("x", {batch, 1, 28, 28});
-    kiln::Tensor y = trace.labels("y", {batch});
-    kiln::Tensor loss = lossFn(net(x), y);
-    trace.begin("eval", kiln::EntryKind::eval, loss);
-    kiln::Tensor ex = trace.input("x", {evalBatch, 1, 28, 28});
-    kiln::Tensor ey = trace.labels("y", {evalBatch});
-    kiln::Tensor logits = net(ex);
-    trace.output("logits", logits);
-    trace.optimizer(kiln::optim::Adam{.lr = 0.01});
-    kiln::TrainConfig config{.dataset = "mnist", .task = "classification", .epochs = 1, .batch = batch,
-                             .shuffle = true, .log_every = 50, .summary = net.repr(),
-                             .data_dir = "/usr/share/datasets/fashion-mnist", .eval_every = 50,
-                             .eval_subset = 2000, .show_predictions = 10};
-    trace.train(config);
-    trace.write(argv[1], lossFn(logits, ey));
-  } catch (const kiln::Error &e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
-    return 1;
-  }
-  return 0;
+KILN_MODEL(cnn, trace) {
+  const int64_t batch = 50, evalBatch = 100;
+  CNN net;
+  CrossEntropyLoss lossFn;
+  Tensor x = trace.input("x", {batch, 1, 28, 28});
+  Tensor y = trace.labels("y", {batch});
+  Tensor loss = lossFn(net(x), y);
+  trace.begin("eval", EntryKind::eval, loss);
+  Tensor ex = trace.input("x", {evalBatch, 1, 28, 28});
+  Tensor ey = trace.labels("y", {evalBatch});
+  Tensor logits = net(ex);
+  trace.output("logits", logits);
+  trace.optimizer(optim::Adam{.lr = 0.01});
+  trace.train({.dataset = "mnist", .task = "classification", .epochs = 1, .batch = batch,
+               .shuffle = true, .log_every = 50, .summary = net.repr(),
+               .data_dir = "/usr/share/datasets/fashion-mnist", .eval_every = 50,
+               .eval_subset = 2000, .show_predictions = 10});
+  return lossFn(logits, ey);
 }

@@ -117,10 +117,33 @@ struct Block : kiln::nn::Module {
     register_module("fc1", fc1);
     register_module("fc2", fc2);
   }
-  kiln::Tensor forward(const kiln::Tensor &x, kiln::Where at) const override {
-    return fc2(kiln::nn::relu(fc1(x, at), at), at);
+  kiln::Tensor forward(const kiln::Tensor &x) const override { return fc2(kiln::nn::relu(fc1(x))); }
+};
+
+// A user's forward passes no location: the layer a nested custom module calls reports the
+// line of that call inside forward, and the library's own ops (Linear's bias add) are
+// recorded where the layer was called.
+const int kFcCallLine = __LINE__ + 5;
+struct Wide : kiln::nn::Module {
+  kiln::nn::Linear fc{2, 3};
+  Wide() { register_module("fc", fc); }
+  kiln::Tensor forward(const kiln::Tensor &x) const override {
+    return kiln::nn::relu(fc(x));
   }
 };
+
+TEST(Frontend, LayerCallsRecordTheirLineWithoutWhere) {
+  kiln::Trace trace("lines");
+  kiln::nn::Sequential net{Wide(), kiln::nn::Tanh()};
+  std::string message = errorOf([&] { net(trace.input("x", {4, 5})); });
+  EXPECT_NE(message.find("frontend_test.cpp:" + std::to_string(kFcCallLine) + ": Linear(2, 3)"), std::string::npos)
+      << message;
+  kiln::Trace good("lines");
+  kiln::Tensor y = net(good.input("x", {4, 2}));
+  std::string text = good.finish(y.sum({0, 1}));
+  EXPECT_NE(text.find("frontend_test.cpp\":" + std::to_string(kFcCallLine)), std::string::npos) << text;
+  EXPECT_EQ(text.find("<operator>"), std::string::npos) << text;
+}
 
 TEST(Frontend, SequentialOfCustomModulesWithChildren) {
   kiln::Trace trace("nested");

@@ -1,10 +1,10 @@
-// Runs the system C++ driver as the linker. The runtime library's location is fixed at build
-// time (KILN_RUNTIME_LIB) and can be overridden with the environment variable of that name.
+// Runs the system C++ driver ($CXX, else c++) as linker and as compiler of tracing programs.
 #include "tools/kiln/Link.h"
 
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 
 #include <cstdlib>
@@ -12,25 +12,39 @@
 namespace kiln {
 namespace {
 
-std::string run(std::vector<std::string> args) {
+std::string run(std::vector<std::string> args, const char *what) {
   const char *cxx = std::getenv("CXX");
   auto program = llvm::sys::findProgramByName(cxx && *cxx ? cxx : "c++");
   if (!program)
-    return "no C++ driver (c++) on PATH to link with";
+    return std::string("no C++ driver (c++ or $CXX) on PATH to ") + what + " with";
   args.insert(args.begin(), *program);
   llvm::SmallVector<llvm::StringRef> refs(args.begin(), args.end());
   std::string message;
   int rc = llvm::sys::ExecuteAndWait(*program, refs, std::nullopt, {}, 0, 0, &message);
   if (rc != 0)
-    return "link failed (" + llvm::join(refs, " ") + ")" + (message.empty() ? "" : ": " + message);
+    return std::string(what) + " failed (" + llvm::join(refs, " ") + ")" + (message.empty() ? "" : ": " + message);
   return "";
 }
+
+// The folder above bin/kiln: an installed prefix or kiln's build tree.
+std::string kilnRoot() {
+  std::string self = llvm::sys::fs::getMainExecutable(nullptr, nullptr);
+  return llvm::sys::path::parent_path(llvm::sys::path::parent_path(self)).str();
+}
+
+std::string under(const std::string &root, llvm::StringRef a) {
+  llvm::SmallString<256> p(root);
+  llvm::sys::path::append(p, a);
+  return std::string(p);
+}
+
+std::string under(const std::string &root, llvm::StringRef a, llvm::StringRef b) { return under(under(root, a), b); }
 
 } // namespace
 
 std::string linkExecutable(const std::vector<std::string> &objects, const std::string &exe) {
   const char *env = std::getenv("KILN_RUNTIME_LIB");
-  std::string runtime = env && *env ? env : KILN_RUNTIME_LIB;
+  std::string runtime = env && *env ? env : under(kilnRoot(), "lib", "libkiln_runtime.a");
   if (!llvm::sys::fs::exists(runtime))
     return "runtime library " + runtime + " not found (set KILN_RUNTIME_LIB)";
   std::vector<std::string> args = {"-o", exe};
@@ -39,13 +53,27 @@ std::string linkExecutable(const std::vector<std::string> &objects, const std::s
   for (llvm::StringRef lib : llvm::split(KILN_RUNTIME_LINK_FLAGS, ' '))
     if (!lib.empty())
       args.push_back(lib.str());
-  return run(args);
+  return run(args, "link");
 }
 
 std::string linkRelocatable(const std::vector<std::string> &objects, const std::string &out) {
   std::vector<std::string> args = {"-r", "-nostdlib", "-o", out};
   args.insert(args.end(), objects.begin(), objects.end());
-  return run(args);
+  return run(args, "link");
+}
+
+std::string buildTracer(const std::string &source, const std::string &program) {
+  std::string root = kilnRoot(), lib = under(root, "lib");
+  // Installed, the headers are in include/; in the build tree they are still in the sources.
+  std::string include = under(root, "include");
+  if (!llvm::sys::fs::exists(under(include, "kiln", "kiln.h")))
+    include = KILN_SOURCE_INCLUDE_DIR;
+  if (!llvm::sys::fs::exists(under(lib, "libkiln_trace.so")))
+    return "the DSL library " + under(lib, "libkiln_trace.so") + " is missing";
+  // The tracing program runs once; compiling it fast matters more than its speed.
+  return run({"-std=c++17", "-O0", "-I" + include, source, "-o", program, "-L" + lib, "-lkiln_model_main",
+              "-lkiln_trace", "-Wl,-rpath," + lib},
+             "building the tracing program");
 }
 
 } // namespace kiln

@@ -1,4 +1,6 @@
-// Links a compiled model with the system C++ driver.
+// Runs the system C++ driver: to link a compiled model, and to build a model file's tracing
+// program. kiln's own files are found next to the driver: an installed prefix and kiln's
+// build tree share the layout bin/kiln, lib/ (runtime and DSL libraries), include/kiln.
 #ifndef KILN_TOOLS_KILN_LINK_H
 #define KILN_TOOLS_KILN_LINK_H
 
@@ -12,6 +14,10 @@ std::string linkExecutable(const std::vector<std::string> &objects, const std::s
 
 // objects -> one relocatable object (ld -r). "" or the error.
 std::string linkRelocatable(const std::vector<std::string> &objects, const std::string &out);
+
+// A model file written with the DSL (KILN_MODEL) -> its tracing program `program`, built
+// against kiln's headers and libkiln_trace.so. "" or the error.
+std::string buildTracer(const std::string &source, const std::string &program);
 
 } // namespace kiln
 

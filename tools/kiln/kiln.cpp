@@ -2,6 +2,7 @@
 //
 //   kiln compile MODEL.mlir -o EXE [--emit=STAGE] [--print-ir-after-all]
 //   kiln compile NET.safetensors -o EXE    (a whole-net checkpoint: its IR is in the metadata)
+//   kiln compile MODEL.cpp -o EXE          (a model file: built, run to trace it, then compiled)
 //
 // Stages, in pipeline order (the driver stops after the one --emit names):
 //   forward  the traced model, verified           grad  after autodiff
@@ -16,6 +17,7 @@
 #include "ir/Dialect.h"
 #include "passes/Passes.h"
 #include "tools/kiln/Driver.h"
+#include "tools/kiln/Link.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -28,6 +30,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 
@@ -40,7 +43,7 @@ namespace {
 enum class Emit { forward, grad, train, fused, scheduled, planned, halide, assembly, llvm, obj, exe };
 
 cl::SubCommand compileCmd("compile", "Compile a kiln model (.mlir) ahead of time");
-cl::opt<std::string> input(cl::Positional, cl::desc("MODEL.mlir or NET.safetensors"), cl::Required,
+cl::opt<std::string> input(cl::Positional, cl::desc("MODEL.mlir, MODEL.cpp or NET.safetensors"), cl::Required,
                            cl::sub(compileCmd));
 cl::opt<std::string> output("o", cl::desc("Output file (default: stdout for IR, a.out for exe)"),
                             cl::value_desc("FILE"), cl::init(""), cl::sub(compileCmd));
@@ -140,13 +143,57 @@ mlir::LogicalResult overrideOptimizer(mlir::ModuleOp module) {
   return mlir::success();
 }
 
+bool isModelSource(StringRef path) {
+  return path.ends_with(".cpp") || path.ends_with(".cc") || path.ends_with(".cxx");
+}
+
+// Builds the model file's tracing program and runs it to write the traced IR to `ir`.
+int traceSource(const std::string &source, const std::string &program, const std::string &ir) {
+  if (!sys::fs::exists(source))
+    return fail("cannot read " + source + ": no such file");
+  std::string err = kiln::buildTracer(source, program);
+  if (!err.empty())
+    return fail(source + ": " + err);
+  StringRef args[] = {program, ir};
+  std::string message;
+  int rc = sys::ExecuteAndWait(program, args, std::nullopt, {}, 0, 0, &message);
+  if (rc != 0)
+    return fail("tracing " + source + " failed" +
+                (message.empty() ? " (exit " + std::to_string(rc) + ")" : ": " + message));
+  return 0;
+}
+
 int compile() {
   mlir::MLIRContext context;
   context.loadDialect<kiln::KilnDialect, mlir::func::FuncDialect>();
   SourceMgr sources;
   mlir::SourceMgrDiagnosticHandler diagnostics(sources, &context);
 
-  mlir::OwningOpRef<mlir::ModuleOp> module = kiln::loadModel(context, sources, input);
+  SmallString<128> temps;
+  if (std::error_code ec = sys::fs::createUniqueDirectory("kiln", temps))
+    return fail("cannot create a temporary directory: " + ec.message());
+  auto tempPath = [&](StringRef name) {
+    SmallString<128> p(temps);
+    sys::path::append(p, name);
+    return std::string(p);
+  };
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      if (!dir.empty())
+        sys::fs::remove_directories(dir);
+    }
+  } cleanup{keepTemps ? "" : std::string(temps)};
+  if (keepTemps)
+    errs() << "kiln: intermediate files in " << temps << "\n";
+
+  std::string modelPath = input;
+  if (isModelSource(input)) {
+    modelPath = tempPath("model.mlir");
+    if (int rc = traceSource(input, tempPath("model-trace"), modelPath))
+      return rc;
+  }
+  mlir::OwningOpRef<mlir::ModuleOp> module = kiln::loadModel(context, sources, modelPath);
   if (!module)
     return 1;  // reported where
   if (failed(overrideOptimizer(*module)))
@@ -192,24 +239,6 @@ int compile() {
     errs() << "// -----// Memory plan //----- //\n" << kiln::describePlan(*plan);
   if (emit == Emit::planned)
     return writeOutput([&](raw_ostream &os) { os << kiln::describePlan(*plan); });
-
-  SmallString<128> temps;
-  if (std::error_code ec = sys::fs::createUniqueDirectory("kiln", temps))
-    return fail("cannot create a temporary directory: " + ec.message());
-  auto tempPath = [&](StringRef name) {
-    SmallString<128> p(temps);
-    sys::path::append(p, name);
-    return std::string(p);
-  };
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() {
-      if (!dir.empty())
-        sys::fs::remove_directories(dir);
-    }
-  } cleanup{keepTemps ? "" : std::string(temps)};
-  if (keepTemps)
-    errs() << "kiln: intermediate files in " << temps << "\n";
 
   if (emit == Emit::halide || emit == Emit::assembly) {
     kiln::KernelOutputs outs;

@@ -32,7 +32,19 @@ struct Where {
   static Where here(const char *file = __builtin_FILE(), int line = __builtin_LINE()) {
     return {file, line};
   }
+  // The innermost CallSite alive: where the layer being traced was called. Operators (a + b),
+  // which cannot take a location, and the layers' own ops are recorded there.
+  static Where current();
   std::string str() const { return std::string(file) + ":" + std::to_string(line); }
+};
+
+// Makes `at` the current location while it lives (a module call, a composite like relu).
+class CallSite {
+public:
+  explicit CallSite(Where at);
+  ~CallSite();
+  CallSite(const CallSite &) = delete;
+  CallSite &operator=(const CallSite &) = delete;
 };
 
 class Trace;

@@ -38,8 +38,13 @@ public:
   // One line per layer, as PyTorch prints a module; containers indent their children. By
   // default the class's name and its registered children, as PyTorch prints a custom module.
   virtual std::string repr() const;
-  virtual Tensor forward(const Tensor &x, Where at) const = 0;
-  Tensor operator()(const Tensor &x, Where at = Where::here()) const { return forward(x, at); }
+  // The layer's computation. Ops a user's forward writes record their own lines; a library
+  // layer's ops record where the layer was called (Where::current()).
+  virtual Tensor forward(const Tensor &x) const = 0;
+  Tensor operator()(const Tensor &x, Where at = Where::here()) const {
+    CallSite site(at);
+    return forward(x);
+  }
 
 protected:
   Param &register_parameter(const std::string &name, Shape shape, int64_t fan_in);
@@ -67,7 +72,7 @@ private:
 class Linear : public Module {
 public:
   Linear(int64_t in_features, int64_t out_features);
-  Tensor forward(const Tensor &x, Where at) const override;
+  Tensor forward(const Tensor &x) const override;
   std::string repr() const override;
   int64_t in_features, out_features;
 };
@@ -78,7 +83,7 @@ class Conv2d : public Module {
 public:
   Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel_size, int64_t stride = 1,
          int64_t padding = 0, int64_t dilation = 1, bool bias = true);
-  Tensor forward(const Tensor &x, Where at) const override;
+  Tensor forward(const Tensor &x) const override;
   std::string repr() const override;
   int64_t in_channels, out_channels, kernel_size, stride, padding, dilation;
   bool bias;
@@ -88,7 +93,7 @@ public:
 class MaxPool2d : public Module {
 public:
   explicit MaxPool2d(int64_t kernel_size, int64_t stride = 0, int64_t padding = 0);
-  Tensor forward(const Tensor &x, Where at) const override;
+  Tensor forward(const Tensor &x) const override;
   std::string repr() const override;
   int64_t kernel_size, stride, padding;
 };
@@ -96,7 +101,7 @@ public:
 class AvgPool2d : public Module {
 public:
   explicit AvgPool2d(int64_t kernel_size, int64_t stride = 0, int64_t padding = 0);
-  Tensor forward(const Tensor &x, Where at) const override;
+  Tensor forward(const Tensor &x) const override;
   std::string repr() const override;
   int64_t kernel_size, stride, padding;
 };
@@ -104,21 +109,21 @@ public:
 // [N, ...] -> [N, product of the rest], torch.nn.Flatten's default.
 class Flatten : public Module {
 public:
-  Tensor forward(const Tensor &x, Where at) const override;
+  Tensor forward(const Tensor &x) const override;
   std::string repr() const override { return "Flatten(start_dim=1, end_dim=-1)"; }
 };
 
 // Activation modules print as "ReLU()" and so on: Module's default repr.
 class ReLU : public Module {
 public:
-  Tensor forward(const Tensor &x, Where at) const override { return relu(x, at); }
+  Tensor forward(const Tensor &x) const override { return relu(x, Where::current()); }
 };
 
 // torch.nn.LeakyReLU: x where x > 0, else negative_slope * x.
 class LeakyReLU : public Module {
 public:
   explicit LeakyReLU(float negative_slope = 0.01f) : negative_slope(negative_slope) {}
-  Tensor forward(const Tensor &x, Where at) const override;
+  Tensor forward(const Tensor &x) const override;
   std::string repr() const override;
   float negative_slope;
 };
@@ -126,18 +131,18 @@ public:
 // torch.nn.Softplus with beta 1 and threshold 20.
 class Softplus : public Module {
 public:
-  Tensor forward(const Tensor &x, Where at) const override { return softplus(x, 20.0f, at); }
+  Tensor forward(const Tensor &x) const override { return softplus(x, 20.0f, Where::current()); }
   std::string repr() const override { return "Softplus(beta=1, threshold=20)"; }
 };
 
 class Tanh : public Module {
 public:
-  Tensor forward(const Tensor &x, Where at) const override { return tanh(x, at); }
+  Tensor forward(const Tensor &x) const override { return tanh(x, Where::current()); }
 };
 
 class Sigmoid : public Module {
 public:
-  Tensor forward(const Tensor &x, Where at) const override { return sigmoid(x, at); }
+  Tensor forward(const Tensor &x) const override { return sigmoid(x, Where::current()); }
 };
 
 // Layers applied in order; children are named "0", "1", ... as torch.nn.Sequential does.
@@ -151,7 +156,7 @@ public:
     appendShared(std::make_shared<Layer>(std::move(layer)));
     return *this;
   }
-  Tensor forward(const Tensor &x, Where at) const override;
+  Tensor forward(const Tensor &x) const override;
 
 private:
   void appendShared(std::shared_ptr<Module> layer);
