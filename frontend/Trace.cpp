@@ -190,6 +190,7 @@ std::string Trace::finish(const Tensor &loss) {
                                        b.getNamedAttr("log_every", b.getI64IntegerAttr(c.log_every)),
                                        b.getNamedAttr("print_batches", b.getBoolAttr(c.print_batches)),
                                        b.getNamedAttr("summary", b.getStringAttr(c.summary)),
+                                       b.getNamedAttr("draw", b.getBoolAttr(c.draw)),
                                        b.getNamedAttr("lr", b.getF64FloatAttr(m.lr))}));
   NamedAttrList all(module->getAttrOfType<DictionaryAttr>("kiln.train"));
   for (NamedAttribute a : extra)

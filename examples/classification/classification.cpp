@@ -26,6 +26,6 @@ KILN_MODEL(classification, trace) {
   trace.output("logits", logits);
   trace.optimizer(optim::SGD{.lr = 0.02});
   trace.train({.dataset = "classification", .task = "classification", .steps = 100, .batch = n,
-               .log_every = 10});
+               .log_every = 10, .draw = true});
   return lossFn(logits, trace.labels("y", {n}));
 }

@@ -38,6 +38,6 @@ KILN_MODEL(cnn, trace) {
   trace.train({.dataset = "mnist", .task = "classification", .epochs = 1, .batch = batch,
                .shuffle = true, .log_every = 50, .summary = net.repr(),
                .data_dir = "/usr/share/datasets/fashion-mnist", .eval_every = 50,
-               .eval_subset = 2000, .show_predictions = 10});
+               .eval_subset = 2000, .show_predictions = 10, .draw = true});
   return lossFn(logits, ey);
 }

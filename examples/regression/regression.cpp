@@ -30,6 +30,6 @@ KILN_MODEL(regression, trace) {
   Tensor fit = net(ex);
   trace.output("prediction", fit);
   trace.optimizer(optim::SGD{.lr = 0.5});
-  trace.train({.dataset = "regression", .steps = 100, .batch = 100, .log_every = 5});
+  trace.train({.dataset = "regression", .steps = 100, .batch = 100, .log_every = 5, .draw = true});
   return mse(fit, ey);
 }

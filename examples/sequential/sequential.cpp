@@ -19,6 +19,6 @@ KILN_MODEL(sequential, trace) {
   trace.output("logits", logits);
   trace.optimizer(optim::SGD{.lr = 0.02});
   trace.train({.dataset = "classification", .task = "classification", .steps = 100, .batch = n,
-               .log_every = 10, .summary = net.repr()});
+               .log_every = 10, .summary = net.repr(), .draw = true});
   return lossFn(logits, trace.labels("y", {n}));
 }

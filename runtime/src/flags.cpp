@@ -202,7 +202,15 @@ int64_t total_steps(const Options &options, const Manifest &manifest, int64_t ba
 }
 
 std::string output_path(const Options &options, const Manifest &manifest) {
-    if (options.output) return *options.output == "none" ? "" : *options.output;
+    if (options.output && *options.output == "none") return "";
+    if (!manifest.train.draw) {
+        if (options.output)
+            throw UserError(fmt::format("--output {}: model '{}' was compiled without pictures (its TrainConfig "
+                                         "has draw = false), so it cannot draw one",
+                                         *options.output, manifest.model));
+        return "";
+    }
+    if (options.output) return *options.output;
     // The model name becomes a file name in the current directory; keep it one path component.
     std::string name = manifest.model.empty() ? "model" : manifest.model;
     for (char &c : name)

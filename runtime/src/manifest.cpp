@@ -188,6 +188,7 @@ TrainConfig parse_train(const json &train) {
     optional_int(train, "log_every", where, 1, cfg.log_every);
     optional_bool(train, "print_batches", where, cfg.print_batches);
     if (train.contains("summary")) cfg.summary = string_field(train, "summary", where);
+    optional_bool(train, "draw", where, cfg.draw);
     if (train.contains("data_dir")) cfg.data_dir = string_field(train, "data_dir", where);
     optional_int(train, "eval_every", where, 0, cfg.eval_every);
     optional_int(train, "eval_subset", where, 0, cfg.eval_subset);

@@ -37,11 +37,16 @@ check_trained "$work/project.out"
 echo "one file: kiln compile mynet.cpp -o train"
 cd "$work"
 "$prefix/bin/kiln" compile "$source/test/e2e/user_project/mynet.cpp" -o train
-./train --output none > train.out
+./train > train.out
 check_trained train.out
+# A model that draws nothing carries no plotting library, and says so when asked for a picture.
+if ldd ./train | grep -q plplot; then echo "FAIL: train links PLplot but draws nothing"; ldd ./train; exit 1; fi
+if ./train --steps 1 --output fit.svg 2> refused.txt; then echo "FAIL: --output accepted without pictures"; exit 1; fi
+grep -q "compiled without pictures" refused.txt || { echo "FAIL: unclear refusal:"; cat refused.txt; exit 1; }
 
 echo "a lesson's model file: kiln compile regression.cpp -o r"
 "$prefix/bin/kiln" compile "$source/examples/regression/regression.cpp" -o r
-./r --output none > r.out
+./r --output fit.svg > r.out
 check_trained r.out
+ldd ./r | grep -q plplot && grep -q "<svg" fit.svg || { echo "FAIL: lesson 4 draws no picture"; exit 1; }
 echo "ok"

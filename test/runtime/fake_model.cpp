@@ -142,7 +142,7 @@ Spec classifier_spec() {
     s.entries = {{"train_step", "train", 200}, {"eval", "eval", 200}};
     s.x_row = {2};
     s.y_row = {};
-    s.train = R"("dataset": "classification", "task": "classification", "epochs": 100, "steps": 0, "batch": 200, )"
+    s.train = R"("dataset": "classification", "task": "classification", "draw": true, "epochs": 100, "steps": 0, "batch": 200, )"
               R"("shuffle": false, "drop_last": false, "lr": 0.02, "log_every": 10)";
     return s;
 }
@@ -203,7 +203,7 @@ Spec image_classifier_spec(const std::string &data_dir) {
     s.entries = {{"train_step", "train", 10}, {"eval", "eval", 10}};
     s.x_row = {1, 28, 28};
     s.y_row = {};
-    s.train = fmt::format(R"("dataset": "mnist", "data_dir": "{}", "task": "classification", "epochs": 1, )"
+    s.train = fmt::format(R"("dataset": "mnist", "data_dir": "{}", "task": "classification", "draw": true, "epochs": 1, )"
                           R"("batch": 10, "shuffle": true, "lr": 0.05, "log_every": 5, "eval_every": 4, )"
                           R"("eval_subset": 20, "show_predictions": 10)",
                           data_dir);
@@ -272,7 +272,7 @@ const char kiln_manifest[] = R"({
     {"name": "prediction", "role": "output", "entry": 2, "dtype": "f32", "shape": [100, 1], "offset": 2112},
     {"name": "loss", "role": "loss", "entry": 2, "dtype": "f32", "shape": [], "offset": 2560}
   ],
-  "train": {"dataset": "regression", "task": "regression", "epochs": 25, "steps": 0, "batch": 32,
+  "train": {"dataset": "regression", "task": "regression", "draw": true, "epochs": 25, "steps": 0, "batch": 32,
             "shuffle": true, "drop_last": false, "lr": 0.5, "log_every": 5}
 })";
 

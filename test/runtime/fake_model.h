@@ -48,7 +48,7 @@ struct Spec {
     std::vector<int64_t> x_row = {1}, y_row = {1};  // per-row shapes of the inputs
     int64_t classes = 2;    // classifier: the logits' width
     bool momentum = false;  // classifier: SGD with momentum 0.9, so the run has optimizer state
-    std::string train = R"("dataset": "regression", "task": "regression", "epochs": 25, "steps": 0, "batch": 32, )"
+    std::string train = R"("dataset": "regression", "task": "regression", "draw": true, "epochs": 25, "steps": 0, "batch": 32, )"
                         R"("shuffle": true, "drop_last": false, "lr": 0.5, "log_every": 5)";
 };
 // The defaults of the classifier fake: dataset "classification", x rows [2], y rows [] (i32),

@@ -56,6 +56,20 @@ TEST(Flags, DefaultsComeFromTheModel) {
     EXPECT_EQ(kiln::output_path(o, m), "fake_linear.svg");
 }
 
+// A model compiled without pictures draws none by default and refuses --output before training.
+TEST(Flags, NoPictureUnlessTheModelDraws) {
+    kiln::Manifest m = kiln::parse_manifest(fake::model().manifest);
+    m.train.draw = false;
+    EXPECT_EQ(kiln::output_path(parse({}), m), "");
+    EXPECT_EQ(kiln::output_path(parse({"--output", "none"}), m), "");
+    try {
+        kiln::output_path(parse({"--output", "fit.svg"}), m);
+        ADD_FAILURE() << "--output accepted";
+    } catch (const kiln::UserError &e) {
+        EXPECT_NE(std::string(e.what()).find("'fake_linear' was compiled without pictures"), std::string::npos) << e.what();
+    }
+}
+
 TEST(Flags, MalformedCommandLinesExitWith2) {
     struct Case {
         std::vector<std::string> args;

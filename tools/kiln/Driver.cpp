@@ -70,8 +70,14 @@ mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, SourceMg
   return mlir::parseSourceFile<mlir::ModuleOp>(sources, &context);
 }
 
+bool drawsPictures(mlir::ModuleOp module) {
+  auto train = module->getAttrOfType<mlir::DictionaryAttr>("kiln.train");
+  auto draw = train ? train.getAs<mlir::BoolAttr>("draw") : nullptr;
+  return draw && draw.getValue();
+}
+
 std::string buildBinary(const StepPlan &plan, const std::string &tempDir, const std::string &out,
-                        bool relocatable) {
+                        bool relocatable, bool pictures) {
   auto temp = [&](StringRef name) {
     SmallString<128> p(tempDir);
     sys::path::append(p, name);
@@ -87,7 +93,7 @@ std::string buildBinary(const StepPlan &plan, const std::string &tempDir, const 
   if (!err.empty())
     return err;
   std::vector<std::string> objects = {temp("host.o"), outs.object, outs.runtime};
-  return relocatable ? linkRelocatable(objects, out) : linkExecutable(objects, out);
+  return relocatable ? linkRelocatable(objects, out) : linkExecutable(objects, out, pictures);
 }
 
 } // namespace kiln

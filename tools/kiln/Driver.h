@@ -18,9 +18,13 @@ mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, llvm::So
                                             const std::string &path);
 
 // Kernels, host module and Halide runtime compiled into `tempDir`, then linked into `out`: an
-// executable, or one relocatable object. "" or the error.
+// executable (with the plotting library when `pictures`), or one relocatable object. "" or
+// the error.
 std::string buildBinary(const StepPlan &plan, const std::string &tempDir, const std::string &out,
-                        bool relocatable);
+                        bool relocatable, bool pictures);
+
+// Whether the model draws a picture after training (its kiln.train "draw").
+bool drawsPictures(mlir::ModuleOp module);
 
 // `kiln bench`: whether it was the command given, and running it.
 bool benchCommand();

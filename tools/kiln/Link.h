@@ -10,7 +10,8 @@
 namespace kiln {
 
 // objects + libkiln_runtime.a + its libraries -> a standalone executable. "" or the error.
-std::string linkExecutable(const std::vector<std::string> &objects, const std::string &exe);
+// Only a model that draws (`pictures`) links the plotting library and PLplot.
+std::string linkExecutable(const std::vector<std::string> &objects, const std::string &exe, bool pictures);
 
 // objects -> one relocatable object (ld -r). "" or the error.
 std::string linkRelocatable(const std::vector<std::string> &objects, const std::string &out);

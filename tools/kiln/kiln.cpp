@@ -255,7 +255,8 @@ int compile() {
     return writeOutput([&](raw_ostream &os) { host->print(os, nullptr); });
   }
   std::string out = !output.empty() ? output.getValue() : emit == Emit::obj ? "a.o" : "a.out";
-  std::string err = kiln::buildBinary(*plan, std::string(temps), out, emit == Emit::obj);
+  std::string err = kiln::buildBinary(*plan, std::string(temps), out, emit == Emit::obj,
+                                      kiln::drawsPictures(*module));
   if (!err.empty())
     return fail(err);
   return 0;

@@ -161,6 +161,8 @@ struct TrainConfig {
   int64_t eval_every = 0;         // > 0: evaluate on held-out data every this many steps
   int64_t eval_subset = 0;        // > 0: how many held-out rows those evaluations use
   int64_t show_predictions = 0;   // > 0: print this many predictions beside the labels
+  bool draw = false;              // draw a picture after training (<model>.svg or --output);
+                                  // only a model that draws links the plotting library
 };
 
 // A traced function is an entry of the compiled binary: "train" entries are differentiated

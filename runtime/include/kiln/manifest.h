@@ -69,6 +69,7 @@ struct TrainConfig {
     int64_t log_every = 10;
     bool print_batches = false;  // the model asks for --print-batches by default (lesson 8)
     std::string summary;         // printed before training, e.g. a Sequential's repr (lesson 6)
+    bool draw = false;           // the binary draws a picture (and links PLplot)
     std::string data_dir;        // the folder of a folder-read dataset ("mnist"); "" for the dataset's default
     int64_t eval_every = 0;      // > 0: evaluate every eval_every steps and after the last one
     int64_t eval_subset = 0;     // rows of those evaluations (the first ones of the test split); 0: all
