@@ -3,6 +3,8 @@
 #ifndef KILN_CODEGEN_KERNELSPEC_H
 #define KILN_CODEGEN_KERNELSPEC_H
 
+#include "kiln/types.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -33,8 +35,6 @@ std::optional<Primitive> primitiveNamed(std::string_view mnemonic);
 // What kind of work a primitive does, from its op's traits in the dialect: which schedule
 // family it takes and how fusion treats it.
 enum class Family { elementwise, indexOnly, constant, reduction, contraction, pooling };
-
-enum class DType { f32, i1, i32 };  // i1 masks are stored as one byte per element
 
 struct TensorDesc {
   DType dtype = DType::f32;

@@ -60,4 +60,10 @@ SmallVector<Value> MatmulOp::gradient(OpBuilder &b, ValueRange g) {
           MatmulOp::create(b, loc, transpose2d(b, loc, getLhs()), g[0])};
 }
 
+void MatmulOp::linkDimensions(SameDimension same) {
+  same(getLhs(), 0, getResult(), 0);
+  same(getLhs(), 1, getRhs(), 0);
+  same(getRhs(), 1, getResult(), 1);
+}
+
 } // namespace kiln

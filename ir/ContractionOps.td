@@ -4,7 +4,7 @@
 
 include "ir/KilnDialect.td"
 
-def Kiln_MatmulOp : Kiln_Op<"matmul", [Kiln_Contraction]> {
+def Kiln_MatmulOp : Kiln_Op<"matmul", [Kiln_Contraction, Kiln_Dimensions]> {
   let summary = "matrix product of two rank-2 tensors";
   let description = [{
     `result[m, n] = sum_k lhs[m, k] * rhs[k, n]`.
@@ -18,11 +18,12 @@ def Kiln_MatmulOp : Kiln_Op<"matmul", [Kiln_Contraction]> {
   let hasVerifier = 1;
 }
 
-class Kiln_ConvOp<string mnemonic> : Kiln_Op<mnemonic, [Kiln_Contraction]> {
+class Kiln_ConvOp<string mnemonic, list<Trait> traits = []>
+    : Kiln_Op<mnemonic, !listconcat([Kiln_Contraction], traits)> {
   let hasVerifier = 1;
 }
 
-def Kiln_Conv2dOp : Kiln_ConvOp<"conv2d"> {
+def Kiln_Conv2dOp : Kiln_ConvOp<"conv2d", [Kiln_Dimensions]> {
   let summary = "2-D convolution (cross-correlation), NCHW input and OIHW filter";
   let description = [{
     `result[n, o, i, j] = sum_{c, p, q} input[n, c, i*sh - ph + p*dh, j*sw - pw + q*dw] *

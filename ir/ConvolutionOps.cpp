@@ -130,4 +130,11 @@ SmallVector<Value> Conv2dFilterGradOp::gradient(OpBuilder &b, ValueRange g) {
           Conv2dOp::create(b, loc, getInput(), g[0], getStrideAttr(), getPaddingAttr(), getDilationAttr())};
 }
 
+// The batch and the channels; spatial sizes also depend on stride and padding.
+void Conv2dOp::linkDimensions(SameDimension same) {
+  same(getInput(), 0, getResult(), 0);
+  same(getInput(), 1, getFilter(), 1);
+  same(getFilter(), 0, getResult(), 1);
+}
+
 } // namespace kiln

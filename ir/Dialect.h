@@ -14,6 +14,12 @@
 #include "ir/Traits.h"
 
 #include "ir/KilnDialect.h.inc"
+
+namespace kiln {
+// linkDimensions' callback: dimension i of value a is dimension j of value b.
+using SameDimension = llvm::function_ref<void(mlir::Value, int64_t, mlir::Value, int64_t)>;
+} // namespace kiln
+
 #include "ir/KilnInterfaces.h.inc"
 
 #define GET_OP_CLASSES

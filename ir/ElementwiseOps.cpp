@@ -252,4 +252,18 @@ OpFoldResult DivOp::fold(FoldAdaptor) {
   return foldSplats(*this, [](double a, double b) { return a / b; });
 }
 
+void OneHotOp::linkDimensions(SameDimension same) {
+  for (int64_t i = 0; i < int64_t(shapeOf(getLabels()).size()); ++i)
+    same(getLabels(), i, getResult(), i);
+}
+
+// A constant's dimensions are whatever its users need (re-specialised only when a splat).
+void ConstantOp::linkDimensions(SameDimension) {}
+
+// The value itself: one shape in and out.
+void StopGradientOp::linkDimensions(SameDimension same) {
+  for (int64_t d = 0; d < int64_t(shapeOf(getOperand()).size()); ++d)
+    same(getOperand(), d, getResult(), d);
+}
+
 } // namespace kiln

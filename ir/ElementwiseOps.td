@@ -21,8 +21,8 @@ def Kiln_MulOp : Kiln_BinaryOp<"mul", "lhs * rhs", [Commutative]> { let hasFolde
 def Kiln_DivOp : Kiln_BinaryOp<"div", "lhs / rhs"> { let hasFolder = 1; }
 def Kiln_MaxOp : Kiln_BinaryOp<"max", "max(lhs, rhs); at ties each side gets half the gradient, as in PyTorch", [Commutative]>;
 
-class Kiln_UnaryOp<string mnemonic, string math, Trait kind = Kiln_Elementwise>
-    : Kiln_Op<mnemonic, [kind]> {
+class Kiln_UnaryOp<string mnemonic, string math, list<Trait> traits = [Kiln_Elementwise]>
+    : Kiln_Op<mnemonic, traits> {
   let summary = "elementwise " # math;
   let description = "Computes `" # math # "` element by element.\n\n"
     # "```mlir\n%y = kiln." # mnemonic # " %x : (tensor<4xf32>) -> tensor<4xf32>\n```";
@@ -36,7 +36,7 @@ def Kiln_ExpOp : Kiln_UnaryOp<"exp", "exp(x)">;
 def Kiln_LogOp : Kiln_UnaryOp<"log", "log(x)">;
 def Kiln_SqrtOp : Kiln_UnaryOp<"sqrt", "sqrt(x)">;
 def Kiln_StopGradientOp : Kiln_UnaryOp<"stop_gradient", "x, with no gradient flowing back (a constant to autodiff)",
-                                       Kiln_IndexOnly>;
+                                       [Kiln_IndexOnly, Kiln_Dimensions]>;
 def Kiln_AbsOp : Kiln_UnaryOp<"abs", "|x|; its gradient at 0 is 0, as in PyTorch">;
 def Kiln_SinOp : Kiln_UnaryOp<"sin", "sin(x)">;
 def Kiln_CosOp : Kiln_UnaryOp<"cos", "cos(x)">;
@@ -70,7 +70,7 @@ def Kiln_SelectOp : Kiln_Op<"select", [Kiln_Elementwise]> {
   let hasVerifier = 1;
 }
 
-def Kiln_OneHotOp : Kiln_Op<"one_hot", [Kiln_IndexOnly]> {
+def Kiln_OneHotOp : Kiln_Op<"one_hot", [Kiln_IndexOnly, Kiln_Dimensions]> {
   let summary = "one-hot encoding of integer labels";
   let description = [{
     Appends a dimension of size `classes`: `result[i..., c] = labels[i...] == c ? 1 : 0`.
@@ -85,7 +85,7 @@ def Kiln_OneHotOp : Kiln_Op<"one_hot", [Kiln_IndexOnly]> {
   let hasVerifier = 1;
 }
 
-def Kiln_ConstantOp : Kiln_Op<"constant", [ConstantLike]> {
+def Kiln_ConstantOp : Kiln_Op<"constant", [ConstantLike, Kiln_Dimensions]> {
   let summary = "a constant tensor";
   let description = [{
     A dense constant; splats are the common case (scalars broadcast by value).

@@ -39,6 +39,8 @@ def Kiln_Reduction : Kiln_Kind<"Reduction">;
 // Windows over the spatial dimensions of NCHW images, and their gradients.
 def Kiln_Pooling : Kiln_Kind<"Pooling">;
 
+def Kiln_Dimensions : DeclareOpInterfaceMethods<Kiln_DimensionsOpInterface>;
+
 class Kiln_Op<string mnemonic, list<Trait> traits = []>
     : Op<Kiln_Dialect, mnemonic, !listconcat(traits,
         [Pure, InferTypeOpAdaptor, DeclareOpInterfaceMethods<Kiln_GradientOpInterface>])> {

@@ -19,4 +19,17 @@ def Kiln_GradientOpInterface : OpInterface<"GradientOpInterface"> {
   ];
 }
 
+// Which dimensions of a non-elementwise op's operands and results are the same dimension:
+// sizes that change together when a model is re-specialised (e.g. to another batch size).
+// Elementwise ops need no rule: all their operands and results share one shape.
+def Kiln_DimensionsOpInterface : OpInterface<"DimensionsOpInterface"> {
+  let cppNamespace = "::kiln";
+  let methods = [
+    InterfaceMethod<"Calls `same(a, i, b, j)` for each dimension i of value a that is "
+                    "dimension j of value b.",
+      "void", "linkDimensions",
+      (ins "::llvm::function_ref<void(::mlir::Value, int64_t, ::mlir::Value, int64_t)>":$same)>,
+  ];
+}
+
 #endif

@@ -128,4 +128,14 @@ SmallVector<Value> AvgPool2dGradOp::gradient(OpBuilder &b, ValueRange g) {
   return {AvgPool2dOp::create(b, getLoc(), g[0], getKernelAttr(), getStrideAttr(), getPaddingAttr())};
 }
 
+void MaxPool2dOp::linkDimensions(SameDimension same) {
+  same(getInput(), 0, getResult(), 0);
+  same(getInput(), 1, getResult(), 1);
+}
+
+void AvgPool2dOp::linkDimensions(SameDimension same) {
+  same(getInput(), 0, getResult(), 0);
+  same(getInput(), 1, getResult(), 1);
+}
+
 } // namespace kiln

@@ -4,11 +4,12 @@
 
 include "ir/KilnDialect.td"
 
-class Kiln_PoolOp<string mnemonic> : Kiln_Op<mnemonic, [Kiln_Pooling]> {
+class Kiln_PoolOp<string mnemonic, list<Trait> traits = []>
+    : Kiln_Op<mnemonic, !listconcat([Kiln_Pooling], traits)> {
   let hasVerifier = 1;
 }
 
-def Kiln_MaxPool2dOp : Kiln_PoolOp<"max_pool2d"> {
+def Kiln_MaxPool2dOp : Kiln_PoolOp<"max_pool2d", [Kiln_Dimensions]> {
   let summary = "2-D max pooling over NCHW";
   let description = [{
     `result[n, c, i, j] = max_{p, q} input[n, c, i*sh - ph + p, j*sw - pw + q]`, padding reads
@@ -41,7 +42,7 @@ def Kiln_MaxPool2dGradOp : Kiln_PoolOp<"max_pool2d_grad"> {
   let results = (outs Kiln_F32Tensor:$result);
 }
 
-def Kiln_AvgPool2dOp : Kiln_PoolOp<"avg_pool2d"> {
+def Kiln_AvgPool2dOp : Kiln_PoolOp<"avg_pool2d", [Kiln_Dimensions]> {
   let summary = "2-D average pooling over NCHW";
   let description = [{
     `result[n, c, i, j] = sum_{p, q} input[n, c, i*sh - ph + p, j*sw - pw + q] / (kh kw)`,

@@ -97,4 +97,18 @@ SmallVector<Value> ReduceMeanOp::gradient(OpBuilder &b, ValueRange g) {
   return {MulOp::create(b, getLoc(), spread, splat(b, getLoc(), in, 1.0 / double(n)))};
 }
 
+namespace {
+// The dimensions a reduction keeps, in order.
+void linkKept(Value operand, ArrayRef<int64_t> reduced, Value result, SameDimension same) {
+  int64_t j = 0;
+  for (int64_t i = 0; i < int64_t(shapeOf(operand).size()); ++i)
+    if (!llvm::is_contained(reduced, i))
+      same(operand, i, result, j++);
+}
+} // namespace
+
+void ReduceSumOp::linkDimensions(SameDimension same) { linkKept(getOperand(), getDimensions(), getResult(), same); }
+void ReduceMeanOp::linkDimensions(SameDimension same) { linkKept(getOperand(), getDimensions(), getResult(), same); }
+void ReduceMaxOp::linkDimensions(SameDimension same) { linkKept(getOperand(), getDimensions(), getResult(), same); }
+
 } // namespace kiln

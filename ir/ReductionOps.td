@@ -4,7 +4,7 @@
 
 include "ir/KilnDialect.td"
 
-class Kiln_ReduceOp<string mnemonic, string what> : Kiln_Op<mnemonic, [Kiln_Reduction]> {
+class Kiln_ReduceOp<string mnemonic, string what> : Kiln_Op<mnemonic, [Kiln_Reduction, Kiln_Dimensions]> {
   let summary = what # " over dimensions";
   let description = "Reduces with " # what # " over `dimensions` (strictly increasing); "
     # "those dimensions are removed from the result.\n\n"

@@ -152,4 +152,33 @@ SmallVector<Value> TransposeOp::gradient(OpBuilder &b, ValueRange g) {
   return {TransposeOp::create(b, getLoc(), g[0], b.getDenseI64ArrayAttr(inverse))};
 }
 
+// A broadcast keeps the operand's dimensions it does not expand from 1.
+void BroadcastInDimOp::linkDimensions(SameDimension same) {
+  ArrayRef<int64_t> from = shapeOf(getOperand()), to = shapeOf(getResult());
+  for (auto [i, d] : llvm::enumerate(getBroadcastDimensions()))
+    if (from[i] == to[d])
+      same(getOperand(), int64_t(i), getResult(), d);
+}
+
+// A reshape keeps each leading dimension whose size, and the size of everything after it,
+// are unchanged: [N, 3, 4] -> [N, 12] keeps N.
+void ReshapeOp::linkDimensions(SameDimension same) {
+  ArrayRef<int64_t> from = shapeOf(getOperand()), to = shapeOf(getResult());
+  auto product = [](ArrayRef<int64_t> s) {
+    int64_t p = 1;
+    for (int64_t d : s)
+      p *= d;
+    return p;
+  };
+  for (size_t k = 0; k < from.size() && k < to.size() && from[k] == to[k] &&
+                     product(from.drop_front(k + 1)) == product(to.drop_front(k + 1));
+       ++k)
+    same(getOperand(), int64_t(k), getResult(), int64_t(k));
+}
+
+void TransposeOp::linkDimensions(SameDimension same) {
+  for (auto [i, p] : llvm::enumerate(getPermutation()))
+    same(getOperand(), p, getResult(), int64_t(i));
+}
+
 } // namespace kiln

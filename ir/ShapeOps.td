@@ -4,7 +4,7 @@
 
 include "ir/KilnDialect.td"
 
-def Kiln_BroadcastInDimOp : Kiln_Op<"broadcast_in_dim", [Kiln_IndexOnly]> {
+def Kiln_BroadcastInDimOp : Kiln_Op<"broadcast_in_dim", [Kiln_IndexOnly, Kiln_Dimensions]> {
   let summary = "broadcast a tensor to a larger shape";
   let description = [{
     Operand dimension `i` becomes result dimension `broadcast_dimensions[i]` (strictly
@@ -23,7 +23,7 @@ def Kiln_BroadcastInDimOp : Kiln_Op<"broadcast_in_dim", [Kiln_IndexOnly]> {
   let hasFolder = 1;
 }
 
-def Kiln_ReshapeOp : Kiln_Op<"reshape", [Kiln_IndexOnly]> {
+def Kiln_ReshapeOp : Kiln_Op<"reshape", [Kiln_IndexOnly, Kiln_Dimensions]> {
   let summary = "reinterpret a tensor's row-major elements with a new shape";
   let description = [{
     The element count must be unchanged.
@@ -38,7 +38,7 @@ def Kiln_ReshapeOp : Kiln_Op<"reshape", [Kiln_IndexOnly]> {
   let hasFolder = 1;
 }
 
-def Kiln_TransposeOp : Kiln_Op<"transpose", [Kiln_IndexOnly]> {
+def Kiln_TransposeOp : Kiln_Op<"transpose", [Kiln_IndexOnly, Kiln_Dimensions]> {
   let summary = "permute a tensor's dimensions";
   let description = [{
     Result dimension `i` is operand dimension `permutation[i]`.

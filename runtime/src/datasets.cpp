@@ -21,7 +21,7 @@ namespace {
 DataTensor f32_tensor(const char *name, std::vector<int64_t> shape, std::vector<float> values) {
     DataTensor t;
     t.name = name;
-    t.dtype = DType::F32;
+    t.dtype = DType::f32;
     t.shape = std::move(shape);
     t.f32 = std::move(values);
     return t;
@@ -66,7 +66,7 @@ uint64_t DataTensor::row_numel() const {
 }
 
 const void *DataTensor::row(int64_t i) const {
-    return dtype == DType::I32 ? static_cast<const void *>(i32.data() + uint64_t(i) * row_numel())
+    return dtype == DType::i32 ? static_cast<const void *>(i32.data() + uint64_t(i) * row_numel())
                                : static_cast<const void *>(f32.data() + uint64_t(i) * row_numel());
 }
 
@@ -100,7 +100,7 @@ const std::vector<DatasetEntry> &dataset_registry() {
         {"optimizers", "lesson 9: x = linspace(-1, 1, 1000), y = x^2 + 0.1*N(0,1)", make_optimizers},
         {"minibatch", "lesson 8: x = linspace(1, 10, 10), y = linspace(10, 1, 10)", make_minibatch},
         {"mnist", "lesson 10: MNIST-format idx files (train-* and t10k-*, plain or .gz) in a folder", nullptr,
-         load_mnist, "/usr/share/datasets/fashion-mnist"},
+         load_mnist, "/usr/share/datasets/fashion-mnist", mnist_rows},
     };
     return registry;
 }
@@ -145,7 +145,7 @@ void conform_dataset(Dataset &data, const Manifest &manifest, const std::string 
             throw UserError(fmt::format("{}: tensor '{}' holds {} bytes for shape {}", source, in->name, it->u8.size(),
                                         shape_string(it->shape)));
         const int64_t classes = class_count(manifest);
-        if (manifest.train.task == "classification" && classes > 0 && in->dtype == DType::I32 && in->row_numel() == 1)
+        if (manifest.train.task == "classification" && classes > 0 && in->dtype == DType::i32 && in->row_numel() == 1)
             check_labels(*it, classes, source);
     }
 }
@@ -154,10 +154,10 @@ int64_t class_count(const Manifest &manifest) {
     std::vector<int> order;
     if (manifest.eval_entry() >= 0) order.push_back(manifest.eval_entry());
     for (size_t e = 0; e < manifest.entries.size(); ++e)
-        if (manifest.entries[e].kind == EntryKind::Train) order.push_back(int(e));
+        if (manifest.entries[e].kind == EntryKind::train) order.push_back(int(e));
     for (int e : order)
         for (const TensorSpec *out : manifest.entry_tensors(e, Role::Output))
-            if (out->dtype == DType::F32 && out->row_shape().size() == 1) return out->row_shape()[0];
+            if (out->dtype == DType::f32 && out->row_shape().size() == 1) return out->row_shape()[0];
     return 0;
 }
 
@@ -198,16 +198,16 @@ Dataset load_dataset(const std::string &path, const Manifest &manifest) {
         t.name = in->name;
         t.shape = e->shape;
         if (e->dtype == "F32") {
-            t.dtype = DType::F32;
+            t.dtype = DType::f32;
             t.f32.resize((e->end - e->begin) / 4);
             if (!t.f32.empty()) std::memcpy(t.f32.data(), file.data(*e), e->end - e->begin);
         } else if (e->dtype == "I32") {
-            t.dtype = DType::I32;
+            t.dtype = DType::i32;
             t.i32.resize((e->end - e->begin) / 4);
             if (!t.i32.empty()) std::memcpy(t.i32.data(), file.data(*e), e->end - e->begin);
-        } else if (e->dtype == "I64" && in->dtype == DType::I32) {
+        } else if (e->dtype == "I64" && in->dtype == DType::i32) {
             // PyTorch's labels are int64: narrowed to the model's 32 bits, each one checked.
-            t.dtype = DType::I32;
+            t.dtype = DType::i32;
             t.i32.resize((e->end - e->begin) / 8);
             const uint8_t *src = file.data(*e);
             for (size_t i = 0; i < t.i32.size(); ++i) {
@@ -268,8 +268,8 @@ Dataset mnist_split(const std::string &dir, const char *prefix, const Manifest &
                                     labels.dims[0], images_path, n));
 
     const TensorSpec *x = manifest.find("x", 0), *y = manifest.find("y", 0);
-    if (!x || x->role != Role::Input || x->dtype != DType::F32 || !y || y->role != Role::Input ||
-        y->dtype != DType::I32 || y->row_numel() != 1)
+    if (!x || x->role != Role::Input || x->dtype != DType::f32 || !y || y->role != Role::Input ||
+        y->dtype != DType::i32 || y->row_numel() != 1)
         throw UserError(fmt::format("dataset 'mnist' feeds an f32 input 'x' (images) and an i32 input 'y' (labels, one "
                                     "per row); model '{}' does not take them",
                                     manifest.model));
@@ -281,14 +281,14 @@ Dataset mnist_split(const std::string &dir, const char *prefix, const Manifest &
     Dataset d;
     DataTensor xt;
     xt.name = "x";
-    xt.dtype = DType::F32;
+    xt.dtype = DType::f32;
     xt.shape = {n};
     xt.shape.insert(xt.shape.end(), row.begin(), row.end());
     xt.as_bytes = true;
     xt.u8 = std::move(images.data);
     DataTensor yt;
     yt.name = "y";
-    yt.dtype = DType::I32;
+    yt.dtype = DType::i32;
     const std::vector<int64_t> y_row = y->row_shape();
     yt.shape = {n};
     yt.shape.insert(yt.shape.end(), y_row.begin(), y_row.end());
@@ -301,6 +301,35 @@ Dataset mnist_split(const std::string &dir, const char *prefix, const Manifest &
 }
 
 }  // namespace
+
+int64_t mnist_rows(const std::string &dir) {
+    if (!is_directory(dir)) throw UserError(fmt::format("{}: no such folder of MNIST-format idx files", dir));
+    return read_idx_labels(idx_file(dir, "train-labels-idx1-ubyte")).dims[0];
+}
+
+int64_t training_rows(const std::string &dataset, const std::string &data, const std::string &data_dir,
+                      const std::vector<std::string> &inputs) {
+    const DatasetEntry *entry = find_dataset(dataset);
+    if (!data.empty() && (is_regular_file(data) || !entry || !entry->rows)) {
+        SafetensorsFile file = SafetensorsFile::read(data);
+        int64_t rows = -1;
+        for (const std::string &name : inputs) {
+            const SafetensorsEntry *t = file.find(name);
+            if (!t) throw UserError(fmt::format("{}: no tensor '{}', which the model needs", data, name));
+            if (t->shape.empty()) throw UserError(fmt::format("{}: tensor '{}' is a scalar, not rows", data, name));
+            if (rows >= 0 && t->shape[0] != rows)
+                throw UserError(fmt::format("{}: tensor '{}' has {} rows, the others {}", data, name, t->shape[0], rows));
+            rows = t->shape[0];
+        }
+        return rows;
+    }
+    if (!entry) return -1;
+    if (entry->rows) {
+        const std::string dir = !data.empty() ? data : !data_dir.empty() ? data_dir : entry->default_dir ? entry->default_dir : "";
+        return dir.empty() ? -1 : entry->rows(dir);
+    }
+    return entry->make ? entry->make(0).rows() : -1;
+}
 
 DataSplits load_mnist(const std::string &dir, const Manifest &manifest) {
     if (!is_directory(dir))
@@ -342,7 +371,7 @@ Dataset make_classification(uint64_t seed) {
     std::vector<float> x(size_t(n) * 2);
     DataTensor y;
     y.name = "y";
-    y.dtype = DType::I32;
+    y.dtype = DType::i32;
     y.shape = {n};
     y.i32.resize(size_t(n));
     for (int64_t i = 0; i < n; ++i) {

@@ -22,8 +22,12 @@ Loader::Loader(const Manifest &manifest, const Dataset &data, const LoaderConfig
     if (config.drop_last) {
         tail_note_ = fmt::format("the last {} of {} rows are dropped each epoch (drop_last)", r, n);
     } else if ((tail_entry_ = manifest.train_entry(r)) < 0) {
-        tail_note_ = fmt::format("the last {} of {} rows are dropped each epoch: the model has no train entry of "
-                                 "batch {}", r, n, r);
+        // PyTorch would train these rows as one short batch; leaving them out silently would not.
+        throw UserError(fmt::format("the data has {} rows: after {} batches of {}, the last {} make a short batch, and "
+                                    "this binary has no step for a batch of {} (it was compiled for other data); "
+                                    "recompile with `kiln compile --data` naming this data to give it one, or pass "
+                                    "--drop-last to leave those rows out",
+                                    n, full_batches_, config.batch, r, r));
     }
 }
 
@@ -67,7 +71,7 @@ std::string format_batch(const Manifest &manifest, const Dataset &data, const Ba
         shape[0] = int64_t(batch.rows.size());
         const size_t row = t->row_numel();
         std::string text;
-        if (t->dtype == DType::I32) {
+        if (t->dtype == DType::i32) {
             std::vector<int32_t> values;
             for (int64_t r : batch.rows) values.insert(values.end(), t->i32.begin() + r * row, t->i32.begin() + (r + 1) * row);
             text = numpy_array(values.data(), shape);

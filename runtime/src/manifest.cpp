@@ -71,9 +71,9 @@ EntrySpec parse_entry(const json &e, size_t index) {
     where = fmt::format("entry '{}'", spec.name);
     std::string kind = string_field(e, "kind", where);
     if (kind == "train")
-        spec.kind = EntryKind::Train;
+        spec.kind = EntryKind::train;
     else if (kind == "eval")
-        spec.kind = EntryKind::Eval;
+        spec.kind = EntryKind::eval;
     else
         fail(fmt::format("{}: unknown kind '{}' (expected train or eval)", where, kind));
     const json &batch = field(e, "batch", where);
@@ -121,12 +121,12 @@ TensorSpec parse_tensor(const json &t, size_t index, const Manifest &m) {
 
     std::string dtype = string_field(t, "dtype", where);
     if (dtype == "f32")
-        spec.dtype = DType::F32;
+        spec.dtype = DType::f32;
     else if (dtype == "i32")
-        spec.dtype = DType::I32;
+        spec.dtype = DType::i32;
     else
         fail(fmt::format("{}: dtype '{}' is not supported (f32 or i32)", where, dtype));
-    if (spec.dtype == DType::I32 && spec.role != Role::Input && spec.role != Role::Output)
+    if (spec.dtype == DType::i32 && spec.role != Role::Input && spec.role != Role::Output)
         fail(fmt::format("{}: a '{}' tensor must be f32, not i32", where, role));
 
     const json &shape = field(t, "shape", where);
@@ -204,12 +204,12 @@ void check_entries(Manifest &m) {
         const std::string where = fmt::format("entry '{}'", entry.name);
         for (size_t o = 0; o < e; ++o) {
             if (m.entries[o].name == entry.name) fail(fmt::format("{} appears twice", where));
-            if (entry.kind == EntryKind::Train && m.entries[o].kind == EntryKind::Train &&
+            if (entry.kind == EntryKind::train && m.entries[o].kind == EntryKind::train &&
                 m.entries[o].batch == entry.batch)
                 fail(fmt::format("{} and entry '{}' are both train entries of batch {}", where, m.entries[o].name,
                                  entry.batch));
         }
-        const bool train = entry.kind == EntryKind::Train;
+        const bool train = entry.kind == EntryKind::train;
         evals += !train;
         for (Role r : {Role::Loss, Role::Lr, Role::Step}) {
             size_t count = m.entry_tensors(int(e), r).size();
@@ -243,7 +243,7 @@ void check_entries(Manifest &m) {
 
     int first_train = -1;
     for (size_t e = 0; e < m.entries.size() && first_train < 0; ++e)
-        if (m.entries[e].kind == EntryKind::Train) first_train = int(e);
+        if (m.entries[e].kind == EntryKind::train) first_train = int(e);
     if (first_train < 0) fail("no entry has kind 'train'");
     if (m.train.batch == 0) m.train.batch = m.entries[size_t(first_train)].batch;
     if (m.train_entry(m.train.batch) < 0)
@@ -258,8 +258,8 @@ const char *role_name(Role role) {
     return "?";
 }
 
-const char *dtype_name(DType d) { return d == DType::I32 ? "i32" : "f32"; }
-const char *safetensors_dtype(DType d) { return d == DType::I32 ? "I32" : "F32"; }
+const char *dtype_name(DType d) { return d == DType::i32 ? "i32" : "f32"; }
+const char *safetensors_dtype(DType d) { return d == DType::i32 ? "I32" : "F32"; }
 
 uint64_t TensorSpec::numel() const {
     uint64_t n = 1;
@@ -307,13 +307,13 @@ std::vector<const TensorSpec *> Manifest::entry_tensors(int entry, Role role) co
 
 int Manifest::train_entry(int64_t batch) const {
     for (size_t e = 0; e < entries.size(); ++e)
-        if (entries[e].kind == EntryKind::Train && entries[e].batch == batch) return int(e);
+        if (entries[e].kind == EntryKind::train && entries[e].batch == batch) return int(e);
     return -1;
 }
 
 int Manifest::eval_entry() const {
     for (size_t e = 0; e < entries.size(); ++e)
-        if (entries[e].kind == EntryKind::Eval) return int(e);
+        if (entries[e].kind == EntryKind::eval) return int(e);
     return -1;
 }
 

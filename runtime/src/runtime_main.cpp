@@ -61,12 +61,12 @@ std::vector<float> first_rows(const DataTensor &t, int64_t rows) {
 
 const DataTensor *single_feature_f32(const Dataset &d, const char *name) {
     const DataTensor *t = d.find(name);
-    return t && t->dtype == DType::F32 && t->row_numel() == 1 ? t : nullptr;
+    return t && t->dtype == DType::f32 && t->row_numel() == 1 ? t : nullptr;
 }
 
 const DataTensor *first_single_feature_output(const Dataset &outputs) {
     for (const DataTensor &t : outputs.tensors)
-        if (t.dtype == DType::F32 && t.row_numel() == 1) return &t;
+        if (t.dtype == DType::f32 && t.row_numel() == 1) return &t;
     return nullptr;
 }
 
@@ -100,7 +100,7 @@ void write_predictions(const std::string &path, const Manifest &manifest, const 
             const uint64_t n = c->row_numel();
             for (uint64_t i = 0; i < n; ++i, first = false) {
                 if (!first) text += ',';
-                text += c->dtype == DType::I32 ? std::to_string(c->i32[r * n + i])
+                text += c->dtype == DType::i32 ? std::to_string(c->i32[r * n + i])
                                                : fmt::format("{:.9g}", c->value(uint64_t(r) * n + i));
             }
         }
@@ -129,7 +129,7 @@ std::string draw_picture(const std::string &picture, const Manifest &manifest, A
     const TrainResult &result = o.result;
     if (manifest.train.task == "classification") {
         const DataTensor *x = o.eval_data ? o.eval_data->find("x") : nullptr;
-        if (x && x->dtype == DType::F32 && !x->as_bytes && x->row_numel() == 2 && !ev.predicted.empty()) {
+        if (x && x->dtype == DType::f32 && !x->as_bytes && x->row_numel() == 2 && !ev.predicted.empty()) {
             ClassPlot plot;
             plot.title = fmt::format("{}: accuracy {:.3f}", manifest.model, ev.accuracy());
             for (int64_t r = 0; r < ev.rows; ++r) plot.x0.push_back(x->f32[2 * r]), plot.x1.push_back(x->f32[2 * r + 1]);
@@ -149,7 +149,7 @@ std::string draw_picture(const std::string &picture, const Manifest &manifest, A
             // No eval entry: the forward of the last step, over its batch.
             const TensorSpec *bx = manifest.find("x", result.last_entry);
             for (const TensorSpec *out : manifest.entry_tensors(result.last_entry, Role::Output)) {
-                if (out->dtype != DType::F32 || out->row_numel() != 1 || plot.fit.size()) continue;
+                if (out->dtype != DType::f32 || out->row_numel() != 1 || plot.fit.size()) continue;
                 plot.fit.assign(arena.f32(*out), arena.f32(*out) + out->numel());
                 plot.fit_x.assign(arena.f32(*bx), arena.f32(*bx) + bx->numel());
             }
@@ -313,7 +313,7 @@ int run(const ModelAbi &model, const Options &options) {
             }
             const int64_t shown = std::min<int64_t>(manifest.train.show_predictions, int64_t(ev.predicted.size()));
             const DataTensor *labels = ev.classified ? eval_data.find("y") : nullptr;
-            if (!quiet && shown > 0 && labels && labels->dtype == DType::I32 && labels->row_numel() == 1) {
+            if (!quiet && shown > 0 && labels && labels->dtype == DType::i32 && labels->row_numel() == 1) {
                 fmt::print("predictions: {}\n", numpy_array(ev.predicted.data(), {shown}));
                 fmt::print("labels:      {}\n", numpy_array(labels->i32.data(), {shown}));
             }

@@ -127,7 +127,7 @@ EvalResult evaluate(const ModelAbi &model, const Manifest &manifest, Arena &aren
         t.dtype = out->dtype;
         t.shape = out->shape;
         t.shape[0] = result.rows;
-        (t.dtype == DType::I32 ? t.i32.resize(size_t(result.rows) * out->row_numel())
+        (t.dtype == DType::i32 ? t.i32.resize(size_t(result.rows) * out->row_numel())
                                : t.f32.resize(size_t(result.rows) * out->row_numel()));
         result.outputs.tensors.push_back(std::move(t));
     }
@@ -135,9 +135,9 @@ EvalResult evaluate(const ModelAbi &model, const Manifest &manifest, Arena &aren
     const TensorSpec *scores = nullptr, *labels = nullptr;
     if (manifest.train.task == "classification") {
         for (const TensorSpec *out : outputs)
-            if (!scores && out->dtype == DType::F32 && out->row_shape().size() == 1) scores = out;
+            if (!scores && out->dtype == DType::f32 && out->row_shape().size() == 1) scores = out;
         for (const TensorSpec *in : manifest.entry_tensors(entry, Role::Input))
-            if (!labels && in->dtype == DType::I32 && in->row_numel() == 1) labels = in;
+            if (!labels && in->dtype == DType::i32 && in->row_numel() == 1) labels = in;
         if (!scores || !labels)
             throw UserError(fmt::format("task 'classification' needs an i32 labels input of shape [{}] and an f32 "
                                         "scores output of shape [{}, classes] in eval entry '{}'",

@@ -66,8 +66,8 @@ TEST(Datasets, ClassificationMatchesTheFormula) {
     const kiln::DataTensor &x = *d.find("x"), &y = *d.find("y");
     ASSERT_EQ(x.shape, (std::vector<int64_t>{200, 2}));
     ASSERT_EQ(y.shape, (std::vector<int64_t>{200}));
-    EXPECT_EQ(x.dtype, DType::F32);
-    EXPECT_EQ(y.dtype, DType::I32);
+    EXPECT_EQ(x.dtype, DType::f32);
+    EXPECT_EQ(y.dtype, DType::i32);
     kiln::Rng rng(0, kiln::RngStream::Data);
     double mean[2][2] = {}, var[2] = {};
     for (size_t i = 0; i < 200; ++i) {

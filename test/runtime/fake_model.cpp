@@ -38,7 +38,7 @@ void activate(const char *text) {
 // Common prologue: records the call and says whether this run must fail.
 bool begin_run(int entry, bool &train, int64_t &batch) {
     const kiln::EntrySpec &e = g_manifest->entries[size_t(entry)];
-    train = e.kind == kiln::EntryKind::Train;
+    train = e.kind == kiln::EntryKind::train;
     batch = e.batch;
     const kiln::TensorSpec *x = in_entry("x", entry);
     Call call{entry, train ? *f32(in_entry("step", entry)) : 0.0f, {}};

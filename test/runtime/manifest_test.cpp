@@ -41,9 +41,9 @@ TEST(Manifest, ParsesTheFakeModel) {
     EXPECT_EQ(m.arena_bytes, 2624u);
     ASSERT_EQ(m.entries.size(), 3u);
     EXPECT_EQ(m.entries[0].name, "train_step");
-    EXPECT_EQ(m.entries[0].kind, kiln::EntryKind::Train);
+    EXPECT_EQ(m.entries[0].kind, kiln::EntryKind::train);
     EXPECT_EQ(m.entries[1].batch, 4);
-    EXPECT_EQ(m.entries[2].kind, kiln::EntryKind::Eval);
+    EXPECT_EQ(m.entries[2].kind, kiln::EntryKind::eval);
     EXPECT_EQ(m.tensors.size(), 20u);
     EXPECT_EQ(m.train.dataset, "regression");
     EXPECT_EQ(m.train.task, "regression");
@@ -81,11 +81,11 @@ TEST(Manifest, TheBuilderMakesTheLinkedLayout) {
 
 TEST(Manifest, ParsesI32Labels) {
     Manifest m = kiln::parse_manifest(fake::manifest(fake::classifier_spec()));
-    EXPECT_EQ(m.find("y", 0)->dtype, kiln::DType::I32);
+    EXPECT_EQ(m.find("y", 0)->dtype, kiln::DType::i32);
     EXPECT_EQ(m.find("y", 0)->shape, (std::vector<int64_t>{200}));
     EXPECT_EQ(m.find("y", 0)->bytes(), 800u);
-    EXPECT_STREQ(kiln::safetensors_dtype(kiln::DType::I32), "I32");
-    EXPECT_STREQ(kiln::dtype_name(kiln::DType::I32), "i32");
+    EXPECT_STREQ(kiln::safetensors_dtype(kiln::DType::i32), "I32");
+    EXPECT_STREQ(kiln::dtype_name(kiln::DType::i32), "i32");
     EXPECT_EQ(m.train.task, "classification");
 }
 

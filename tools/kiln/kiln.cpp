@@ -16,6 +16,7 @@
 #include "codegen/host/HostModule.h"
 #include "ir/Dialect.h"
 #include "passes/Passes.h"
+#include "passes/SpecializeBatch.h"
 #include "tools/kiln/Driver.h"
 #include "tools/kiln/Link.h"
 
@@ -33,6 +34,9 @@
 #include "llvm/Support/Program.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
+
+#include "kiln/datasets.h"
+#include "kiln/error.h"
 
 #include <cmath>
 
@@ -74,6 +78,13 @@ cl::opt<Fusion> fusion("fusion", cl::desc("Fuse primitives into kernels"), cl::i
                        cl::values(clEnumValN(Fusion::on, "on", "fused kernels (the default)"),
                                   clEnumValN(Fusion::off, "off", "one kernel per primitive")),
                        cl::sub(compileCmd));
+cl::opt<int64_t> batchSize("batch",
+                           cl::desc("Train with this many rows per step (default: the traced batch)"),
+                           cl::value_desc("N"), cl::init(0), cl::sub(compileCmd));
+cl::opt<std::string> dataPath("data",
+                              cl::desc("The training data the binary will use (file or folder), to size "
+                                       "the step of the short last batch (default: the model's data set)"),
+                              cl::value_desc("PATH"), cl::init(""), cl::sub(compileCmd));
 cl::opt<bool> keepTemps("keep-temps", cl::desc("Keep the intermediate files and print where"),
                         cl::init(false), cl::sub(compileCmd));
 
@@ -143,6 +154,82 @@ mlir::LogicalResult overrideOptimizer(mlir::ModuleOp module) {
   return mlir::success();
 }
 
+// --batch, and the step of the short last batch: PyTorch's DataLoader hands over the rows
+// left after the full batches as one smaller batch, so the binary gets a train entry for it,
+// specialised from the main one, unless the model drops them (drop_last) or already has one.
+mlir::LogicalResult specializeBatches(mlir::ModuleOp module) {
+  SmallVector<mlir::func::FuncOp> train;
+  for (auto f : module.getOps<mlir::func::FuncOp>())
+    if (kiln::roleOf(f) == "forward")
+      train.push_back(f);
+  if (train.empty()) {
+    if (batchSize != 0)
+      return module.emitError("--batch: the model has no train entry");
+    return mlir::success();
+  }
+  mlir::func::FuncOp main = train.front();
+  std::vector<std::string> inputs;
+  for (unsigned i = 0; i < main.getNumArguments(); ++i)
+    if (auto name = main.getArgAttrOfType<mlir::StringAttr>(i, "kiln.input"))
+      inputs.push_back(name.getValue().str());
+  if (inputs.empty() && batchSize == 0)
+    return mlir::success();  // nothing is batched
+  mlir::FailureOr<int64_t> traced = kiln::tracedBatch(main);
+  if (failed(traced))
+    return mlir::failure();
+  int64_t batch = *traced;
+  auto settings = module->getAttrOfType<mlir::DictionaryAttr>("kiln.train");
+  mlir::Builder b(module.getContext());
+  if (batchSize != 0 && batchSize != batch) {
+    if (batchSize < 1)
+      return module.emitError("--batch ") << batchSize.getValue() << ": the batch size must be at least 1";
+    batch = batchSize;
+    if (failed(kiln::specializeBatch(main, batch)))
+      return mlir::failure();
+    // Entries traced by hand for the old batch (a short last batch) no longer fit.
+    for (mlir::func::FuncOp f : llvm::drop_begin(train))
+      f.erase();
+    train.resize(1);
+    if (settings) {
+      mlir::NamedAttrList updated(settings);
+      updated.set("batch", b.getI64IntegerAttr(batch));
+      settings = updated.getDictionary(module.getContext());
+      module->setAttr("kiln.train", settings);
+    }
+  }
+  auto dropLast = settings ? settings.getAs<mlir::BoolAttr>("drop_last") : nullptr;
+  if (!settings || (dropLast && dropLast.getValue()))
+    return mlir::success();
+  auto text = [&](StringRef key) {
+    auto s = settings.getAs<mlir::StringAttr>(key);
+    return s ? s.getValue().str() : std::string();
+  };
+  int64_t rows;
+  try {
+    rows = kiln::training_rows(text("dataset"), dataPath, text("data_dir"), inputs);
+  } catch (const kiln::UserError &e) {
+    return module.emitError("--data: ") << e.what();
+  }
+  const int64_t tail = rows > 0 ? rows % batch : 0;
+  if (tail == 0)
+    return mlir::success();
+  for (mlir::func::FuncOp f : train) {
+    mlir::FailureOr<int64_t> b = kiln::tracedBatch(f);
+    if (failed(b))
+      return mlir::failure();
+    if (*b == tail)
+      return mlir::success();
+  }
+  mlir::func::FuncOp last = main.clone();
+  std::string name = "forward_tail";
+  if (module.lookupSymbol(name))
+    name += "_" + std::to_string(tail);
+  last.setName(name);
+  last->setAttr("kiln.role", b.getStringAttr("forward"));  // @forward may carry it implicitly
+  module.getBody()->getOperations().insert(std::next(mlir::Block::iterator(main)), last);
+  return kiln::specializeBatch(last, tail);
+}
+
 bool isModelSource(StringRef path) {
   return path.ends_with(".cpp") || path.ends_with(".cc") || path.ends_with(".cxx");
 }
@@ -196,7 +283,7 @@ int compile() {
   mlir::OwningOpRef<mlir::ModuleOp> module = kiln::loadModel(context, sources, modelPath);
   if (!module)
     return 1;  // reported where
-  if (failed(overrideOptimizer(*module)))
+  if (failed(overrideOptimizer(*module)) || failed(specializeBatches(*module)))
     return 1;
   std::string modelIR;
   llvm::raw_string_ostream(modelIR) << *module;

@@ -21,13 +21,16 @@ def import_torch(threads=1):
 
 
 def write_safetensors(path, tensors):
-    """Writes {name: float32 or int32 torch tensor} as safetensors: u64 LE header size, JSON, data."""
+    """Writes {name: float32, int32 or int64 torch tensor} as safetensors: u64 LE header size, JSON,
+    data. int64 stays I64, as PyTorch's labels are."""
     import torch
     header, blobs, offset = {}, [], 0
     for name, t in tensors.items():
         t = t.detach().contiguous()
-        if t.dtype == torch.int32 or t.dtype == torch.int64:
-            blob, dtype = t.to(torch.int32).numpy().astype("<i4").tobytes(), "I32"
+        if t.dtype == torch.int64:
+            blob, dtype = t.numpy().astype("<i8").tobytes(), "I64"
+        elif t.dtype == torch.int32:
+            blob, dtype = t.numpy().astype("<i4").tobytes(), "I32"
         else:
             blob, dtype = t.to(torch.float32).numpy().astype("<f4").tobytes(), "F32"
         header[name] = {"dtype": dtype, "shape": list(t.shape),

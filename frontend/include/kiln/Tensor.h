@@ -8,6 +8,8 @@
 #ifndef KILN_TENSOR_H
 #define KILN_TENSOR_H
 
+#include "kiln/types.h"
+
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -164,10 +166,6 @@ struct TrainConfig {
   bool draw = false;              // draw a picture after training (<model>.svg or --output);
                                   // only a model that draws links the plotting library
 };
-
-// A traced function is an entry of the compiled binary: "train" entries are differentiated
-// and updated, "eval" entries only run forward (predictions, accuracy).
-enum class EntryKind { train, eval };
 
 class Trace {
 public:

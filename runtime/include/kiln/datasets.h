@@ -29,7 +29,7 @@ namespace kiln {
 
 struct DataTensor {
     std::string name;
-    DType dtype = DType::F32;
+    DType dtype = DType::f32;
     std::vector<int64_t> shape;  // (N, ...row shape)
     std::vector<float> f32;      // the values when dtype is F32
     std::vector<int32_t> i32;    // the values when dtype is I32
@@ -61,6 +61,8 @@ struct DataSplits {
 };
 
 using DatasetMake = Dataset (*)(uint64_t seed);
+// The training rows a folder holds, read from its headers only.
+using DatasetRows = int64_t (*)(const std::string &dir);
 // Reads the set from a folder; conformed to the model by the loader itself.
 using DatasetLoad = DataSplits (*)(const std::string &dir, const Manifest &manifest);
 
@@ -70,6 +72,7 @@ struct DatasetEntry {
     DatasetMake make = nullptr;  // synthetic sets
     DatasetLoad load = nullptr;  // sets read from a folder
     const char *default_dir = nullptr;  // the folder when neither --data nor train.data_dir names one
+    DatasetRows rows = nullptr;         // sets read from a folder
 };
 
 const std::vector<DatasetEntry> &dataset_registry();
@@ -84,11 +87,21 @@ Dataset load_dataset(const std::string &path, const Manifest &manifest);
 // train.data_dir, else its default_dir; otherwise the synthetic set is made from `seed`.
 DataSplits open_data(const Manifest &manifest, const std::string &data, uint64_t seed);
 
+// How many training rows a run will have, as known before it (kiln compile specialises the
+// short last batch's step for it): `data` as open_data() would read it (a safetensors file: the
+// first dimension of its tensors named in `inputs`, which must agree; a folder for a folder-read
+// set), else the model's own set (`data_dir` or the set's default folder, or the synthetic set).
+// -1 when nothing names the data. Throws UserError for unreadable data.
+int64_t training_rows(const std::string &dataset, const std::string &data, const std::string &data_dir,
+                      const std::vector<std::string> &inputs);
+
 // Lesson 10: the MNIST-format folder `dir`: train-images-idx3-ubyte + train-labels-idx1-ubyte
 // (train) and t10k-images-idx3-ubyte + t10k-labels-idx1-ubyte (test), each plain or with .gz
 // (plain is taken when both exist). Images become the input "x" (bytes, /255), whose rows the
 // model must take as [H, W], [1, H, W] or [H * W] of the files' H x W; labels the i32 input "y".
 DataSplits load_mnist(const std::string &dir, const Manifest &manifest);
+// The training images such a folder holds (the train labels file's count).
+int64_t mnist_rows(const std::string &dir);
 // The number of classes of a classification model: the last dimension of the first f32 output
 // with 1-d rows (eval entry first, then train entries); 0 when there is none.
 int64_t class_count(const Manifest &manifest);

@@ -7,8 +7,8 @@
 //     Same seed and epoch, same order; the epochs of one run differ.
 //   - batches(epoch) cuts that order into N / B batches of B consecutive rows, all for the train
 //     entry of batch B, then, when r > 0, one tail batch of the last r rows for the train entry of
-//     batch r -- unless drop_last is set or no train entry has batch r, in which case those rows
-//     are left out of the epoch (tail_note() says why).
+//     batch r -- unless drop_last is set, in which case those rows are left out of the epoch
+//     (tail_note() says so). Without drop_last, no train entry of batch r throws UserError.
 //   - copy(batch, arena) writes the batch's rows, in batch order, into every input of its entry.
 // The Loader keeps references to the manifest and dataset; both must outlive it.
 #ifndef KILN_LOADER_H

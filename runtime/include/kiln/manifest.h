@@ -16,6 +16,8 @@
 #ifndef KILN_MANIFEST_H
 #define KILN_MANIFEST_H
 
+#include "kiln/types.h"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -24,8 +26,6 @@
 namespace kiln {
 
 enum class Role { Param, State, Input, Lr, Step, Loss, Output };
-enum class DType { F32, I32 };
-enum class EntryKind { Train, Eval };
 
 // An entry index meaning "shared by every entry" (params and state).
 constexpr int kShared = -1;
@@ -37,7 +37,7 @@ const char *safetensors_dtype(DType dtype);  // safetensors spelling: "F32", "I3
 struct TensorSpec {
     std::string name;
     Role role = Role::Param;
-    DType dtype = DType::F32;
+    DType dtype = DType::f32;
     std::vector<int64_t> shape;  // [] is a scalar
     uint64_t offset = 0;         // bytes from the arena base
     uint64_t fan_in = 0;         // params only: PyTorch's fan_in for the default init
@@ -52,7 +52,7 @@ struct TensorSpec {
 
 struct EntrySpec {
     std::string name;
-    EntryKind kind = EntryKind::Train;
+    EntryKind kind = EntryKind::train;
     int64_t batch = 1;
     std::vector<std::string> kernels;  // the kernel of each call, in order (may be absent)
 };

@@ -1,0 +1,147 @@
+// Re-specialising a traced entry to another batch size (kiln compile --batch, and the step of
+// the short last batch).
+//
+// Shapes are static, so the batch is a number in every type. Which numbers are the batch is
+// found by linking dimensions: the inputs' first dimensions are the batch; elementwise ops
+// share one shape; every other op says which of its dimensions are the same through
+// DimensionsOpInterface. Every dimension linked to the batch takes the new size (also in
+// broadcast and reshape `shape` attributes and splat constants); the ops' verifiers then check
+// the result, so a model whose batch cannot change (e.g. flattened into a feature dimension)
+// is refused at the op that mixes them.
+#include "passes/SpecializeBatch.h"
+
+#include "ir/Dialect.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/DenseMap.h"
+
+using namespace mlir;
+
+namespace kiln {
+namespace {
+
+// Union-find over (value, dimension) slots.
+class LinkedDimensions {
+public:
+  unsigned slot(Value v, int64_t d) {
+    auto [it, added] = base_.try_emplace(v, unsigned(parent_.size()));
+    if (added)
+      for (size_t i = 0; i < shapeOf(v).size(); ++i)
+        parent_.push_back(unsigned(parent_.size()));
+    return it->second + unsigned(d);
+  }
+  unsigned find(unsigned s) {
+    while (parent_[s] != s)
+      s = parent_[s] = parent_[parent_[s]];
+    return s;
+  }
+  void link(Value a, int64_t i, Value b, int64_t j) { parent_[find(slot(a, i))] = find(slot(b, j)); }
+
+private:
+  llvm::DenseMap<Value, unsigned> base_;
+  std::vector<unsigned> parent_;
+};
+
+bool isInput(func::FuncOp entry, unsigned i) { return bool(entry.getArgAttr(i, "kiln.input")); }
+
+} // namespace
+
+FailureOr<int64_t> tracedBatch(func::FuncOp entry) {
+  std::optional<int64_t> batch;
+  for (BlockArgument arg : entry.getArguments()) {
+    if (!isInput(entry, arg.getArgNumber()))
+      continue;
+    ArrayRef<int64_t> shape = shapeOf(arg);
+    if (shape.empty())
+      return entry.emitError("input ") << entry.getArgAttr(arg.getArgNumber(), "kiln.input")
+                                       << " is a scalar: it has no batch dimension";
+    if (batch && *batch != shape[0])
+      return entry.emitError("its inputs disagree on the batch size (") << *batch << " and " << shape[0] << ")";
+    batch = shape[0];
+  }
+  if (!batch)
+    return entry.emitError("has no inputs, so no batch size");
+  return *batch;
+}
+
+LogicalResult specializeBatch(func::FuncOp entry, int64_t batch) {
+  FailureOr<int64_t> traced = tracedBatch(entry);
+  if (failed(traced))
+    return failure();
+  if (batch < 1)
+    return entry.emitError("the batch size must be at least 1, got ") << batch;
+  if (*traced == batch)
+    return success();
+
+  LinkedDimensions dims;
+  Value first;
+  for (BlockArgument arg : entry.getArguments())
+    if (isInput(entry, arg.getArgNumber())) {
+      if (first)
+        dims.link(first, 0, arg, 0);
+      first = arg;
+    }
+  for (Operation &op : entry.getBody().front()) {
+    if (isElementwise(&op)) {
+      Value result = op.getResult(0);
+      for (Value v : op.getOperands())
+        for (int64_t d = 0; d < int64_t(shapeOf(v).size()); ++d)
+          dims.link(v, d, result, d);
+    } else if (auto linked = llvm::dyn_cast<DimensionsOpInterface>(&op)) {
+      linked.linkDimensions([&](Value a, int64_t i, Value b, int64_t j) { dims.link(a, i, b, j); });
+    } else if (!op.hasTrait<mlir::OpTrait::IsTerminator>()) {
+      return op.emitError("cannot re-specialise '") << op.getName() << "' to another batch size";
+    }
+  }
+
+  const unsigned batchClass = dims.find(dims.slot(first, 0));
+  // The value's type with every batch dimension resized; null when it has none.
+  auto resized = [&](Value v) -> RankedTensorType {
+    auto type = llvm::cast<RankedTensorType>(v.getType());
+    SmallVector<int64_t> shape(type.getShape());
+    bool changed = false;
+    for (size_t d = 0; d < shape.size(); ++d)
+      if (dims.find(dims.slot(v, int64_t(d))) == batchClass) {
+        shape[d] = batch;
+        changed = true;
+      }
+    return changed ? RankedTensorType::get(shape, type.getElementType()) : nullptr;
+  };
+
+  for (BlockArgument arg : entry.getArguments()) {
+    RankedTensorType type = resized(arg);
+    if (!type)
+      continue;
+    if (auto param = entry.getArgAttr(arg.getArgNumber(), "kiln.param"))
+      return entry.emitError("parameter ") << param << " of shape " << shapeString(arg.getType())
+                                           << " depends on the batch size; the batch cannot change";
+    arg.setType(type);
+  }
+  for (Operation &op : entry.getBody().front()) {
+    for (Value result : op.getResults()) {
+      RankedTensorType type = resized(result);
+      if (!type)
+        continue;
+      result.setType(type);
+      // The dialect's ops that take their result shape from an attribute name it `shape`.
+      if (op.getAttrOfType<DenseI64ArrayAttr>("shape"))
+        op.setAttr("shape", DenseI64ArrayAttr::get(op.getContext(), type.getShape()));
+      if (auto constant = llvm::dyn_cast<ConstantOp>(&op)) {
+        auto value = llvm::dyn_cast<DenseElementsAttr>(constant.getValue());
+        if (!value || !value.isSplat())
+          return op.emitError("a constant of shape ") << shapeString(value ? value.getType() : type)
+                                                      << " spans the batch; only splat constants can be resized";
+        constant.setValueAttr(DenseElementsAttr::get(type, value.getSplatValue<Attribute>()));
+      }
+    }
+  }
+  Operation *terminator = entry.getBody().front().getTerminator();
+  entry.setFunctionType(FunctionType::get(entry.getContext(), entry.getBody().front().getArgumentTypes(),
+                                          terminator->getOperandTypes()));
+  if (failed(mlir::verify(entry)))
+    return entry.emitError("cannot be re-specialised from batch ") << *traced << " to " << batch;
+  return success();
+}
+
+} // namespace kiln

@@ -1,0 +1,19 @@
+// Re-specialising a traced entry to another batch size.
+#ifndef KILN_PASSES_SPECIALIZEBATCH_H
+#define KILN_PASSES_SPECIALIZEBATCH_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+namespace kiln {
+
+// The batch size of a traced entry: the first dimension its inputs (kiln.input) share.
+mlir::FailureOr<int64_t> tracedBatch(mlir::func::FuncOp entry);
+
+// Rewrites `entry` (a traced forward or eval function) in place for `batch` rows: every
+// dimension linked to the inputs' first one takes the new size. Fails, with a diagnostic at
+// the op that prevents it, when the batch cannot change.
+mlir::LogicalResult specializeBatch(mlir::func::FuncOp entry, int64_t batch);
+
+} // namespace kiln
+
+#endif
