@@ -1,15 +1,15 @@
 // Lesson 9: comparing update rules. x = linspace(-1, 1, 1000) as a column, y = x^2 +
 // 0.1 * normal; Linear(1,20) -> ReLU -> Linear(20,1), MSE, batch 32 shuffled, 12 epochs,
 // lr 0.01. Traced once; the build compiles it once per optimizer (kiln compile --optimizer).
-// The 1000 % 32 = 8 rows left at the end of each epoch run through their own entry, as
-// PyTorch's DataLoader hands them over; an eval entry gives the full-data loss.
+// kiln compiles a step for the 1000 % 32 = 8 rows left at the end of each epoch, as PyTorch's
+// DataLoader hands them over; an eval entry gives the full-data loss.
 #include "kiln/kiln.h"
 
 using namespace kiln;
 
 KILN_MODEL(optimizers, trace) {
   using namespace nn;
-  const int64_t n = 1000, batch = 32, tail = n % batch;
+  const int64_t n = 1000, batch = 32;
   Sequential net(Linear(1, 20), ReLU(), Linear(20, 1));
   MSELoss mse;
   auto lossOn = [&](int64_t rows) {
@@ -19,8 +19,6 @@ KILN_MODEL(optimizers, trace) {
     return mse(prediction, trace.input("y", {rows, 1}));
   };
   Tensor loss = lossOn(batch);
-  trace.begin("forward_tail", EntryKind::train, loss);
-  loss = lossOn(tail);
   trace.begin("eval", EntryKind::eval, loss);
   loss = lossOn(n);
   trace.optimizer(optim::SGD{.lr = 0.01});
