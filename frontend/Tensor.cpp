@@ -208,6 +208,10 @@ Tensor Tensor::abs(Where at) const {
   return wrap(*this, AbsOp::create(builderOf(*this), implOf(*this).loc(at), val(*this)));
 }
 
+Tensor Tensor::erf(Where at) const {
+  return wrap(*this, ErfOp::create(builderOf(*this), implOf(*this).loc(at), val(*this)));
+}
+
 Tensor Tensor::sin(Where at) const {
   return wrap(*this, SinOp::create(builderOf(*this), implOf(*this).loc(at), val(*this)));
 }

@@ -54,6 +54,11 @@ Tensor softplus(const Tensor &x, float threshold, Where at) {
   return where(above, x, smooth, at);
 }
 
+Tensor gelu(const Tensor &x, Where at) {
+  CallSite site(at);
+  return 0.5f * x * ((x * 0.70710678118654752f).erf(at) + 1.0f);
+}
+
 Tensor log_softmax(const Tensor &x, Where at) {
   CallSite site(at);
   if (x.shape().empty())

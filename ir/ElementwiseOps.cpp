@@ -59,6 +59,7 @@ KILN_SAME_TYPE_AS_OPERAND(StopGradientOp, getOperand)
 KILN_SAME_TYPE_AS_OPERAND(AbsOp, getOperand)
 KILN_SAME_TYPE_AS_OPERAND(SinOp, getOperand)
 KILN_SAME_TYPE_AS_OPERAND(CosOp, getOperand)
+KILN_SAME_TYPE_AS_OPERAND(ErfOp, getOperand)
 KILN_SAME_TYPE_AS_OPERAND(SelectOp, getOnTrue)
 #undef KILN_SAME_TYPE_AS_OPERAND
 
@@ -78,6 +79,7 @@ LogicalResult StopGradientOp::verify() { return sameShapes(*this, getOperand());
 SmallVector<Value> StopGradientOp::gradient(OpBuilder &, ValueRange) { return {Value()}; }
 LogicalResult AbsOp::verify() { return sameShapes(*this, getOperand()); }
 LogicalResult SinOp::verify() { return sameShapes(*this, getOperand()); }
+LogicalResult ErfOp::verify() { return sameShapes(*this, getOperand()); }
 LogicalResult CosOp::verify() { return sameShapes(*this, getOperand()); }
 LogicalResult SelectOp::verify() { return sameShapes(*this, getOperands()); }
 
@@ -151,6 +153,16 @@ SmallVector<Value> AbsOp::gradient(OpBuilder &b, ValueRange g) {
 // d sin(x) = cos(x) dx
 SmallVector<Value> SinOp::gradient(OpBuilder &b, ValueRange g) {
   return {MulOp::create(b, getLoc(), g[0], CosOp::create(b, getLoc(), getOperand()))};
+}
+
+// d erf(x) = 2 / sqrt(pi) * exp(-x^2) dx
+SmallVector<Value> ErfOp::gradient(OpBuilder &b, ValueRange g) {
+  Location loc = getLoc();
+  auto type = llvm::cast<RankedTensorType>(getOperand().getType());
+  Value x = getOperand();
+  Value gauss = ExpOp::create(b, loc, NegOp::create(b, loc, MulOp::create(b, loc, x, x)));
+  Value scale = splat(b, loc, type, 1.1283791670955126);  // 2 / sqrt(pi)
+  return {MulOp::create(b, loc, g[0], MulOp::create(b, loc, scale, gauss))};
 }
 
 // d cos(x) = -sin(x) dx

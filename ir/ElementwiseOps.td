@@ -40,6 +40,7 @@ def Kiln_StopGradientOp : Kiln_UnaryOp<"stop_gradient", "x, with no gradient flo
 def Kiln_AbsOp : Kiln_UnaryOp<"abs", "|x|; its gradient at 0 is 0, as in PyTorch">;
 def Kiln_SinOp : Kiln_UnaryOp<"sin", "sin(x)">;
 def Kiln_CosOp : Kiln_UnaryOp<"cos", "cos(x)">;
+def Kiln_ErfOp : Kiln_UnaryOp<"erf", "erf(x), the error function (GELU's)">;
 
 def Kiln_CompareOp : Kiln_Op<"compare", [Kiln_Elementwise]> {
   let summary = "elementwise comparison giving an i1 mask";

@@ -296,6 +296,7 @@ void defineAlgorithm(Kernel &k) {
   case Primitive::abs: return k.define(abs(k.same(0)));
   case Primitive::sin: return k.define(sin(k.same(0)));
   case Primitive::cos: return k.define(cos(k.same(0)));
+  case Primitive::erf: return k.define(erf(k.same(0)));
   case Primitive::stop_gradient: return k.define(k.same(0));
   case Primitive::compare: {
     Expr a = k.same(0), b = k.same(1);

@@ -126,6 +126,7 @@ TEST(Composite, Sigmoid) { checkActivation(kiln::nn::sigmoid, -4, 4, {0.0f, -30.
 TEST(Composite, Tanh) { checkActivation(kiln::nn::tanh, -3, 3, {0.0f, -20.0f, 20.0f}); }
 // Both sides of the threshold (20), and far below it.
 TEST(Composite, Softplus) { checkActivation(softplusDefault, -4, 4, {25.0f, -30.0f, 19.0f}); }
+TEST(Composite, Gelu) { checkActivation(kiln::nn::gelu, -4, 4, {0.0f, -9.0f, 9.0f}); }
 TEST(Composite, LogSoftmax) { checkActivation(kiln::nn::log_softmax, -2, 2); }
 
 TEST(Composite, LinearWithMSELoss) {

@@ -140,6 +140,7 @@ TEST(Gradient, Log) { GradientCheck(unary("log", m23pos)).run(); }
 TEST(Gradient, Sqrt) { GradientCheck(unary("sqrt", m23pos)).run(); }
 TEST(Gradient, Sin) { GradientCheck(unary("sin", m23)).run(); }
 TEST(Gradient, Cos) { GradientCheck(unary("cos", m23)).run(); }
+TEST(Gradient, Erf) { GradientCheck(unary("erf", m23)).run(); }
 // Away from 0, where |x| is differentiable.
 TEST(Gradient, Abs) {
   GradientCheck(unary("abs", m23pos)).run();

@@ -81,6 +81,7 @@ TEST(Kernel, UnaryElementwise) {
   auto ab = run(spec("abs", {f32({3, 7})}, f32({3, 7})), {b});
   auto sn = run(spec("sin", {f32({3, 7})}, f32({3, 7})), {b});
   auto cs = run(spec("cos", {f32({3, 7})}, f32({3, 7})), {b});
+  auto ef = run(spec("erf", {f32({3, 7})}, f32({3, 7})), {b});
   for (int i = 0; i < 21; ++i) {
     EXPECT_FLOAT_EQ(neg[i], -a[i]);
     EXPECT_NEAR(ex[i], std::exp(a[i]), 2e-6f * std::exp(a[i]));
@@ -89,6 +90,7 @@ TEST(Kernel, UnaryElementwise) {
     EXPECT_EQ(ab[i], std::fabs(b[i]));
     EXPECT_NEAR(sn[i], std::sin(b[i]), 2e-6f);
     EXPECT_NEAR(cs[i], std::cos(b[i]), 2e-6f);
+    EXPECT_NEAR(ef[i], std::erf(b[i]), 1e-6f);
   }
 }
 

@@ -72,6 +72,7 @@ public:
   Tensor abs(Where at = Where::here()) const;
   Tensor sin(Where at = Where::here()) const;
   Tensor cos(Where at = Where::here()) const;
+  Tensor erf(Where at = Where::here()) const;
   Tensor log(Where at = Where::here()) const;
   Tensor broadcast_to(Shape shape, Where at = Where::here()) const;
 

@@ -19,6 +19,8 @@ Tensor sigmoid(const Tensor &x, Where at = Where::here());
 Tensor tanh(const Tensor &x, Where at = Where::here());
 // softplus(x) = log(1 + exp(x)), and x itself above `threshold` (PyTorch: beta 1, threshold 20).
 Tensor softplus(const Tensor &x, float threshold = 20.0f, Where at = Where::here());
+// gelu(x) = x / 2 * (1 + erf(x / sqrt(2))), PyTorch's exact GELU (approximate='none').
+Tensor gelu(const Tensor &x, Where at = Where::here());
 // log_softmax over the last dimension, stabilised by subtracting the row maximum.
 Tensor log_softmax(const Tensor &x, Where at = Where::here());
 
@@ -143,6 +145,12 @@ public:
 class Sigmoid : public Module {
 public:
   Tensor forward(const Tensor &x) const override { return sigmoid(x, Where::current()); }
+};
+
+class GELU : public Module {
+public:
+  Tensor forward(const Tensor &x) const override { return gelu(x, Where::current()); }
+  std::string repr() const override { return "GELU(approximate='none')"; }
 };
 
 // Layers applied in order; children are named "0", "1", ... as torch.nn.Sequential does.
