@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "kiln/command_line.h"
 #include "kiln/datasets.h"
 #include "kiln/error.h"
 
@@ -151,30 +152,10 @@ const Flag kFlags[] = {
 
 Options parse_flags(int argc, char **argv) {
     Options options;
-    for (int i = 1; i < argc; ++i) {
-        std::string arg = argv[i];
-        std::string name = arg, value;
-        bool inline_value = false;
-        if (size_t eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
-            name = arg.substr(0, eq);
-            value = arg.substr(eq + 1);
-            inline_value = true;
-        }
-        const Flag *flag = nullptr;
-        for (const Flag &f : kFlags)
-            if (name == f.name) flag = &f;
-        if (!flag) {
-            if (arg.rfind("-", 0) == 0) throw UsageError(fmt::format("unknown flag '{}'", name));
-            throw UsageError(fmt::format("unexpected argument '{}'", arg));
-        }
-        if (!flag->value) {
-            if (inline_value) throw UsageError(fmt::format("flag '{}' takes no value", name));
-        } else if (!inline_value) {
-            if (i + 1 >= argc) throw UsageError(fmt::format("flag '{}' needs a value ({})", name, flag->value));
-            value = argv[++i];
-        }
-        flag->apply(options, name, value);
-    }
+    parse_command_line(
+        argc, argv, kFlags,
+        [&](const Flag &flag, const std::string &name, const std::string &value) { flag.apply(options, name, value); },
+        [](const std::string &arg) { throw UsageError(fmt::format("unexpected argument '{}'", arg)); });
     if (!options.resume.empty() && !options.init.empty())
         throw UsageError("--resume and --init both set the parameters; use one");
     return options;
@@ -184,12 +165,9 @@ void print_help(std::FILE *out, const char *program, const Manifest *manifest) {
     fmt::print(out, "usage: {} [flags]\n\n", program);
     if (manifest)
         fmt::print(out, "Trains the model '{}', compiled ahead of time by kiln.\n\n", manifest->model);
-    fmt::print(out, "flags:\n");
-    for (const Flag &f : kFlags) {
-        std::string left = f.value ? fmt::format("{} {}", f.name, f.value) : f.name;
-        std::string dflt = f.default_text ? fmt::format(" (default: {})", f.default_text(manifest)) : "";
-        fmt::print(out, "  {:<20}{}{}\n", left, f.help, dflt);
-    }
+    fmt::print(out, "flags:\n{}", flag_help(kFlags, 20, [&](const Flag &f) {
+                   return f.default_text ? fmt::format(" (default: {})", f.default_text(manifest)) : std::string();
+               }));
 }
 
 int64_t total_steps(const Options &options, const Manifest &manifest, int64_t batches_per_epoch) {

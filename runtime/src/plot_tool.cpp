@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <string>
 
+#include "kiln/command_line.h"
 #include "kiln/error.h"
 #include "kiln/metrics.h"
 #include "kiln/plot.h"
@@ -20,39 +21,35 @@ struct PlotArgs {
     bool help = false;
 };
 
-const char kUsage[] =
-    "usage: kiln-plot --output FILE.svg [--title T] [--ylog] LABEL=metrics.jsonl ...\n\n"
-    "Draws the loss of each metrics file (JSON lines written by a kiln training binary's --metrics)\n"
-    "against the step, one curve per LABEL, with a legend.\n\n"
-    "flags:\n"
-    "  --output FILE   the picture (.svg); required\n"
-    "  --title T       the picture's title (default: \"loss\")\n"
-    "  --ylog          logarithmic loss axis\n"
-    "  --help          show this help and exit\n";
+struct PlotFlag {
+    const char *name;
+    const char *value;  // null for a switch
+    const char *help;
+    void (*apply)(PlotArgs &a, const std::string &value);
+};
+
+const PlotFlag kPlotFlags[] = {
+    {"--output", "FILE", "the picture (.svg); required", [](PlotArgs &a, const std::string &v) { a.output = v; }},
+    {"--title", "T", "the picture's title (default: \"loss\")",
+     [](PlotArgs &a, const std::string &v) { a.plot.title = v; }},
+    {"--ylog", nullptr, "logarithmic loss axis", [](PlotArgs &a, const std::string &) { a.plot.ylog = true; }},
+    {"--help", nullptr, "show this help and exit", [](PlotArgs &a, const std::string &) { a.help = true; }},
+};
+
+std::string usage() {
+    return "usage: kiln-plot --output FILE.svg [--title T] [--ylog] LABEL=metrics.jsonl ...\n\n"
+           "Draws the loss of each metrics file (JSON lines written by a kiln training binary's --metrics)\n"
+           "against the step, one curve per LABEL, with a legend.\n\n"
+           "flags:\n" +
+           flag_help(kPlotFlags, 16, [](const PlotFlag &) { return std::string(); });
+}
 
 PlotArgs parse(int argc, char **argv) {
     PlotArgs a;
     a.plot.title = "loss";
-    for (int i = 1; i < argc; ++i) {
-        std::string arg = argv[i], name = arg, value;
-        bool inline_value = false;
-        if (size_t eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos)
-            name = arg.substr(0, eq), value = arg.substr(eq + 1), inline_value = true;
-        auto take_value = [&]() {
-            if (inline_value) return value;
-            if (i + 1 >= argc) throw UsageError(fmt::format("flag '{}' needs a value", name));
-            return std::string(argv[++i]);
-        };
-        if (name == "--output") {
-            a.output = take_value();
-        } else if (name == "--title") {
-            a.plot.title = take_value();
-        } else if (name == "--ylog" || name == "--help") {
-            if (inline_value) throw UsageError(fmt::format("flag '{}' takes no value", name));
-            (name == "--ylog" ? a.plot.ylog : a.help) = true;
-        } else if (arg.rfind("-", 0) == 0) {
-            throw UsageError(fmt::format("unknown flag '{}'", name));
-        } else {
+    parse_command_line(
+        argc, argv, kPlotFlags, [&](const PlotFlag &f, const std::string &, const std::string &v) { f.apply(a, v); },
+        [&](const std::string &arg) {
             size_t eq = arg.find('=');
             if (eq == std::string::npos)
                 throw UsageError(fmt::format("'{}' is not LABEL=FILE (for example adam=adam.jsonl)", arg));
@@ -63,8 +60,7 @@ PlotArgs parse(int argc, char **argv) {
                 if (c.label == label) throw UsageError(fmt::format("label '{}' is given twice", label));
             a.plot.curves.push_back({label, {}, {}});
             a.files.push_back(file);
-        }
-    }
+        });
     if (a.help) return a;
     if (a.output.empty()) throw UsageError("--output FILE.svg is required");
     if (a.plot.curves.empty()) throw UsageError("no curves: give at least one LABEL=metrics.jsonl");
@@ -82,7 +78,7 @@ int plot_tool_main(int argc, char **argv) {
         return 2;
     }
     if (args.help) {
-        fmt::print("{}", kUsage);
+        fmt::print("{}", usage());
         return 0;
     }
     try {

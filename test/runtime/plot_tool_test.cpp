@@ -87,7 +87,7 @@ TEST(PlotTool, ClearErrors) {
         {{"--output", svg, "=" + dir / "good.jsonl"}, 2, "error: '=" + dir / "good.jsonl" + "' has an empty label (see --help)\n"},
         {{"--output", svg, good, good}, 2, "error: label 'a' is given twice (see --help)\n"},
         {{"--output", svg, "--color", "red", good}, 2, "error: unknown flag '--color' (see --help)\n"},
-        {{"--output"}, 2, "error: flag '--output' needs a value (see --help)\n"},
+        {{"--output"}, 2, "error: flag '--output' needs a value (FILE) (see --help)\n"},
         {{"--output", svg, "a=" + dir / "missing.jsonl"}, 1, "error: " + dir / "missing.jsonl" + ": cannot open: No such file or directory\n"},
         {{"--output", svg, "a=" + dir / "bad.jsonl"}, 1, "error: " + dir / "bad.jsonl" + ":2: not a JSON object (is this a metrics file?)\n"},
         {{"--output", svg, "a=" + dir / "noloss.jsonl"}, 1, "error: " + dir / "noloss.jsonl" + ":1: a metrics line needs a numeric \"step\" and \"loss\"\n"},

@@ -4,12 +4,15 @@
 #include "codegen/host/HostModule.h"
 #include "tools/kiln/Link.h"
 
+#include "kiln/error.h"
+#include "kiln/safetensors.h"
+
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/IR/LLVMContext.h"
-#include "llvm/Support/Endian.h"
-#include "llvm/Support/JSON.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/Error.h"
 #include "llvm/Support/Path.h"
 
 using namespace llvm;
@@ -18,32 +21,21 @@ namespace kiln {
 namespace {
 
 // A whole-net checkpoint (safetensors) carries the traced model in its metadata, under
-// "kiln.ir": compiling it needs no C++ source. Returns the IR, or an error message.
+// "kiln.ir": compiling it needs no C++ source. Read with the runtime's reader, so the file is
+// checked as the binaries check it. Returns the IR, or an error message.
 Expected<std::unique_ptr<MemoryBuffer>> modelFromCheckpoint(StringRef path) {
-  auto file = MemoryBuffer::getFile(path);
-  if (!file)
-    return createStringError(file.getError(), "cannot read %s", path.str().c_str());
-  StringRef bytes = (*file)->getBuffer();
-  if (bytes.size() < 8)
-    return createStringError(inconvertibleErrorCode(), "%s: too short for a safetensors header",
-                             path.str().c_str());
-  uint64_t headerLength = support::endian::read64le(bytes.data());
-  if (headerLength > bytes.size() - 8)
-    return createStringError(inconvertibleErrorCode(),
-                             "%s: header length %llu exceeds the file size %zu",
-                             path.str().c_str(), (unsigned long long)headerLength, bytes.size());
-  auto header = json::parse(bytes.substr(8, headerLength));
-  if (!header)
-    return createStringError(inconvertibleErrorCode(), "%s: corrupted JSON header: %s",
-                             path.str().c_str(), toString(header.takeError()).c_str());
-  const json::Object *metadata = header->getAsObject() ? header->getAsObject()->getObject("__metadata__") : nullptr;
-  std::optional<StringRef> ir = metadata ? metadata->getString("kiln.ir") : std::nullopt;
-  if (!ir)
-    return createStringError(inconvertibleErrorCode(),
-                             "%s holds parameters only (no \"kiln.ir\" in its metadata); "
-                             "save the whole net with --save-net to compile it",
-                             path.str().c_str());
-  return MemoryBuffer::getMemBufferCopy(*ir, path.str() + ":kiln.ir");
+  try {
+    SafetensorsFile file = SafetensorsFile::read(path.str());
+    auto ir = file.metadata().find("kiln.ir");
+    if (ir == file.metadata().end())
+      return createStringError(inconvertibleErrorCode(),
+                               "%s holds parameters only (no \"kiln.ir\" in its metadata); "
+                               "save the whole net with --save-net to compile it",
+                               path.str().c_str());
+    return MemoryBuffer::getMemBufferCopy(ir->second, path.str() + ":kiln.ir");
+  } catch (const UserError &e) {
+    return createStringError(inconvertibleErrorCode(), "%s", e.what());
+  }
 }
 
 } // namespace
