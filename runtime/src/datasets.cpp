@@ -8,11 +8,14 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <cmath>
 #include <limits>
+#include <sstream>
 
 #include "kiln/error.h"
 #include "kiln/idx.h"
 #include "kiln/rng.h"
+#include "kiln/data_files.h"
 #include "kiln/safetensors.h"
 
 namespace kiln {
@@ -171,8 +174,9 @@ Dataset make_dataset(const Manifest &manifest, uint64_t seed) {
             for (int64_t d : in->row_shape()) shape += fmt::format(", {}", d);
             inputs += fmt::format("{}'{}' {} [{}]", inputs.empty() ? "" : ", ", in->name, dtype_name(in->dtype), shape);
         }
-        throw UserError(fmt::format("model '{}' has no data set of its own: give --data FILE.safetensors holding "
-                                    "its inputs, as many rows as you like: {}",
+        throw UserError(fmt::format("model '{}' has no data set of its own: give --data FILE (.safetensors or .npz "
+                                    "by name, .csv by column, or NAME=FILE.npy,...) holding its inputs, as many rows "
+                                    "as you like: {}",
                                     manifest.model, inputs));
     }
     if (!entry) {
@@ -188,42 +192,134 @@ Dataset make_dataset(const Manifest &manifest, uint64_t seed) {
     return data;
 }
 
-Dataset load_dataset(const std::string &path, const Manifest &manifest) {
-    SafetensorsFile file = SafetensorsFile::read(path);
+namespace {
+
+bool ends_with(const std::string &s, const char *suffix) {
+    const size_t n = std::strlen(suffix);
+    return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
+}
+
+// "x=features.npy,y=labels.npy": one .npy per input.
+bool is_npy_list(const std::string &spec) { return spec.find('=') != std::string::npos && !is_regular_file(spec); }
+
+// The arrays named `names` from a safetensors file, a .npz archive or a list of .npy files.
+std::vector<DataArray> read_arrays(const std::string &spec, const std::vector<std::string> &names) {
+    std::vector<DataArray> all;
+    if (is_npy_list(spec)) {
+        std::stringstream items(spec);
+        for (std::string item; std::getline(items, item, ',');) {
+            const size_t eq = item.find('=');
+            if (eq == std::string::npos || eq == 0)
+                throw UserError(fmt::format("--data {}: '{}' is not NAME=FILE.npy", spec, item));
+            all.push_back(read_npy(item.substr(eq + 1), item.substr(0, eq)));
+        }
+    } else if (ends_with(spec, ".npz")) {
+        all = read_npz(spec);
+    } else {
+        SafetensorsFile file = SafetensorsFile::read(spec);
+        for (const auto &[name, e] : file.tensors())
+            all.push_back({name, e.dtype, e.shape, std::vector<uint8_t>(file.data(e), file.data(e) + (e.end - e.begin))});
+    }
+    std::vector<DataArray> wanted;
+    for (const std::string &name : names) {
+        auto it = std::find_if(all.begin(), all.end(), [&](const DataArray &a) { return a.name == name; });
+        if (it == all.end()) throw UserError(fmt::format("{}: no tensor '{}', which the model needs", spec, name));
+        wanted.push_back(std::move(*it));
+    }
+    return wanted;
+}
+
+// An array as the model's input `in`: F32 and I32 as they are (conform_dataset then checks them
+// against the input); F64 for an f32 input, rounded (NumPy's default); I64 (PyTorch's labels)
+// and U8 for an i32 input, each value checked to fit.
+DataTensor to_tensor(const DataArray &a, const TensorSpec &in, const std::string &source) {
+    DataTensor t;
+    t.name = in.name;
+    t.shape = a.shape;
+    t.dtype = a.dtype == "F32" ? DType::f32 : a.dtype == "I32" ? DType::i32 : in.dtype;
+    uint64_t numel = 1;
+    for (int64_t d : a.shape) numel *= uint64_t(d);
+    auto element = [&](uint64_t i, auto type) {
+        decltype(type) v;
+        std::memcpy(&v, a.bytes.data() + i * sizeof v, sizeof v);
+        return v;
+    };
+    if (a.dtype == "F32" || (in.dtype == DType::f32 && a.dtype == "F64")) {
+        t.f32.resize(numel);
+        for (uint64_t i = 0; i < numel; ++i) t.f32[i] = a.dtype == "F32" ? element(i, float()) : float(element(i, double()));
+    } else if (a.dtype == "I32" || (in.dtype == DType::i32 && (a.dtype == "I64" || a.dtype == "U8"))) {
+        t.i32.resize(numel);
+        for (uint64_t i = 0; i < numel; ++i) {
+            const int64_t v = a.dtype == "I32" ? element(i, int32_t()) : a.dtype == "U8" ? element(i, uint8_t())
+                                                                                         : element(i, int64_t());
+            if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max())
+                throw UserError(fmt::format("{}: tensor '{}' element {} is {}, beyond the model's 32-bit integers",
+                                            source, in.name, i, v));
+            t.i32[i] = int32_t(v);
+        }
+    } else {
+        throw UserError(fmt::format("{}: tensor '{}' has dtype {}, the model expects {}", source, in.name, a.dtype,
+                                    safetensors_dtype(in.dtype)));
+    }
+    return t;
+}
+
+// A CSV table's columns, in order, fill the model's inputs in order, each taking as many
+// columns as its row has elements (e.g. 4 feature columns for x, then the label for y).
+Dataset csv_dataset(const std::string &path, const Manifest &manifest) {
+    const CsvTable table = read_csv(path);
+    std::vector<const TensorSpec *> inputs = manifest.entry_tensors(0, Role::Input);
+    int64_t needed = 0;
+    std::string layout;
+    for (const TensorSpec *in : inputs) {
+        needed += int64_t(in->row_numel());
+        layout += fmt::format("{}{} column{} for '{}'", layout.empty() ? "" : ", ", in->row_numel(),
+                              in->row_numel() == 1 ? "" : "s", in->name);
+    }
+    if (table.columns != needed)
+        throw UserError(fmt::format("{}: {} columns, the model's inputs take {} ({})", path, table.columns, needed, layout));
     Dataset data;
-    for (const TensorSpec *in : manifest.entry_tensors(0, Role::Input)) {
-        const SafetensorsEntry *e = file.find(in->name);
-        if (!e) throw UserError(fmt::format("{}: no tensor '{}', which the model needs", path, in->name));
+    int64_t column = 0;
+    for (const TensorSpec *in : inputs) {
         DataTensor t;
         t.name = in->name;
-        t.shape = e->shape;
-        if (e->dtype == "F32") {
-            t.dtype = DType::f32;
-            t.f32.resize((e->end - e->begin) / 4);
-            if (!t.f32.empty()) std::memcpy(t.f32.data(), file.data(*e), e->end - e->begin);
-        } else if (e->dtype == "I32") {
-            t.dtype = DType::i32;
-            t.i32.resize((e->end - e->begin) / 4);
-            if (!t.i32.empty()) std::memcpy(t.i32.data(), file.data(*e), e->end - e->begin);
-        } else if (e->dtype == "I64" && in->dtype == DType::i32) {
-            // PyTorch's labels are int64: narrowed to the model's 32 bits, each one checked.
-            t.dtype = DType::i32;
-            t.i32.resize((e->end - e->begin) / 8);
-            const uint8_t *src = file.data(*e);
-            for (size_t i = 0; i < t.i32.size(); ++i) {
-                int64_t v;
-                std::memcpy(&v, src + 8 * i, 8);
-                if (v < std::numeric_limits<int32_t>::min() || v > std::numeric_limits<int32_t>::max())
-                    throw UserError(fmt::format("{}: tensor '{}' element {} is {}, beyond the model's 32-bit integers",
-                                                path, in->name, i, v));
-                t.i32[i] = int32_t(v);
+        t.dtype = in->dtype;
+        t.shape = in->shape;
+        t.shape[0] = table.rows;
+        const int64_t width = int64_t(in->row_numel());
+        for (int64_t r = 0; r < table.rows; ++r)
+            for (int64_t c = column; c < column + width; ++c) {
+                const double v = table.values[size_t(r * table.columns + c)];
+                if (in->dtype == DType::f32) {
+                    t.f32.push_back(float(v));
+                } else if (v != std::floor(v) || v < std::numeric_limits<int32_t>::min() ||
+                           v > std::numeric_limits<int32_t>::max()) {
+                    throw UserError(fmt::format("{}:{}: column {} ('{}') holds {}, not an integer label", path,
+                                                table.lines[size_t(r)], c + 1, in->name, v));
+                } else {
+                    t.i32.push_back(int32_t(v));
+                }
             }
-        } else {
-            throw UserError(fmt::format("{}: tensor '{}' has dtype {}, the model expects {}", path, in->name, e->dtype,
-                                        safetensors_dtype(in->dtype)));
-        }
+        column += width;
         data.tensors.push_back(std::move(t));
     }
+    return data;
+}
+
+}  // namespace
+
+Dataset load_dataset(const std::string &path, const Manifest &manifest) {
+    if (ends_with(path, ".csv")) {
+        Dataset data = csv_dataset(path, manifest);
+        conform_dataset(data, manifest, path);
+        return data;
+    }
+    std::vector<const TensorSpec *> inputs = manifest.entry_tensors(0, Role::Input);
+    std::vector<std::string> names;
+    for (const TensorSpec *in : inputs) names.push_back(in->name);
+    std::vector<DataArray> arrays = read_arrays(path, names);
+    Dataset data;
+    for (size_t i = 0; i < inputs.size(); ++i) data.tensors.push_back(to_tensor(arrays[i], *inputs[i], path));
     conform_dataset(data, manifest, path);
     return data;
 }
@@ -231,7 +327,7 @@ Dataset load_dataset(const std::string &path, const Manifest &manifest) {
 DataSplits open_data(const Manifest &manifest, const std::string &data, uint64_t seed) {
     const DatasetEntry *entry = find_dataset(manifest.train.dataset);
     DataSplits splits;
-    if (entry && entry->load && !is_regular_file(data)) {
+    if (entry && entry->load && !is_regular_file(data) && !is_npy_list(data)) {
         std::string dir = !data.empty() ? data : !manifest.train.data_dir.empty() ? manifest.train.data_dir
                                                  : entry->default_dir ? entry->default_dir : "";
         if (dir.empty())
@@ -310,16 +406,14 @@ int64_t mnist_rows(const std::string &dir) {
 int64_t training_rows(const std::string &dataset, const std::string &data, const std::string &data_dir,
                       const std::vector<std::string> &inputs) {
     const DatasetEntry *entry = find_dataset(dataset);
-    if (!data.empty() && (is_regular_file(data) || !entry || !entry->rows)) {
-        SafetensorsFile file = SafetensorsFile::read(data);
+    if (!data.empty() && (is_regular_file(data) || is_npy_list(data) || !entry || !entry->rows)) {
+        if (ends_with(data, ".csv")) return read_csv(data).rows;
         int64_t rows = -1;
-        for (const std::string &name : inputs) {
-            const SafetensorsEntry *t = file.find(name);
-            if (!t) throw UserError(fmt::format("{}: no tensor '{}', which the model needs", data, name));
-            if (t->shape.empty()) throw UserError(fmt::format("{}: tensor '{}' is a scalar, not rows", data, name));
-            if (rows >= 0 && t->shape[0] != rows)
-                throw UserError(fmt::format("{}: tensor '{}' has {} rows, the others {}", data, name, t->shape[0], rows));
-            rows = t->shape[0];
+        for (const DataArray &a : read_arrays(data, inputs)) {
+            if (a.shape.empty()) throw UserError(fmt::format("{}: tensor '{}' is a scalar, not rows", data, a.name));
+            if (rows >= 0 && a.shape[0] != rows)
+                throw UserError(fmt::format("{}: tensor '{}' has {} rows, the others {}", data, a.name, a.shape[0], rows));
+            rows = a.shape[0];
         }
         return rows;
     }

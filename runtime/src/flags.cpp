@@ -99,8 +99,8 @@ const Flag kFlags[] = {
     {"--init", "FILE", "initial parameters from a .safetensors file, by name",
      [](Options &o, const std::string &, const std::string &v) { o.init = v; },
      [](const Manifest *) { return std::string("random, PyTorch's default init"); }},
-    {"--data", "FILE|DIR", "the model's inputs from a .safetensors file, by name; for a dataset read from a folder "
-     "(mnist), that folder",
+    {"--data", "FILE|DIR", "the model's inputs, by name from a .safetensors or .npz file or from NAME=FILE.npy,...; "
+     "from a .csv, its columns in the inputs' order; for a dataset read from a folder (mnist), that folder",
      [](Options &o, const std::string &, const std::string &v) { o.data = v; },
      [](const Manifest *m) {
          if (!m) return std::string("the model's dataset");

@@ -187,8 +187,13 @@ TEST(Datasets, LoadsDataFilesWithAnyRowCount) {
               path + ": tensor 'y' has 2 rows, tensor 'x' has 3; all must have the same");
     EXPECT_EQ(load_error({{"x", "F32", {0, 2}, x}, {"y", "I32", {0}, y}}),
               path + ": tensor 'x' has shape [0, 2]; data needs at least one row along dim 0");
-    EXPECT_EQ(load_error({{"x", "F64", {3}, x}, {"y", "I32", {3}, y}}),
-              path + ": tensor 'x' has dtype F64, the model expects F32");
+    const int16_t narrow[6] = {1, 2, 3, 4, 5, 6};
+    EXPECT_EQ(load_error({{"x", "I16", {3, 2}, narrow}, {"y", "I32", {3}, y}}),
+              path + ": tensor 'x' has dtype I16, the model expects F32");
+    // NumPy's default float64 is rounded to the model's f32.
+    const double doubles[6] = {1, 2, 3, 4, 5, 6.5};
+    kiln::write_safetensors(path, {{"x", "F64", {3, 2}, doubles}, {"y", "I32", {3}, y}});
+    EXPECT_EQ(kiln::load_dataset(path, m).find("x")->f32, (std::vector<float>{1, 2, 3, 4, 5, 6.5f}));
 
     // PyTorch's int64 labels are taken as the model's i32, each checked.
     const int64_t wide[6] = {1, 0, 1, 0, 0, 0}, huge[3] = {1, int64_t(1) << 40, 0};

@@ -5,7 +5,9 @@ Each model file is compiled with `kiln compile MODEL.cpp --data DATA`, as a user
 trained from PyTorch's own initial weights (its state_dict names, exported as safetensors) on
 data with int64 labels, in the order PyTorch's DataLoader hands the batches over (no shuffle,
 the short last batch kept). The first 20 losses must agree within 1e-4 relative for the MLP
-and the nested model, 1e-3 for the CNN.
+and the nested model, 1e-3 for the CNN. The MLP's binary then trains on the same data given as
+NumPy's .npz (np.savez and np.savez_compressed), as one .npy per input, and as CSV: its losses
+must equal those from the safetensors file exactly.
 
 Run:  /usr/bin/python3 test/torch/user_models_crosscheck.py --kiln build/bin/kiln --models test/user_models
 Exit: 0 pass, 1 fail, 77 skipped (PyTorch not importable by this interpreter).
@@ -119,9 +121,39 @@ def check(torch, name, args, tmp):
             opt.step()
     more, worst, at = kiln_io.compare_losses(kiln, ref, rel_tol)
     problems += more
+    if name == "mlp":
+        problems += check_formats(binary, init, x, y, kiln, tmp)
     print("%-7s worst relative difference %.2e at step %d (limit %g); last loss kiln %.6g, torch %.6g"
           % (name, worst, at + 1, rel_tol, kiln[-1] if kiln else float("nan"), ref[-1]))
     return ["%s: %s" % (name, p) for p in problems]
+
+
+def check_formats(binary, init, x, y, expected, tmp):
+    """The same data in NumPy's and CSV formats trains exactly as from safetensors."""
+    import numpy as np
+    xs, ys = x.numpy(), y.numpy()
+    base = os.path.join(tmp, "formats")
+    np.savez(base + ".npz", x=xs, y=ys)
+    np.savez_compressed(base + ".z.npz", x=xs.astype(np.float64), y=ys)
+    np.save(base + ".x.npy", xs)
+    np.save(base + ".y.npy", ys)
+    with open(base + ".csv", "w") as f:
+        f.write(",".join(["f%d" % i for i in range(xs.shape[1])] + ["label"]) + "\n")
+        for row, label in zip(xs, ys):
+            f.write(",".join("%.9g" % v for v in row) + ",%d\n" % label)
+    problems = []
+    for data in (base + ".npz", base + ".z.npz", "x=%s.x.npy,y=%s.y.npy" % (base, base), base + ".csv"):
+        metrics = base + ".jsonl"
+        run = subprocess.run([binary, "--init", init, "--data", data, "--steps", str(STEPS), "--shuffle", "off",
+                              "--metrics", metrics, "--quiet"], capture_output=True, text=True)
+        if run.returncode != 0:
+            problems.append("--data %s: exit %d: %s" % (data, run.returncode, run.stderr.strip()))
+            continue
+        losses = [float(r["loss"]) for r in kiln_io.read_metrics(metrics)[0]]
+        if losses != expected:
+            problems.append("--data %s: losses differ from the safetensors run: %s vs %s" % (data, losses[:3], expected[:3]))
+    print("mlp     the same losses from .npz, compressed .npz (float64), .npy files and CSV" if not problems else "")
+    return problems
 
 
 def main():
