@@ -44,6 +44,12 @@ if ldd ./train | grep -q plplot; then echo "FAIL: train links PLplot but draws n
 if ./train --steps 1 --output fit.svg 2> refused.txt; then echo "FAIL: --output accepted without pictures"; exit 1; fi
 grep -q "compiled without pictures" refused.txt || { echo "FAIL: unclear refusal:"; cat refused.txt; exit 1; }
 
+# A model that names none of the tutorial's data sets carries none of them.
+"$prefix/bin/kiln" compile "$source/test/user_models/mlp.cpp" -o mlp
+if nm -C ./mlp | grep -q "make_regression\|load_mnist"; then echo "FAIL: mlp carries the tutorial's data sets"; exit 1; fi
+./mlp --steps 1 2> nodata.txt && { echo "FAIL: mlp trained without data"; exit 1; }
+grep -q "has no data set of its own" nodata.txt || { echo "FAIL: unclear message:"; cat nodata.txt; exit 1; }
+
 echo "a lesson's model file: kiln compile regression.cpp -o r"
 "$prefix/bin/kiln" compile "$source/examples/regression/regression.cpp" -o r
 ./r --output fit.svg > r.out

@@ -301,7 +301,7 @@ int bench() {
     sys::path::append(dir, v.name);
     sys::fs::create_directories(dir);
     v.exe = (dir + "/model").str();
-    if (std::string err = buildBinary(v.plan, std::string(dir), v.exe, false, false); !err.empty())
+    if (std::string err = buildBinary(v.plan, std::string(dir), v.exe, false, {false, true}); !err.empty())
       return fail(err);
   }
 

@@ -62,14 +62,15 @@ mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, SourceMg
   return mlir::parseSourceFile<mlir::ModuleOp>(sources, &context);
 }
 
-bool drawsPictures(mlir::ModuleOp module) {
+RuntimeParts runtimeParts(mlir::ModuleOp module) {
   auto train = module->getAttrOfType<mlir::DictionaryAttr>("kiln.train");
   auto draw = train ? train.getAs<mlir::BoolAttr>("draw") : nullptr;
-  return draw && draw.getValue();
+  auto dataset = train ? train.getAs<mlir::StringAttr>("dataset") : nullptr;
+  return {draw && draw.getValue(), dataset && !dataset.getValue().empty()};
 }
 
 std::string buildBinary(const StepPlan &plan, const std::string &tempDir, const std::string &out,
-                        bool relocatable, bool pictures) {
+                        bool relocatable, RuntimeParts parts) {
   auto temp = [&](StringRef name) {
     SmallString<128> p(tempDir);
     sys::path::append(p, name);
@@ -85,7 +86,7 @@ std::string buildBinary(const StepPlan &plan, const std::string &tempDir, const 
   if (!err.empty())
     return err;
   std::vector<std::string> objects = {temp("host.o"), outs.object, outs.runtime};
-  return relocatable ? linkRelocatable(objects, out) : linkExecutable(objects, out, pictures);
+  return relocatable ? linkRelocatable(objects, out) : linkExecutable(objects, out, parts);
 }
 
 } // namespace kiln

@@ -3,6 +3,7 @@
 #define KILN_TOOLS_KILN_DRIVER_H
 
 #include "codegen/host/Plan.h"
+#include "tools/kiln/Link.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
@@ -18,13 +19,13 @@ mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, llvm::So
                                             const std::string &path);
 
 // Kernels, host module and Halide runtime compiled into `tempDir`, then linked into `out`: an
-// executable (with the plotting library when `pictures`), or one relocatable object. "" or
-// the error.
+// executable with the runtime's `parts`, or one relocatable object. "" or the error.
 std::string buildBinary(const StepPlan &plan, const std::string &tempDir, const std::string &out,
-                        bool relocatable, bool pictures);
+                        bool relocatable, RuntimeParts parts);
 
-// Whether the model draws a picture after training (its kiln.train "draw").
-bool drawsPictures(mlir::ModuleOp module);
+// The runtime's parts the model uses: pictures when its kiln.train has "draw", the tutorial's
+// data sets when it names one.
+RuntimeParts runtimeParts(mlir::ModuleOp module);
 
 // `kiln bench`: whether it was the command given, and running it.
 bool benchCommand();

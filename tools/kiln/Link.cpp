@@ -42,19 +42,24 @@ std::string under(const std::string &root, llvm::StringRef a, llvm::StringRef b)
 
 } // namespace
 
-std::string linkExecutable(const std::vector<std::string> &objects, const std::string &exe, bool pictures) {
+std::string linkExecutable(const std::vector<std::string> &objects, const std::string &exe, RuntimeParts parts) {
   const char *env = std::getenv("KILN_RUNTIME_LIB");
   std::string runtime = env && *env ? env : under(kilnRoot(), "lib", "libkiln_runtime.a");
   if (!llvm::sys::fs::exists(runtime))
     return "runtime library " + runtime + " not found (set KILN_RUNTIME_LIB)";
-  std::string plot = under(llvm::sys::path::parent_path(runtime).str(), pictures ? "libkiln_plot.a" : "libkiln_noplot.a");
-  if (!llvm::sys::fs::exists(plot))
-    return "runtime library " + plot + " not found";
   std::vector<std::string> args = {"-o", exe};
   args.insert(args.end(), objects.begin(), objects.end());
-  // The pictures library and the runtime call each other: the runtime is named again after it.
-  args.insert(args.end(), {runtime, plot, runtime});
-  if (pictures)
+  args.push_back(runtime);
+  const std::string dir = llvm::sys::path::parent_path(runtime).str();
+  for (const char *part : {parts.pictures ? "libkiln_plot.a" : "libkiln_noplot.a",
+                           parts.datasets ? "libkiln_datasets.a" : "libkiln_nodatasets.a"}) {
+    if (!llvm::sys::fs::exists(under(dir, part)))
+      return "runtime library " + under(dir, part) + " not found";
+    args.push_back(under(dir, part));
+  }
+  // The parts and the runtime call each other: the runtime is named again after them.
+  args.push_back(runtime);
+  if (parts.pictures)
     args.push_back("-lplplot");
   for (llvm::StringRef lib : llvm::split(KILN_RUNTIME_LINK_FLAGS, ' '))
     if (!lib.empty())

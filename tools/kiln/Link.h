@@ -9,9 +9,15 @@
 
 namespace kiln {
 
-// objects + libkiln_runtime.a + its libraries -> a standalone executable. "" or the error.
-// Only a model that draws (`pictures`) links the plotting library and PLplot.
-std::string linkExecutable(const std::vector<std::string> &objects, const std::string &exe, bool pictures);
+// The runtime's optional parts a model uses.
+struct RuntimeParts {
+  bool pictures = false;  // PLplot's SVGs (kiln.train "draw")
+  bool datasets = false;  // the tutorial's data sets (kiln.train names one)
+};
+
+// objects + libkiln_runtime.a + the parts it uses + their libraries -> a standalone executable.
+// "" or the error.
+std::string linkExecutable(const std::vector<std::string> &objects, const std::string &exe, RuntimeParts parts);
 
 // objects -> one relocatable object (ld -r). "" or the error.
 std::string linkRelocatable(const std::vector<std::string> &objects, const std::string &out);

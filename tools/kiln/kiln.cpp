@@ -343,7 +343,7 @@ int compile() {
   }
   std::string out = !output.empty() ? output.getValue() : emit == Emit::obj ? "a.o" : "a.out";
   std::string err = kiln::buildBinary(*plan, std::string(temps), out, emit == Emit::obj,
-                                      kiln::drawsPictures(*module));
+                                      kiln::runtimeParts(*module));
   if (!err.empty())
     return fail(err);
   return 0;

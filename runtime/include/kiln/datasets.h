@@ -108,6 +108,13 @@ int64_t class_count(const Manifest &manifest);
 // Reshapes [] <-> [1] rows to the model's and checks every input; `source` names the data in errors.
 void conform_dataset(Dataset &data, const Manifest &manifest, const std::string &source);
 
+// Shared by the data readers.
+bool is_directory(const std::string &path);
+bool is_regular_file(const std::string &path);
+// Labels must index the model's scores: throws UserError naming `source` and the row of a label
+// outside [0, classes).
+void check_labels(const DataTensor &t, int64_t classes, const std::string &source);
+
 // torch.linspace(start, end, n) in float, with PyTorch's symmetric formula, so x matches bit for bit.
 std::vector<float> linspace(float start, float end, int64_t n);
 
