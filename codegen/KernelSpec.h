@@ -106,16 +106,25 @@ FusedKernel flattenElementwise(const FusedKernel &kernel);
 bool isPointwise(const FusedKernel &kernel);
 
 // Where `compileKernels` writes its outputs; empty paths are skipped.
+// Where kernels run: the host CPU, or a GPU through CUDA or OpenCL.
+enum class Device { host, cuda, opencl };
+
 struct KernelOutputs {
-  std::string object;    // all kernels in one object file
+  // All kernels in one object file; for a GPU target one object per kernel instead, this path
+  // with ".<i>.o" appended (Halide keeps one GPU program per module, and linked modules would
+  // keep only one of them), their paths added to `objects`.
+  std::string object;
+  std::vector<std::string> *objects = nullptr;
   std::string runtime;   // Halide's runtime as its own object
   std::string stmt;      // Halide's lowered statements, human-readable
   std::string assembly;  // the kernels' assembly
+  std::string ptx;       // CUDA: the PTX of every kernel
 };
 
 // Lowers every kernel to a Halide pipeline and compiles them ahead of time for the host CPU.
 // Returns an empty string on success, else the error.
-std::string compileKernels(const std::vector<FusedKernel> &kernels, const KernelOutputs &out);
+std::string compileKernels(const std::vector<FusedKernel> &kernels, const KernelOutputs &out,
+                           Device device = Device::host);
 
 // Floats per vector register on the host, as codegen's schedules use it (16 with AVX-512).
 int hostVectorLanes();

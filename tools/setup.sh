@@ -10,6 +10,7 @@ packages=(
   libfmt-dev libgtest-dev libbenchmark-dev zlib1g-dev
   libplplot-dev nlohmann-json3-dev
   python3 python3-torch
+  pocl-opencl-icd ocl-icd-opencl-dev
   dataset-fashion-mnist
 )
 

@@ -87,6 +87,12 @@ void conv2d(Kernel &k) {
   const auto &f = k.spec.inputs[1].shape;  // O, C, KH, KW
   Window g = windowOf(k.spec, {f[2], f[3]});
   Var w = k.vars[0], h = k.vars[1], o = k.vars[2], n = k.vars[3];
+  if (k.choice.family == ScheduleFamily::gpuThreads) {  // each output's sum, zeros read outside
+    RDom r(0, g.kw, 0, g.kh, 0, int(f[1]), "r");
+    Func x = k.bounded(0, 0.0f);
+    k.define(sum(x(w * g.sw - g.pw + r.x * g.dw, h * g.sh - g.ph + r.y * g.dh, r.z, n) * k.in[1](r.x, r.y, r.z, o)));
+    return;
+  }
   RDom rows, r(0, g.kw, 0, g.kh, 0, int(f[1]), "r");
   Func input = k.zeroPadded(0, rows);
   if (k.choice.family == ScheduleFamily::convRows) {
@@ -115,6 +121,16 @@ void conv2dInputGrad(Kernel &k) {
   const auto &f = k.spec.inputs[1].shape;  // O, C, KH, KW
   Window g = windowOf(k.spec, {f[2], f[3]});
   Var w = k.vars[0], h = k.vars[1], c = k.vars[2], n = k.vars[3];
+  if (k.choice.family == ScheduleFamily::gpuThreads) {
+    RDom r(0, g.kw, 0, g.kh, 0, int(f[0]), "r");
+    Func dy = k.bounded(0, 0.0f);
+    Expr iw = w + g.pw - r.x * g.dw, ih = h + g.ph - r.y * g.dh;
+    Expr term = dy(iw / g.sw, ih / g.sh, r.z, n) * k.in[1](r.x, r.y, c, r.z);
+    // Positions no window starts from, and those left of the first, add nothing.
+    term = select(iw >= 0 && ih >= 0 && iw % g.sw == 0 && ih % g.sh == 0, term, 0.0f);
+    k.define(sum(term));
+    return;
+  }
   RDom rows, r(0, g.kw, 0, g.kh, 0, int(f[0]), "r");
   Func dy = k.zeroPadded(0, rows);
   if (k.choice.family == ScheduleFamily::convRows) {  // stride 1: dy's rows are read densely
@@ -143,9 +159,15 @@ void conv2dInputGrad(Kernel &k) {
 void conv2dFilterGrad(Kernel &k) {
   const auto &dyShape = k.spec.inputs[1].shape;  // N, O, OH, OW
   Window g = windowOf(k.spec, {k.spec.output.shape[2], k.spec.output.shape[3]});
+  Var i("i"), j("j"), o("o"), n("n"), q = k.vars[0], p = k.vars[1], c = k.vars[2], oc = k.vars[3];
+  if (k.choice.family == ScheduleFamily::gpuThreads) {
+    Func x = k.bounded(0, 0.0f);
+    RDom r(0, int(dyShape[3]), 0, int(dyShape[2]), 0, int(dyShape[0]), "r");
+    k.define(sum(k.in[1](r.x, r.y, oc, r.z) * x(r.x * g.sw - g.pw + q * g.dw, r.y * g.sh - g.ph + p * g.dh, c, r.z)));
+    return;
+  }
   RDom rows;
   Func x = k.zeroPadded(0, rows);
-  Var i("i"), j("j"), o("o"), n("n"), q = k.vars[0], p = k.vars[1], c = k.vars[2], oc = k.vars[3];
   if (k.choice.family == ScheduleFamily::filterGradRows) {
     // The sum over dy's columns in groups: part(l, ...) sums the columns l, l + group, ...
     // of every row of every image, and the groups' lanes are added at the end. dy's rows are
@@ -196,6 +218,23 @@ void maxPool2dGrad(Kernel &k) {
   RDom r(0, g.kw, 0, g.kh, "r");
   Var i("i"), j("j"), c = k.vars[2], n = k.vars[3];
   int ow = int(dyShape[3]), oh = int(dyShape[2]);
+  if (k.choice.family == ScheduleFamily::gpuThreads) {
+    // A gather for any windows: each input position adds the adjoint of every window that
+    // contains it and whose first maximum (row-major) it is; no two threads write one place.
+    Var w = k.vars[0], h = k.vars[1];
+    Func first("first_max");
+    first(i, j, c, n) = argmax(r, padded(i * g.sw - g.pw + r.x, j * g.sh - g.ph + r.y, c, n));
+    RDom win(0, (g.kw + g.sw - 1) / g.sw, 0, (g.kh + g.sh - 1) / g.sh, "win");
+    Expr pw = w + g.pw, ph = h + g.ph;
+    Expr wi = pw / g.sw - win.x, hj = ph / g.sh - win.y;
+    Expr q = pw - wi * g.sw, p = ph - hj * g.sh;
+    Expr wc = clamp(wi, 0, ow - 1), hc = clamp(hj, 0, oh - 1);
+    Expr inside = wi >= 0 && wi < ow && hj >= 0 && hj < oh && q < g.kw && p < g.kh;
+    Expr isFirst = first(wc, hc, c, n)[0] == q && first(wc, hc, c, n)[1] == p;
+    k.define(sum(select(inside && isFirst, k.in[1](wc, hc, c, n), 0.0f)));
+    k.stages.aux = first;
+    return;
+  }
   if (k.choice.family == ScheduleFamily::maxPoolGradGather) {
     // Position (q, p) of window (wi, hj) takes the gradient if it holds the window's maximum
     // and no earlier position (row-major) does.

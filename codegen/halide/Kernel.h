@@ -23,6 +23,8 @@ Halide::Type halideType(DType t);
 
 // The host CPU as Halide sees it (less features it infers wrongly), and its floats per vector.
 Halide::Target hostTarget();
+// What kernels are compiled for: the host CPU, or the host with a GPU API.
+Halide::Target targetFor(Device device);
 int lanes();
 
 // Spatial geometry of convolutions and pooling, in Halide's (width, height) order.
@@ -46,6 +48,7 @@ enum class ScheduleFamily {
   filterGradRows,        // filter gradient with vectors along dy's rows, lanes added at the end
   maxPoolGradGather,     // windows that do not overlap: each input position gathers
   maxPoolGradScatter,    // overlapping windows: each window adds to its first maximum
+  gpuThreads,            // GPU: one thread per output element, its reduction in the thread
 };
 
 struct Choice {
@@ -100,6 +103,12 @@ void defineAlgorithm(Kernel &k);
 // read node i.
 std::vector<std::string> scheduleKernel(std::vector<Kernel> &nodes, const std::vector<int> &outputs,
                                         const std::vector<std::vector<int>> &readers);
+
+// THE GPU SCHEDULE (GpuSchedule.cpp): the same for a GPU target; every primitive takes the
+// gpuThreads family.
+Choice chooseGpuSchedule(const KernelSpec &spec);
+std::vector<std::string> scheduleKernelGpu(std::vector<Kernel> &nodes, const std::vector<int> &outputs,
+                                           const std::vector<std::vector<int>> &readers);
 
 } // namespace kiln::lowering
 

@@ -33,13 +33,14 @@ std::array<int, 2> halideTypeCode(DType t) {
 struct Emitter {
   const StepPlan &plan;
   LLVMContext &ctx;
+  Device device;
   std::unique_ptr<Module> module;
   StructType *dimType, *typeType, *bufferType;
   std::vector<GlobalVariable *> descriptors;
   std::vector<Function *> kernels;
 
-  Emitter(const StepPlan &p, LLVMContext &c)
-      : plan(p), ctx(c), module(std::make_unique<Module>("kiln_host", c)) {
+  Emitter(const StepPlan &p, LLVMContext &c, Device d)
+      : plan(p), ctx(c), device(d), module(std::make_unique<Module>("kiln_host", c)) {
     Type *i8 = Type::getInt8Ty(c), *i16 = Type::getInt16Ty(c), *i32 = Type::getInt32Ty(c),
          *i64 = Type::getInt64Ty(c), *ptr = PointerType::getUnqual(c);
     dimType = StructType::create(c, {i32, i32, i32, i32}, "halide_dimension_t");
@@ -106,6 +107,32 @@ struct Emitter {
     b.SetInsertPoint(next);
   }
 
+  // Returns `rc` from `fn` when it is not zero.
+  void returnIfFailed(IRBuilder<> &b, Function *fn, Value *rc) {
+    BasicBlock *fail = BasicBlock::Create(ctx, "fail", fn);
+    BasicBlock *next = BasicBlock::Create(ctx, "next", fn);
+    b.CreateCondBr(b.CreateICmpNE(rc, b.getInt32(0)), fail, next);
+    b.SetInsertPoint(fail);
+    b.CreateRet(rc);
+    b.SetInsertPoint(next);
+  }
+
+  // GPU: the arena on the host holds every value between calls, because views and buffers
+  // that share bytes have descriptors (and device copies) of their own. A call's inputs are
+  // marked as written on the host (Halide's host_dirty flag, bit 0 of `flags`), so Halide
+  // copies them to the device, and its outputs are copied back after it.
+  void markHostWritten(IRBuilder<> &b, GlobalVariable *d) {
+    Value *flags = b.CreateStructGEP(bufferType, d, 3);
+    b.CreateStore(b.CreateOr(b.CreateLoad(b.getInt64Ty(), flags), b.getInt64(1)), flags);
+  }
+
+  void copyToHost(IRBuilder<> &b, Function *fn, GlobalVariable *d) {
+    Type *ptr = PointerType::getUnqual(ctx);
+    FunctionCallee copy = module->getOrInsertFunction(
+        "halide_copy_to_host", FunctionType::get(b.getInt32Ty(), {ptr, ptr}, false));
+    returnIfFailed(b, fn, b.CreateCall(copy, {ConstantPointerNull::get(PointerType::getUnqual(ctx)), d}));
+  }
+
   // Emits the calls in order; a non-zero return code is returned at once. An entry's calls
   // (entry >= 0) are timed through kiln_kernel_clock.
   void emitCalls(IRBuilder<> &b, Function *fn, const std::vector<KernelCall> &calls, int entry = -1) {
@@ -115,13 +142,14 @@ struct Emitter {
       std::vector<Value *> args;
       for (int buf : call.buffers)
         args.push_back(descriptors[buf]);
-      Value *rc = b.CreateCall(kernels[call.kernel], args);
-      BasicBlock *fail = BasicBlock::Create(ctx, "fail", fn);
-      BasicBlock *next = BasicBlock::Create(ctx, "next", fn);
-      b.CreateCondBr(b.CreateICmpNE(rc, b.getInt32(0)), fail, next);
-      b.SetInsertPoint(fail);
-      b.CreateRet(rc);
-      b.SetInsertPoint(next);
+      const size_t inputs = plan.kernels[call.kernel].inputs.size();
+      if (device != Device::host)
+        for (size_t a = 0; a < inputs; ++a)
+          markHostWritten(b, descriptors[call.buffers[a]]);
+      returnIfFailed(b, fn, b.CreateCall(kernels[call.kernel], args));
+      if (device != Device::host)
+        for (size_t a = inputs; a < call.buffers.size(); ++a)
+          copyToHost(b, fn, descriptors[call.buffers[a]]);
     }
     if (entry >= 0)
       emitClock(b, fn, entry, int(calls.size()));
@@ -185,8 +213,8 @@ struct Emitter {
 
 } // namespace
 
-std::unique_ptr<llvm::Module> emitHostModule(const StepPlan &plan, LLVMContext &ctx) {
-  Emitter e(plan, ctx);
+std::unique_ptr<llvm::Module> emitHostModule(const StepPlan &plan, LLVMContext &ctx, Device device) {
+  Emitter e(plan, ctx, device);
   e.declareBuffers();
   e.declareKernels();
   e.defineString(plan.manifest, "kiln_manifest");

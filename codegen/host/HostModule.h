@@ -16,7 +16,10 @@ namespace kiln {
 //   int kernel(halide_buffer_t *input..., halide_buffer_t *output).
 // It reads kiln_kernel_clock, which the runtime library defines (model_abi.h): an object linked
 // without kiln_runtime must define it (null).
-std::unique_ptr<llvm::Module> emitHostModule(const StepPlan &plan, llvm::LLVMContext &ctx);
+// For a GPU `device`, each call's inputs are copied to the device and its outputs back, so the
+// arena on the host holds every value between calls (the runtime reads and writes it there).
+std::unique_ptr<llvm::Module> emitHostModule(const StepPlan &plan, llvm::LLVMContext &ctx,
+                                             Device device = Device::host);
 
 // Compiles `module` for the host CPU to a relocatable object. Returns "" or the error.
 std::string emitObjectFile(llvm::Module &module, const std::string &path);

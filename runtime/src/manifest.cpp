@@ -328,6 +328,11 @@ Manifest parse_manifest(std::string_view text) {
     m.model = string_field(j, "model", "top level");
     m.arena_bytes = unsigned_field(j, "arena_bytes", "top level");
     m.train = parse_train(field(j, "train", "top level"));
+    if (j.contains("device")) {
+        m.device = string_field(j, "device", "top level");
+        if (m.device != "host" && m.device != "cuda" && m.device != "opencl")
+            fail(fmt::format("unknown device '{}' (host, cuda or opencl)", m.device));
+    }
 
     const json &entries = field(j, "entries", "top level");
     if (!entries.is_array() || entries.empty()) fail("\"entries\" must be a non-empty array");

@@ -16,6 +16,7 @@
 #include "kiln/checkpoint.h"
 #include "kiln/datasets.h"
 #include "kiln/error.h"
+#include "kiln/kernel_errors.h"
 #include "kiln/flags.h"
 #include "kiln/init.h"
 #include "kiln/kernel_times.h"
@@ -206,8 +207,10 @@ int run(const ModelAbi &model, const Options &options) {
     if (halide_set_num_threads) halide_set_num_threads(options.threads);
 
     Arena arena(manifest.arena_bytes);
+    capture_kernel_errors();
     if (int rc = model.bind(arena.data()); rc != 0)
-        throw UserError(fmt::format("model '{}' could not bind its arena (code {})", manifest.model, rc));
+        throw UserError(fmt::format("model '{}' could not bind its arena (code {}){}", manifest.model, rc,
+                                    kernel_error_detail(manifest)));
     uint64_t seed = options.seed;
     std::optional<RunPosition> resumed;
     if (!options.resume.empty()) {

@@ -10,6 +10,7 @@
 #include <numeric>
 
 #include "kiln/error.h"
+#include "kiln/kernel_errors.h"
 #include "kiln/progress.h"
 
 namespace kiln {
@@ -65,8 +66,9 @@ TrainResult train(const ModelAbi &model, const Manifest &manifest, Arena &arena,
             auto stop = std::chrono::steady_clock::now();
             if (rc != 0) {
                 progress.clear();
-                throw UserError(fmt::format("training step {} (entry '{}') failed with error code {}", t,
-                                            manifest.entries[size_t(batch.entry)].name, rc));
+                throw UserError(fmt::format("training step {} (entry '{}') failed with error code {}{}", t,
+                                            manifest.entries[size_t(batch.entry)].name, rc,
+                                            kernel_error_detail(manifest)));
             }
             double ms = std::chrono::duration<double, std::milli>(stop - start).count();
             float l = *arena.f32(*manifest.find_role(Role::Loss, batch.entry));
@@ -151,8 +153,9 @@ EvalResult evaluate(const ModelAbi &model, const Manifest &manifest, Arena &aren
         std::iota(rows.begin(), rows.end(), c * batch);
         copy_rows(manifest, data, entry, rows, arena);
         if (int rc = model.run(entry); rc != 0)
-            throw UserError(fmt::format("evaluation of rows {}..{} (entry '{}') failed with error code {}", c * batch,
-                                        (c + 1) * batch - 1, manifest.entries[size_t(entry)].name, rc));
+            throw UserError(fmt::format("evaluation of rows {}..{} (entry '{}') failed with error code {}{}", c * batch,
+                                        (c + 1) * batch - 1, manifest.entries[size_t(entry)].name, rc,
+                                        kernel_error_detail(manifest)));
         loss_sum += *arena.f32(*manifest.find_role(Role::Loss, entry));
         for (size_t o = 0; o < outputs.size(); ++o) {
             DataTensor &t = result.outputs.tensors[o];

@@ -13,6 +13,7 @@
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
 
 using namespace llvm;
@@ -70,22 +71,40 @@ RuntimeParts runtimeParts(mlir::ModuleOp module) {
 }
 
 std::string buildBinary(const StepPlan &plan, const std::string &tempDir, const std::string &out,
-                        bool relocatable, RuntimeParts parts) {
+                        bool relocatable, RuntimeParts parts, Device device) {
   auto temp = [&](StringRef name) {
     SmallString<128> p(tempDir);
     sys::path::append(p, name);
     return std::string(p);
   };
-  KernelOutputs outs{temp("kernels.o"), temp("halide_runtime.o"), "", ""};
-  std::string err = compileKernels(plan.kernels, outs);
+  std::vector<std::string> kernelObjects;
+  KernelOutputs outs;
+  outs.object = temp("kernels.o");
+  outs.runtime = temp("halide_runtime.o");
+  if (device != Device::host)
+    outs.objects = &kernelObjects;
+  else
+    kernelObjects.push_back(outs.object);
+  std::string err = compileKernels(plan.kernels, outs, device);
   if (!err.empty())
     return err;
+  // The runtime names the device in its errors (a CUDA build on a machine without a GPU).
+  StepPlan built = plan;
+  if (device != Device::host) {
+    auto manifest = json::parse(plan.manifest);
+    if (!manifest || !manifest->getAsObject())
+      return "internal error: the manifest is not a JSON object";
+    (*manifest->getAsObject())["device"] = device == Device::cuda ? "cuda" : "opencl";
+    built.manifest.clear();
+    raw_string_ostream(built.manifest) << *manifest;
+  }
   LLVMContext llvmContext;
-  std::unique_ptr<llvm::Module> host = emitHostModule(plan, llvmContext);
+  std::unique_ptr<llvm::Module> host = emitHostModule(built, llvmContext, device);
   err = emitObjectFile(*host, temp("host.o"));
   if (!err.empty())
     return err;
-  std::vector<std::string> objects = {temp("host.o"), outs.object, outs.runtime};
+  std::vector<std::string> objects = {temp("host.o"), outs.runtime};
+  objects.insert(objects.end(), kernelObjects.begin(), kernelObjects.end());
   return relocatable ? linkRelocatable(objects, out) : linkExecutable(objects, out, parts);
 }
 

@@ -21,7 +21,7 @@ mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, llvm::So
 // Kernels, host module and Halide runtime compiled into `tempDir`, then linked into `out`: an
 // executable with the runtime's `parts`, or one relocatable object. "" or the error.
 std::string buildBinary(const StepPlan &plan, const std::string &tempDir, const std::string &out,
-                        bool relocatable, RuntimeParts parts);
+                        bool relocatable, RuntimeParts parts, Device device = Device::host);
 
 // The runtime's parts the model uses: pictures when its kiln.train has "draw", the tutorial's
 // data sets when it names one.

@@ -9,7 +9,8 @@
 //   train    after the optimizer: @train_step      fused  kiln.kernel groups (--fusion=off: one per op)
 //   scheduled  the kernels with codegen's schedule   planned  buffers, offsets, lifetimes, calls
 //   halide   Halide's lowered kernels (stmt)
-//   asm      the kernels' assembly                 llvm  the host module (.ll)
+//   asm      the kernels' assembly                 ptx   their PTX (--target=cuda)
+//   llvm     the host module (.ll)
 //   obj      one relocatable object: kernels, host module and Halide runtime
 //   exe      a standalone training executable (the default)
 #include "codegen/KernelSpec.h"
@@ -44,7 +45,7 @@ using namespace llvm;
 
 namespace {
 
-enum class Emit { forward, grad, train, fused, scheduled, planned, halide, assembly, llvm, obj, exe };
+enum class Emit { forward, grad, train, fused, scheduled, planned, halide, assembly, ptx, llvm, obj, exe };
 
 cl::SubCommand compileCmd("compile", "Compile a kiln model (.mlir) ahead of time");
 cl::opt<std::string> input(cl::Positional, cl::desc("MODEL.mlir, MODEL.cpp or NET.safetensors"), cl::Required,
@@ -60,10 +61,16 @@ cl::opt<Emit> emit("emit", cl::desc("The stage to stop after"), cl::init(Emit::e
                               clEnumValN(Emit::planned, "planned", "buffers, offsets, lifetimes, calls"),
                               clEnumValN(Emit::halide, "halide", "Halide's lowered kernels"),
                               clEnumValN(Emit::assembly, "asm", "the kernels' assembly"),
+                              clEnumValN(Emit::ptx, "ptx", "the kernels' PTX (--target=cuda)"),
                               clEnumValN(Emit::llvm, "llvm", "the host module as LLVM IR"),
                               clEnumValN(Emit::obj, "obj", "one relocatable object"),
                               clEnumValN(Emit::exe, "exe", "a standalone executable")),
                    cl::sub(compileCmd));
+cl::opt<kiln::Device> target("target", cl::desc("Where the kernels run"), cl::init(kiln::Device::host),
+                             cl::values(clEnumValN(kiln::Device::host, "host", "the host CPU (the default)"),
+                                        clEnumValN(kiln::Device::cuda, "cuda", "an NVIDIA GPU, through CUDA"),
+                                        clEnumValN(kiln::Device::opencl, "opencl", "a GPU through OpenCL")),
+                             cl::sub(compileCmd));
 cl::opt<bool> printAfterAll("print-ir-after-all", cl::desc("Print the IR after every pass"),
                             cl::init(false), cl::sub(compileCmd));
 cl::opt<std::string> optimizerName("optimizer",
@@ -327,10 +334,17 @@ int compile() {
   if (emit == Emit::planned)
     return writeOutput([&](raw_ostream &os) { os << kiln::describePlan(*plan); });
 
-  if (emit == Emit::halide || emit == Emit::assembly) {
+  if (emit == Emit::ptx && target != kiln::Device::cuda)
+    return fail("--emit=ptx needs --target=cuda");
+  if (emit == Emit::halide || emit == Emit::assembly || emit == Emit::ptx) {
     kiln::KernelOutputs outs;
-    (emit == Emit::halide ? outs.stmt : outs.assembly) = tempPath("kernels.txt");
-    std::string err = kiln::compileKernels(plan->kernels, outs);
+    std::vector<std::string> objects;
+    if (emit == Emit::ptx) {
+      outs.object = tempPath("kernels.o");
+      outs.objects = &objects;
+    }
+    (emit == Emit::halide ? outs.stmt : emit == Emit::ptx ? outs.ptx : outs.assembly) = tempPath("kernels.txt");
+    std::string err = kiln::compileKernels(plan->kernels, outs, target);
     if (!err.empty())
       return fail(err);
     return writeOutput([&](raw_ostream &os) { readFileInto(tempPath("kernels.txt"), os); });
@@ -338,12 +352,12 @@ int compile() {
 
   if (emit == Emit::llvm) {
     LLVMContext llvmContext;
-    std::unique_ptr<llvm::Module> host = kiln::emitHostModule(*plan, llvmContext);
+    std::unique_ptr<llvm::Module> host = kiln::emitHostModule(*plan, llvmContext, target);
     return writeOutput([&](raw_ostream &os) { host->print(os, nullptr); });
   }
   std::string out = !output.empty() ? output.getValue() : emit == Emit::obj ? "a.o" : "a.out";
   std::string err = kiln::buildBinary(*plan, std::string(temps), out, emit == Emit::obj,
-                                      kiln::runtimeParts(*module));
+                                      kiln::runtimeParts(*module), target);
   if (!err.empty())
     return fail(err);
   return 0;

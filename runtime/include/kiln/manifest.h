@@ -82,6 +82,7 @@ struct Manifest {
     std::vector<EntrySpec> entries;
     std::vector<TensorSpec> tensors;  // in manifest order
     TrainConfig train;
+    std::string device = "host";  // where the kernels run: host, cuda or opencl
 
     // The tensor called `name` in `entry` (kShared: a param or state), or null.
     const TensorSpec *find(std::string_view name, int entry = kShared) const;

@@ -1,0 +1,87 @@
+// THE SCHEDULE for a GPU target (CUDA, or OpenCL, through which CI runs it on the CPU): every
+// primitive takes the gpuThreads family, whose algorithms read zero-padded inputs through
+// boundary conditions and keep each output's reduction inside one thread. Primitives that are
+// not elementwise are computed once per call (compute_root); the rest are inlined into them.
+// A computed Func runs as one kernel launch: 16x16 threads per block over its two innermost
+// dimensions (64 over one), its outer dimensions fused into the blocks' third dimension.
+#include "codegen/halide/Kernel.h"
+
+namespace kiln::lowering {
+
+using namespace Halide;
+
+namespace {
+
+template <typename Schedulable> std::string launch(Schedulable s, const std::vector<Var> &vars) {
+  Var bx("bx"), by("by"), tx("tx"), ty("ty");
+  switch (vars.size()) {
+  case 0:
+    s.gpu_single_thread();
+    return "one thread";
+  case 1:
+    s.gpu_tile(vars[0], bx, tx, 64, TailStrategy::GuardWithIf);
+    return "blocks of 64 threads";
+  default:
+    break;
+  }
+  s.gpu_tile(vars[0], vars[1], bx, by, tx, ty, 16, 16, TailStrategy::GuardWithIf);
+  if (vars.size() >= 3) {
+    Var outer = vars[2];
+    for (size_t d = 3; d < vars.size(); ++d) {
+      Var fused("fused" + std::to_string(d));
+      s.fuse(outer, vars[d], fused);
+      outer = fused;
+    }
+    s.gpu_blocks(outer);
+  }
+  return "blocks of 16x16 threads";
+}
+
+// A Func computed on its own: its pure definition and every update, each a launch.
+std::string computeOnGpu(Func f) {
+  std::vector<Var> vars = f.args();
+  std::string note = launch(f, vars);
+  for (int u = 0; u < f.num_update_definitions(); ++u)
+    launch(f.update(u), vars);
+  return note;
+}
+
+} // namespace
+
+Choice chooseGpuSchedule(const KernelSpec &) { return {ScheduleFamily::gpuThreads, "", 0, false}; }
+
+std::vector<std::string> scheduleKernelGpu(std::vector<Kernel> &nodes, const std::vector<int> &outputs,
+                                           const std::vector<std::vector<int>> &readers) {
+  std::vector<std::string> notes, inlined;
+  std::vector<bool> isOutput(nodes.size(), false);
+  for (int o : outputs)
+    isOutput[o] = true;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    Kernel &k = nodes[i];
+    std::string name(mnemonic(k.spec.op));
+    for (Func stage : {k.stages.acc, k.stages.aux})
+      if (stage.defined()) {
+        stage.compute_root();
+        notes.push_back(name + ": its " + stage.name() + " computed first, " + computeOnGpu(stage));
+      }
+    bool cheap = k.spec.family == kiln::Family::elementwise || k.spec.family == kiln::Family::indexOnly ||
+                 k.spec.family == kiln::Family::constant;
+    if (isOutput[i] || !cheap || k.out.has_update_definition() || k.spec.output.shape.empty() ||
+        readers[i].empty()) {
+      if (!isOutput[i])
+        k.out.compute_root();
+      notes.push_back((isOutput[i] ? "output " : "") + name + ": " + computeOnGpu(k.out));
+    } else {
+      inlined.push_back(name);
+    }
+  }
+  if (!inlined.empty()) {
+    std::string list;
+    for (const std::string &op : inlined)
+      list += (list.empty() ? "" : ", ") + op;
+    notes.push_back("inlined into their readers: " + list);
+  }
+  return notes;
+}
+
+} // namespace kiln::lowering
