@@ -105,14 +105,15 @@ def run_kiln(binary, files, threads, steps, metrics):
     return records
 
 
-def prepare(torch, model, build, work):
+def prepare(torch, model, build, work, target="host"):
     """Traces and compiles the model, writes its initial weights and data; returns the paths."""
     name = model["name"]
     ir, binary = os.path.join(work, name + ".mlir"), os.path.join(work, name)
     subprocess.run([os.path.join(build, "bin", "zoo-trace"), ir, name, ",".join(map(str, model["input"])),
                     str(model["batch"]), model["optimizer"], model["layers"]], check=True)
     t0 = time.perf_counter()
-    subprocess.run([os.path.join(build, "bin", "kiln"), "compile", ir, "-o", binary], check=True)
+    subprocess.run([os.path.join(build, "bin", "kiln"), "compile", ir, "--target=" + target, "-o", binary],
+                   check=True)
     compile_s = time.perf_counter() - t0
     torch.manual_seed(1)
     init = zoo.build_torch(torch, model).state_dict()
@@ -124,11 +125,11 @@ def prepare(torch, model, build, work):
     return binary, files, compile_s, (x, y)
 
 
-def check(torch, model, binary, files, data, work):
-    """Problems with kiln's first CHECK_STEPS losses against PyTorch's, and the worst difference."""
-    records = run_kiln(binary, files, 1, CHECK_STEPS, os.path.join(work, model["name"] + ".check.jsonl"))
+def check(torch, model, binary, files, data, work, steps=CHECK_STEPS):
+    """Problems with kiln's first `steps` losses against PyTorch's, and the worst difference."""
+    records = run_kiln(binary, files, 1, steps, os.path.join(work, model["name"] + ".check.jsonl"))
     kiln = [float(r["loss"]) for r in records]
-    ref = torch_steps(torch, model, data[0], data[1], CHECK_STEPS)
+    ref = torch_steps(torch, model, data[0], data[1], steps)
     tol = 1e-3 if zoo.is_cnn(model) else 1e-4
     problems, worst, _ = kiln_io.compare_losses(kiln, ref, tol)
     return problems, worst, tol
@@ -158,6 +159,9 @@ def main():
     ap.add_argument("--python", default=sys.executable, help="the interpreter whose PyTorch is timed")
     ap.add_argument("--work", default="", help="folder for the compiled models (default: a temporary one)")
     ap.add_argument("--check-only", action="store_true", help="only check the losses (the CI test)")
+    ap.add_argument("--target", default="host", choices=["host", "opencl"],
+                    help="compile for this target (opencl: the GPU code path, run on PoCL; implies --check-only)")
+    ap.add_argument("--check-steps", type=int, default=CHECK_STEPS, help="steps whose losses are checked")
     ap.add_argument("--torch-worker", default="", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.torch_worker:
@@ -175,6 +179,8 @@ def main():
             return 1
         chosen = [m for m in zoo.MODELS if m["name"] in names]
     threads = [int(t) for t in args.threads.split(",")]
+    if args.target != "host":
+        args.check_only = True  # PoCL's speed says nothing about a GPU's
     work = args.work or tempfile.mkdtemp(prefix="kiln-zoo-")
     os.makedirs(work, exist_ok=True)
     if not args.check_only:
@@ -187,10 +193,13 @@ def main():
 
     failed, rows = [], []
     for model in chosen:
-        binary, files, compile_s, data = prepare(torch, model, args.build, work)
-        problems, worst, tol = check(torch, model, binary, files, data, work)
+        binary, files, compile_s, data = prepare(torch, model, args.build, work, args.target)
+        t0 = time.perf_counter()
+        problems, worst, tol = check(torch, model, binary, files, data, work, args.check_steps)
+        check_s = time.perf_counter() - t0
         status = "losses agree (worst %.1e <= %g)" % (worst, tol) if not problems else "LOSSES DIFFER"
-        print("%-20s compiled in %.1f s; %s" % (model["name"], compile_s, status), flush=True)
+        print("%-20s compiled in %.1f s; %d steps checked in %.1f s; %s"
+              % (model["name"], compile_s, args.check_steps, check_s, status), flush=True)
         for p in problems[:5]:
             print("  FAIL:", p)
         if problems:
