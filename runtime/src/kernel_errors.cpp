@@ -16,6 +16,7 @@ namespace {
 
 std::mutex lock;
 std::string last;
+int asked = -1;
 
 void keep(void *, const char *message) {
     std::lock_guard<std::mutex> guard(lock);
@@ -25,7 +26,8 @@ void keep(void *, const char *message) {
 
 }  // namespace
 
-void capture_kernel_errors() {
+void capture_kernel_errors(int device) {
+    asked = device;
     if (halide_set_error_handler) halide_set_error_handler(keep);
 }
 
@@ -34,9 +36,10 @@ std::string kernel_error_detail(const Manifest &manifest) {
     if (last.empty()) return "";
     std::string detail = ": " + last;
     if (manifest.device != "host")
-        detail += fmt::format(" (built with --target={}: this machine has no usable {} driver or device; rebuild "
+        detail += fmt::format(" (built with --target={}: this machine has no usable {} driver or {}; rebuild "
                               "with --target=host to train on the CPU)",
-                              manifest.device, manifest.device == "cuda" ? "CUDA" : "OpenCL");
+                              manifest.device, manifest.device == "cuda" ? "CUDA" : "OpenCL",
+                              asked >= 0 ? fmt::format("device {} (--device)", asked) : std::string("device"));
     return detail;
 }
 

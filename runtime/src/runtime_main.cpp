@@ -30,6 +30,7 @@
 // Provided by the Halide runtime inside the compiled model; weak so that binaries without Halide
 // kernels (and the runtime's tests) link without it.
 extern "C" int halide_set_num_threads(int n) __attribute__((weak));
+extern "C" void halide_set_gpu_device(int n) __attribute__((weak));
 
 namespace kiln {
 namespace {
@@ -205,9 +206,15 @@ int run(const ModelAbi &model, const Options &options) {
     if (!options.kernel_times.empty()) check_writable(options.kernel_times, "kernel times");
 
     if (halide_set_num_threads) halide_set_num_threads(options.threads);
+    if (options.device) {
+        if (manifest.device == "host")
+            throw UserError(fmt::format("--device {}: model '{}' was built for the CPU (kiln compile --target=host)",
+                                        *options.device, manifest.model));
+        if (halide_set_gpu_device) halide_set_gpu_device(*options.device);
+    }
 
     Arena arena(manifest.arena_bytes);
-    capture_kernel_errors();
+    capture_kernel_errors(options.device.value_or(-1));
     if (int rc = model.bind(arena.data()); rc != 0)
         throw UserError(fmt::format("model '{}' could not bind its arena (code {}){}", manifest.model, rc,
                                     kernel_error_detail(manifest)));

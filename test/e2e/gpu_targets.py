@@ -7,7 +7,8 @@ For each example's traced model:
     binary's from the same seed and batches: 1e-5 relative at every step for the small nets,
     1e-3 over the CNN's first 20 steps;
 and a --target=cuda binary on a machine without a CUDA driver stops at its first step with a
-message saying how to rebuild, exit code 1, no crash.
+message saying how to rebuild, exit code 1, no crash; --device chooses the GPU (PoCL has one:
+device 0 trains, device 3 is refused at the first step) and a host build refuses --device.
 
 Run:  python3 test/e2e/gpu_targets.py --kiln build/bin/kiln --bin build/bin --models build/models --work DIR
 Exit: 0 pass, 1 fail.
@@ -100,6 +101,15 @@ def main():
                             % (name, len(a), len(b), worst, tol))
         print("%-15s %d kernels' PTX assembled for sm_80 and sm_90; OpenCL (PoCL) vs host: %d steps, worst "
               "relative difference %.2e" % (name, len(modules), len(a), worst))
+
+    opencl = os.path.join(args.work, "regression.opencl")
+    for device, ok in (("0", True), ("3", False)):
+        d = run([opencl, "--steps", "2", "--output", "none", "--quiet", "--device", device], cwd=args.work)
+        if ok != (d.returncode == 0) or (not ok and "device 3 (--device)" not in d.stderr):
+            problems.append("--device %s: exit %d, stderr %r" % (device, d.returncode, d.stderr.strip()))
+    d = run([os.path.join(args.bin, "regression"), "--device", "0", "--output", "none"], cwd=args.work)
+    if d.returncode != 1 or "built for the CPU" not in d.stderr:
+        problems.append("a host build given --device: exit %d, stderr %r" % (d.returncode, d.stderr.strip()))
 
     binary = os.path.join(args.work, "regression.cuda")
     r = run([args.kiln, "compile", os.path.join(args.models, "regression.mlir"), "--target=cuda", "-o", binary])

@@ -10,8 +10,9 @@
 
 namespace kiln {
 
-// Installs the handler (when the binary links Halide's runtime, as compiled models do).
-void capture_kernel_errors();
+// Installs the handler (when the binary links Halide's runtime, as compiled models do);
+// `device` is the GPU asked for with --device (-1: the default one).
+void capture_kernel_errors(int device = -1);
 
 // ": <Halide's last message>" and, for a GPU build, what to do about a missing device; "" when
 // Halide said nothing.
