@@ -117,20 +117,91 @@ struct Emitter {
     b.SetInsertPoint(next);
   }
 
-  // GPU: the arena on the host holds every value between calls, because views and buffers
-  // that share bytes have descriptors (and device copies) of their own. A call's inputs are
-  // marked as written on the host (Halide's host_dirty flag, bit 0 of `flags`), so Halide
-  // copies them to the device, and its outputs are copied back after it.
-  void markHostWritten(IRBuilder<> &b, GlobalVariable *d) {
-    Value *flags = b.CreateStructGEP(bufferType, d, 3);
-    b.CreateStore(b.CreateOr(b.CreateLoad(b.getInt64Ty(), flags), b.getInt64(1)), flags);
+  // GPU: every buffer has a device allocation of its own, made at bind; a view shares its
+  // base's. Values stay on the device between calls and steps; only what the runtime writes or
+  // reads crosses, copied explicitly (Halide's dirty flags, bits 0 and 1 of `flags`, are set
+  // to force the direction, since a view's writes do not mark its base).
+  Value *null() { return ConstantPointerNull::get(PointerType::getUnqual(ctx)); }
+
+  Value *deviceInterface(IRBuilder<> &b) {
+    FunctionCallee get = module->getOrInsertFunction(
+        device == Device::cuda ? "halide_cuda_device_interface" : "halide_opencl_device_interface",
+        FunctionType::get(PointerType::getUnqual(ctx), {}, false));
+    return b.CreateCall(get);
   }
 
-  void copyToHost(IRBuilder<> &b, Function *fn, GlobalVariable *d) {
+  void setDirty(IRBuilder<> &b, GlobalVariable *d, uint64_t set) {
+    Value *flags = b.CreateStructGEP(bufferType, d, 3);
+    Value *cleared = b.CreateAnd(b.CreateLoad(b.getInt64Ty(), flags), b.getInt64(~uint64_t(3)));
+    b.CreateStore(b.CreateOr(cleared, b.getInt64(set)), flags);
+  }
+
+  // kiln_device_bytes (a pointer, so that kiln's own test binaries can leave it out) and the
+  // counter it points at.
+  GlobalVariable *bytesCounter() {
+    if (GlobalVariable *g = module->getGlobalVariable("kiln_device_bytes.count", true))
+      return g;
+    auto *count = new GlobalVariable(*module, Type::getInt64Ty(ctx), false, GlobalValue::InternalLinkage,
+                                     ConstantInt::get(Type::getInt64Ty(ctx), 0), "kiln_device_bytes.count");
+    new GlobalVariable(*module, PointerType::getUnqual(ctx), false, GlobalValue::ExternalLinkage, count,
+                       "kiln_device_bytes");
+    return count;
+  }
+
+  void countBytes(IRBuilder<> &b, int buffer) {
+    GlobalVariable *count = bytesCounter();
+    Value *n = b.CreateAdd(b.CreateLoad(b.getInt64Ty(), count), b.getInt64(plan.buffers[buffer].desc.bytes()));
+    b.CreateStore(n, count);
+  }
+
+  void toDevice(IRBuilder<> &b, Function *fn, int buffer) {
     Type *ptr = PointerType::getUnqual(ctx);
+    countBytes(b, buffer);
+    setDirty(b, descriptors[buffer], 1);
+    FunctionCallee copy = module->getOrInsertFunction(
+        "halide_copy_to_device", FunctionType::get(b.getInt32Ty(), {ptr, ptr, ptr}, false));
+    returnIfFailed(b, fn, b.CreateCall(copy, {null(), descriptors[buffer], deviceInterface(b)}));
+  }
+
+  void toHost(IRBuilder<> &b, Function *fn, int buffer) {
+    Type *ptr = PointerType::getUnqual(ctx);
+    countBytes(b, buffer);
+    setDirty(b, descriptors[buffer], 2);
     FunctionCallee copy = module->getOrInsertFunction(
         "halide_copy_to_host", FunctionType::get(b.getInt32Ty(), {ptr, ptr}, false));
-    returnIfFailed(b, fn, b.CreateCall(copy, {ConstantPointerNull::get(PointerType::getUnqual(ctx)), d}));
+    returnIfFailed(b, fn, b.CreateCall(copy, {null(), descriptors[buffer]}));
+  }
+
+  // A buffer with its own bytes that lives across steps: a parameter or optimizer state.
+  bool resident(const PlannedBuffer &buf) const { return buf.viewOf < 0 && buf.entry < 0; }
+
+  // kiln_to_device / kiln_to_host: every resident buffer, one way.
+  void defineTransfers() {
+    auto *type = FunctionType::get(Type::getInt32Ty(ctx), {}, false);
+    for (bool in : {true, false}) {
+      Function *fn = Function::Create(type, Function::ExternalLinkage, in ? "kiln_to_device" : "kiln_to_host", *module);
+      IRBuilder<> b(BasicBlock::Create(ctx, "entry", fn));
+      if (device != Device::host)
+        for (auto [i, buf] : llvm::enumerate(plan.buffers))
+          if (resident(buf))
+            in ? toDevice(b, fn, int(i)) : toHost(b, fn, int(i));
+      b.CreateRet(b.getInt32(0));
+    }
+  }
+
+  // Device copies of the entry's (source, destination) buffers; memcpy on the host.
+  void emitCopies(IRBuilder<> &b, Function *fn, const std::vector<std::pair<int, int>> &copies) {
+    Type *ptr = PointerType::getUnqual(ctx);
+    for (auto [from, to] : copies) {
+      if (device != Device::host) {
+        FunctionCallee copy = module->getOrInsertFunction(
+            "halide_buffer_copy", FunctionType::get(b.getInt32Ty(), {ptr, ptr, ptr, ptr}, false));
+        returnIfFailed(b, fn, b.CreateCall(copy, {null(), descriptors[from], deviceInterface(b), descriptors[to]}));
+        continue;
+      }
+      auto host = [&](int buf) { return b.CreateLoad(ptr, b.CreateStructGEP(bufferType, descriptors[buf], 2)); };
+      b.CreateMemCpy(host(to), Align(64), host(from), Align(64), plan.buffers[from].desc.bytes());
+    }
   }
 
   // Emits the calls in order; a non-zero return code is returned at once. An entry's calls
@@ -142,14 +213,7 @@ struct Emitter {
       std::vector<Value *> args;
       for (int buf : call.buffers)
         args.push_back(descriptors[buf]);
-      const size_t inputs = plan.kernels[call.kernel].inputs.size();
-      if (device != Device::host)
-        for (size_t a = 0; a < inputs; ++a)
-          markHostWritten(b, descriptors[call.buffers[a]]);
       returnIfFailed(b, fn, b.CreateCall(kernels[call.kernel], args));
-      if (device != Device::host)
-        for (size_t a = inputs; a < call.buffers.size(); ++a)
-          copyToHost(b, fn, descriptors[call.buffers[a]]);
     }
     if (entry >= 0)
       emitClock(b, fn, entry, int(calls.size()));
@@ -169,7 +233,27 @@ struct Emitter {
       Value *host = b.CreateInBoundsGEP(b.getInt8Ty(), arena, b.getInt64(buf.offset));
       b.CreateStore(host, b.CreateStructGEP(bufferType, descriptors[i], 2));
     }
+    if (device != Device::host) {
+      Type *ptr = PointerType::getUnqual(ctx);
+      FunctionCallee malloc = module->getOrInsertFunction(
+          "halide_device_malloc", FunctionType::get(b.getInt32Ty(), {ptr, ptr, ptr}, false));
+      for (auto [i, buf] : llvm::enumerate(plan.buffers))
+        if (buf.viewOf < 0)
+          returnIfFailed(b, fn, b.CreateCall(malloc, {null(), descriptors[i], deviceInterface(b)}));
+      for (auto [i, buf] : llvm::enumerate(plan.buffers))
+        if (buf.viewOf >= 0)
+          for (unsigned field : {0u, 1u}) {  // the device handle and interface of its base
+            Type *type = field == 0 ? Type::getInt64Ty(ctx) : ptr;
+            Value *v = b.CreateLoad(type, b.CreateStructGEP(bufferType, descriptors[buf.viewOf], field));
+            b.CreateStore(v, b.CreateStructGEP(bufferType, descriptors[i], field));
+          }
+    }
     emitCalls(b, fn, plan.once);
+    // Constants live in resident buffers: the host's copy must hold them before kiln_to_device.
+    if (device != Device::host)
+      for (const KernelCall &call : plan.once)
+        for (size_t a = plan.kernels[call.kernel].inputs.size(); a < call.buffers.size(); ++a)
+          toHost(b, fn, call.buffers[a]);
     b.CreateRet(b.getInt32(0));
   }
 
@@ -180,18 +264,18 @@ struct Emitter {
     for (auto [index, entry] : llvm::enumerate(plan.entries)) {
       Function *fn = Function::Create(entryType, Function::InternalLinkage, "entry." + entry.name, *module);
       IRBuilder<> b(BasicBlock::Create(ctx, "entry", fn));
+      if (device != Device::host)
+        for (int buf : entry.hostWrites)
+          toDevice(b, fn, buf);
       emitCalls(b, fn, entry.calls, int(index));
       // Outputs that are arguments are saved before the updates; then updated params and
       // state go back to their slots, once nothing reads the old values.
       std::vector<std::pair<int, int>> copies = entry.outputCopies;
       copies.insert(copies.end(), entry.copies.begin(), entry.copies.end());
-      for (auto [from, to] : copies) {
-        auto host = [&](int buf) {
-          return b.CreateLoad(PointerType::getUnqual(ctx),
-                              b.CreateStructGEP(bufferType, descriptors[buf], 2));
-        };
-        b.CreateMemCpy(host(to), Align(64), host(from), Align(64), plan.buffers[from].desc.bytes());
-      }
+      emitCopies(b, fn, copies);
+      if (device != Device::host)
+        for (int buf : entry.hostReads)
+          toHost(b, fn, buf);
       b.CreateRet(b.getInt32(0));
       fns.push_back(fn);
     }
@@ -221,6 +305,8 @@ std::unique_ptr<llvm::Module> emitHostModule(const StepPlan &plan, LLVMContext &
   e.defineString(plan.modelIR, "kiln_model_ir");
   e.defineBind();
   e.defineEntries();
+  e.defineTransfers();
+  e.bytesCounter();
   e.module->setTargetTriple(Triple(sys::getDefaultTargetTriple()));
   return std::move(e.module);
 }

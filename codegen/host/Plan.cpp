@@ -248,6 +248,7 @@ struct Planner {
           return fn.emitError("kiln codegen: argument ") << i << " has no kiln role attribute";
         int b = *local(arg, name);
         record(b, role, index);
+        entry.hostWrites.push_back(b);
         if (role == "input" && entry.batch == 0 && !d->shape.empty())
           entry.batch = d->shape[0];
       }
@@ -282,6 +283,7 @@ struct Planner {
             plan.buffers[*b].name = outName;
           }
           record(*b, r == 0 ? "loss" : "output", index);
+          entry.hostReads.push_back(*b);
         }
         continue;
       }

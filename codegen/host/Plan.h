@@ -35,6 +35,8 @@ struct EntryPlan {
   std::vector<KernelCall> calls;    // in order
   std::vector<std::pair<int, int>> outputCopies;  // (argument, its output slot), first
   std::vector<std::pair<int, int>> copies;  // (updated value, param or state slot)
+  std::vector<int> hostWrites;      // what the runtime writes before a run: inputs, lr, step
+  std::vector<int> hostReads;       // what it reads after: the loss and the outputs
 };
 
 struct StepPlan {

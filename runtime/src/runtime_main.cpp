@@ -232,6 +232,10 @@ int run(const ModelAbi &model, const Options &options) {
     } else {
         load_tensors(options.init, manifest, Role::Param, arena);
     }
+    if (model.to_device)
+        if (int rc = model.to_device(); rc != 0)
+            throw UserError(fmt::format("model '{}' could not copy its parameters to the device (code {}){}",
+                                        manifest.model, rc, kernel_error_detail(manifest)));
     DataSplits splits = open_data(manifest, options.data, seed);
     const Dataset &data = splits.train;
 
@@ -335,6 +339,10 @@ int run(const ModelAbi &model, const Options &options) {
     metrics.close();
     if (kernel_times) kernel_times->stop();  // written last, after everything the run keeps
 
+    if (model.to_host && (!options.save.empty() || !options.save_net.empty() || !options.checkpoint.empty()))
+        if (int rc = model.to_host(); rc != 0)
+            throw UserError(fmt::format("model '{}' could not copy its parameters from the device (code {}){}",
+                                        manifest.model, rc, kernel_error_detail(manifest)));
     if (!options.save.empty()) {
         save_tensors(options.save, manifest, Role::Param, arena,
                      {{"kiln.format", "params"}, {"kiln.model", manifest.model}});
@@ -376,7 +384,7 @@ int run(const ModelAbi &model, const Options &options) {
 
 }  // namespace
 
-ModelAbi linked_model() { return {kiln_manifest, kiln_model_ir, kiln_bind, kiln_run}; }
+ModelAbi linked_model() { return {kiln_manifest, kiln_model_ir, kiln_bind, kiln_run, kiln_to_device, kiln_to_host}; }
 
 int run_model(const ModelAbi &model, int argc, char **argv) {
     const std::string program = program_name(argc, argv);

@@ -13,7 +13,18 @@
 #include "kiln/kernel_errors.h"
 #include "kiln/progress.h"
 
+// Bytes a GPU build's runs copied between host and device so far (the model's host module
+// counts them; kiln's test binaries have none).
+extern "C" __attribute__((weak)) int64_t *kiln_device_bytes;
+
 namespace kiln {
+namespace {
+
+// The count so far; 0 where the binary has no counter.
+int64_t device_bytes() { return &kiln_device_bytes && kiln_device_bytes ? *kiln_device_bytes : 0; }
+
+}  // namespace
+
 
 double TrainResult::median_step_ms() const {
     if (step_ms.empty()) return 0;
@@ -61,6 +72,7 @@ TrainResult train(const ModelAbi &model, const Manifest &manifest, Arena &arena,
                 progress.clear();
                 fmt::print("{}\n", format_batch(manifest, data, batch));
             }
+            const int64_t crossed = device_bytes();
             auto start = std::chrono::steady_clock::now();
             int rc = model.run(batch.entry);
             auto stop = std::chrono::steady_clock::now();
@@ -77,6 +89,7 @@ TrainResult train(const ModelAbi &model, const Manifest &manifest, Arena &arena,
             result.last_entry = batch.entry;
 
             MetricsWriter::Extra extra;
+            if (manifest.device != "host") extra.push_back({"device_bytes", double(device_bytes() - crossed)});
             std::string measured;
             if (periodic && (t % settings.eval_every == 0 || t == settings.steps)) {
                 EvalResult ev = evaluate(model, manifest, arena, *settings.eval_data,

@@ -5,7 +5,8 @@ For each example's traced model:
   - `kiln compile --target=cuda --emit=ptx` gives PTX that ptxas assembles for sm_80 and sm_90;
   - the --target=opencl binary runs on PoCL (OpenCL on this CPU) and its losses match the host
     binary's from the same seed and batches: 1e-5 relative at every step for the small nets,
-    1e-3 over the CNN's first 20 steps;
+    1e-3 over the CNN's first 20 steps; a step copies only its batch in and its loss (and
+    outputs) out, by the binary's own count (--metrics "device_bytes");
 and a --target=cuda binary on a machine without a CUDA driver stops at its first step with a
 message saying how to rebuild, exit code 1, no crash; --device chooses the GPU (PoCL has one:
 device 0 trains, device 3 is refused at the first step) and a host build refuses --device.
@@ -19,6 +20,13 @@ import os
 import shutil
 import subprocess
 import sys
+
+# Bytes a train step may copy between host and device: its batch, lr and step in, its loss and
+# outputs out; parameters and optimizer state stay on the device.
+STEP_BYTES = {
+    "regression": 4 * (100 + 100 + 1 + 1) + 4 * (1 + 100),  # x, y, lr, step; loss, prediction
+    "cnn": 4 * 50 * 28 * 28 + 4 * 50 + 4 * 3,                # x, y (i32), lr, step, loss
+}
 
 # model, binary flags for a short run, relative tolerance
 EXAMPLES = [
@@ -94,6 +102,11 @@ def main():
             problems.append("%s: runs failed: opencl %d %s / host %d %s" % (name, g.returncode, g.stderr.strip(),
                                                                             h.returncode, h.stderr.strip()))
             continue
+        if name in STEP_BYTES:
+            crossed = {r.get("device_bytes") for r in map(json.loads, open(got)) if "step" in r and "loss" in r}
+            if crossed != {STEP_BYTES[name]}:
+                problems.append("%s: bytes copied per step %s, expected only the batch and the loss: %d"
+                                % (name, sorted(crossed, key=str), STEP_BYTES[name]))
         a, b = losses(got), losses(want)
         worst = max((abs(x - y) / abs(y) if y else abs(x - y) for x, y in zip(a, b)), default=float("inf"))
         if len(a) != len(b) or not a or not worst <= tol:
@@ -102,7 +115,22 @@ def main():
         print("%-15s %d kernels' PTX assembled for sm_80 and sm_90; OpenCL (PoCL) vs host: %d steps, worst "
               "relative difference %.2e" % (name, len(modules), len(a), worst))
 
+    # Parameters and state live on the device: --checkpoint copies them back, --resume in again.
     opencl = os.path.join(args.work, "regression.opencl")
+    quiet = ["--output", "none", "--quiet", "--shuffle", "off"]
+    ck, resumed, full = (os.path.join(args.work, f) for f in ("r.ck", "resumed.jsonl", "full.jsonl"))
+    c1 = run([opencl, "--steps", "10", "--checkpoint", ck] + quiet, cwd=args.work)
+    c2 = run([opencl, "--steps", "20", "--resume", ck, "--metrics", resumed] + quiet, cwd=args.work)
+    c3 = run([os.path.join(args.bin, "regression"), "--steps", "20", "--metrics", full] + quiet, cwd=args.work)
+    if c1.returncode or c2.returncode or c3.returncode:
+        problems.append("checkpoint and resume on OpenCL: %s %s %s" % (c1.stderr, c2.stderr, c3.stderr))
+    else:
+        a, b = losses(resumed), losses(full)[10:]
+        worst = max((abs(x - y) / abs(y) for x, y in zip(a, b)), default=float("inf"))
+        if len(a) != 10 or not worst <= 1e-5:
+            problems.append("resumed OpenCL run vs host: %d losses, worst relative difference %.3g" % (len(a), worst))
+        else:
+            print("OpenCL checkpoint at step 10, resumed to 20: worst relative difference %.2e vs host" % worst)
     for device, ok in (("0", True), ("3", False)):
         d = run([opencl, "--steps", "2", "--output", "none", "--quiet", "--device", device], cwd=args.work)
         if ok != (d.returncode == 0) or (not ok and "device 3 (--device)" not in d.stderr):

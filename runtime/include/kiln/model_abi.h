@@ -66,6 +66,17 @@ extern void (*kiln_kernel_clock)(int entry, int call);
 // kernel's Halide error code (-1 for an unknown entry).
 int kiln_run(int entry);
 
+// A GPU build keeps every buffer that lives across steps (parameters, optimizer state) on the
+// device; a run copies only its inputs, lr and step in and its loss and outputs out. The runtime
+// calls kiln_to_device after writing parameters or state into the arena, and kiln_to_host
+// before reading them. Both return 0 or Halide's error code; a host build's do nothing.
+int kiln_to_device(void);
+int kiln_to_host(void);
+
+// Points at the number of bytes copied between host and device so far (0 for a host build); a
+// run's share is its difference.
+extern int64_t *kiln_device_bytes;
+
 #ifdef __cplusplus
 }
 #endif

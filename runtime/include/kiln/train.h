@@ -42,6 +42,11 @@ struct ModelAbi {
     const char *model_ir;
     int (*bind)(uint8_t *arena);
     int (*run)(int entry);
+    // A GPU build keeps parameters and optimizer state on the device: after the runtime writes
+    // them into the arena (initial values, --init, --resume) it calls to_device, and before it
+    // reads them (--save, --checkpoint) to_host. Null, or no-ops, for a host build.
+    int (*to_device)() = nullptr;
+    int (*to_host)() = nullptr;
 };
 
 struct TrainSettings {
