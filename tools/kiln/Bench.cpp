@@ -48,6 +48,12 @@ cl::opt<std::string> data("data", cl::desc("The training data each binary runs o
                           cl::value_desc("FILE"), cl::init(""), cl::sub(benchCmd));
 cl::opt<std::string> init("init", cl::desc("Initial parameters for each binary (its --init)"), cl::value_desc("FILE"),
                           cl::init(""), cl::sub(benchCmd));
+cl::opt<Device> benchTarget("target", cl::desc("Where the kernels run (as kiln compile --target)"),
+                             cl::init(Device::host),
+                             cl::values(clEnumValN(Device::host, "host", "the host CPU (the default)"),
+                                        clEnumValN(Device::cuda, "cuda", "an NVIDIA GPU, through CUDA"),
+                                        clEnumValN(Device::opencl, "opencl", "a GPU through OpenCL")),
+                             cl::sub(benchCmd));
 cl::opt<std::string> profile("profile", cl::desc("Write a Chrome/Perfetto trace of one step, kernel by kernel"),
                              cl::value_desc("FILE"), cl::init(""), cl::sub(benchCmd));
 
@@ -301,11 +307,12 @@ int bench() {
     sys::path::append(dir, v.name);
     sys::fs::create_directories(dir);
     v.exe = (dir + "/model").str();
-    if (std::string err = buildBinary(v.plan, std::string(dir), v.exe, false, {false, true}); !err.empty())
+    if (std::string err = buildBinary(v.plan, std::string(dir), v.exe, false, {false, true}, benchTarget); !err.empty())
       return fail(err);
   }
 
-  outs() << "kiln bench " << sys::path::filename(model) << ": " << cpuName() << "; " << steps
+  const char *where = benchTarget == Device::host ? "" : benchTarget == Device::cuda ? ", kernels on CUDA" : ", kernels on OpenCL";
+  outs() << "kiln bench " << sys::path::filename(model) << ": " << cpuName() << where << "; " << steps
          << " steps per run, median step of each run, median of " << repeats << " runs\n";
   for (int t : threads)
     for (Variant &v : variants) {
