@@ -131,7 +131,7 @@ int hostVectorLanes();
 
 // How codegen schedules the kernel, node by node, in words: vector widths, tiles, what is
 // inlined and what computed once, what runs in parallel.
-std::vector<std::string> describeSchedule(const FusedKernel &kernel);
+std::vector<std::string> describeSchedule(const FusedKernel &kernel, Device device = Device::host);
 
 // Runs one kernel in-process through Halide's JIT on dense row-major buffers (compiled
 // pipelines are cached by key). Returns an empty string on success, else the error.

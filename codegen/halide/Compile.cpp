@@ -261,9 +261,9 @@ std::string runKernel(const FusedKernel &kernel, const std::vector<const void *>
 
 int hostVectorLanes() { return lanes(); }
 
-std::vector<std::string> describeSchedule(const FusedKernel &kernel) {
+std::vector<std::string> describeSchedule(const FusedKernel &kernel, Device device) {
   try {
-    return build(kernel).notes;
+    return build(kernel, device).notes;
   } catch (const Halide::Error &e) {
     return {std::string("Halide: ") + e.what()};
   }

@@ -46,6 +46,33 @@ std::string computeOnGpu(Func f) {
   return note;
 }
 
+// A reduction of many elements into few outputs would run long on few threads: its domain,
+// flattened, is cut into kPartials chunks summed by threads of their own (rfactor), and each
+// output then adds its kPartials partial results.
+constexpr int kPartials = 256;
+
+std::string splitReduction(Kernel &k) {
+  Func acc = k.stages.acc;
+  RDom r = k.stages.r;
+  const int64_t total = k.spec.inputs[0].elements() / std::max<int64_t>(1, k.spec.output.elements());
+  if (total < 4 * kPartials || !r.defined())
+    return "";
+  Stage update = acc.update(0);
+  RVar all = r[0];
+  for (int d = 1; d < r.dimensions(); ++d) {
+    RVar fused("r_fused" + std::to_string(d));
+    update.fuse(all, r[d], fused);
+    all = fused;
+  }
+  RVar outer("r_chunk"), inner("r_in_chunk");
+  update.split(all, outer, inner, int((total + kPartials - 1) / kPartials));
+  Var chunk("chunk");
+  Func partial = update.rfactor(outer, chunk);
+  partial.compute_root();
+  return "its " + std::to_string(total) + " elements per output in " + std::to_string(kPartials) +
+         " partial sums first, " + computeOnGpu(partial) + "; then ";
+}
+
 } // namespace
 
 Choice chooseGpuSchedule(const KernelSpec &) { return {ScheduleFamily::gpuThreads, "", 0, false}; }
@@ -59,11 +86,14 @@ std::vector<std::string> scheduleKernelGpu(std::vector<Kernel> &nodes, const std
   for (size_t i = 0; i < nodes.size(); ++i) {
     Kernel &k = nodes[i];
     std::string name(mnemonic(k.spec.op));
-    for (Func stage : {k.stages.acc, k.stages.aux})
-      if (stage.defined()) {
-        stage.compute_root();
-        notes.push_back(name + ": its " + stage.name() + " computed first, " + computeOnGpu(stage));
-      }
+    for (bool isAcc : {true, false}) {
+      Func stage = isAcc ? k.stages.acc : k.stages.aux;
+      if (!stage.defined())
+        continue;
+      stage.compute_root();
+      std::string split = isAcc && k.spec.family == kiln::Family::reduction ? splitReduction(k) : "";
+      notes.push_back(name + ": its " + stage.name() + " computed first, " + split + computeOnGpu(stage));
+    }
     bool cheap = k.spec.family == kiln::Family::elementwise || k.spec.family == kiln::Family::indexOnly ||
                  k.spec.family == kiln::Family::constant;
     if (isOutput[i] || !cheap || k.out.has_update_definition() || k.spec.output.shape.empty() ||

@@ -171,7 +171,7 @@ FailureOr<FusedKernel> kernelOf(Operation *op, std::vector<int> *operandOf) {
   return k;
 }
 
-LogicalResult annotateSchedules(ModuleOp module) {
+LogicalResult annotateSchedules(ModuleOp module, Device device) {
   auto result = module.walk([&](KernelOp op) {
     std::vector<int> operandOf;
     auto kernel = kernelOf(op, &operandOf);
@@ -182,7 +182,7 @@ LogicalResult annotateSchedules(ModuleOp module) {
     FusedKernel flat = flattenElementwise(*kernel);
     if (flat.key() != kernel->key())
       notes.push_back(b.getStringAttr("elementwise: runs over its buffers flattened to one dimension"));
-    for (const std::string &note : describeSchedule(flat))
+    for (const std::string &note : describeSchedule(flat, device))
       notes.push_back(b.getStringAttr(note));
     op->setAttr("kiln.schedule", b.getArrayAttr(notes));
     return WalkResult::advance();

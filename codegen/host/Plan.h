@@ -66,7 +66,7 @@ mlir::FailureOr<FusedKernel> kernelOf(mlir::Operation *op, std::vector<int> *ope
 
 // Attaches to every kiln.kernel the schedule codegen gives it (`kiln.schedule`, one line per
 // node), as the kernel will be compiled: reshaped inputs as views, elementwise kernels flat.
-mlir::LogicalResult annotateSchedules(mlir::ModuleOp module);
+mlir::LogicalResult annotateSchedules(mlir::ModuleOp module, Device device = Device::host);
 
 // The plan as text: every buffer's offset, size and lifetime, every entry's kernel calls.
 std::string describePlan(const StepPlan &plan);

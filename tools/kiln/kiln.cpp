@@ -317,7 +317,7 @@ int compile() {
 
   // Each kernel's schedule as codegen will build it, attached for people reading the IR.
   if (emit == Emit::scheduled || printAfterAll) {
-    if (failed(kiln::annotateSchedules(*module)))
+    if (failed(kiln::annotateSchedules(*module, target)))
       return 1;
     if (printAfterAll)
       errs() << "// -----// IR Dump After kiln-schedule (codegen's schedule per kernel) //----- //\n"
