@@ -161,9 +161,15 @@ void conv2dFilterGrad(Kernel &k) {
   Window g = windowOf(k.spec, {k.spec.output.shape[2], k.spec.output.shape[3]});
   Var i("i"), j("j"), o("o"), n("n"), q = k.vars[0], p = k.vars[1], c = k.vars[2], oc = k.vars[3];
   if (k.choice.family == ScheduleFamily::gpuThreads) {
-    Func x = k.bounded(0, 0.0f);
+    // An accumulator: each filter element sums over every image's positions, which the GPU
+    // schedule splits into partial sums.
+    Func x = k.bounded(0, 0.0f), acc("acc");
     RDom r(0, int(dyShape[3]), 0, int(dyShape[2]), 0, int(dyShape[0]), "r");
-    k.define(sum(k.in[1](r.x, r.y, oc, r.z) * x(r.x * g.sw - g.pw + q * g.dw, r.y * g.sh - g.ph + p * g.dh, c, r.z)));
+    acc(q, p, c, oc) = 0.0f;
+    acc(q, p, c, oc) += k.in[1](r.x, r.y, oc, r.z) * x(r.x * g.sw - g.pw + q * g.dw, r.y * g.sh - g.ph + p * g.dh, c, r.z);
+    k.out(q, p, c, oc) = acc(q, p, c, oc);
+    k.stages.acc = acc;
+    k.stages.r = r;
     return;
   }
   RDom rows;

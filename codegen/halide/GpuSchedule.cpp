@@ -46,30 +46,42 @@ std::string computeOnGpu(Func f) {
   return note;
 }
 
-// A reduction of many elements into few outputs would run long on few threads: its domain,
-// flattened, is cut into kPartials chunks summed by threads of their own (rfactor), and each
-// output then adds its kPartials partial results.
-constexpr int kPartials = 256;
+// An accumulator that sums many elements per output (a reduction, a filter gradient) would
+// run long on few threads: its outermost reduced dimension (the batch, typically) is cut into
+// chunks summed by threads of their own (rfactor), and each output then adds its partial
+// results. The chunks per output (at most 256, and at most that dimension's size) bring the
+// threads to about 64K; outputs that are already that many are not split. Only the outermost
+// dimension is cut, so the inner loops keep their plain indices (no division per element).
+constexpr int64_t kThreads = 1 << 16, kMaxPartials = 256;
 
 std::string splitReduction(Kernel &k) {
   Func acc = k.stages.acc;
   RDom r = k.stages.r;
-  const int64_t total = k.spec.inputs[0].elements() / std::max<int64_t>(1, k.spec.output.elements());
-  if (total < 4 * kPartials || !r.defined())
+  if (!r.defined())
     return "";
-  Stage update = acc.update(0);
-  RVar all = r[0];
-  for (int d = 1; d < r.dimensions(); ++d) {
-    RVar fused("r_fused" + std::to_string(d));
-    update.fuse(all, r[d], fused);
-    all = fused;
+  int64_t total = 1;
+  for (int d = 0; d < r.dimensions(); ++d) {
+    const int64_t *extent = Internal::as_const_int(r[d].extent());
+    if (!extent)
+      return "";
+    total *= *extent;
   }
+  const int64_t outermost = *Internal::as_const_int(r[r.dimensions() - 1].extent());
+  int64_t partials = 1;
+  while (partials < kMaxPartials && 2 * partials * k.spec.output.elements() <= kThreads)
+    partials *= 2;
+  partials = std::min(partials, outermost);
+  if (partials < 4 || total < 4 * partials)
+    return "";
+  const int64_t perChunk = (outermost + partials - 1) / partials;
+  partials = (outermost + perChunk - 1) / perChunk;
+  Stage update = acc.update(0);
   RVar outer("r_chunk"), inner("r_in_chunk");
-  update.split(all, outer, inner, int((total + kPartials - 1) / kPartials));
+  update.split(r[r.dimensions() - 1], outer, inner, int(perChunk));
   Var chunk("chunk");
   Func partial = update.rfactor(outer, chunk);
   partial.compute_root();
-  return "its " + std::to_string(total) + " elements per output in " + std::to_string(kPartials) +
+  return "its " + std::to_string(total) + " elements per output in " + std::to_string(partials) +
          " partial sums first, " + computeOnGpu(partial) + "; then ";
 }
 
@@ -91,7 +103,7 @@ std::vector<std::string> scheduleKernelGpu(std::vector<Kernel> &nodes, const std
       if (!stage.defined())
         continue;
       stage.compute_root();
-      std::string split = isAcc && k.spec.family == kiln::Family::reduction ? splitReduction(k) : "";
+      std::string split = isAcc ? splitReduction(k) : "";
       notes.push_back(name + ": its " + stage.name() + " computed first, " + split + computeOnGpu(stage));
     }
     bool cheap = k.spec.family == kiln::Family::elementwise || k.spec.family == kiln::Family::indexOnly ||
