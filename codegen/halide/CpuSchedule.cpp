@@ -506,6 +506,13 @@ std::string scheduleTile(Kernel &k, Func root, const std::vector<Var> &vars) {
 
 } // namespace
 
+std::string inlinedNote(const std::vector<std::string> &primitives) {
+  std::string list;
+  for (const std::string &op : primitives)
+    list += (list.empty() ? "" : ", ") + op;
+  return "inlined into their readers: " + list;
+}
+
 std::vector<std::string> scheduleKernel(std::vector<Kernel> &nodes, const std::vector<int> &outputs,
                                         const std::vector<std::vector<int>> &readers) {
   std::vector<std::string> notes, inlined;
@@ -560,12 +567,8 @@ std::vector<std::string> scheduleKernel(std::vector<Kernel> &nodes, const std::v
   for (int o : outputs)
     notes.push_back("output " + std::string(mnemonic(nodes[o].spec.op)) + ": " +
                     (tiledAt[o] ? "in the tile above" : scheduleAtRoot(nodes[o])));
-  if (!inlined.empty()) {
-    std::string list;
-    for (const std::string &op : inlined)
-      list += (list.empty() ? "" : ", ") + op;
-    notes.push_back("inlined into their readers: " + list);
-  }
+  if (!inlined.empty())
+    notes.push_back(inlinedNote(inlined));
   return notes;
 }
 

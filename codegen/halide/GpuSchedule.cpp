@@ -117,12 +117,8 @@ std::vector<std::string> scheduleKernelGpu(std::vector<Kernel> &nodes, const std
       inlined.push_back(name);
     }
   }
-  if (!inlined.empty()) {
-    std::string list;
-    for (const std::string &op : inlined)
-      list += (list.empty() ? "" : ", ") + op;
-    notes.push_back("inlined into their readers: " + list);
-  }
+  if (!inlined.empty())
+    notes.push_back(inlinedNote(inlined));
   return notes;
 }
 

@@ -104,6 +104,9 @@ void defineAlgorithm(Kernel &k);
 std::vector<std::string> scheduleKernel(std::vector<Kernel> &nodes, const std::vector<int> &outputs,
                                         const std::vector<std::vector<int>> &readers);
 
+// The dump's line for the primitives a schedule inlined into their readers.
+std::string inlinedNote(const std::vector<std::string> &primitives);
+
 // THE GPU SCHEDULE (GpuSchedule.cpp): the same for a GPU target; every primitive takes the
 // gpuThreads family.
 Choice chooseGpuSchedule(const KernelSpec &spec);
