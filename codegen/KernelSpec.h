@@ -85,6 +85,10 @@ struct FusedKernel {
   // An output is written over an input it reads point by point (an optimizer step in place):
   // no point may be computed twice.
   bool updatesInPlace = false;
+  // Testing `kiln diff` only: a schedule bug planted on purpose. The last element of every
+  // 16-wide tile along output 0's innermost dimension takes its neighbour's value, as a tile
+  // bound off by one would make it.
+  bool offByOne = false;
 
   // A kernel of one primitive.
   static FusedKernel of(const KernelSpec &spec);

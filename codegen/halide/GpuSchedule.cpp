@@ -37,14 +37,17 @@ template <typename Schedulable> std::string launch(Schedulable s, const std::vec
   return "blocks of 16x16 threads";
 }
 
-// A Func computed on its own: its pure definition and every update, each a launch.
-std::string computeOnGpu(Func f) {
+} // namespace
+
+std::string scheduleOnGpu(Func f) {
   std::vector<Var> vars = f.args();
   std::string note = launch(f, vars);
   for (int u = 0; u < f.num_update_definitions(); ++u)
     launch(f.update(u), vars);
   return note;
 }
+
+namespace {
 
 // An accumulator that sums many elements per output (a reduction, a filter gradient) would
 // run long on few threads: its outermost reduced dimension (the batch, typically) is cut into
@@ -82,7 +85,7 @@ std::string splitReduction(Kernel &k) {
   Func partial = update.rfactor(outer, chunk);
   partial.compute_root();
   return "its " + std::to_string(total) + " elements per output in " + std::to_string(partials) +
-         " partial sums first, " + computeOnGpu(partial) + "; then ";
+         " partial sums first, " + scheduleOnGpu(partial) + "; then ";
 }
 
 } // namespace
@@ -104,7 +107,7 @@ std::vector<std::string> scheduleKernelGpu(std::vector<Kernel> &nodes, const std
         continue;
       stage.compute_root();
       std::string split = isAcc ? splitReduction(k) : "";
-      notes.push_back(name + ": its " + stage.name() + " computed first, " + split + computeOnGpu(stage));
+      notes.push_back(name + ": its " + stage.name() + " computed first, " + split + scheduleOnGpu(stage));
     }
     bool cheap = k.spec.family == kiln::Family::elementwise || k.spec.family == kiln::Family::indexOnly ||
                  k.spec.family == kiln::Family::constant;
@@ -112,7 +115,7 @@ std::vector<std::string> scheduleKernelGpu(std::vector<Kernel> &nodes, const std
         readers[i].empty()) {
       if (!isOutput[i])
         k.out.compute_root();
-      notes.push_back((isOutput[i] ? "output " : "") + name + ": " + computeOnGpu(k.out));
+      notes.push_back((isOutput[i] ? "output " : "") + name + ": " + scheduleOnGpu(k.out));
     } else {
       inlined.push_back(name);
     }

@@ -112,6 +112,9 @@ std::string inlinedNote(const std::vector<std::string> &primitives);
 Choice chooseGpuSchedule(const KernelSpec &spec);
 std::vector<std::string> scheduleKernelGpu(std::vector<Kernel> &nodes, const std::vector<int> &outputs,
                                            const std::vector<std::vector<int>> &readers);
+// A Func computed on its own on the GPU: its pure definition and every update, each a launch
+// of thread blocks; returns the launch in words.
+std::string scheduleOnGpu(Halide::Func f);
 
 } // namespace kiln::lowering
 

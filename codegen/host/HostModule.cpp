@@ -204,8 +204,47 @@ struct Emitter {
     }
   }
 
+  // kiln_kernel_probe(entry, call, output, dtype (a kiln::DType), rank, shape, data) after call `index` of an
+  // entry, once per output, when the runtime has set it (--dump-kernels): a load and a branch
+  // per call otherwise. A GPU build copies the outputs to the host first (copies that only
+  // probing makes, so kiln_device_bytes leaves them out).
+  void emitProbe(IRBuilder<> &b, Function *fn, int entry, int index, const KernelCall &call) {
+    Type *i32 = b.getInt32Ty(), *ptr = PointerType::getUnqual(ctx);
+    auto *probeType = FunctionType::get(b.getVoidTy(), {i32, i32, i32, i32, i32, ptr, ptr}, false);
+    GlobalVariable *probe = module->getGlobalVariable("kiln_kernel_probe");
+    if (!probe)
+      probe = new GlobalVariable(*module, ptr, false, GlobalValue::ExternalLinkage, nullptr, "kiln_kernel_probe");
+    Value *hook = b.CreateLoad(ptr, probe);
+    BasicBlock *dump = BasicBlock::Create(ctx, "probe", fn), *next = BasicBlock::Create(ctx, "probed", fn);
+    b.CreateCondBr(b.CreateIsNotNull(hook), dump, next);
+    b.SetInsertPoint(dump);
+    const size_t inputs = plan.kernels[call.kernel].inputs.size();
+    for (size_t k = 0; k < call.values.size(); ++k) {
+      int buf = call.buffers[inputs + k];
+      if (device != Device::host) {
+        setDirty(b, descriptors[buf], 2);
+        FunctionCallee copy = module->getOrInsertFunction(
+            "halide_copy_to_host", FunctionType::get(b.getInt32Ty(), {ptr, ptr}, false));
+        returnIfFailed(b, fn, b.CreateCall(copy, {null(), descriptors[buf]}));
+      }
+      const std::vector<int64_t> &shape = call.written[k].shape;
+      Value *dims = null();
+      if (!shape.empty()) {
+        auto *type = ArrayType::get(b.getInt64Ty(), shape.size());
+        dims = new GlobalVariable(*module, type, true, GlobalValue::PrivateLinkage,
+                                  ConstantDataArray::get(ctx, ArrayRef<int64_t>(shape)), "shape");
+      }
+      Value *data = b.CreateLoad(ptr, b.CreateStructGEP(bufferType, descriptors[buf], 2));
+      b.CreateCall(probeType, hook,
+                   {b.getInt32(entry), b.getInt32(index), b.getInt32(int(k)),
+                    b.getInt32(int(call.written[k].dtype)), b.getInt32(int(shape.size())), dims, data});
+    }
+    b.CreateBr(next);
+    b.SetInsertPoint(next);
+  }
+
   // Emits the calls in order; a non-zero return code is returned at once. An entry's calls
-  // (entry >= 0) are timed through kiln_kernel_clock.
+  // (entry >= 0) are timed through kiln_kernel_clock and probed through kiln_kernel_probe.
   void emitCalls(IRBuilder<> &b, Function *fn, const std::vector<KernelCall> &calls, int entry = -1) {
     for (auto [i, call] : llvm::enumerate(calls)) {
       if (entry >= 0)
@@ -214,6 +253,8 @@ struct Emitter {
       for (int buf : call.buffers)
         args.push_back(descriptors[buf]);
       returnIfFailed(b, fn, b.CreateCall(kernels[call.kernel], args));
+      if (entry >= 0)
+        emitProbe(b, fn, entry, int(i), call);
     }
     if (entry >= 0)
       emitClock(b, fn, entry, int(calls.size()));

@@ -14,8 +14,8 @@ namespace kiln {
 // Defines kiln_manifest, kiln_model_ir, kiln_bind and kiln_run (runtime/include/kiln/model_abi.h)
 // and declares each kernel as Halide's AOT calling convention has it:
 //   int kernel(halide_buffer_t *input..., halide_buffer_t *output).
-// It reads kiln_kernel_clock, which the runtime library defines (model_abi.h): an object linked
-// without kiln_runtime must define it (null).
+// It reads kiln_kernel_clock and kiln_kernel_probe, which the runtime library defines
+// (model_abi.h): an object linked without kiln_runtime must define them (null).
 // Also kiln_to_device and kiln_to_host. For a GPU `device`, kiln_bind gives every buffer a
 // device allocation (a view shares its base's), values stay there between calls and steps, a
 // run copies in only the inputs, lr and step and out only the loss and outputs, and kiln_to_*

@@ -41,6 +41,54 @@ const char *dtypeName(DType t) {
   return t == DType::f32 ? "f32" : t == DType::i32 ? "i32" : "i1";
 }
 
+// KernelCall::values for every value of a function.
+class ValueIds {
+public:
+  explicit ValueIds(func::FuncOp fn) {
+    for (BlockArgument arg : fn.getArguments())
+      ids[arg] = llvm::hash_combine(fn.getArgAttrDict(arg.getArgNumber()).getAsOpaquePointer(),
+                                    arg.getType().getAsOpaquePointer());
+    assign(fn.getBody().front());
+  }
+  uint64_t operator[](Value v) const { return ids.lookup(v); }
+
+private:
+  void assign(Block &block) {
+    for (Operation &op : block) {
+      if (auto kernel = llvm::dyn_cast<KernelOp>(op)) {
+        Block &body = kernel.getBody().front();
+        for (auto [arg, operand] : llvm::zip(body.getArguments(), op.getOperands()))
+          ids[arg] = ids.lookup(operand);
+        assign(body);
+        for (auto [result, yielded] : llvm::zip(op.getResults(), body.getTerminator()->getOperands()))
+          ids[result] = ids.lookup(yielded);
+        continue;
+      }
+      for (OpResult result : op.getResults()) {
+        llvm::hash_code h = llvm::hash_combine(op.getName().getAsOpaquePointer(),
+                                               op.getAttrDictionary().getAsOpaquePointer(),
+                                               result.getType().getAsOpaquePointer(), result.getResultNumber());
+        for (Value operand : op.getOperands())
+          h = llvm::hash_combine(h, ids.lookup(operand));
+        ids[result] = h;
+      }
+    }
+  }
+  llvm::DenseMap<Value, uint64_t> ids;
+};
+
+// The ops a call computes, with their DSL lines, as fusion recorded them (kiln.sources).
+std::vector<std::string> sourcesOf(Operation &op) {
+  std::vector<std::string> sources;
+  if (auto list = op.getAttrOfType<ArrayAttr>("kiln.sources"))
+    for (Attribute s : list)
+      if (auto text = llvm::dyn_cast<StringAttr>(s))
+        sources.push_back(text.getValue().str());
+  if (sources.empty())
+    sources.push_back(op.getName().stripDialect().str());
+  return sources;
+}
+
 struct Planner {
   StepPlan plan;
   llvm::json::Array tensors;
@@ -196,6 +244,7 @@ struct Planner {
     for (Value v : fn.getBody().front().getTerminator()->getOperands())
       returned.insert(v);
     llvm::DenseMap<Value, Interval> lifetime;
+    ValueIds ids(fn);
     int opIndex = 0;
     // Returned values that are the new value of a param or state, by its name.
     llvm::DenseMap<Value, StringRef> updateOf;
@@ -312,7 +361,7 @@ struct Planner {
         fused->name = "kiln_" + fused->name + "_" + std::to_string(plan.kernels.size());
         plan.kernels.push_back(*fused);
       }
-      KernelCall call{it->second, {}};
+      KernelCall call{it->second, {}, {}, {}, sourcesOf(op)};
       for (auto [i, operand] : llvm::enumerate(operandOf)) {
         call.buffers.push_back(view(slot.lookup(op.getOperand(operand)), fused->inputs[i]));
       }
@@ -335,6 +384,8 @@ struct Planner {
           return failure();
         const TensorDesc &written = fused->output(int(llvm::cast<OpResult>(result).getResultNumber()));
         call.buffers.push_back(view(*out, written));
+        call.values.push_back(ids[result]);
+        call.written.push_back(plan.buffers[*out].desc);  // the value's own shape
       }
       // Without inputs a kernel computes a constant: once, when the arena is bound.
       (op.getNumOperands() == 0 ? plan.once : entry.calls).push_back(call);

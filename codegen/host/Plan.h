@@ -27,6 +27,14 @@ struct PlannedBuffer {
 struct KernelCall {
   int kernel = 0;
   std::vector<int> buffers;  // inputs, then the outputs
+  // What `kiln diff` matches between two builds of a model: the identity of each output's
+  // value (a hash of the computation that produces it, down to the entry's named arguments:
+  // fusion regroups ops, not values, so a fused and an unfused build give a value the same
+  // one; comparable within one MLIR context), its shape as the IR types it, and the kernel's
+  // ops with their DSL lines.
+  std::vector<uint64_t> values;
+  std::vector<TensorDesc> written;
+  std::vector<std::string> sources;
 };
 
 struct EntryPlan {

@@ -19,6 +19,7 @@
 #include "kiln/kernel_errors.h"
 #include "kiln/flags.h"
 #include "kiln/init.h"
+#include "kiln/kernel_dump.h"
 #include "kiln/kernel_times.h"
 #include "kiln/loader.h"
 #include "kiln/model_abi.h"
@@ -204,6 +205,7 @@ int run(const ModelAbi &model, const Options &options) {
     MetricsWriter metrics;
     if (!options.metrics.empty()) metrics.open(options.metrics);
     if (!options.kernel_times.empty()) check_writable(options.kernel_times, "kernel times");
+    if (!options.dump_kernels.empty()) check_writable(options.dump_kernels, "kernel outputs");
 
     if (halide_set_num_threads) halide_set_num_threads(options.threads);
     if (options.device) {
@@ -298,6 +300,8 @@ int run(const ModelAbi &model, const Options &options) {
 
     std::optional<KernelTimes> kernel_times;  // timed from here through the final evaluation
     if (!options.kernel_times.empty()) kernel_times.emplace(manifest);
+    std::optional<KernelDump> kernel_dump;
+    if (!options.dump_kernels.empty()) kernel_dump.emplace(manifest);
     outcome.result = train(model, manifest, arena, data, loader, settings, metrics);
     const TrainResult &result = outcome.result;
     if (!quiet && settings.steps > settings.start_step)
@@ -338,6 +342,7 @@ int run(const ModelAbi &model, const Options &options) {
     }
     metrics.close();
     if (kernel_times) kernel_times->stop();  // written last, after everything the run keeps
+    if (kernel_dump) kernel_dump->stop();
 
     if (model.to_host && (!options.save.empty() || !options.save_net.empty() || !options.checkpoint.empty()))
         if (int rc = model.to_host(); rc != 0)
@@ -378,6 +383,10 @@ int run(const ModelAbi &model, const Options &options) {
     if (kernel_times) {
         kernel_times->write(options.kernel_times);
         if (!quiet) fmt::print("wrote the kernel times to {}\n", options.kernel_times);
+    }
+    if (kernel_dump) {
+        kernel_dump->write(options.dump_kernels);
+        if (!quiet) fmt::print("wrote the kernel outputs to {}\n", options.dump_kernels);
     }
     return 0;
 }

@@ -18,7 +18,7 @@ kiln::Options parse(std::vector<std::string> args) {
 
 TEST(Flags, ParsesEveryFlag) {
     kiln::Options o = parse({"--steps", "7", "--epochs", "3", "--lr=0.25", "--seed", "42", "--threads", "4", "--init",
-                             "i.st", "--data", "d.st", "--metrics", "m.jsonl", "--kernel-times", "k.json", "--output", "none", "--save", "s.st",
+                             "i.st", "--data", "d.st", "--metrics", "m.jsonl", "--kernel-times", "k.json", "--dump-kernels", "d.safetensors", "--output", "none", "--save", "s.st",
                              "--save-net", "n.st", "--predictions", "p.csv", "--shuffle", "off", "--drop-last",
                              "--print-batches", "--quiet"});
     EXPECT_EQ(*o.steps, 7);
@@ -35,6 +35,7 @@ TEST(Flags, ParsesEveryFlag) {
     EXPECT_EQ(o.data, "d.st");
     EXPECT_EQ(o.metrics, "m.jsonl");
     EXPECT_EQ(o.kernel_times, "k.json");
+    EXPECT_EQ(o.dump_kernels, "d.safetensors");
     EXPECT_EQ(o.save, "s.st");
     EXPECT_TRUE(o.quiet);
     EXPECT_FALSE(o.help);
@@ -105,7 +106,7 @@ TEST(Flags, HelpListsEveryFlagWithItsDefault) {
     EXPECT_EQ(r.code, 0);
     EXPECT_EQ(r.err, "");
     for (const char *flag : {"--steps N", "--epochs N", "--shuffle on|off", "--drop-last", "--print-batches", "--lr F",
-                             "--seed N", "--threads N", "--device N", "--init FILE", "--data FILE", "--metrics FILE", "--kernel-times FILE", "--output FILE",
+                             "--seed N", "--threads N", "--device N", "--init FILE", "--data FILE", "--metrics FILE", "--kernel-times FILE", "--dump-kernels FILE", "--output FILE",
                              "--save FILE", "--save-net FILE", "--predictions FILE", "--quiet", "--help"})
         EXPECT_NE(r.out.find(flag), std::string::npos) << flag << " missing from:\n" << r.out;
     EXPECT_NE(r.out.find("(default: from --epochs)"), std::string::npos) << r.out;
@@ -116,7 +117,7 @@ TEST(Flags, HelpListsEveryFlagWithItsDefault) {
     // Every flag but --help itself states a default.
     size_t lines_with_default = 0, pos = 0;
     while ((pos = r.out.find("(default: ", pos)) != std::string::npos) ++lines_with_default, ++pos;
-    EXPECT_EQ(lines_with_default, 22u);
+    EXPECT_EQ(lines_with_default, 23u);
 }
 
 }  // namespace

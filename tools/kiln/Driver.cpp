@@ -14,7 +14,9 @@
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
 
 using namespace llvm;
 
@@ -40,6 +42,25 @@ Expected<std::unique_ptr<MemoryBuffer>> modelFromCheckpoint(StringRef path) {
 }
 
 } // namespace
+
+bool isModelSource(StringRef path) {
+  return path.ends_with(".cpp") || path.ends_with(".cc") || path.ends_with(".cxx");
+}
+
+std::string traceModel(const std::string &source, const std::string &program, const std::string &ir) {
+  if (!sys::fs::exists(source))
+    return "cannot read " + source + ": no such file";
+  std::string err = buildTracer(source, program);
+  if (!err.empty())
+    return source + ": " + err;
+  StringRef args[] = {program, ir};
+  std::string message;
+  int rc = sys::ExecuteAndWait(program, args, std::nullopt, {}, 0, 0, &message);
+  if (rc != 0)
+    return "tracing " + source + " failed" +
+           (message.empty() ? " (exit " + std::to_string(rc) + ")" : ": " + message);
+  return "";
+}
 
 mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, SourceMgr &sources,
                                             const std::string &path) {

@@ -18,6 +18,13 @@ namespace kiln {
 mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, llvm::SourceMgr &sources,
                                             const std::string &path);
 
+// A model file written with the DSL (.cpp, .cc, .cxx), which is traced before it is compiled.
+bool isModelSource(llvm::StringRef path);
+
+// Builds the model file's tracing program `program` and runs it to write the traced IR to
+// `ir`. "" or the error.
+std::string traceModel(const std::string &source, const std::string &program, const std::string &ir);
+
 // Kernels, host module and Halide runtime compiled into `tempDir`, then linked into `out`: an
 // executable with the runtime's `parts`, or one relocatable object. "" or the error.
 std::string buildBinary(const StepPlan &plan, const std::string &tempDir, const std::string &out,
@@ -27,9 +34,11 @@ std::string buildBinary(const StepPlan &plan, const std::string &tempDir, const 
 // data sets when it names one.
 RuntimeParts runtimeParts(mlir::ModuleOp module);
 
-// `kiln bench`: whether it was the command given, and running it.
+// `kiln bench` and `kiln diff`: whether each was the command given, and running it.
 bool benchCommand();
 int bench();
+bool diffCommand();
+int diff();
 
 } // namespace kiln
 

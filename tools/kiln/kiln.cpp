@@ -3,6 +3,8 @@
 //   kiln compile MODEL.mlir -o EXE [--emit=STAGE] [--print-ir-after-all]
 //   kiln compile NET.safetensors -o EXE    (a whole-net checkpoint: its IR is in the metadata)
 //   kiln compile MODEL.cpp -o EXE          (a model file: built, run to trace it, then compiled)
+//   kiln bench MODEL                       (fused and unfused builds timed side by side)
+//   kiln diff MODEL --a SPEC --b SPEC      (one step of two builds compared kernel by kernel)
 //
 // Stages, in pipeline order (the driver stops after the one --emit names):
 //   forward  the traced model, verified           grad  after autodiff
@@ -237,26 +239,6 @@ mlir::LogicalResult specializeBatches(mlir::ModuleOp module) {
   return kiln::specializeBatch(last, tail);
 }
 
-bool isModelSource(StringRef path) {
-  return path.ends_with(".cpp") || path.ends_with(".cc") || path.ends_with(".cxx");
-}
-
-// Builds the model file's tracing program and runs it to write the traced IR to `ir`.
-int traceSource(const std::string &source, const std::string &program, const std::string &ir) {
-  if (!sys::fs::exists(source))
-    return fail("cannot read " + source + ": no such file");
-  std::string err = kiln::buildTracer(source, program);
-  if (!err.empty())
-    return fail(source + ": " + err);
-  StringRef args[] = {program, ir};
-  std::string message;
-  int rc = sys::ExecuteAndWait(program, args, std::nullopt, {}, 0, 0, &message);
-  if (rc != 0)
-    return fail("tracing " + source + " failed" +
-                (message.empty() ? " (exit " + std::to_string(rc) + ")" : ": " + message));
-  return 0;
-}
-
 int compile() {
   mlir::MLIRContext context;
   context.loadDialect<kiln::KilnDialect, mlir::func::FuncDialect>();
@@ -282,10 +264,10 @@ int compile() {
     errs() << "kiln: intermediate files in " << temps << "\n";
 
   std::string modelPath = input;
-  if (isModelSource(input)) {
+  if (kiln::isModelSource(input)) {
     modelPath = tempPath("model.mlir");
-    if (int rc = traceSource(input, tempPath("model-trace"), modelPath))
-      return rc;
+    if (std::string err = kiln::traceModel(input, tempPath("model-trace"), modelPath); !err.empty())
+      return fail(err);
   }
   mlir::OwningOpRef<mlir::ModuleOp> module = kiln::loadModel(context, sources, modelPath);
   if (!module)
@@ -378,6 +360,8 @@ int main(int argc, char **argv) {
     return compile();
   if (kiln::benchCommand())
     return kiln::bench();
+  if (kiln::diffCommand())
+    return kiln::diff();
   errs() << "kiln: error: no command given; try 'kiln compile MODEL.mlir -o EXE' or 'kiln --help'\n";
   return 2;
 }

@@ -36,6 +36,7 @@ struct Options {
     std::optional<int64_t> eval_subset; // unset: manifest train.eval_subset
     std::string metrics;                // JSON lines; empty: none
     std::string kernel_times;           // per-kernel times of the run as JSON; empty: not timed
+    std::string dump_kernels;           // kernel outputs of each entry's first run; empty: none
     std::optional<std::string> output;  // picture; unset: "<model>.svg" if the model draws, "none": no picture
     std::string save;                   // final params as safetensors; empty: none
     std::string save_net;               // params + model IR as a whole-net safetensors; empty: none

@@ -60,6 +60,13 @@ int kiln_bind(uint8_t *arena);
 // the last one. The manifest's "kernels" of each entry name those calls.
 extern void (*kiln_kernel_clock)(int entry, int call);
 
+// Null unless the runtime keeps kernel outputs (--dump-kernels): then kiln_run calls it after
+// each kernel call of an entry, once per output, with the output's element type (a kiln::DType,
+// kiln/types.h), its shape as the IR types the value, and its bytes on the host (a GPU build
+// copies them there first).
+extern void (*kiln_kernel_probe)(int entry, int call, int output, int dtype, int rank, const int64_t *shape,
+                                 const void *data);
+
 // Runs entry `entry` over the bound arena. A train entry reads params, state, its inputs, lr
 // and step; writes its loss and outputs, then the updated params and state in place. An eval
 // entry reads params and its inputs and writes its loss and outputs. Returns 0, or the failing
