@@ -1,6 +1,7 @@
 // SVG pictures with PLplot, each drawn in a child process (contract in kiln/plot.h).
 #include "kiln/plot.h"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -28,6 +29,45 @@ constexpr int kExitPlplotFatal = 3;  // PLplot called plexit()
 constexpr int kExitPlplotAbort = 4;  // PLplot reported a non-fatal abort: the picture is incomplete
 
 bool g_aborted = false;  // child process only
+
+// PLplot is loaded when a picture is drawn, not linked: a binary that draws still runs where
+// PLplot is not installed, and only its pictures are refused there. Each member is named and
+// typed after plplot.h's declaration (its macros make `plinit` c_plinit).
+#define KILN_PLPLOT_FUNCTIONS(X)                                                                     \
+    X(pladv) X(plbox) X(plcol0) X(plend) X(plenv) X(plfill) X(plinit) X(pllab) X(pllegend) X(plline) \
+    X(plmtex) X(plpoin) X(plsabort) X(plschr) X(plscol0) X(plscolbg) X(plsdev) X(plsexit) X(plsfnam)  \
+    X(plvpor) X(plwidth) X(plwind)
+#define KILN_SYMBOL_NAME(f) KILN_SYMBOL_TEXT(f)
+#define KILN_SYMBOL_TEXT(f) #f
+
+struct Plplot {
+#define KILN_PLPLOT_MEMBER(f) decltype(&::f) f = nullptr;
+    KILN_PLPLOT_FUNCTIONS(KILN_PLPLOT_MEMBER)
+#undef KILN_PLPLOT_MEMBER
+};
+
+// The library and its functions, loaded once; null with the reason in `why` when it cannot be.
+const Plplot *load_plplot(std::string &why) {
+    static Plplot api;
+    static std::string error;
+    static bool tried = false;
+    if (!tried) {
+        tried = true;
+        void *library = ::dlopen(KILN_PLPLOT_SONAME, RTLD_NOW | RTLD_GLOBAL);
+        if (!library) error = fmt::format("PLplot ({}) cannot be loaded: {}", KILN_PLPLOT_SONAME, ::dlerror());
+#define KILN_PLPLOT_LOAD(f)                                                                                   \
+    if (library && error.empty()) {                                                                           \
+        api.f = reinterpret_cast<decltype(api.f)>(::dlsym(library, KILN_SYMBOL_NAME(f)));                      \
+        if (!api.f) error = fmt::format("{} has no function {}", KILN_PLPLOT_SONAME, KILN_SYMBOL_NAME(f));     \
+    }
+        KILN_PLPLOT_FUNCTIONS(KILN_PLPLOT_LOAD)
+#undef KILN_PLPLOT_LOAD
+    }
+    why = error;
+    return error.empty() ? &api : nullptr;
+}
+
+const Plplot *pl = nullptr;  // child process only: set by draw()
 
 int on_plplot_exit(PLCHAR_VECTOR message) {
     // Leave without PLplot's cleanup or the parent's atexit handlers, which belong to the parent.
@@ -72,8 +112,8 @@ void legend(const std::vector<std::string> &labels, bool boxes, PLINT position, 
     std::vector<const char *> text(n);
     for (size_t i = 0; i < n; ++i) colors[i] = color(i), text[i] = labels[i].c_str();
     PLFLT w, h;
-    plcol0(1);
-    pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, position | PL_POSITION_INSIDE, x, 0.02, 0.08, 0, 1,
+    pl->plcol0(1);
+    pl->pllegend(&w, &h, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, position | PL_POSITION_INSIDE, x, 0.02, 0.08, 0, 1,
              1, 0, 0, PLINT(n), opts.data(), 1.0, 0.8, 2.0, 0.0, text_colors.data(), text.data(),
              boxes ? colors.data() : nullptr, boxes ? patterns.data() : nullptr, boxes ? scales.data() : nullptr,
              boxes ? widths.data() : nullptr, boxes ? nullptr : colors.data(), boxes ? nullptr : styles.data(),
@@ -82,31 +122,37 @@ void legend(const std::vector<std::string> &labels, bool boxes, PLINT position, 
 
 // Runs in the child: sets PLplot up, draws, and returns the child's exit code.
 int draw(const std::string &file, const std::function<void()> &body) {
-    plsexit(on_plplot_exit);
-    plsabort(on_plplot_abort);
-    plsdev("svg");
-    plsfnam(file.c_str());
-    plscolbg(255, 255, 255);
-    plinit();
-    plscol0(1, 0, 0, 0);  // frame and labels in black on the white background
-    for (int i = 0; i < kColors; ++i) plscol0(kFirstColor + i, kPalette[i][0], kPalette[i][1], kPalette[i][2]);
-    plcol0(1);
+    std::string why;
+    pl = load_plplot(why);
+    if (!pl) {
+        std::fprintf(stderr, "%s\n", why.c_str());
+        return kExitPlplotFatal;
+    }
+    pl->plsexit(on_plplot_exit);
+    pl->plsabort(on_plplot_abort);
+    pl->plsdev("svg");
+    pl->plsfnam(file.c_str());
+    pl->plscolbg(255, 255, 255);
+    pl->plinit();
+    pl->plscol0(1, 0, 0, 0);  // frame and labels in black on the white background
+    for (int i = 0; i < kColors; ++i) pl->plscol0(kFirstColor + i, kPalette[i][0], kPalette[i][1], kPalette[i][2]);
+    pl->plcol0(1);
     body();
-    plend();
+    pl->plend();
     return g_aborted ? kExitPlplotAbort : 0;
 }
 
 void draw_fit(const FitPlot &p) {
     auto [x0, x1] = padded_range(p.x, p.fit_x);
     auto [y0, y1] = padded_range(p.y, p.fit);
-    plenv(x0, x1, y0, y1, 0, 0);
-    pllab("x", "y", p.title.c_str());
+    pl->plenv(x0, x1, y0, y1, 0, 0);
+    pl->pllab("x", "y", p.title.c_str());
 
     std::vector<PLFLT> px, py;
     for (size_t i = 0; i < std::min(p.x.size(), p.y.size()); ++i)
         if (std::isfinite(p.x[i]) && std::isfinite(p.y[i])) px.push_back(p.x[i]), py.push_back(p.y[i]);
-    plcol0(color(0));
-    if (!px.empty()) plpoin(PLINT(px.size()), px.data(), py.data(), 17);
+    pl->plcol0(color(0));
+    if (!px.empty()) pl->plpoin(PLINT(px.size()), px.data(), py.data(), 17);
 
     // The curve in x order, skipping points where the model produced NaN/inf.
     std::vector<size_t> order(std::min(p.fit_x.size(), p.fit.size()));
@@ -115,23 +161,23 @@ void draw_fit(const FitPlot &p) {
     std::vector<PLFLT> lx, ly;
     for (size_t i : order)
         if (std::isfinite(p.fit[i]) && std::isfinite(p.fit_x[i])) lx.push_back(p.fit_x[i]), ly.push_back(p.fit[i]);
-    plcol0(color(1));
-    plwidth(2.0);
-    if (lx.size() >= 2) plline(PLINT(lx.size()), lx.data(), ly.data());
+    pl->plcol0(color(1));
+    pl->plwidth(2.0);
+    if (lx.size() >= 2) pl->plline(PLINT(lx.size()), lx.data(), ly.data());
 }
 
 void draw_classes(const ClassPlot &p) {
     auto [x0, x1] = padded_range(p.x0, {});
     auto [y0, y1] = padded_range(p.x1, {});
-    plenv(x0, x1, y0, y1, 0, 0);
-    pllab("x0", "x1", p.title.c_str());
+    pl->plenv(x0, x1, y0, y1, 0, 0);
+    pl->pllab("x0", "x1", p.title.c_str());
     std::map<int32_t, std::pair<std::vector<PLFLT>, std::vector<PLFLT>>> by_class;
     for (size_t i = 0; i < std::min({p.x0.size(), p.x1.size(), p.predicted.size()}); ++i)
         if (std::isfinite(p.x0[i]) && std::isfinite(p.x1[i]))
             by_class[p.predicted[i]].first.push_back(p.x0[i]), by_class[p.predicted[i]].second.push_back(p.x1[i]);
     for (auto &[label, points] : by_class) {
-        plcol0(color(size_t(std::max(label, 0))));
-        plpoin(PLINT(points.first.size()), points.first.data(), points.second.data(), 17);
+        pl->plcol0(color(size_t(std::max(label, 0))));
+        pl->plpoin(PLINT(points.first.size()), points.first.data(), points.second.data(), 17);
     }
 }
 
@@ -153,13 +199,13 @@ void draw_curves(const CurvesPlot &p) {
     if (!(ylo <= yhi)) ylo = 0, yhi = 1;
     if (xhi == xlo) xlo -= 1, xhi += 1;
     double pad = yhi > ylo ? 0.05 * (yhi - ylo) : 0.5;
-    plenv(xlo, xhi, ylo - pad, yhi + pad, 0, p.ylog ? 20 : 0);  // 20: logarithmic y axis
-    pllab(p.xlabel.c_str(), p.ylabel.c_str(), p.title.c_str());
-    plwidth(2.0);
+    pl->plenv(xlo, xhi, ylo - pad, yhi + pad, 0, p.ylog ? 20 : 0);  // 20: logarithmic y axis
+    pl->pllab(p.xlabel.c_str(), p.ylabel.c_str(), p.title.c_str());
+    pl->plwidth(2.0);
     for (size_t c = 0; c < p.curves.size(); ++c) {
-        plcol0(color(c));
-        if (xs[c].size() >= 2) plline(PLINT(xs[c].size()), xs[c].data(), ys[c].data());
-        else if (xs[c].size() == 1) plpoin(1, xs[c].data(), ys[c].data(), 17);
+        pl->plcol0(color(c));
+        if (xs[c].size() >= 2) pl->plline(PLINT(xs[c].size()), xs[c].data(), ys[c].data());
+        else if (xs[c].size() == 1) pl->plpoin(1, xs[c].data(), ys[c].data(), 17);
     }
 
     std::vector<std::string> labels;
@@ -179,8 +225,8 @@ struct Points {
         }
     }
     void draw(bool dots) const {
-        if (x.size() >= 2) plline(PLINT(x.size()), x.data(), y.data());
-        if (dots || x.size() == 1) plpoin(PLINT(x.size()), x.data(), y.data(), 17);
+        if (x.size() >= 2) pl->plline(PLINT(x.size()), x.data(), y.data());
+        if (dots || x.size() == 1) pl->plpoin(PLINT(x.size()), x.data(), y.data(), 17);
     }
 };
 
@@ -195,27 +241,27 @@ void draw_training(const TrainingPlot &p) {
         return std::pair<double, double>{lo - pad, hi + pad};
     };
     // Room on the right for the second axis' labels.
-    pladv(0);
-    plvpor(0.12, 0.86, 0.12, 0.88);
+    pl->pladv(0);
+    pl->plvpor(0.12, 0.86, 0.12, 0.88);
     auto [l0, l1] = padded(loss.ylo, loss.yhi);
-    plwind(xlo, xhi, l0, l1);
-    plcol0(1);
-    plbox("bcnst", 0, 0, "bnstv", 0, 0);
-    pllab("step", p.loss_label.c_str(), p.title.c_str());
-    plwidth(2.0);
-    plcol0(color(0));
+    pl->plwind(xlo, xhi, l0, l1);
+    pl->plcol0(1);
+    pl->plbox("bcnst", 0, 0, "bnstv", 0, 0);
+    pl->pllab("step", p.loss_label.c_str(), p.title.c_str());
+    pl->plwidth(2.0);
+    pl->plcol0(color(0));
     loss.draw(false);
 
     const bool has_eval = !eval.x.empty();
     if (has_eval) {
         auto [e0, e1] = p.eval_is_accuracy ? std::pair<double, double>{0, 1.02} : padded(eval.ylo, eval.yhi);
-        plwind(xlo, xhi, e0, e1);
-        plcol0(1);
-        plwidth(1.0);
-        plbox("", 0, 0, "cmstv", 0, 0);
-        plmtex("r", 4.0, 0.5, 0.5, p.eval_label.c_str());
-        plwidth(2.0);
-        plcol0(color(1));
+        pl->plwind(xlo, xhi, e0, e1);
+        pl->plcol0(1);
+        pl->plwidth(1.0);
+        pl->plbox("", 0, 0, "cmstv", 0, 0);
+        pl->plmtex("r", 4.0, 0.5, 0.5, p.eval_label.c_str());
+        pl->plwidth(2.0);
+        pl->plcol0(color(1));
         eval.draw(true);
     }
 
@@ -241,25 +287,25 @@ void draw_bars(const BarsPlot &p) {
         for (double v : series.values)
             if (std::isfinite(v)) top = std::max(top, v);
     if (top <= 0) top = 1;
-    plenv(0, double(std::max<size_t>(groups, 1)), 0, 1.1 * top, 0, -2);  // -2: the box is drawn below
-    plbox("bc", 0, 0, "bcnstv", 0, 0);
-    pllab("", p.ylabel.c_str(), p.title.c_str());
+    pl->plenv(0, double(std::max<size_t>(groups, 1)), 0, 1.1 * top, 0, -2);  // -2: the box is drawn below
+    pl->plbox("bc", 0, 0, "bcnstv", 0, 0);
+    pl->pllab("", p.ylabel.c_str(), p.title.c_str());
     const double width = 0.8 / double(std::max<size_t>(n, 1));
     for (size_t s = 0; s < n; ++s) {
-        plcol0(color(s));
+        pl->plcol0(color(s));
         for (size_t g = 0; g < groups && g < p.series[s].values.size(); ++g) {
             double v = p.series[s].values[g];
             if (!std::isfinite(v) || v <= 0) continue;
             PLFLT x0 = double(g) + 0.1 + double(s) * width;
             PLFLT xs[4] = {x0, x0, x0 + width, x0 + width}, ys[4] = {0, v, v, 0};
-            plfill(4, xs, ys);
+            pl->plfill(4, xs, ys);
         }
     }
-    plcol0(1);
-    plschr(0, 0.6);
+    pl->plcol0(1);
+    pl->plschr(0, 0.6);
     for (size_t g = 0; g < groups; ++g)  // category names under their group, on two staggered rows
-        plmtex("b", g % 2 ? 2.6 : 1.2, (double(g) + 0.5) / double(groups), 0.5, p.categories[g].c_str());
-    plschr(0, 1.0);
+        pl->plmtex("b", g % 2 ? 2.6 : 1.2, (double(g) + 0.5) / double(groups), 0.5, p.categories[g].c_str());
+    pl->plschr(0, 1.0);
     std::vector<std::string> labels;
     for (const BarSeries &series : p.series) labels.push_back(series.label);
     legend(labels, true, PL_POSITION_TOP, 0.0);
@@ -325,6 +371,11 @@ void render_svg(const std::string &path, const std::function<void()> &body) {
 }
 
 }  // namespace
+
+void require_plplot() {
+    std::string why;
+    if (!load_plplot(why)) throw UserError(why + "; this binary draws its pictures with it (--output none draws none)");
+}
 
 void plot_fit_svg(const std::string &path, const FitPlot &plot) {
     render_svg(path, [&] { draw_fit(plot); });

@@ -193,6 +193,7 @@ int run(const ModelAbi &model, const Options &options) {
         if (!ends_with(picture, ".svg"))
             throw UserError(fmt::format("{}: pictures are written as SVG; use a name ending in .svg", picture));
         check_writable(picture, "picture");
+        require_plplot();
     }
     if (!options.save.empty()) check_writable(options.save, "parameters");
     if (!options.save_net.empty()) check_writable(options.save_net, "whole net");

@@ -44,12 +44,15 @@ check_trained train.out
 libs=$(ldd ./train)
 if [[ $libs == *plplot* ]]; then echo "FAIL: train links PLplot but draws nothing"; echo "$libs"; exit 1; fi
 # It needs nothing beyond the C and C++ runtimes (zlib is linked in), so it runs on any Linux.
-while read -r lib _; do
-  case "$lib" in
-    linux-vdso.so.*|libstdc++.so.*|libm.so.*|libgcc_s.so.*|libc.so.*|/lib64/ld-linux-x86-64.so.*) ;;
-    *) echo "FAIL: train depends on $lib"; echo "$libs"; exit 1 ;;
-  esac
-done <<< "$libs"
+only_c_runtimes() {
+  while read -r lib _; do
+    case "$lib" in
+      linux-vdso.so.*|libstdc++.so.*|libm.so.*|libgcc_s.so.*|libc.so.*|/lib64/ld-linux-x86-64.so.*) ;;
+      *) echo "FAIL: $1 depends on $lib"; echo "$2"; exit 1 ;;
+    esac
+  done <<< "$2"
+}
+only_c_runtimes train "$libs"
 if ./train --steps 1 --output fit.svg 2> refused.txt; then echo "FAIL: --output accepted without pictures"; exit 1; fi
 grep -q "compiled without pictures" refused.txt || { echo "FAIL: unclear refusal:"; cat refused.txt; exit 1; }
 
@@ -66,6 +69,8 @@ echo "a lesson's model file: kiln compile regression.cpp -o r"
 "$prefix/bin/kiln" compile "$source/examples/regression/regression.cpp" -o r
 ./r --output fit.svg > r.out
 check_trained r.out
-libs=$(ldd ./r)
-[[ $libs == *plplot* ]] && grep -q "<svg" fit.svg || { echo "FAIL: lesson 4 draws no picture"; exit 1; }
+grep -q "<svg" fit.svg || { echo "FAIL: lesson 4 draws no picture"; exit 1; }
+# A model that draws opens PLplot when it draws: it is not linked, so the binary runs where
+# PLplot is missing (standalone.test shows the refusal there).
+only_c_runtimes r "$(ldd ./r)"
 echo "ok"

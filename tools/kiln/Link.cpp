@@ -59,8 +59,6 @@ std::string linkExecutable(const std::vector<std::string> &objects, const std::s
   }
   // The parts and the runtime call each other: the runtime is named again after them.
   args.push_back(runtime);
-  if (parts.pictures)
-    args.push_back("-lplplot");
   for (llvm::StringRef lib : llvm::split(KILN_RUNTIME_LINK_FLAGS, ' '))
     if (!lib.empty())
       args.push_back(lib.str());

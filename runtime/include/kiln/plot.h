@@ -12,6 +12,8 @@
 //   plot_training_svg: the train loss against the step on the left axis, the evaluations (dots
 //     joined by a line) against their steps on a right axis of their own.
 // Non-finite values are left out of every picture.
+// PLplot is loaded when the first picture is drawn (dlopen), not linked, so a binary that draws
+// runs where PLplot is missing; require_plplot() loads it now, or throws UserError saying why.
 #ifndef KILN_PLOT_H
 #define KILN_PLOT_H
 
@@ -20,6 +22,8 @@
 #include <vector>
 
 namespace kiln {
+
+void require_plplot();
 
 struct FitPlot {
     std::string title;
