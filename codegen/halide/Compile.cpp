@@ -172,13 +172,24 @@ std::string compileKernels(const std::vector<FusedKernel> &kernels, const Kernel
     if (device != Device::host) {
       if (!outs.objects || outs.object.empty())
         return "internal error: GPU kernels are compiled into one object each";
-      std::ofstream ptx;
+      std::ofstream ptx, text;
       if (!outs.ptx.empty())
         ptx.open(outs.ptx);
+      // Statements or assembly: each kernel's in turn, in one file.
+      const std::string &textPath = !outs.stmt.empty() ? outs.stmt : outs.assembly;
+      if (!textPath.empty())
+        text.open(textPath);
       for (size_t i = 0; i < modules.size(); ++i) {
         std::string path = outs.object + "." + std::to_string(i) + ".o";
-        modules[i].compile({{OutputFileType::object, path}});
+        std::map<OutputFileType, std::string> files{{OutputFileType::object, path}};
+        if (text.is_open())
+          files[!outs.stmt.empty() ? OutputFileType::stmt : OutputFileType::assembly] = path + ".txt";
+        modules[i].compile(files);
         outs.objects->push_back(path);
+        if (text.is_open()) {
+          std::ifstream part(path + ".txt");
+          text << part.rdbuf();
+        }
         if (device == Device::cuda && ptx.is_open()) {
           // Each kernel's PTX is a module of its own (ptxas assembles one at a time).
           ptx << "// ===== kiln kernel " << kernels[i].name << ":";

@@ -321,7 +321,7 @@ int compile() {
   if (emit == Emit::halide || emit == Emit::assembly || emit == Emit::ptx) {
     kiln::KernelOutputs outs;
     std::vector<std::string> objects;
-    if (emit == Emit::ptx) {
+    if (target != kiln::Device::host) {  // a GPU target compiles one object per kernel
       outs.object = tempPath("kernels.o");
       outs.objects = &objects;
     }
