@@ -361,9 +361,10 @@ struct Planner {
         fused->name = "kiln_" + fused->name + "_" + std::to_string(plan.kernels.size());
         plan.kernels.push_back(*fused);
       }
-      KernelCall call{it->second, {}, {}, {}, sourcesOf(op)};
+      KernelCall call{it->second, {}, {}, {}, {}, sourcesOf(op)};
       for (auto [i, operand] : llvm::enumerate(operandOf)) {
         call.buffers.push_back(view(slot.lookup(op.getOperand(operand)), fused->inputs[i]));
+        call.reads.push_back(ids[op.getOperand(operand)]);
       }
       for (Value result : op.getResults()) {
         std::string name = "e" + std::to_string(index) + ".v" + std::to_string(plan.buffers.size());

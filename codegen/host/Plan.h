@@ -31,8 +31,8 @@ struct KernelCall {
   // value (a hash of the computation that produces it, down to the entry's named arguments:
   // fusion regroups ops, not values, so a fused and an unfused build give a value the same
   // one; comparable within one MLIR context), its shape as the IR types it, and the kernel's
-  // ops with their DSL lines.
-  std::vector<uint64_t> values;
+  // ops with their DSL lines; and the values its inputs hold.
+  std::vector<uint64_t> values, reads;
   std::vector<TensorDesc> written;
   std::vector<std::string> sources;
 };
