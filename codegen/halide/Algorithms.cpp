@@ -87,6 +87,19 @@ void conv2d(Kernel &k) {
   const auto &f = k.spec.inputs[1].shape;  // O, C, KH, KW
   Window g = windowOf(k.spec, {f[2], f[3]});
   Var w = k.vars[0], h = k.vars[1], o = k.vars[2], n = k.vars[3];
+  if (k.choice.family == ScheduleFamily::gpuStagedTiles) {  // an accumulator the schedule stages tiles for
+    // Both operands read zeros outside: the schedule stages whole squares of them.
+    RDom r(0, g.kw, 0, g.kh, 0, int(f[1]), "r");
+    Func x = k.bounded(0, 0.0f), filter = k.bounded(1, 0.0f), acc("acc");
+    acc(w, h, o, n) = 0.0f;
+    acc(w, h, o, n) += x(w * g.sw - g.pw + r.x * g.dw, h * g.sh - g.ph + r.y * g.dh, r.z, n) * filter(r.x, r.y, r.z, o);
+    k.define(acc(w, h, o, n));
+    k.stages.acc = acc;
+    k.stages.input = x;
+    k.stages.operand = filter;
+    k.stages.r = r;
+    return;
+  }
   if (k.choice.family == ScheduleFamily::gpuThreads) {  // each output's sum, zeros read outside
     RDom r(0, g.kw, 0, g.kh, 0, int(f[1]), "r");
     Func x = k.bounded(0, 0.0f);
@@ -301,6 +314,7 @@ void matmul(Kernel &k) {
   Var nv = k.vars[0], mv = k.vars[1];
   k.stages.r = r;
   switch (k.choice.family) {
+  case ScheduleFamily::gpuStagedTiles:
   case ScheduleFamily::matmulOuterProducts:
   case ScheduleFamily::matmulTile: {
     Func acc("acc"), rhs = k.in[1];

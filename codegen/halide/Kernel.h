@@ -49,6 +49,8 @@ enum class ScheduleFamily {
   maxPoolGradGather,     // windows that do not overlap: each input position gathers
   maxPoolGradScatter,    // overlapping windows: each window adds to its first maximum
   gpuThreads,            // GPU: one thread per output element, its reduction in the thread
+  gpuStagedTiles,        // GPU: a block's 16x16 outputs sum in steps, each step's operand tiles
+                         // staged in shared memory by the block's threads together
 };
 
 struct Choice {

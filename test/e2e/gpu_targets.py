@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The GPU code path without a GPU: every example compiled for --target=cuda and --target=opencl.
 
-For each example's traced model:
+For each example's traced model, and a matmul wide enough to stage its tiles in shared memory:
   - `kiln compile --target=cuda --emit=ptx` gives PTX that ptxas assembles for sm_80 and sm_90;
+For each example's traced model:
   - the --target=opencl binary runs on PoCL (OpenCL on this CPU) and its losses match the host
     binary's from the same seed and batches: 1e-5 relative at every step for the small nets,
     1e-3 over the CNN's first 20 steps; a step copies only its batch in and its loss (and
@@ -66,28 +67,38 @@ def main():
     def run(cmd, **kw):
         return subprocess.run(cmd, capture_output=True, text=True, **kw)
 
-    for name, flags, tol in EXAMPLES:
-        model = os.path.join(args.models, name + ".mlir")
+    def assemble(name, model):
+        """The model's --emit=ptx, each kernel assembled by ptxas for sm_80 and sm_90; the modules."""
         ptx = os.path.join(args.work, name + ".ptx")
-        modules = []
         r = run([args.kiln, "compile", model, "--target=cuda", "--emit=ptx", "-o", ptx])
         if r.returncode != 0:
             problems.append("%s: --emit=ptx failed: %s" % (name, r.stderr.strip()))
-        else:
-            # One PTX module per kernel, each after a "// ===== kiln kernel NAME" line.
-            text = open(ptx).read()
-            modules = [m for m in text.split("// ===== kiln kernel ")[1:]]
-            if not modules:
-                problems.append("%s: --emit=ptx printed no kernel" % name)
-            for i, module in enumerate(modules):
-                path = "%s.%d.ptx" % (ptx, i)
-                with open(path, "w") as f:
-                    f.write(module.split("\n", 1)[1])
-                for arch in ("sm_80", "sm_90"):
-                    a = run([args.ptxas, "-arch=" + arch, path, "-o", os.devnull])
-                    if a.returncode != 0:
-                        problems.append("%s: kernel %s: ptxas -arch=%s: %s"
-                                        % (name, module.split(":")[0], arch, a.stderr.strip()[:500]))
+            return []
+        # One PTX module per kernel, each after a "// ===== kiln kernel NAME" line.
+        modules = open(ptx).read().split("// ===== kiln kernel ")[1:]
+        if not modules:
+            problems.append("%s: --emit=ptx printed no kernel" % name)
+        for i, module in enumerate(modules):
+            path = "%s.%d.ptx" % (ptx, i)
+            with open(path, "w") as f:
+                f.write(module.split("\n", 1)[1])
+            for arch in ("sm_80", "sm_90"):
+                a = run([args.ptxas, "-arch=" + arch, path, "-o", os.devnull])
+                if a.returncode != 0:
+                    problems.append("%s: kernel %s: ptxas -arch=%s: %s"
+                                    % (name, module.split(":")[0], arch, a.stderr.strip()[:500]))
+        return modules
+
+    # A matmul wide enough for tiles staged in shared memory (the examples' are narrower).
+    wide = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "emit", "inputs", "wide_matmul.mlir")
+    staged = [m for m in assemble("wide_matmul", wide) if ".shared" in m]
+    if not staged:
+        problems.append("wide_matmul: no kernel of its PTX uses shared memory")
+    print("wide_matmul     %d kernels' PTX with shared memory assembled for sm_80 and sm_90" % len(staged))
+
+    for name, flags, tol in EXAMPLES:
+        model = os.path.join(args.models, name + ".mlir")
+        modules = assemble(name, model)
 
         binary = os.path.join(args.work, name + ".opencl")
         r = run([args.kiln, "compile", model, "--target=opencl", "-o", binary])
