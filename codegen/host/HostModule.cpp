@@ -117,8 +117,8 @@ struct Emitter {
     b.SetInsertPoint(next);
   }
 
-  // GPU: every buffer has a device allocation of its own, made at bind; a view shares its
-  // base's. Values stay on the device between calls and steps; only what the runtime writes or
+  // GPU: every buffer is a crop of one device arena at its plan offset, made at bind; a view
+  // shares its base's. Values stay on the device between calls and steps; only what the runtime writes or
   // reads crosses, copied explicitly (Halide's dirty flags, bits 0 and 1 of `flags`, are set
   // to force the direction, since a view's writes do not mark its base).
   Value *null() { return ConstantPointerNull::get(PointerType::getUnqual(ctx)); }
@@ -265,6 +265,56 @@ struct Emitter {
     new GlobalVariable(*module, text->getType(), true, GlobalValue::ExternalLinkage, text, symbol);
   }
 
+  // A 1-D byte buffer's descriptor over `bytes` bytes, its dimension's min and extent writable.
+  GlobalVariable *byteBuffer(const std::string &name, int64_t bytes) {
+    Type *i32 = Type::getInt32Ty(ctx);
+    auto *dimArrayType = ArrayType::get(dimType, 1);
+    Constant *dim = ConstantStruct::get(dimType, {ConstantInt::get(i32, 0), ConstantInt::get(i32, bytes),
+                                                  ConstantInt::get(i32, 1), ConstantInt::get(i32, 0)});
+    auto *dims = new GlobalVariable(*module, dimArrayType, false, GlobalValue::InternalLinkage,
+                                    ConstantArray::get(dimArrayType, {dim}), name + ".dims");
+    Constant *u8 = ConstantStruct::get(typeType, {ConstantInt::get(Type::getInt8Ty(ctx), 1),
+                                                  ConstantInt::get(Type::getInt8Ty(ctx), 8),
+                                                  ConstantInt::get(Type::getInt16Ty(ctx), 1)});
+    Constant *nullPtr = ConstantPointerNull::get(PointerType::getUnqual(ctx));
+    Constant *init = ConstantStruct::get(bufferType, {ConstantInt::get(Type::getInt64Ty(ctx), 0), nullPtr, nullPtr,
+                                                      ConstantInt::get(Type::getInt64Ty(ctx), 0), u8,
+                                                      ConstantInt::get(i32, 1), dims, nullPtr});
+    return new GlobalVariable(*module, bufferType, false, GlobalValue::InternalLinkage, init, name);
+  }
+
+  // The device arena: one allocation of the plan's arena bytes, and every buffer a crop of it
+  // at the buffer's offset (a view shares its base's), so the device holds what the plan lays
+  // out, scratch bytes reused as on the host.
+  void bindDeviceArena(IRBuilder<> &b, Function *fn, Value *hostArena) {
+    Type *ptr = PointerType::getUnqual(ctx), *i32 = b.getInt32Ty(), *i64 = b.getInt64Ty();
+    GlobalVariable *arena = byteBuffer("device_arena", std::max<int64_t>(plan.arenaBytes, 1));
+    GlobalVariable *crop = byteBuffer("device_arena.crop", 0);
+    b.CreateStore(hostArena, b.CreateStructGEP(bufferType, arena, 2));
+    FunctionCallee malloc = module->getOrInsertFunction("halide_device_malloc", FunctionType::get(i32, {ptr, ptr, ptr}, false));
+    FunctionCallee cropOf = module->getOrInsertFunction("halide_device_crop", FunctionType::get(i32, {ptr, ptr, ptr}, false));
+    returnIfFailed(b, fn, b.CreateCall(malloc, {null(), arena, deviceInterface(b)}));
+    Value *cropDim = b.CreateLoad(ptr, b.CreateStructGEP(bufferType, crop, 6));
+    for (auto [i, buf] : llvm::enumerate(plan.buffers)) {
+      if (buf.viewOf >= 0)
+        continue;
+      b.CreateStore(b.getInt32(int32_t(buf.offset)), b.CreateStructGEP(dimType, cropDim, 0));
+      b.CreateStore(b.getInt32(int32_t(std::max<int64_t>(buf.desc.bytes(), 1))), b.CreateStructGEP(dimType, cropDim, 1));
+      b.CreateStore(b.CreateInBoundsGEP(b.getInt8Ty(), hostArena, b.getInt64(buf.offset)),
+                    b.CreateStructGEP(bufferType, crop, 2));
+      b.CreateStore(b.getInt64(0), b.CreateStructGEP(bufferType, crop, 0));  // a crop needs a destination without one
+      returnIfFailed(b, fn, b.CreateCall(cropOf, {null(), arena, crop}));
+      for (unsigned field : {0u, 1u})  // the crop's device handle and interface
+        b.CreateStore(b.CreateLoad(field == 0 ? i64 : ptr, b.CreateStructGEP(bufferType, crop, field)),
+                      b.CreateStructGEP(bufferType, descriptors[i], field));
+    }
+    for (auto [i, buf] : llvm::enumerate(plan.buffers))
+      if (buf.viewOf >= 0)
+        for (unsigned field : {0u, 1u})  // the device handle and interface of its base
+          b.CreateStore(b.CreateLoad(field == 0 ? i64 : ptr, b.CreateStructGEP(bufferType, descriptors[buf.viewOf], field)),
+                        b.CreateStructGEP(bufferType, descriptors[i], field));
+  }
+
   void defineBind() {
     auto *type = FunctionType::get(Type::getInt32Ty(ctx), {PointerType::getUnqual(ctx)}, false);
     Function *fn = Function::Create(type, Function::ExternalLinkage, "kiln_bind", *module);
@@ -274,21 +324,8 @@ struct Emitter {
       Value *host = b.CreateInBoundsGEP(b.getInt8Ty(), arena, b.getInt64(buf.offset));
       b.CreateStore(host, b.CreateStructGEP(bufferType, descriptors[i], 2));
     }
-    if (device != Device::host) {
-      Type *ptr = PointerType::getUnqual(ctx);
-      FunctionCallee malloc = module->getOrInsertFunction(
-          "halide_device_malloc", FunctionType::get(b.getInt32Ty(), {ptr, ptr, ptr}, false));
-      for (auto [i, buf] : llvm::enumerate(plan.buffers))
-        if (buf.viewOf < 0)
-          returnIfFailed(b, fn, b.CreateCall(malloc, {null(), descriptors[i], deviceInterface(b)}));
-      for (auto [i, buf] : llvm::enumerate(plan.buffers))
-        if (buf.viewOf >= 0)
-          for (unsigned field : {0u, 1u}) {  // the device handle and interface of its base
-            Type *type = field == 0 ? Type::getInt64Ty(ctx) : ptr;
-            Value *v = b.CreateLoad(type, b.CreateStructGEP(bufferType, descriptors[buf.viewOf], field));
-            b.CreateStore(v, b.CreateStructGEP(bufferType, descriptors[i], field));
-          }
-    }
+    if (device != Device::host)
+      bindDeviceArena(b, fn, arena);
     emitCalls(b, fn, plan.once);
     // Constants live in resident buffers: the host's copy must hold them before kiln_to_device.
     if (device != Device::host)

@@ -16,8 +16,9 @@ namespace kiln {
 //   int kernel(halide_buffer_t *input..., halide_buffer_t *output).
 // It reads kiln_kernel_clock and kiln_kernel_probe, which the runtime library defines
 // (model_abi.h): an object linked without kiln_runtime must define them (null).
-// Also kiln_to_device and kiln_to_host. For a GPU `device`, kiln_bind gives every buffer a
-// device allocation (a view shares its base's), values stay there between calls and steps, a
+// Also kiln_to_device and kiln_to_host. For a GPU `device`, kiln_bind makes one device
+// allocation of the arena's bytes and gives every buffer the crop of it at its offset (a view
+// shares its base's), values stay there between calls and steps, a
 // run copies in only the inputs, lr and step and out only the loss and outputs, and kiln_to_*
 // move the parameters and optimizer state when the runtime writes or reads them.
 std::unique_ptr<llvm::Module> emitHostModule(const StepPlan &plan, llvm::LLVMContext &ctx,

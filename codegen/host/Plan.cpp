@@ -105,7 +105,8 @@ struct Planner {
   std::vector<int> scratchBuffers;
   int64_t scratchBytes = 0;
 
-  static int64_t rounded(int64_t bytes) { return (bytes + 63) / 64 * 64; }
+  int64_t alignment = 64;
+  int64_t rounded(int64_t bytes) const { return (bytes + alignment - 1) / alignment * alignment; }
 
   int allocate(std::string name, const TensorDesc &desc) {
     plan.buffers.push_back({std::move(name), desc, plan.arenaBytes});
@@ -443,8 +444,18 @@ std::string describePlan(const StepPlan &plan) {
   return os.str();
 }
 
-FailureOr<StepPlan> planModel(ModuleOp module, std::string modelIR) {
+int64_t bufferAlignment(Device device) {
+  switch (device) {
+  case Device::host: return 64;     // a cache line, and the widest vector
+  case Device::cuda: return 256;    // as cudaMalloc aligns
+  case Device::opencl: return 4096; // above any device's CL_DEVICE_MEM_BASE_ADDR_ALIGN seen
+  }
+  return 64;
+}
+
+FailureOr<StepPlan> planModel(ModuleOp module, std::string modelIR, Device device) {
   Planner p;
+  p.alignment = bufferAlignment(device);
   p.plan.modelIR = std::move(modelIR);
   SmallVector<func::FuncOp> train, eval;
   for (auto fn : module.getOps<func::FuncOp>()) {

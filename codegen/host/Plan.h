@@ -3,8 +3,8 @@
 //
 // Entries are the train steps (kiln.role = "train", from the optimizer pass; @train_step
 // first) and the eval functions (kiln.role = "eval"). Params and optimizer state are shared
-// by name between entries; every other SSA value gets its own 64-byte aligned arena slot (no
-// reuse yet: memory planning is a later pass). Updated params and state are copied back into
+// by name between entries; every other SSA value gets an aligned arena slot (scratch values
+// whose lifetimes do not overlap share bytes). Updated params and state are copied back into
 // their slots at the end of a train entry.
 #ifndef KILN_CODEGEN_HOST_PLAN_H
 #define KILN_CODEGEN_HOST_PLAN_H
@@ -79,8 +79,14 @@ mlir::LogicalResult annotateSchedules(mlir::ModuleOp module, Device device = Dev
 // The plan as text: every buffer's offset, size and lifetime, every entry's kernel calls.
 std::string describePlan(const StepPlan &plan);
 
-// `modelIR` is the module text before the pipeline ran.
-mlir::FailureOr<StepPlan> planModel(mlir::ModuleOp module, std::string modelIR);
+// Where buffers start in the arena, as bytes from its base: for a GPU `device` every buffer is
+// also a crop of one device allocation at its offset, and OpenCL needs sub-buffer origins
+// aligned to the device's base address alignment (offsets aligned less were silently wrong on
+// PoCL).
+int64_t bufferAlignment(Device device);
+
+// `modelIR` is the module text before the pipeline ran; `device` sets bufferAlignment().
+mlir::FailureOr<StepPlan> planModel(mlir::ModuleOp module, std::string modelIR, Device device = Device::host);
 
 } // namespace kiln
 

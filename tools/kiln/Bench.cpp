@@ -299,7 +299,7 @@ int bench() {
       stage.addPasses(pm, options);
     if (failed(pm.run(*copy)))
       return 1;
-    auto plan = planModel(*copy, modelIR);
+    auto plan = planModel(*copy, modelIR, benchTarget);
     if (failed(plan))
       return 1;
     v.plan = std::move(*plan);

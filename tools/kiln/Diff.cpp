@@ -113,7 +113,7 @@ std::string compile(Build &b, mlir::ModuleOp module, const std::string &modelIR,
     stage.addPasses(pm, options);
   if (failed(pm.run(*copy)))
     return "build " + b.name + " failed (reported above)";
-  auto plan = planModel(*copy, modelIR);
+  auto plan = planModel(*copy, modelIR, b.device);
   if (failed(plan))
     return "build " + b.name + " failed (reported above)";
   b.plan = std::move(*plan);

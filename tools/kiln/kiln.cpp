@@ -308,7 +308,7 @@ int compile() {
       return writeOutput([&](raw_ostream &os) { module->print(os); });
   }
 
-  auto plan = kiln::planModel(*module, modelIR);
+  auto plan = kiln::planModel(*module, modelIR, target);
   if (failed(plan))
     return 1;
   if (printAfterAll)
