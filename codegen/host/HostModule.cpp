@@ -91,7 +91,8 @@ struct Emitter {
   }
 
   // kiln_kernel_clock(entry, i) before call i of an entry and (entry, calls) after the last,
-  // when the runtime has set it: a load and a branch per call otherwise.
+  // when the runtime has set it: a load and a branch per call otherwise. A GPU build first waits
+  // for the device (kernels launch asynchronously), so that each call's time is its kernel's.
   void emitClock(IRBuilder<> &b, Function *fn, int entry, int call) {
     Type *i32 = b.getInt32Ty(), *ptr = PointerType::getUnqual(ctx);
     auto *clockType = FunctionType::get(b.getVoidTy(), {i32, i32}, false);
@@ -102,6 +103,10 @@ struct Emitter {
     BasicBlock *tick = BasicBlock::Create(ctx, "clock", fn), *next = BasicBlock::Create(ctx, "timed", fn);
     b.CreateCondBr(b.CreateIsNotNull(hook), tick, next);
     b.SetInsertPoint(tick);
+    if (GlobalVariable *arena = module->getGlobalVariable("device_arena", true)) {
+      FunctionCallee sync = module->getOrInsertFunction("halide_device_sync", FunctionType::get(i32, {ptr, ptr}, false));
+      returnIfFailed(b, fn, b.CreateCall(sync, {null(), arena}));
+    }
     b.CreateCall(clockType, hook, {b.getInt32(entry), b.getInt32(call)});
     b.CreateBr(next);
     b.SetInsertPoint(next);
