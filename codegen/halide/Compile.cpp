@@ -195,7 +195,7 @@ std::string compileKernels(const std::vector<FusedKernel> &kernels, const Kernel
           ptx << "// ===== kiln kernel " << kernels[i].name << ":";
           for (const auto &node : kernels[i].nodes)
             ptx << " " << mnemonic(node.op.op);
-          ptx << " (--emit=fused names their DSL lines)\n";
+          ptx << "\n";
           ptx << ptxOf(path);
         }
       }

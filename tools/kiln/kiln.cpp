@@ -42,6 +42,7 @@
 #include "kiln/error.h"
 
 #include <cmath>
+#include <map>
 
 using namespace llvm;
 
@@ -329,7 +330,35 @@ int compile() {
     std::string err = kiln::compileKernels(plan->kernels, outs, target);
     if (!err.empty())
       return fail(err);
-    return writeOutput([&](raw_ostream &os) { readFileInto(tempPath("kernels.txt"), os); });
+    if (emit != Emit::ptx)
+      return writeOutput([&](raw_ostream &os) { readFileInto(tempPath("kernels.txt"), os); });
+    // Each kernel's PTX module follows a header naming it; the ops and DSL lines of the calls
+    // that run it go beneath, as comments.
+    std::map<std::string, std::vector<std::string>> sources;
+    auto note = [&](const kiln::KernelCall &call) {
+      auto &lines = sources[plan->kernels[call.kernel].name];
+      for (const std::string &s : call.sources)
+        if (!llvm::is_contained(lines, s))
+          lines.push_back(s);
+    };
+    for (const kiln::KernelCall &call : plan->once)
+      note(call);
+    for (const kiln::EntryPlan &entry : plan->entries)
+      llvm::for_each(entry.calls, note);
+    auto text = MemoryBuffer::getFile(tempPath("kernels.txt"));
+    if (!text)
+      return fail("cannot read the kernels' PTX");
+    return writeOutput([&](raw_ostream &os) {
+      const StringRef header = "// ===== kiln kernel ";
+      for (StringRef rest = (*text)->getBuffer(); !rest.empty();) {
+        auto [line, next] = rest.split('\n');
+        os << line << "\n";
+        if (line.starts_with(header))
+          for (const std::string &s : sources[line.drop_front(header.size()).split(':').first.str()])
+            os << "//   " << s << "\n";
+        rest = next;
+      }
+    });
   }
 
   if (emit == Emit::llvm) {
