@@ -16,6 +16,9 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/IRMapping.h"
 
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+
 #include <cmath>
 
 using namespace mlir;
@@ -44,12 +47,31 @@ struct Slot {
   SmallVector<Value> state;        // in the order of the rule's stateNames
 };
 
+// A setting an optimizer takes, and the values PyTorch's constructor accepts for it.
+struct Setting {
+  StringRef key;
+  enum Range { flag, number, atLeastZero, unitClosed, unitOpen } range;
+};
+
 struct UpdateRule {
   StringRef name;
   SmallVector<std::string> (*stateNames)(const Hyper &);
   // Returns the new param followed by the new state.
   SmallVector<Value> (*update)(OpBuilder &, Location, const Hyper &, const Slot &);
+  ArrayRef<Setting> settings;
 };
+
+const Setting sgdSettings[] = {{"momentum", Setting::atLeastZero}, {"dampening", Setting::number},
+                               {"weight_decay", Setting::atLeastZero}, {"nesterov", Setting::flag}};
+const Setting adagradSettings[] = {{"lr_decay", Setting::atLeastZero}, {"weight_decay", Setting::atLeastZero},
+                                   {"initial_accumulator_value", Setting::atLeastZero}, {"eps", Setting::atLeastZero}};
+const Setting adadeltaSettings[] = {{"rho", Setting::unitClosed}, {"eps", Setting::atLeastZero},
+                                    {"weight_decay", Setting::atLeastZero}};
+const Setting rmspropSettings[] = {{"alpha", Setting::atLeastZero}, {"eps", Setting::atLeastZero},
+                                   {"weight_decay", Setting::atLeastZero}, {"momentum", Setting::atLeastZero},
+                                   {"centered", Setting::flag}};
+const Setting adamSettings[] = {{"beta1", Setting::unitOpen}, {"beta2", Setting::unitOpen}, {"eps", Setting::atLeastZero},
+                                {"weight_decay", Setting::atLeastZero}, {"amsgrad", Setting::flag}};
 
 // Small builders so that each rule below reads like PyTorch's update.
 struct Ops {
@@ -114,7 +136,8 @@ const UpdateRule sgd = {
       }
       out[0] = o.sub(s.param, o.mul(s.lr, g));
       return out;
-    }};
+    },
+    sgdSettings};
 
 // torch.optim.Adagrad:
 //   g = grad + weight_decay * p;  clr = lr / (1 + (t - 1) lr_decay)
@@ -131,7 +154,8 @@ const UpdateRule adagrad = {
       Value sum = o.add(previous, o.mul(g, g));
       Value std = o.add(o.sqrt(sum), o.c(h.get("eps", 1e-10)));
       return SmallVector<Value>{o.sub(s.param, o.mul(clr, o.div(g, std))), sum};
-    }};
+    },
+    adagradSettings};
 
 // torch.optim.Adadelta:
 //   g = grad + weight_decay * p
@@ -148,7 +172,8 @@ const UpdateRule adadelta = {
       Value delta = o.mul(o.div(o.sqrt(o.add(s.state[1], o.c(eps))), std), g);
       Value u = o.add(o.scale(s.state[1], rho), o.scale(o.mul(delta, delta), 1.0 - rho));
       return SmallVector<Value>{o.sub(s.param, o.mul(s.lr, delta)), v, u};
-    }};
+    },
+    adadeltaSettings};
 
 // torch.optim.RMSprop:
 //   g = grad + weight_decay * p;  v = alpha v + (1 - alpha) g^2
@@ -187,7 +212,8 @@ const UpdateRule rmsprop = {
       if (mean)
         out.push_back(mean);
       return out;
-    }};
+    },
+    rmspropSettings};
 
 // torch.optim.Adam (and AdamW, whose weight decay is decoupled: p = p (1 - lr wd) first):
 //   g = grad + weight_decay * p  (Adam only)
@@ -224,11 +250,93 @@ SmallVector<std::string> adamState(const Hyper &h) {
 const UpdateRule adam = {"adam", adamState,
                          [](OpBuilder &b, Location loc, const Hyper &h, const Slot &s) {
                            return adamUpdate(b, loc, h, s, /*decoupled=*/false);
-                         }};
+                         },
+    adamSettings};
 const UpdateRule adamw = {"adamw", adamState,
                           [](OpBuilder &b, Location loc, const Hyper &h, const Slot &s) {
                             return adamUpdate(b, loc, h, s, /*decoupled=*/true);
-                          }};
+                          },
+    adamSettings};
+
+std::string number(double v) { return llvm::formatv("{0}", llvm::format("%g", v)).str(); }
+
+// A setting's value as a person wrote it: 0.9, -1, true, "fast".
+std::string shown(Attribute a) {
+  if (auto f = llvm::dyn_cast<FloatAttr>(a))
+    return number(f.getValueAsDouble());
+  if (auto b = llvm::dyn_cast<BoolAttr>(a))
+    return b.getValue() ? "true" : "false";
+  if (auto i = llvm::dyn_cast<IntegerAttr>(a))
+    return std::to_string(i.getInt());
+  std::string text;
+  llvm::raw_string_ostream(text) << a;
+  return text;
+}
+
+// The optimizer's settings as PyTorch's constructor checks them: each key one the optimizer
+// takes, a flag true or false, a number finite and in its range; nesterov needs a momentum and
+// no dampening. Errors name the setting, its value and what is accepted.
+LogicalResult checkSettings(ModuleOp module, const UpdateRule &rule, const Hyper &h) {
+  auto fail = [&](StringRef key) {
+    return module.emitError("kiln-optimizer: ") << rule.name << "'s setting '" << key << "' ";
+  };
+  for (NamedAttribute a : h.dict ? h.dict.getValue() : ArrayRef<NamedAttribute>()) {
+    StringRef key = a.getName().getValue();
+    if (key == "name")
+      continue;
+    const Setting *s = llvm::find_if(rule.settings, [&](const Setting &s) { return s.key == key; });
+    if (s == rule.settings.end()) {
+      std::string valid;
+      for (const Setting &t : rule.settings)
+        valid += (valid.empty() ? "" : ", ") + t.key.str();
+      return module.emitError("kiln-optimizer: '") << key << "' is not a setting of " << rule.name
+                                                    << "; its settings are " << valid;
+    }
+    if (s->range == Setting::flag) {
+      if (!llvm::isa<BoolAttr>(a.getValue()))
+        return fail(key) << "is " << shown(a.getValue()) << ": it must be true or false";
+      continue;
+    }
+    std::optional<double> v;
+    if (auto f = llvm::dyn_cast<FloatAttr>(a.getValue()))
+      v = f.getValueAsDouble();
+    else if (auto i = llvm::dyn_cast<IntegerAttr>(a.getValue()); i && !llvm::isa<BoolAttr>(a.getValue()))
+      v = double(i.getInt());
+    if (!v)
+      return fail(key) << "is " << shown(a.getValue()) << ": it must be a number";
+    const char *accepted = s->range == Setting::number        ? "a finite number"
+                           : s->range == Setting::atLeastZero ? "a number >= 0"
+                           : s->range == Setting::unitClosed  ? "a number in [0, 1]"
+                                                              : "a number in [0, 1)";
+    bool ok = std::isfinite(*v) &&
+              (s->range == Setting::number || (*v >= 0 && (s->range == Setting::atLeastZero || *v < 1 ||
+                                                            (s->range == Setting::unitClosed && *v == 1))));
+    if (!ok)
+      return fail(key) << "is " << shown(a.getValue()) << ": PyTorch accepts " << accepted;
+  }
+  if (rule.name == "sgd" && h.flag("nesterov") && (h.get("momentum", 0.0) <= 0 || h.get("dampening", 0.0) != 0))
+    return module.emitError("kiln-optimizer: sgd's nesterov needs a momentum above 0 and zero dampening, as "
+                            "PyTorch's does (momentum ")
+           << number(h.get("momentum", 0.0)) << ", dampening " << number(h.get("dampening", 0.0)) << ")";
+  return success();
+}
+
+// The model's learning rate (kiln.train's lr), where it has one: a finite number >= 0.
+LogicalResult checkLearningRate(ModuleOp module) {
+  auto train = module->getAttrOfType<DictionaryAttr>("kiln.train");
+  Attribute lr = train ? train.get("lr") : Attribute();
+  if (!lr)
+    return success();
+  std::optional<double> v;
+  if (auto f = llvm::dyn_cast<FloatAttr>(lr))
+    v = f.getValueAsDouble();
+  else if (auto i = llvm::dyn_cast<IntegerAttr>(lr); i && !llvm::isa<BoolAttr>(lr))
+    v = double(i.getInt());
+  if (!v || !std::isfinite(*v) || *v < 0)
+    return module.emitError("kiln-optimizer: the learning rate (kiln.train's lr) is ")
+           << shown(lr) << ": PyTorch accepts a number >= 0";
+  return success();
+}
 
 const UpdateRule *findRule(StringRef name) {
   static const UpdateRule *rules[] = {&sgd, &adagrad, &adadelta, &rmsprop, &adam, &adamw};
@@ -269,9 +377,12 @@ struct OptimizerPass : PassWrapper<OptimizerPass, OperationPass<ModuleOp>> {
     }
     const UpdateRule *rule = findRule(name);
     if (!rule) {
-      module.emitError("kiln-optimizer: unknown optimizer '") << name << "'";
+      module.emitError("kiln-optimizer: unknown optimizer '") << name
+          << "'; kiln has sgd, adagrad, adadelta, rmsprop, adam and adamw";
       return signalPassFailure();
     }
+    if (failed(checkSettings(module, *rule, hyper)) || failed(checkLearningRate(module)))
+      return signalPassFailure();
     for (func::FuncOp grad : grads) {
       if (grad.isExternal()) {
         grad.emitError("kiln-optimizer: @") << grad.getName() << " has no body";
