@@ -80,8 +80,19 @@ mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, SourceMg
       return nullptr;
     }
   }
+  // Errors about the whole model (its settings) point at the module in the file compiled, where
+  // the tracer left its location unknown.
+  StringRef text = file->getBuffer();
+  size_t at = text.find("\nmodule");
+  unsigned line = at == StringRef::npos ? 1 : 2 + unsigned(text.take_front(at).count('\n'));
+  std::string name = file->getBufferIdentifier().str();
   sources.AddNewSourceBuffer(std::move(file), SMLoc());
-  return mlir::parseSourceFile<mlir::ModuleOp>(sources, &context);
+  // A failing pass's error is enough: the module it ran on, printed after it, is kilobytes.
+  context.printOpOnDiagnostic(false);
+  mlir::OwningOpRef<mlir::ModuleOp> module = mlir::parseSourceFile<mlir::ModuleOp>(sources, &context);
+  if (module && llvm::isa<mlir::UnknownLoc>(module->getLoc()))
+    (*module)->setLoc(mlir::FileLineColLoc::get(&context, name, line, 1));
+  return module;
 }
 
 RuntimeParts runtimeParts(mlir::ModuleOp module) {

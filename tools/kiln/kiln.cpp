@@ -241,6 +241,9 @@ mlir::LogicalResult specializeBatches(mlir::ModuleOp module) {
 }
 
 int compile() {
+  // The output must not replace the model it is compiled from.
+  if (!output.empty() && sys::fs::exists(output) && sys::fs::equivalent(input.getValue(), output.getValue()))
+    return fail("-o " + output + " is the model being compiled; name another output file");
   mlir::MLIRContext context;
   context.loadDialect<kiln::KilnDialect, mlir::func::FuncDialect>();
   SourceMgr sources;
