@@ -12,17 +12,10 @@
 #include <sstream>
 
 #include "kiln/error.h"
+#include "kiln/input_file.h"
 
 namespace kiln {
 namespace {
-
-std::vector<uint8_t> read_bytes(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw UserError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
-    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (in.bad()) throw UserError(fmt::format("{}: cannot read", path));
-    return bytes;
-}
 
 uint64_t le(const uint8_t *p, int n) {
     uint64_t v = 0;
@@ -134,7 +127,7 @@ bool parse_number(const std::string &field, double &value) {
 }  // namespace
 
 std::vector<DataArray> read_npz(const std::string &path) {
-    const std::vector<uint8_t> zip = read_bytes(path);
+    const std::vector<uint8_t> zip = read_input_file(path);
     // The end-of-central-directory record: the last 22+ bytes, after which only a comment follows.
     size_t eocd = std::string::npos;
     for (size_t i = zip.size() >= 22 ? zip.size() - 22 : std::string::npos;
@@ -188,13 +181,13 @@ std::vector<DataArray> read_npz(const std::string &path) {
 }
 
 DataArray read_npy(const std::string &path, const std::string &name) {
-    const std::vector<uint8_t> bytes = read_bytes(path);
+    const std::vector<uint8_t> bytes = read_input_file(path);
     return parse_npy(bytes.data(), bytes.size(), name, path);
 }
 
 CsvTable read_csv(const std::string &path) {
-    std::ifstream in(path);
-    if (!in) throw UserError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+    const std::vector<uint8_t> bytes = read_input_file(path);
+    std::istringstream in(std::string(bytes.begin(), bytes.end()));
     CsvTable t;
     std::string line;
     for (int number = 1; std::getline(in, line); ++number) {

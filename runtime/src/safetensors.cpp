@@ -18,6 +18,7 @@
 #include <system_error>
 
 #include "kiln/error.h"
+#include "kiln/input_file.h"
 #include "kiln/manifest.h"  // shape_string
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -29,6 +30,7 @@ namespace {
 
 // The format caps the header at 100 MB, which also bounds what a hostile length can make us parse.
 constexpr uint64_t kMaxHeader = 100'000'000;
+constexpr size_t kMaxHeaderDepth = 64;
 
 struct DTypeSize {
     const char *name;
@@ -38,20 +40,6 @@ constexpr DTypeSize kDTypes[] = {
     {"BOOL", 1}, {"U8", 1},  {"I8", 1},  {"F8_E5M2", 1}, {"F8_E4M3", 1}, {"I16", 2}, {"U16", 2}, {"F16", 2},
     {"BF16", 2}, {"I32", 4}, {"U32", 4}, {"F32", 4},     {"F64", 8},     {"I64", 8}, {"U64", 8},
 };
-
-std::vector<uint8_t> read_whole_file(const std::string &path) {
-    FILE *f = std::fopen(path.c_str(), "rb");
-    if (!f) throw UserError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
-    std::vector<uint8_t> bytes;
-    uint8_t chunk[1 << 16];
-    size_t n;
-    while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) bytes.insert(bytes.end(), chunk, chunk + n);
-    bool failed = std::ferror(f);
-    int err = errno;
-    std::fclose(f);
-    if (failed) throw UserError(fmt::format("{}: cannot read: {}", path, std::strerror(err)));
-    return bytes;
-}
 
 SafetensorsEntry parse_entry(const std::string &path, const std::string &name, const nlohmann::json &j,
                              uint64_t buffer_bytes) {
@@ -139,7 +127,7 @@ uint64_t safetensors_dtype_size(const std::string &dtype) {
 SafetensorsFile SafetensorsFile::read(const std::string &path) {
     SafetensorsFile f;
     f.path_ = path;
-    f.bytes_ = read_whole_file(path);
+    f.bytes_ = read_input_file(path);
     const uint64_t size = f.bytes_.size();
     if (size < 8)
         throw UserError(fmt::format("{}: file is {} bytes, too short for a safetensors header", path, size));
@@ -152,6 +140,10 @@ SafetensorsFile SafetensorsFile::read(const std::string &path) {
     f.buffer_start_ = 8 + n;
     const uint64_t buffer_bytes = size - f.buffer_start_;
 
+    // Real headers nest three deep; the JSON reader recurses once per level.
+    const char *text = reinterpret_cast<const char *>(f.bytes_.data()) + 8;
+    if (json_depth(text, text + n) > kMaxHeaderDepth)
+        throw UserError(fmt::format("{}: header nests deeper than {} (not a safetensors header)", path, kMaxHeaderDepth));
     auto header = nlohmann::json::parse(f.bytes_.begin() + 8, f.bytes_.begin() + 8 + std::ptrdiff_t(n), nullptr,
                                         /*allow_exceptions=*/false);
     if (header.is_discarded()) throw UserError(fmt::format("{}: header is not valid JSON", path));

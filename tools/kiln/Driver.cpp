@@ -5,6 +5,7 @@
 #include "tools/kiln/Link.h"
 
 #include "kiln/error.h"
+#include "kiln/input_file.h"
 #include "kiln/safetensors.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -41,6 +42,43 @@ Expected<std::unique_ptr<MemoryBuffer>> modelFromCheckpoint(StringRef path) {
   }
 }
 
+// MLIR's parser recurses once per nested region, attribute or list: a model nested thousands
+// deep (5,000 modules, 100,000 arrays) overflowed the stack. Real models nest a few dozen.
+constexpr unsigned kMaxNesting = 256;
+
+// "LINE:COLUMN" of the first bracket ((, [, {) that opens more than `limit` levels deep outside
+// strings and comments, or "".
+std::string tooDeep(StringRef text, unsigned limit) {
+  unsigned depth = 0, line = 1, column = 0;
+  bool inString = false, inComment = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    ++column;
+    if (c == '\n') {
+      ++line, column = 0, inComment = false;
+      continue;
+    }
+    if (inComment)
+      continue;
+    if (inString) {
+      if (c == '\\')
+        ++i, ++column;
+      else if (c == '"')
+        inString = false;
+    } else if (c == '"') {
+      inString = true;
+    } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '/') {
+      inComment = true;
+    } else if (c == '(' || c == '[' || c == '{') {
+      if (++depth > limit)
+        return std::to_string(line) + ":" + std::to_string(column);
+    } else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return "";
+}
+
 } // namespace
 
 bool isModelSource(StringRef path) {
@@ -72,13 +110,26 @@ mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, SourceMg
       return nullptr;
     }
     file = std::move(*fromCheckpoint);
-  } else {
+  } else if (path == "-") {
     std::string error;
     file = mlir::openInputFile(path, &error);
     if (!file) {
       errs() << "kiln: error: " << error << "\n";
       return nullptr;
     }
+  } else {
+    try {
+      std::vector<uint8_t> bytes = read_input_file(path);
+      file = MemoryBuffer::getMemBufferCopy(StringRef(reinterpret_cast<const char *>(bytes.data()), bytes.size()), path);
+    } catch (const UserError &e) {
+      errs() << "kiln: error: " << e.what() << "\n";
+      return nullptr;
+    }
+  }
+  if (std::string deep = tooDeep(file->getBuffer(), kMaxNesting); !deep.empty()) {
+    errs() << path << ":" << deep << ": error: nested more than " << kMaxNesting
+           << " brackets deep; kiln reads models nested at most that deep\n";
+    return nullptr;
   }
   // Errors about the whole model (its settings) point at the module in the file compiled, where
   // the tracer left its location unknown.
