@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <stdexcept>
 #include <system_error>
@@ -182,6 +183,22 @@ const uint8_t *SafetensorsFile::expect(const std::string &name, const std::strin
     return data(*e);
 }
 
+namespace {
+
+// Temporary files of earlier writes of `path` that were killed before their rename: this write
+// replaced what they were meant to, so they are removed.
+void remove_stale_temporaries(const std::string &path) {
+    const std::filesystem::path target(path);
+    const std::string prefix = target.filename().string() + ".tmp.";
+    std::error_code ec;
+    const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+    for (const auto &entry : std::filesystem::directory_iterator(dir, ec))
+        if (entry.path().filename().string().rfind(prefix, 0) == 0 && entry.is_regular_file(ec))
+            std::filesystem::remove(entry.path(), ec);
+}
+
+}  // namespace
+
 void write_safetensors(const std::string &path, const std::vector<SafetensorsTensor> &tensors,
                        const std::map<std::string, std::string> &metadata) {
     // Header first: it fixes each tensor's place in the buffer.
@@ -232,6 +249,7 @@ void write_safetensors(const std::string &path, const std::vector<SafetensorsTen
         ::fsync(dfd);
         ::close(dfd);
     }
+    remove_stale_temporaries(path);
 }
 
 }  // namespace kiln

@@ -157,6 +157,7 @@ std::string check_checkpoint(const std::string &path, const std::vector<float> (
 
 struct KillStats {
     int rounds = 0, torn = 0, mid_write = 0;
+    int stale = 0;  // temporary files still there after the next successful write
     std::string first_problem;
 };
 
@@ -180,16 +181,24 @@ KillStats kill_rounds(const std::string &dir, bool atomic) {
         EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "the writer exited on its own: " << status;
         ++stats.rounds;
         // A temp file left behind means the kill landed inside write_safetensors.
-        for (const auto &entry : std::filesystem::directory_iterator(dir)) {
-            if (entry.path().filename().string().rfind("ckpt.safetensors.tmp.", 0) == 0) {
-                ++stats.mid_write;
-                std::filesystem::remove(entry.path());
-            }
-        }
+        auto temporaries = [&] {
+            int n = 0;
+            for (const auto &entry : std::filesystem::directory_iterator(dir))
+                n += entry.path().filename().string().rfind("ckpt.safetensors.tmp.", 0) == 0;
+            return n;
+        };
+        const bool killed_mid_write = temporaries() > 0;
+        stats.mid_write += killed_mid_write;
         std::string problem = check_checkpoint(path, contents);
         if (!problem.empty()) {
             ++stats.torn;
             if (stats.first_problem.empty()) stats.first_problem = problem;
+        }
+        // The next successful write of the checkpoint removes what the killed one left.
+        if (killed_mid_write && atomic) {
+            const float one = 1.0f;
+            kiln::write_safetensors(path, {{"w", "F32", {1}, &one}});
+            stats.stale += temporaries();
         }
     }
     return stats;
@@ -201,6 +210,7 @@ TEST(Checkpoint, KilledWriterNeverLeavesATornFile) {
     EXPECT_EQ(s.rounds, 8);
     EXPECT_EQ(s.torn, 0) << "first problem: " << s.first_problem;
     EXPECT_GE(s.mid_write, 1) << "no kill landed during a write, so the test proved nothing";
+    EXPECT_EQ(s.stale, 0) << "a killed write's temporary file survived the next write";
     std::printf("killed the writer %d times, %d of them inside write_safetensors\n", s.rounds, s.mid_write);
 }
 
