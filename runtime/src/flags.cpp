@@ -72,6 +72,12 @@ const Flag kFlags[] = {
     {"--epochs", "N", "passes over the data; 0: only evaluate",
      [](Options &o, const std::string &f, const std::string &v) { o.epochs = parse_int(f, v, 0, INT64_MAX, "a non-negative integer"); },
      [](const Manifest *m) { return from_model(m, m ? std::to_string(m->train.epochs) : ""); }},
+    {"--on-nonfinite", "stop|warn", "a NaN or infinite loss stops the run with an error, saving nothing, or is warned about once",
+     [](Options &o, const std::string &f, const std::string &v) {
+         if (v != "stop" && v != "warn") bad_value(f, v, "stop or warn");
+         o.stop_on_nonfinite = v == "stop";
+     },
+     [](const Manifest *) { return std::string("stop"); }},
     {"--shuffle", "on|off", "shuffle the rows every epoch (seeded by --seed and the epoch)",
      [](Options &o, const std::string &f, const std::string &v) {
          if (v != "on" && v != "off") bad_value(f, v, "on or off");

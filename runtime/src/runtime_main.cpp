@@ -270,6 +270,7 @@ int run(const ModelAbi &model, const Options &options) {
     settings.log_every = manifest.train.log_every;
     settings.quiet = quiet;
     settings.print_batches = options.print_batches || manifest.train.print_batches;
+    settings.stop_on_nonfinite = options.stop_on_nonfinite;
     settings.progress = ::isatty(STDOUT_FILENO) == 1;
     Outcome outcome;
     outcome.split = splits.has_test() ? "test" : "eval";

@@ -105,6 +105,12 @@ TrainResult train(const ModelAbi &model, const Manifest &manifest, Arena &arena,
                 }
             }
             metrics.write(t, epoch, l, ms, settings.lr, extra);
+            if (!std::isfinite(l) && settings.stop_on_nonfinite) {
+                progress.clear();
+                throw UserError(fmt::format("the loss is {} at step {}: training diverged and stops here, saving "
+                                            "nothing (try a smaller --lr; --on-nonfinite warn trains on)",
+                                            l, t));
+            }
             if (!std::isfinite(l) && !warned) {
                 progress.clear();
                 fmt::print(stderr, "warning: the loss is {} at step {}; training continues, but diverged "

@@ -323,10 +323,27 @@ TEST(Train, FailuresAreUserErrors) {
     }
 }
 
-TEST(Train, DivergenceWarnsOnceAndContinues) {
+TEST(Train, DivergenceStopsTheRunByDefault) {
+    TempDir dir;
+    std::string saved = dir / "p.safetensors";
+    RunResult r = testutil::run(fake::model(), {"--lr", "1000", "--steps", "60", "--metrics", dir / "m.jsonl",
+                                                "--output", "none", "--save", saved});
+    EXPECT_EQ(r.code, 1) << r.err;
+    const size_t step = r.err.find("error: the loss is ");
+    EXPECT_NE(step, std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("training diverged and stops here, saving nothing"), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(saved)) << "no parameters saved after a non-finite loss";
+    // The metrics end at the step named.
+    std::vector<nlohmann::json> lines = metrics_lines(dir / "m.jsonl");
+    ASSERT_FALSE(lines.empty());
+    EXPECT_TRUE(lines.back()["loss"].is_null());
+    EXPECT_NE(r.err.find(fmt::format("at step {}:", lines.back()["step"].get<int>())), std::string::npos) << r.err;
+}
+
+TEST(Train, DivergenceWarnsOnceAndContinuesWhenAsked) {
     TempDir dir;
     RunResult r = testutil::run(fake::model(), {"--lr", "1000", "--steps", "60", "--metrics", dir / "m.jsonl",
-                                                "--output", "none"});
+                                                "--output", "none", "--on-nonfinite", "warn"});
     EXPECT_EQ(r.code, 0) << r.err;
     EXPECT_EQ(r.err.rfind("warning: the loss is ", 0), 0u) << r.err;
     EXPECT_EQ(testutil::count_lines(r.err), 1u) << r.err;

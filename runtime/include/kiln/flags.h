@@ -22,6 +22,7 @@ struct Options {
     std::optional<int64_t> epochs;  // unset: the model's
     std::optional<double> lr;       // unset: manifest train.lr
     std::optional<bool> shuffle;    // unset: manifest train.shuffle
+    bool stop_on_nonfinite = true;  // --on-nonfinite stop (the default) or warn
     bool drop_last = false;         // also drop the short last batch when the model has an entry for it
     bool print_batches = false;
     uint64_t seed = 0;

@@ -57,6 +57,9 @@ struct TrainSettings {
     bool quiet = false;
     bool print_batches = false;
     bool progress = false;  // draw the progress line (a terminal only)
+    // A non-finite loss stops the run (UserError naming the step; nothing is saved after it),
+    // else it is warned about once and training goes on.
+    bool stop_on_nonfinite = true;
     // Periodic evaluation; off when eval_every is 0 or eval_data is null.
     int64_t eval_every = 0;
     int64_t eval_rows = 0;              // the first rows of eval_data; 0: all
