@@ -14,6 +14,18 @@ FailureOr<TensorDesc> tensorDesc(Location loc, Type type) {
   auto t = llvm::dyn_cast<RankedTensorType>(type);
   if (!t || !t.hasStaticShape())
     return emitError(loc) << "kiln codegen: expected a statically shaped tensor, got " << type;
+  // Kernels index with 32 bits (Halide's buffers): a larger tensor would wrap silently.
+  constexpr int64_t kMaxElements = (int64_t(1) << 31) - 1;
+  int64_t elements = 1;
+  for (int64_t extent : t.getShape()) {
+    if (extent == 0)
+      return emitError(loc) << "kiln codegen: " << type << " has a dimension of size 0; kiln's tensors hold "
+                            << "at least one element";
+    if (elements > kMaxElements / extent)
+      return emitError(loc) << "kiln codegen: " << type << " has more than " << kMaxElements
+                            << " elements, the most kiln's kernels index (32 bits)";
+    elements *= extent;
+  }
   TensorDesc d;
   d.shape.assign(t.getShape().begin(), t.getShape().end());
   Type e = t.getElementType();

@@ -8,6 +8,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 
+#include <limits>
 #include <map>
 #include <set>
 
@@ -94,6 +95,7 @@ struct Planner {
   llvm::json::Array tensors;
   std::map<std::string, int> kernelByKey;
   std::map<std::string, int> sharedSlots;  // params and state, by name
+  std::map<std::string, std::string> sharedRoles;  // "param" or "state", by name
 
   // Buffers that live across kiln_run calls (params, state, constants, each entry's inputs and
   // results) get their own slot in the persistent region. An entry's intermediates live only
@@ -262,18 +264,40 @@ struct Planner {
       return slot[v] = allocate(std::move(name), *d);
     };
 
+    std::set<std::string> inputNames;
     for (BlockArgument arg : fn.getArguments()) {
       unsigned i = arg.getArgNumber();
       auto d = tensorDesc(fn.getLoc(), arg.getType());
       if (failed(d))
         return failure();
-      auto shared = [&](StringRef name, StringRef role, llvm::json::Object extra) {
+      auto where = [&]() { return "kiln codegen: @" + fn.getName().str() + "'s argument " + std::to_string(i); };
+      // Names key checkpoints, --init files and the manifest: non-empty, not safetensors'
+      // reserved key, one tensor each.
+      auto badName = [&](StringRef name, StringRef role) -> std::optional<std::string> {
+        if (name.empty())
+          return where() + " is a " + role.str() + " with an empty name";
+        if (name == "__metadata__")
+          return where() + " is a " + role.str() + " named '__metadata__', which safetensors files reserve";
+        return std::nullopt;
+      };
+      auto shared = [&](StringRef name, StringRef role, llvm::json::Object extra) -> LogicalResult {
+        if (auto bad = badName(name, role))
+          return fn.emitError(*bad);
+        if (inputNames.count(name.str()))
+          return fn.emitError(where()) << " is a " << role << " named '" << name
+                                       << "', the name of an input; every tensor needs a name of its own";
         auto [it, added] = sharedSlots.try_emplace(name.str(), -1);
         if (added) {
           it->second = allocate(name.str(), *d);
+          sharedRoles[name.str()] = role.str();
           record(it->second, role, std::nullopt, std::move(extra));
+        } else if (sharedRoles[name.str()] != role) {
+          return fn.emitError(where()) << " is a " << role << " named '" << name << "', the name of a "
+                                       << sharedRoles[name.str()] << "; every tensor needs a name of its own";
         } else if (plan.buffers[it->second].desc.shape != d->shape) {
-          return failure();
+          return fn.emitError(where()) << ", " << role << " '" << name << "', is " << arg.getType()
+                                       << " here but " << shapeString(plan.buffers[it->second].desc.shape)
+                                       << " in an earlier entry";
         }
         slot[arg] = it->second;
         return success();
@@ -295,7 +319,15 @@ struct Planner {
         else if (fn.getArgAttr(i, "kiln.step"))
           role = "step", name = "step";
         else
-          return fn.emitError("kiln codegen: argument ") << i << " has no kiln role attribute";
+          return fn.emitError(where()) << " (" << arg.getType()
+                                       << ") has no kiln role: kiln.param, kiln.state, kiln.input, kiln.lr or kiln.step";
+        if (role == "input") {
+          if (auto bad = badName(name, role))
+            return fn.emitError(*bad);
+          if (sharedSlots.count(name) || name == "lr" || name == "step" || !inputNames.insert(name).second)
+            return fn.emitError(where()) << " is an input named '" << name
+                                         << "', a name already taken by another tensor of the model";
+        }
         int b = *local(arg, name);
         record(b, role, index);
         entry.hostWrites.push_back(b);
@@ -303,8 +335,7 @@ struct Planner {
           entry.batch = d->shape[0];
       }
       if (failed(ok))
-        return fn.emitError("kiln codegen: a shared tensor of argument ")
-               << i << " has different shapes in different entries";
+        return failure();
     }
 
     for (Operation &op : fn.getBody().front()) {
@@ -479,6 +510,11 @@ FailureOr<StepPlan> planModel(ModuleOp module, std::string modelIR, Device devic
     if (failed(p.planEntry(fn, "eval")))
       return failure();
   p.finish();
+  // A GPU build's buffers are crops of one device arena, addressed by Halide's 32-bit extents.
+  if (device != Device::host && p.plan.arenaBytes > std::numeric_limits<int32_t>::max())
+    return module.emitError("kiln codegen: the model needs an arena of ")
+           << p.plan.arenaBytes << " bytes; a GPU build holds at most " << std::numeric_limits<int32_t>::max()
+           << " (its buffers are crops of one device allocation with 32-bit extents)";
 
   llvm::json::Array entries;
   for (const EntryPlan &e : p.plan.entries) {

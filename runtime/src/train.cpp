@@ -54,8 +54,10 @@ TrainResult train(const ModelAbi &model, const Manifest &manifest, Arena &arena,
     // Step numbers line up in a column as wide as the last one.
     const int width = std::max<int>(3, int(std::to_string(settings.steps).size()));
     bool warned = false;
-    result.losses.reserve(size_t(settings.steps - settings.start_step));
-    result.step_ms.reserve(size_t(settings.steps - settings.start_step));
+    // Room for the steps ahead, within reason: --steps may ask for more than memory holds.
+    const size_t ahead = size_t(std::min<int64_t>(settings.steps - settings.start_step, int64_t(1) << 20));
+    result.losses.reserve(ahead);
+    result.step_ms.reserve(ahead);
     ProgressLine progress(settings.progress && !settings.quiet, settings.start_step, settings.steps);
     int64_t t = settings.start_step;
     for (int64_t epoch = t / per_epoch; t < settings.steps; ++epoch) {
