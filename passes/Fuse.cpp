@@ -16,7 +16,9 @@
 //   the contraction's or pooling's kernel that reads it;
 // - multi-output: an elementwise kernel whose value only the kernel of another same-shaped
 //   elementwise value reads joins that kernel (an optimizer's new moments and new parameter
-//   become one kernel).
+//   become one kernel);
+// - size: an elementwise value whose tree reaches kMaxKernelOps elementwise ops is materialized,
+//   and no merge makes a kernel of more, so that compile time stays linear in a chain's length.
 // With fusion off, every primitive becomes a kernel of its own: the unfused baseline.
 #include "ir/Dialect.h"
 #include "passes/Passes.h"
@@ -33,6 +35,9 @@ namespace {
 
 // Elementwise ops recomputed by more than one reader stay below this many ops.
 constexpr int kMaxRecompute = 4;
+// No kernel inlines more elementwise ops than this: a chain of thousands fused into one kernel
+// took Halide time that grew with the cube of its length (1,000 ops, 113 s).
+constexpr int kMaxKernelOps = 64;
 
 enum class Kind { indexOnly, elementwise, contraction, root };
 
@@ -137,8 +142,8 @@ struct FunctionFusion {
       for (Value in : op->getOperands())
         if (!isMaterialized(in))
           c += cost.lookup(in);
-      if (kindOf(op) == Kind::elementwise && !materialized.contains(v) && distinctUsers(v) > 1 &&
-          (c > kMaxRecompute || readByContraction(v)))
+      if (kindOf(op) == Kind::elementwise && !materialized.contains(v) &&
+          ((distinctUsers(v) > 1 && (c > kMaxRecompute || readByContraction(v))) || c >= kMaxKernelOps))
         materialized.insert(v), c = 0;
       cost[v] = c;
     }
@@ -296,7 +301,10 @@ struct FunctionFusion {
         bool contained = llvm::all_of(v.getUsers(), [&](Operation *u) {
           return llvm::isa<func::ReturnOp>(u) || g.has.contains(u);
         });
-        if (!contained)
+        auto elementwiseOps = [](const Group &x) {
+          return llvm::count_if(x.members, [](Operation *m) { return kindOf(m) == Kind::elementwise; });
+        };
+        if (!contained || elementwiseOps(g) + elementwiseOps(groups[a]) > kMaxKernelOps)
           continue;
         mergedInto[a] = target;
         for (Operation *m : groups[a].members)
