@@ -3,6 +3,7 @@
 // orders them and turns exceptions into exit codes.
 #include "kiln/runtime_main.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -47,6 +48,11 @@ void check_writable(const std::string &path, const char *what) {
     if (::access(dir.c_str(), W_OK) != 0)
         throw UserError(fmt::format("{}: cannot write the {} there: directory '{}' is missing or not writable",
                                     path, what, dir));
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+        throw UserError(fmt::format("{}: cannot write the {} there: it is a directory", path, what));
+    if (::stat(path.c_str(), &st) == 0 && ::access(path.c_str(), W_OK) != 0)
+        throw UserError(fmt::format("{}: cannot write the {} there: the file is not writable", path, what));
 }
 
 // Three decimals, the useful precision for real kernels; tiny models keep three significant digits.

@@ -241,9 +241,17 @@ mlir::LogicalResult specializeBatches(mlir::ModuleOp module) {
 }
 
 int compile() {
-  // The output must not replace the model it is compiled from.
+  // The output must not replace the model it is compiled from, and must have somewhere to go
+  // before anything is compiled.
   if (!output.empty() && sys::fs::exists(output) && sys::fs::equivalent(input.getValue(), output.getValue()))
     return fail("-o " + output + " is the model being compiled; name another output file");
+  if (!output.empty() && output != "-") {
+    StringRef dir = sys::path::parent_path(output.getValue());
+    if (!dir.empty() && !sys::fs::is_directory(dir))
+      return fail("-o " + output + ": the folder " + dir + " does not exist");
+    if (sys::fs::is_directory(output.getValue()))
+      return fail("-o " + output + " is a folder; name a file");
+  }
   mlir::MLIRContext context;
   context.loadDialect<kiln::KilnDialect, mlir::func::FuncDialect>();
   SourceMgr sources;
