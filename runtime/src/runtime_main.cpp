@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <cstring>
 #include <algorithm>
+#include <cmath>
+#include <filesystem>
 #include <new>
 #include <optional>
 
@@ -43,6 +45,21 @@ std::string program_name(int argc, char **argv) {
 }
 
 // Fails before training rather than after it, when the result could not be written anyway.
+// Before a checkpoint replaces `path`, the last `keep` - 1 are kept: path.(i) moves to
+// path.(i+1) and path itself becomes path.1 (a hard link: path stays complete until the new one
+// replaces it atomically). What falls beyond `keep` is removed.
+void rotate_checkpoints(const std::string &path, int keep) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (keep <= 1 || !fs::exists(path, ec)) return;
+    auto older = [&](int i) { return path + "." + std::to_string(i); };
+    fs::remove(older(keep - 1), ec);
+    for (int i = keep - 2; i >= 1; --i)
+        if (fs::exists(older(i), ec)) fs::rename(older(i), older(i + 1), ec);
+    fs::create_hard_link(path, older(1), ec);
+    if (ec) throw UserError(fmt::format("{}: cannot keep the previous checkpoint as {}: {}", path, older(1), ec.message()));
+}
+
 void check_writable(const std::string &path, const char *what) {
     std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/') + 1);
     if (::access(dir.c_str(), W_OK) != 0)
@@ -306,6 +323,35 @@ int run(const ModelAbi &model, const Options &options) {
         fmt::print("resuming {} at step {} (epoch {}, batch {}) of {}\n", options.resume, resumed->step,
                    resumed->epoch, resumed->batch_in_epoch, settings.steps);
 
+    // The checkpoint after `step` steps, the older ones kept as FILE.1, FILE.2, ...; refused when
+    // the parameters or state are not finite (the last finite checkpoint stays).
+    auto write_checkpoint = [&](int64_t step) {
+        if (model.to_host)
+            if (int rc = model.to_host(); rc != 0)
+                throw UserError(fmt::format("model '{}' could not copy its parameters from the device (code {}){}",
+                                            manifest.model, rc, kernel_error_detail(manifest)));
+        for (const TensorSpec &t : manifest.tensors)
+            if ((t.role == Role::Param || t.role == Role::State) && t.dtype == DType::f32) {
+                const float *v = arena.f32(t);
+                if (!std::all_of(v, v + t.numel(), [](float x) { return std::isfinite(x); }))
+                    throw UserError(fmt::format("'{}' is not finite after step {}: training diverged and stops here; "
+                                                "{} keeps the last finite checkpoint (try a smaller --lr)",
+                                                t.name, step, options.checkpoint));
+            }
+        rotate_checkpoints(options.checkpoint, options.checkpoint_keep);
+        position.step = step;
+        position.epoch = position.batches_per_epoch > 0 ? step / position.batches_per_epoch : 0;
+        position.batch_in_epoch = position.batches_per_epoch > 0 ? step % position.batches_per_epoch : 0;
+        save_checkpoint(options.checkpoint, manifest, arena, position);
+        if (!quiet) fmt::print("saved the checkpoint (step {}) to {}\n", step, options.checkpoint);
+    };
+    if (options.checkpoint_every > 0) {
+        if (options.checkpoint.empty())
+            throw UserError("--checkpoint-every needs --checkpoint FILE to write to");
+        settings.checkpoint_every = options.checkpoint_every;
+        settings.checkpoint = write_checkpoint;
+    }
+
     std::optional<KernelTimes> kernel_times;  // timed from here through the final evaluation
     if (!options.kernel_times.empty()) kernel_times.emplace(manifest);
     std::optional<KernelDump> kernel_dump;
@@ -367,13 +413,7 @@ int run(const ModelAbi &model, const Options &options) {
                       {"kiln.ir", model.model_ir ? model.model_ir : ""}});
         if (!quiet) fmt::print("saved the whole net to {}\n", options.save_net);
     }
-    if (!options.checkpoint.empty()) {
-        position.step = settings.steps;
-        position.epoch = position.batches_per_epoch > 0 ? settings.steps / position.batches_per_epoch : 0;
-        position.batch_in_epoch = position.batches_per_epoch > 0 ? settings.steps % position.batches_per_epoch : 0;
-        save_checkpoint(options.checkpoint, manifest, arena, position);
-        if (!quiet) fmt::print("saved the checkpoint (step {}) to {}\n", settings.steps, options.checkpoint);
-    }
+    if (!options.checkpoint.empty()) write_checkpoint(settings.steps);
     if (!options.predictions.empty()) {
         write_predictions(options.predictions, manifest, eval_data, ev);
         if (!quiet) fmt::print("wrote {}\n", options.predictions);

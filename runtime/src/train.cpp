@@ -127,6 +127,10 @@ TrainResult train(const ModelAbi &model, const Manifest &manifest, Arena &arena,
                 fmt::print("step {:>{}}  loss {}\n", t, width, format_loss(l));
             }
             progress.update(t, l);
+            if (settings.checkpoint_every > 0 && t % settings.checkpoint_every == 0 && t < settings.steps) {
+                progress.clear();
+                settings.checkpoint(t);
+            }
         }
     }
     progress.clear();

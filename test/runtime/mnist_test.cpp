@@ -290,6 +290,44 @@ TEST(Resume, SixHundredPlusSixHundredIsTwelveHundredBitForBit) {
     EXPECT_NE(tensor_bytes(dir / "restarted.st").at("fc.weight"), tensor_bytes(dir / "whole.st").at("fc.weight"));
 }
 
+// --checkpoint-every writes the checkpoint during the run, keeping the last --checkpoint-keep;
+// each resumes to the uninterrupted run bit for bit. A run that diverges keeps the last finite one.
+TEST(Resume, PeriodicCheckpointsKeepTheLastKAndEachResumes) {
+    TempDir dir;
+    const std::vector<std::string> common = {"--seed", "3", "--output", "none", "--quiet"};
+    auto run = [&](std::vector<std::string> args, int code = 0) {
+        args.insert(args.end(), common.begin(), common.end());
+        RunResult r = testutil::run(fake::model(), args);
+        EXPECT_EQ(r.code, code) << r.err;
+        return r;
+    };
+    run({"--steps", "95", "--checkpoint", dir / "whole.st"});
+    run({"--steps", "95", "--checkpoint", dir / "ck.st", "--checkpoint-every", "20", "--checkpoint-keep", "3"});
+    auto step_of = [&](const std::string &path) {
+        return kiln::SafetensorsFile::read(path).metadata().at("kiln.step");
+    };
+    EXPECT_EQ(step_of(dir / "ck.st"), "95") << "the end of the run";
+    EXPECT_EQ(step_of(dir / "ck.st.1"), "80");
+    EXPECT_EQ(step_of(dir / "ck.st.2"), "60");
+    EXPECT_FALSE(std::filesystem::exists(dir / "ck.st.3")) << "only the last 3 are kept";
+    EXPECT_EQ(tensor_bytes(dir / "ck.st"), tensor_bytes(dir / "whole.st"));
+    run({"--resume", dir / "ck.st.2", "--steps", "95", "--checkpoint", dir / "resumed.st"});
+    EXPECT_EQ(tensor_bytes(dir / "resumed.st"), tensor_bytes(dir / "whole.st")) << "resumed from step 60";
+
+    RunResult r = run({"--steps", "10", "--checkpoint-every", "5"}, 1);
+    EXPECT_NE(r.err.find("--checkpoint-every needs --checkpoint FILE"), std::string::npos) << r.err;
+
+    // Divergence (lr 1000): the run stops with an error; the checkpoint on disk is finite.
+    r = run({"--lr", "1000", "--steps", "60", "--checkpoint", dir / "div.st", "--checkpoint-every", "2"}, 1);
+    EXPECT_NE(r.err.find("training diverged"), std::string::npos) << r.err;
+    kiln::SafetensorsFile last = kiln::SafetensorsFile::read(dir / "div.st");
+    for (const auto &[name, e] : last.tensors()) {
+        std::vector<float> v((e.end - e.begin) / 4);
+        std::memcpy(v.data(), last.data(e), v.size() * 4);
+        for (float x : v) ASSERT_TRUE(std::isfinite(x)) << name << " at step " << last.metadata().at("kiln.step");
+    }
+}
+
 TEST(Resume, TheImageClassifierResumesAcrossEpochs) {
     TempDir dir, data;
     testutil::write_mnist_folder(data.path(), 120, 30, true);

@@ -32,6 +32,8 @@ struct Options {
     std::string init;                   // params from this safetensors file instead of random init
     std::string data;                   // a safetensors file of inputs, or the folder of a folder-read dataset
     std::string checkpoint;             // params, optimizer state and loader position at the end; empty: none
+    int64_t checkpoint_every = 0;       // > 0: also every this many steps
+    int checkpoint_keep = 1;            // checkpoints kept: FILE, FILE.1, ... FILE.(keep-1)
     std::string resume;                 // continue the run saved by --checkpoint in this file; empty: none
     std::optional<int64_t> eval_every;  // unset: manifest train.eval_every
     std::optional<int64_t> eval_subset; // unset: manifest train.eval_subset

@@ -25,6 +25,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,9 @@ struct TrainSettings {
     // A non-finite loss stops the run (UserError naming the step; nothing is saved after it),
     // else it is warned about once and training goes on.
     bool stop_on_nonfinite = true;
+    // > 0: after every this many steps (but the last), `checkpoint` is called with the step.
+    int64_t checkpoint_every = 0;
+    std::function<void(int64_t step)> checkpoint;
     // Periodic evaluation; off when eval_every is 0 or eval_data is null.
     int64_t eval_every = 0;
     int64_t eval_rows = 0;              // the first rows of eval_data; 0: all
