@@ -98,18 +98,38 @@ DataArray parse_npy(const uint8_t *data, size_t size, const std::string &name, c
     return a;
 }
 
+// The member's bytes, grown as the stream yields them: the size its directory entry declares
+// (up to 4 GiB) is not allocated before the data backs it (the fuzzer found a 100-byte archive
+// zero-filling gigabytes), and a stream that yields more or fewer bytes is refused.
 std::vector<uint8_t> inflate_raw(const uint8_t *src, size_t size, size_t expected, const std::string &where) {
-    std::vector<uint8_t> out(expected);
+    if (expected > max_input_bytes())
+        throw UserError(fmt::format("{}: {} bytes uncompressed, over the limit of {} for an input (set "
+                                    "KILN_MAX_INPUT_BYTES to raise it)",
+                                    where, expected, max_input_bytes()));
+    std::vector<uint8_t> out;
     z_stream z{};
     if (inflateInit2(&z, -MAX_WBITS) != Z_OK) throw UserError(fmt::format("{}: zlib cannot start", where));
     z.next_in = const_cast<uint8_t *>(src);
     z.avail_in = uInt(size);
-    z.next_out = out.data();
-    z.avail_out = uInt(expected);
-    const int rc = inflate(&z, Z_FINISH);
-    const size_t produced = expected - z.avail_out;
+    int rc = Z_OK;
+    while (rc == Z_OK && out.size() < expected) {
+        const size_t have = out.size(), chunk = std::min<size_t>(expected - have, size_t(1) << 20);
+        out.resize(have + chunk);
+        z.next_out = out.data() + have;
+        z.avail_out = uInt(chunk);
+        rc = inflate(&z, Z_NO_FLUSH);
+        out.resize(have + chunk - z.avail_out);
+        if (rc == Z_BUF_ERROR && z.avail_in == 0) break;  // the input ran out
+    }
+    if (rc == Z_OK && out.size() == expected) {  // all that was declared: the stream must end here
+        uint8_t probe;
+        z.next_out = &probe;
+        z.avail_out = 1;
+        rc = inflate(&z, Z_FINISH);
+        if (z.avail_out == 0) rc = Z_DATA_ERROR;  // more than declared
+    }
     inflateEnd(&z);
-    if (rc != Z_STREAM_END || produced != expected)
+    if (rc != Z_STREAM_END || out.size() != expected)
         throw UserError(fmt::format("{}: the compressed data is corrupt or truncated", where));
     return out;
 }
