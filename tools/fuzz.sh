@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# libFuzzer targets for the readers of a training binary's inputs: safetensors (checkpoints,
+# --init, whole nets), npz/npy, idx and the flag parser (test/fuzz/*.cpp). The runtime is
+# compiled with clang, coverage-guided and with AddressSanitizer and UndefinedBehaviorSanitizer,
+# into build-fuzz/; each target then runs from its corpus in test/fuzz/corpus/TARGET (new inputs
+# it finds go to build-fuzz/corpus/TARGET, not into the sources).
+#   tools/fuzz.sh [RUNS]    each target for RUNS executions (default 10000); any crash, leak,
+#                           sanitizer report or timeout fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-10000}
+cxx=${CLANG:-/usr/lib/llvm-22/bin/clang++}
+out=build-fuzz
+flags=(-std=c++17 -O1 -g -fno-omit-frame-pointer -DFMT_HEADER_ONLY -Iruntime/include -Ifrontend/include
+       -fsanitize=address,undefined -fno-sanitize-recover=all)
+mkdir -p "$out/obj"
+sources=()
+for f in runtime/src/*.cpp; do
+  case "$(basename "$f")" in
+    main.cpp|runtime_main.cpp|plot.cpp|plot_tool.cpp|builtin_datasets.cpp) ;;  # not reached by these readers
+    *) sources+=("$f") ;;
+  esac
+done
+printf '%s\n' "${sources[@]}" | xargs -P "$(nproc)" -I{} sh -c \
+  'o='"$out"'/obj/$(basename {} .cpp).o; [ "$o" -nt {} ] || '"$cxx"' '"${flags[*]}"' -fsanitize=fuzzer-no-link -c {} -o "$o"'
+targets=(safetensors npz idx flags)
+for t in "${targets[@]}"; do
+  "$cxx" "${flags[@]}" -fsanitize=fuzzer -Itest/fuzz "test/fuzz/$t.cpp" "$out"/obj/*.o -lz -o "$out/fuzz_$t"
+done
+export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+for t in "${targets[@]}"; do
+  mkdir -p "$out/corpus/$t"
+  echo "== $t: $runs runs"
+  status=0
+  "$out/fuzz_$t" -runs="$runs" -max_len=65536 -timeout=10 -rss_limit_mb="${RSS_LIMIT_MB:-4096}" -print_final_stats=1 \
+    "$out/corpus/$t" "test/fuzz/corpus/$t" > "$out/$t.log" 2>&1 || status=$?
+  grep -E '^(#[0-9]+\s+DONE|stat::number_of_executed_units)' "$out/$t.log" || true
+  if [ "$status" -ne 0 ]; then
+    echo "FAIL: fuzz_$t exited with $status; the end of $out/$t.log:"
+    tail -n 40 "$out/$t.log"
+    exit 1
+  fi
+done
