@@ -74,6 +74,10 @@ DataArray parse_npy(const uint8_t *data, size_t size, const std::string &name, c
         throw UserError(fmt::format("{}: the array is in Fortran order; save it C-contiguous (np.ascontiguousarray)",
                                     where));
     const std::string shape = dict_value(header, "shape", where);
+    // A tuple: "(3, 2)", "(3,)", "()". (Without its closing parenthesis the field scan never
+    // ended: the fuzzer's hang.)
+    if (shape.size() < 2 || shape.front() != '(' || shape.back() != ')')
+        throw UserError(fmt::format("{}: bad shape {}", where, shape));
     uint64_t numel = 1;
     for (size_t i = 1; i + 1 < shape.size();) {
         size_t j = shape.find_first_of(",)", i);
