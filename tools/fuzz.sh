@@ -3,7 +3,8 @@
 # --init, whole nets), npz/npy, idx and the flag parser (test/fuzz/*.cpp). The runtime is
 # compiled with clang, coverage-guided and with AddressSanitizer and UndefinedBehaviorSanitizer,
 # into build-fuzz/; each target then runs from its corpus in test/fuzz/corpus/TARGET (new inputs
-# it finds go to build-fuzz/corpus/TARGET, not into the sources).
+# it finds go to build-fuzz/corpus/TARGET, and inputs that fail to build-fuzz/TARGET-*, not
+# into the sources).
 #   tools/fuzz.sh [RUNS]    each target for RUNS executions (default 10000); any crash, leak,
 #                           sanitizer report or timeout fails.
 set -euo pipefail
@@ -33,6 +34,7 @@ for t in "${targets[@]}"; do
   echo "== $t: $runs runs"
   status=0
   "$out/fuzz_$t" -runs="$runs" -max_len=65536 -timeout=10 -rss_limit_mb="${RSS_LIMIT_MB:-4096}" -print_final_stats=1 \
+    -artifact_prefix="$out/$t-" \
     "$out/corpus/$t" "test/fuzz/corpus/$t" > "$out/$t.log" 2>&1 || status=$?
   grep -E '^(#[0-9]+\s+DONE|stat::number_of_executed_units)' "$out/$t.log" || true
   if [ "$status" -ne 0 ]; then
