@@ -90,19 +90,28 @@ struct Emitter {
     }
   }
 
+  // The runtime's hook `symbol` (an external function pointer, null unless set) loaded, and a
+  // branch on it: the builder is left where the hook is set; the caller branches to the
+  // returned block, where both paths meet, when done.
+  std::pair<Value *, BasicBlock *> ifHookSet(IRBuilder<> &b, Function *fn, StringRef symbol) {
+    Type *ptr = PointerType::getUnqual(ctx);
+    GlobalVariable *g = module->getGlobalVariable(symbol);
+    if (!g)
+      g = new GlobalVariable(*module, ptr, false, GlobalValue::ExternalLinkage, nullptr, symbol);
+    Value *hook = b.CreateLoad(ptr, g);
+    BasicBlock *set = BasicBlock::Create(ctx, symbol + ".set", fn), *next = BasicBlock::Create(ctx, symbol + ".done", fn);
+    b.CreateCondBr(b.CreateIsNotNull(hook), set, next);
+    b.SetInsertPoint(set);
+    return {hook, next};
+  }
+
   // kiln_kernel_clock(entry, i) before call i of an entry and (entry, calls) after the last,
   // when the runtime has set it: a load and a branch per call otherwise. A GPU build first waits
   // for the device (kernels launch asynchronously), so that each call's time is its kernel's.
   void emitClock(IRBuilder<> &b, Function *fn, int entry, int call) {
     Type *i32 = b.getInt32Ty(), *ptr = PointerType::getUnqual(ctx);
     auto *clockType = FunctionType::get(b.getVoidTy(), {i32, i32}, false);
-    GlobalVariable *clock = module->getGlobalVariable("kiln_kernel_clock");
-    if (!clock)
-      clock = new GlobalVariable(*module, ptr, false, GlobalValue::ExternalLinkage, nullptr, "kiln_kernel_clock");
-    Value *hook = b.CreateLoad(ptr, clock);
-    BasicBlock *tick = BasicBlock::Create(ctx, "clock", fn), *next = BasicBlock::Create(ctx, "timed", fn);
-    b.CreateCondBr(b.CreateIsNotNull(hook), tick, next);
-    b.SetInsertPoint(tick);
+    auto [hook, next] = ifHookSet(b, fn, "kiln_kernel_clock");
     if (GlobalVariable *arena = module->getGlobalVariable("device_arena", true)) {
       FunctionCallee sync = module->getOrInsertFunction("halide_device_sync", FunctionType::get(i32, {ptr, ptr}, false));
       returnIfFailed(b, fn, b.CreateCall(sync, {null(), arena}));
@@ -216,13 +225,7 @@ struct Emitter {
   void emitProbe(IRBuilder<> &b, Function *fn, int entry, int index, const KernelCall &call) {
     Type *i32 = b.getInt32Ty(), *ptr = PointerType::getUnqual(ctx);
     auto *probeType = FunctionType::get(b.getVoidTy(), {i32, i32, i32, i32, i32, ptr, ptr}, false);
-    GlobalVariable *probe = module->getGlobalVariable("kiln_kernel_probe");
-    if (!probe)
-      probe = new GlobalVariable(*module, ptr, false, GlobalValue::ExternalLinkage, nullptr, "kiln_kernel_probe");
-    Value *hook = b.CreateLoad(ptr, probe);
-    BasicBlock *dump = BasicBlock::Create(ctx, "probe", fn), *next = BasicBlock::Create(ctx, "probed", fn);
-    b.CreateCondBr(b.CreateIsNotNull(hook), dump, next);
-    b.SetInsertPoint(dump);
+    auto [hook, next] = ifHookSet(b, fn, "kiln_kernel_probe");
     const size_t inputs = plan.kernels[call.kernel].inputs.size();
     for (size_t k = 0; k < call.values.size(); ++k) {
       int buf = call.buffers[inputs + k];

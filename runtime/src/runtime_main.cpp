@@ -324,9 +324,10 @@ int run(const ModelAbi &model, const Options &options) {
                    resumed->epoch, resumed->batch_in_epoch, settings.steps);
 
     // The checkpoint after `step` steps, the older ones kept as FILE.1, FILE.2, ...; refused when
-    // the parameters or state are not finite (the last finite checkpoint stays).
-    auto write_checkpoint = [&](int64_t step) {
-        if (model.to_host)
+    // the parameters or state are not finite (the last finite checkpoint stays). During training
+    // a GPU build's parameters are first copied from the device; at the end they already were.
+    auto write_checkpoint = [&](int64_t step, bool from_device) {
+        if (from_device && model.to_host)
             if (int rc = model.to_host(); rc != 0)
                 throw UserError(fmt::format("model '{}' could not copy its parameters from the device (code {}){}",
                                             manifest.model, rc, kernel_error_detail(manifest)));
@@ -349,7 +350,7 @@ int run(const ModelAbi &model, const Options &options) {
         if (options.checkpoint.empty())
             throw UserError("--checkpoint-every needs --checkpoint FILE to write to");
         settings.checkpoint_every = options.checkpoint_every;
-        settings.checkpoint = write_checkpoint;
+        settings.checkpoint = [&](int64_t step) { write_checkpoint(step, true); };
     }
 
     std::optional<KernelTimes> kernel_times;  // timed from here through the final evaluation
@@ -413,7 +414,7 @@ int run(const ModelAbi &model, const Options &options) {
                       {"kiln.ir", model.model_ir ? model.model_ir : ""}});
         if (!quiet) fmt::print("saved the whole net to {}\n", options.save_net);
     }
-    if (!options.checkpoint.empty()) write_checkpoint(settings.steps);
+    if (!options.checkpoint.empty()) write_checkpoint(settings.steps, false);
     if (!options.predictions.empty()) {
         write_predictions(options.predictions, manifest, eval_data, ev);
         if (!quiet) fmt::print("wrote {}\n", options.predictions);

@@ -291,15 +291,7 @@ int bench() {
   std::vector<Variant> variants(2);
   for (auto [i, v] : llvm::enumerate(variants)) {
     v.name = i == 0 ? "fused" : "unfused";
-    mlir::OwningOpRef<mlir::ModuleOp> copy = module->clone();
-    PipelineOptions options;
-    options.fusion = i == 0;
-    mlir::PassManager pm(&context);
-    for (const Stage &stage : irPipeline())
-      stage.addPasses(pm, options);
-    if (failed(pm.run(*copy)))
-      return 1;
-    auto plan = planModel(*copy, modelIR, benchTarget);
+    auto plan = planVariant(*module, modelIR, /*fusion=*/i == 0, benchTarget);
     if (failed(plan))
       return 1;
     v.plan = std::move(*plan);

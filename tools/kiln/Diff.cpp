@@ -105,15 +105,7 @@ std::string parseSpec(StringRef spec, Build &b) {
 }
 
 std::string compile(Build &b, mlir::ModuleOp module, const std::string &modelIR, const std::string &dir) {
-  mlir::OwningOpRef<mlir::ModuleOp> copy = module.clone();
-  PipelineOptions options;
-  options.fusion = b.fusion;
-  mlir::PassManager pm(module.getContext());
-  for (const Stage &stage : irPipeline())
-    stage.addPasses(pm, options);
-  if (failed(pm.run(*copy)))
-    return "build " + b.name + " failed (reported above)";
-  auto plan = planModel(*copy, modelIR, b.device);
+  auto plan = planVariant(module, modelIR, b.fusion, b.device);
   if (failed(plan))
     return "build " + b.name + " failed (reported above)";
   b.plan = std::move(*plan);

@@ -2,6 +2,7 @@
 #include "tools/kiln/Driver.h"
 
 #include "codegen/host/HostModule.h"
+#include "passes/Passes.h"
 #include "tools/kiln/Link.h"
 
 #include "kiln/error.h"
@@ -9,6 +10,7 @@
 #include "kiln/safetensors.h"
 
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/IR/LLVMContext.h"
@@ -144,6 +146,19 @@ mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, SourceMg
   if (module && llvm::isa<mlir::UnknownLoc>(module->getLoc()))
     (*module)->setLoc(mlir::FileLineColLoc::get(&context, name, line, 1));
   return module;
+}
+
+mlir::FailureOr<StepPlan> planVariant(mlir::ModuleOp module, const std::string &modelIR, bool fusion,
+                                      Device device) {
+  mlir::OwningOpRef<mlir::ModuleOp> copy = module.clone();
+  PipelineOptions options;
+  options.fusion = fusion;
+  mlir::PassManager pm(module.getContext());
+  for (const Stage &stage : irPipeline())
+    stage.addPasses(pm, options);
+  if (failed(pm.run(*copy)))
+    return mlir::failure();
+  return planModel(*copy, modelIR, device);
 }
 
 RuntimeParts runtimeParts(mlir::ModuleOp module) {

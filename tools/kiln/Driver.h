@@ -30,6 +30,11 @@ std::string traceModel(const std::string &source, const std::string &program, co
 std::string buildBinary(const StepPlan &plan, const std::string &tempDir, const std::string &out,
                         bool relocatable, RuntimeParts parts, Device device = Device::host);
 
+// A copy of `module` through the whole IR pipeline (fusion on or off), planned for `device`;
+// failure after reporting through the context's handler.
+mlir::FailureOr<StepPlan> planVariant(mlir::ModuleOp module, const std::string &modelIR, bool fusion,
+                                      Device device);
+
 // The runtime's parts the model uses: pictures when its kiln.train has "draw", the tutorial's
 // data sets when it names one.
 RuntimeParts runtimeParts(mlir::ModuleOp module);
