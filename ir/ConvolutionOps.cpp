@@ -2,6 +2,8 @@
 // input and filter gradients) are each other's adjoints, so every one is differentiable.
 #include "ir/Dialect.h"
 
+#include "llvm/Support/CheckedArithmetic.h"
+
 
 using namespace mlir;
 
@@ -30,8 +32,13 @@ FailureOr<SmallVector<int64_t>> convShape(function_ref<InFlightDiagnostic()> emi
   for (int i = 0; i < 2; ++i) {
     if (stride[i] < 1 || dilation[i] < 1 || padding[i] < 0)
       return fail("stride and dilation must be >= 1 and padding >= 0");
-    int64_t span = dilation[i] * (filter[2 + i] - 1) + 1;
-    int64_t size = input[2 + i] + 2 * padding[i] - span;
+    // Checked: attributes as large as 2^62 must be refused, not wrapped around.
+    std::optional<int64_t> span = llvm::checkedMulAdd<int64_t>(dilation[i], filter[2 + i] - 1, 1);
+    std::optional<int64_t> padded = llvm::checkedMulAdd<int64_t>(2, padding[i], input[2 + i]);
+    if (!span || !padded)
+      return fail("padding " + Twine(padding[i]) + " or dilation " + Twine(dilation[i]) +
+                  " makes sizes beyond 64 bits");
+    int64_t size = *padded - *span;
     if (size < 0)
       return fail("the filter " + shapeString(filter) + " does not fit the padded input " + shapeString(input));
     out.push_back(size / stride[i] + 1);

@@ -1,6 +1,8 @@
 // Registers the kiln dialect and implements the helpers shared by the op families.
 #include "ir/Dialect.h"
 
+#include "llvm/Support/CheckedArithmetic.h"
+
 #include "mlir/IR/DialectImplementation.h"
 
 #include "ir/KilnDialect.cpp.inc"
@@ -72,6 +74,20 @@ std::optional<double> splatValue(Value v) {
   if (!dense || !dense.isSplat() || !llvm::isa<FloatType>(dense.getElementType()))
     return std::nullopt;
   return dense.getSplatValue<APFloat>().convertToDouble();
+}
+
+bool isCountable(Type type) {
+  auto tensor = llvm::dyn_cast<RankedTensorType>(type);
+  if (!tensor)
+    return false;
+  int64_t count = 1;
+  for (int64_t d : tensor.getShape()) {
+    std::optional<int64_t> next = d < 0 ? std::nullopt : llvm::checkedMul<int64_t>(count, std::max<int64_t>(d, 1));
+    if (!next)
+      return false;
+    count = *next;
+  }
+  return true;
 }
 
 std::string shapeString(Type type) { return shapeString(llvm::cast<ShapedType>(type).getShape()); }

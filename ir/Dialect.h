@@ -46,6 +46,10 @@ mlir::Value unbroadcast(mlir::OpBuilder &b, mlir::Location loc, mlir::Value grad
 // The splat value of `v` if it is produced by a splat kiln.constant.
 std::optional<double> splatValue(mlir::Value v);
 
+// Whether `type` is a ranked tensor whose dimensions (zeros counted as ones) multiply to less
+// than 2^63: what the dialect's tensor types require.
+bool isCountable(mlir::Type type);
+
 // "4x5" for a shape, "scalar" for rank 0: used in error messages.
 std::string shapeString(mlir::Type type);
 std::string shapeString(llvm::ArrayRef<int64_t> shape);

@@ -81,7 +81,7 @@ def Kiln_OneHotOp : Kiln_Op<"one_hot", [Kiln_IndexOnly, Kiln_Dimensions]> {
     %h = kiln.one_hot %labels {classes = 10 : i64} : (tensor<50xi32>) -> tensor<50x10xf32>
     ```
   }];
-  let arguments = (ins StaticShapeTensorOf<[I32]>:$labels, I64Attr:$classes);
+  let arguments = (ins Kiln_TensorOf<[I32]>:$labels, I64Attr:$classes);
   let results = (outs Kiln_F32Tensor:$result);
   let hasVerifier = 1;
 }

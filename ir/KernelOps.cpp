@@ -15,7 +15,7 @@ LogicalResult KernelOp::verify() {
       return emitOpError("input ") << i << " is " << std::get<0>(pair).getType()
                                    << " but region argument " << i << " is "
                                    << std::get<1>(pair).getType();
-  auto yield = llvm::dyn_cast<YieldOp>(body.getTerminator());
+  auto yield = body.empty() ? YieldOp() : llvm::dyn_cast<YieldOp>(body.back());
   if (!yield)
     return emitOpError("region must end in kiln.yield");
   if (yield.getValues().getTypes() != getOutputs().getTypes())

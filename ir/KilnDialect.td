@@ -47,9 +47,13 @@ class Kiln_Op<string mnemonic, list<Trait> traits = []>
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
 }
 
-// Shapes are static: every kernel is compiled for its exact sizes.
-def Kiln_F32Tensor : StaticShapeTensorOf<[F32]>;
-def Kiln_MaskTensor : StaticShapeTensorOf<[I1]>;
-def Kiln_AnyTensor : StaticShapeTensorOf<[F32, I1, I32]>;
+// Shapes are static (every kernel is compiled for its exact sizes) and countable: the product
+// of the dimensions fits in 64 bits, so no size computed from a verified shape overflows.
+class Kiln_TensorOf<list<Type> types>
+    : RankedTensorOf<types, [HasStaticShapePred, CPred<"::kiln::isCountable($_self)">],
+                     "statically shaped tensor (fewer than 2^63 elements)">;
+def Kiln_F32Tensor : Kiln_TensorOf<[F32]>;
+def Kiln_MaskTensor : Kiln_TensorOf<[I1]>;
+def Kiln_AnyTensor : Kiln_TensorOf<[F32, I1, I32]>;
 
 #endif

@@ -27,9 +27,9 @@ FailureOr<SmallVector<int64_t>> poolShape(function_ref<InFlightDiagnostic()> emi
     if (kernel[i] < 1 || stride[i] < 1)
       return fail("kernel and stride must be >= 1");
     // PyTorch's rule: a window must always hold at least one real element.
-    if (padding[i] < 0 || 2 * padding[i] > kernel[i])
+    if (padding[i] < 0 || padding[i] > kernel[i] / 2)  // 2 * padding <= kernel, without overflow
       return fail("padding must be between 0 and half the kernel");
-    int64_t size = input[2 + i] + 2 * padding[i] - kernel[i];
+    int64_t size = input[2 + i] - (kernel[i] - 2 * padding[i]);
     if (size < 0)
       return fail("the kernel " + shapeString(kernel) + " does not fit the input " + shapeString(input));
     out.push_back(size / stride[i] + 1);

@@ -21,6 +21,7 @@
 //   and no merge makes a kernel of more, so that compile time stays linear in a chain's length.
 // With fusion off, every primitive becomes a kernel of its own: the unfused baseline.
 #include "ir/Dialect.h"
+#include "ir/ModelFile.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -84,7 +85,7 @@ ArrayAttr sourcesOf(OpBuilder &b, ArrayRef<Operation *> members) {
     if (kindOf(op) == Kind::indexOnly)
       continue;
     std::string text = op->getName().stripDialect().str();
-    if (auto at = op->getLoc()->findInstanceOf<FileLineColLoc>())
+    if (FileLineColLoc at = sourceLine(op->getLoc()))
       text += " " + at.getFilename().str() + ":" + std::to_string(at.getLine());
     if (seen.insert(text).second)
       sources.push_back(b.getStringAttr(text));

@@ -6,7 +6,7 @@ import lit.formats
 config.name = "kiln"
 config.test_format = lit.formats.ShTest(execute_external=True)
 config.suffixes = [".mlir", ".test"]
-config.excludes = ["unit", "runtime", "torch", "e2e", "inputs", "lit.cfg.py"]
+config.excludes = ["unit", "runtime", "torch", "e2e", "fuzz", "inputs", "lit.cfg.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.kiln_build_dir, "test")
 config.environment["PATH"] = os.pathsep.join(

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# libFuzzer targets for the readers of a training binary's inputs: safetensors (checkpoints,
-# --init, whole nets), npz/npy, idx and the flag parser (test/fuzz/*.cpp). The runtime is
-# compiled with clang, coverage-guided and with AddressSanitizer and UndefinedBehaviorSanitizer,
-# into build-fuzz/; each target then runs from its corpus in test/fuzz/corpus/TARGET (new inputs
-# it finds go to build-fuzz/corpus/TARGET, and inputs that fail to build-fuzz/TARGET-*, not
-# into the sources).
+# libFuzzer targets (test/fuzz/*.cpp) for the compiler's reading of a model (its IR parsed,
+# verified and taken through autodiff, the optimizer and fusion) and for the readers of a
+# training binary's inputs: safetensors (checkpoints, --init, whole nets), npz/npy, idx and the
+# flag parser. The code is compiled with clang, coverage-guided and with AddressSanitizer and
+# UndefinedBehaviorSanitizer, into build-fuzz/ (the compiler's part in build-fuzz/compiler,
+# with assertions on); each target then runs from its corpus in test/fuzz/corpus/TARGET (new
+# inputs it finds go to build-fuzz/corpus/TARGET, and inputs that fail to
+# build-fuzz/TARGET-*, not into the sources).
 #   tools/fuzz.sh [RUNS]    each target for RUNS executions (default 10000); any crash, leak,
 #                           sanitizer report or timeout fails.
 set -euo pipefail
@@ -12,8 +14,8 @@ cd "$(dirname "$0")/.."
 runs=${1:-10000}
 cxx=${CLANG:-/usr/lib/llvm-22/bin/clang++}
 out=build-fuzz
-flags=(-std=c++17 -O1 -g -fno-omit-frame-pointer -DFMT_HEADER_ONLY -Iruntime/include -Ifrontend/include
-       -fsanitize=address,undefined -fno-sanitize-recover=all)
+sanitize="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+flags=(-std=c++17 -O1 -g -DFMT_HEADER_ONLY -Iruntime/include -Ifrontend/include $sanitize)
 mkdir -p "$out/obj"
 sources=()
 for f in runtime/src/*.cpp; do
@@ -24,17 +26,27 @@ for f in runtime/src/*.cpp; do
 done
 printf '%s\n' "${sources[@]}" | xargs -P "$(nproc)" -I{} sh -c \
   'o='"$out"'/obj/$(basename {} .cpp).o; [ "$o" -nt {} ] || '"$cxx"' '"${flags[*]}"' -fsanitize=fuzzer-no-link -c {} -o "$o"'
-targets=(safetensors npz idx flags)
-for t in "${targets[@]}"; do
+for t in safetensors npz idx flags; do
   "$cxx" "${flags[@]}" -fsanitize=fuzzer -Itest/fuzz "test/fuzz/$t.cpp" "$out"/obj/*.o -lz -o "$out/fuzz_$t"
 done
+if [[ ! -f $out/compiler/build.ninja ]]; then
+  cmake -S . -B "$out/compiler" -G Ninja -DKILN_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_C_COMPILER="${cxx%++}" \
+    -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link $sanitize" -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link $sanitize" \
+    -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
+fi
+cmake --build "$out/compiler" --target kiln_fuzz_model >/dev/null
+cp "$out/compiler/bin/kiln_fuzz_model" "$out/fuzz_model"
+targets=(model safetensors npz idx flags)
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 for t in "${targets[@]}"; do
   mkdir -p "$out/corpus/$t"
   echo "== $t: $runs runs"
   status=0
+  dict=()
+  if [[ -f test/fuzz/$t.dict ]]; then dict=(-dict="test/fuzz/$t.dict"); fi
   "$out/fuzz_$t" -runs="$runs" -max_len=65536 -timeout=10 -rss_limit_mb="${RSS_LIMIT_MB:-4096}" -print_final_stats=1 \
-    -artifact_prefix="$out/$t-" \
+    -artifact_prefix="$out/$t-" "${dict[@]}" \
     "$out/corpus/$t" "test/fuzz/corpus/$t" > "$out/$t.log" 2>&1 || status=$?
   grep -E '^(#[0-9]+\s+DONE|stat::number_of_executed_units)' "$out/$t.log" || true
   if [ "$status" -ne 0 ]; then

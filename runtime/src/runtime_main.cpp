@@ -27,6 +27,7 @@
 #include "kiln/loader.h"
 #include "kiln/model_abi.h"
 #include "kiln/numpy_print.h"
+#include "kiln/output_paths.h"
 #include "kiln/plot.h"
 #include "kiln/progress.h"
 #include "kiln/tensor_io.h"
@@ -58,18 +59,6 @@ void rotate_checkpoints(const std::string &path, int keep) {
         if (fs::exists(older(i), ec)) fs::rename(older(i), older(i + 1), ec);
     fs::create_hard_link(path, older(1), ec);
     if (ec) throw UserError(fmt::format("{}: cannot keep the previous checkpoint as {}: {}", path, older(1), ec.message()));
-}
-
-void check_writable(const std::string &path, const char *what) {
-    std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/') + 1);
-    if (::access(dir.c_str(), W_OK) != 0)
-        throw UserError(fmt::format("{}: cannot write the {} there: directory '{}' is missing or not writable",
-                                    path, what, dir));
-    struct stat st {};
-    if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-        throw UserError(fmt::format("{}: cannot write the {} there: it is a directory", path, what));
-    if (::stat(path.c_str(), &st) == 0 && ::access(path.c_str(), W_OK) != 0)
-        throw UserError(fmt::format("{}: cannot write the {} there: the file is not writable", path, what));
 }
 
 // Three decimals, the useful precision for real kernels; tiny models keep three significant digits.
@@ -193,7 +182,7 @@ std::string draw_picture(const std::string &picture, const Manifest &manifest, A
                                                        : "1-feature inputs x and y and a 1-feature output, or training steps";
     TrainingPlot plot;
     for (size_t i = 0; i < result.losses.size(); ++i)
-        plot.steps.push_back(double(result.first_step + int64_t(i))), plot.loss.push_back(result.losses[i]);
+        plot.steps.push_back(double(result.first_step + int64_t(i) * result.stride)), plot.loss.push_back(result.losses[i]);
     const bool accuracy = ev.classified;
     for (const EvalPoint &p : result.evals)
         plot.eval_steps.push_back(double(p.step)), plot.eval.push_back(accuracy ? p.accuracy : p.loss);
@@ -215,21 +204,25 @@ int run(const ModelAbi &model, const Options &options) {
     if (!picture.empty()) {
         if (!ends_with(picture, ".svg"))
             throw UserError(fmt::format("{}: pictures are written as SVG; use a name ending in .svg", picture));
-        check_writable(picture, "picture");
+        check_output_path(picture, "picture", OutputKind::stream);
         require_plplot();
     }
-    if (!options.save.empty()) check_writable(options.save, "parameters");
-    if (!options.save_net.empty()) check_writable(options.save_net, "whole net");
-    if (!options.checkpoint.empty()) check_writable(options.checkpoint, "checkpoint");
+    uint64_t param_bytes = 0, state_bytes = 0;
+    for (const TensorSpec *t : manifest.with_role(Role::Param)) param_bytes += t->bytes();
+    for (const TensorSpec *t : manifest.with_role(Role::State)) state_bytes += t->bytes();
+    if (!options.save.empty()) check_output_path(options.save, "parameters", OutputKind::replace, param_bytes);
+    if (!options.save_net.empty()) check_output_path(options.save_net, "whole net", OutputKind::replace, param_bytes);
+    if (!options.checkpoint.empty())
+        check_output_path(options.checkpoint, "checkpoint", OutputKind::replace, param_bytes + state_bytes);
     if (!options.predictions.empty()) {
         if (eval < 0)
             throw UserError(fmt::format("--predictions needs an eval entry, and model '{}' has none", manifest.model));
-        check_writable(options.predictions, "predictions");
+        check_output_path(options.predictions, "predictions", OutputKind::stream);
     }
     MetricsWriter metrics;
     if (!options.metrics.empty()) metrics.open(options.metrics);
-    if (!options.kernel_times.empty()) check_writable(options.kernel_times, "kernel times");
-    if (!options.dump_kernels.empty()) check_writable(options.dump_kernels, "kernel outputs");
+    if (!options.kernel_times.empty()) check_output_path(options.kernel_times, "kernel times", OutputKind::stream);
+    if (!options.dump_kernels.empty()) check_output_path(options.dump_kernels, "kernel outputs", OutputKind::replace);
 
     if (halide_set_num_threads) halide_set_num_threads(options.threads);
     if (options.device) {

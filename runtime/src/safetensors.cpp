@@ -19,6 +19,7 @@
 #include <system_error>
 
 #include "kiln/error.h"
+#include "kiln/output_paths.h"
 #include "kiln/input_file.h"
 #include "kiln/manifest.h"  // shape_string
 
@@ -221,6 +222,7 @@ void write_safetensors(const std::string &path, const std::vector<SafetensorsTen
     text.append((8 - text.size() % 8) % 8, ' ');
     uint64_t n = text.size();
 
+    require_regular_or_absent(path, "safetensors file");
     std::string tmp = path + ".tmp.XXXXXX";  // same directory, so rename() cannot cross filesystems
     int fd = ::mkstemp(tmp.data());
     if (fd < 0) throw UserError(fmt::format("{}: cannot create a temporary file: {}", path, std::strerror(errno)));

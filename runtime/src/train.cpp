@@ -26,6 +26,20 @@ int64_t device_bytes() { return &kiln_device_bytes && kiln_device_bytes ? *kiln_
 }  // namespace
 
 
+void TrainResult::record(float loss, double ms) {
+    if (steps_run++ % stride == 0) {
+        losses.push_back(loss);
+        step_ms.push_back(ms);
+    }
+    last_loss = loss;
+    if (losses.size() == kMaxRecords) {
+        for (size_t i = 0; 2 * i < losses.size(); ++i) losses[i] = losses[2 * i], step_ms[i] = step_ms[2 * i];
+        losses.resize((losses.size() + 1) / 2);
+        step_ms.resize(losses.size());
+        stride *= 2;
+    }
+}
+
 double TrainResult::median_step_ms() const {
     if (step_ms.empty()) return 0;
     std::vector<double> sorted = step_ms;
@@ -54,8 +68,7 @@ TrainResult train(const ModelAbi &model, const Manifest &manifest, Arena &arena,
     // Step numbers line up in a column as wide as the last one.
     const int width = std::max<int>(3, int(std::to_string(settings.steps).size()));
     bool warned = false;
-    // Room for the steps ahead, within reason: --steps may ask for more than memory holds.
-    const size_t ahead = size_t(std::min<int64_t>(settings.steps - settings.start_step, int64_t(1) << 20));
+    const size_t ahead = size_t(std::min<int64_t>(settings.steps - settings.start_step, TrainResult::kMaxRecords));
     result.losses.reserve(ahead);
     result.step_ms.reserve(ahead);
     ProgressLine progress(settings.progress && !settings.quiet, settings.start_step, settings.steps);
@@ -86,8 +99,7 @@ TrainResult train(const ModelAbi &model, const Manifest &manifest, Arena &arena,
             }
             double ms = std::chrono::duration<double, std::milli>(stop - start).count();
             float l = *arena.f32(*manifest.find_role(Role::Loss, batch.entry));
-            result.losses.push_back(l);
-            result.step_ms.push_back(ms);
+            result.record(l, ms);
             result.last_entry = batch.entry;
 
             MetricsWriter::Extra extra;

@@ -16,6 +16,7 @@
 #include "kiln/error.h"
 #include "kiln/plot.h"
 #include "kiln/safetensors.h"
+#include "kiln/train.h"
 #include "test_util.h"
 
 namespace {
@@ -163,6 +164,22 @@ TEST(Train, SameSeedSameRunAndFlagsApply) {
     std::vector<double> slow = losses({"--steps", "7", "--seed", "3", "--lr", "0.01"});
     EXPECT_EQ(slow[0], a[0]) << "the first loss is computed before any update";
     EXPECT_NE(slow[6], a[6]);
+}
+
+TEST(Train, TheRecordOfStepsStaysBoundedAndEvenlySpaced) {
+    // --steps 2^62 asks for more steps than memory could record one by one.
+    kiln::TrainResult result;
+    result.first_step = 11;
+    const int64_t steps = 3 * int64_t(kiln::TrainResult::kMaxRecords) + 5;
+    for (int64_t i = 0; i < steps; ++i) result.record(float(result.first_step + i), double(i % 7));
+    EXPECT_EQ(result.stride, 4);
+    EXPECT_LE(result.losses.size(), kiln::TrainResult::kMaxRecords);
+    ASSERT_EQ(result.losses.size(), result.step_ms.size());
+    EXPECT_EQ(result.losses.size(), size_t((steps + result.stride - 1) / result.stride));
+    for (size_t i = 0; i < result.losses.size(); i += 9973)
+        EXPECT_EQ(result.losses[i], float(result.first_step + int64_t(i) * result.stride)) << i;
+    EXPECT_EQ(result.final_loss(), float(result.first_step + steps - 1));
+    EXPECT_EQ(result.steps_run, steps);
 }
 
 TEST(Train, StepsZeroOnlyEvaluates) {

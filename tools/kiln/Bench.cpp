@@ -8,6 +8,7 @@
 #include "ir/Dialect.h"
 #include "passes/Passes.h"
 #include "tools/kiln/Driver.h"
+#include "ir/ModelFile.h"
 
 #include "kiln/plot.h"
 
@@ -274,7 +275,8 @@ int bench() {
   context.loadDialect<KilnDialect, mlir::func::FuncDialect>();
   SourceMgr sources;
   mlir::SourceMgrDiagnosticHandler diagnostics(sources, &context);
-  mlir::OwningOpRef<mlir::ModuleOp> module = loadModel(context, sources, model);
+  kiln::TracedLineNotes tracedLines(&context);
+  mlir::OwningOpRef<mlir::ModuleOp> module = loadModel(context, sources, model, false);
   if (!module)
     return 1;
   std::string modelIR;

@@ -14,6 +14,7 @@
 #include "ir/Dialect.h"
 #include "passes/Passes.h"
 #include "tools/kiln/Driver.h"
+#include "ir/ModelFile.h"
 
 #include "kiln/error.h"
 #include "kiln/safetensors.h"
@@ -258,7 +259,8 @@ int diff() {
   context.loadDialect<KilnDialect, mlir::func::FuncDialect>();
   SourceMgr sources;
   mlir::SourceMgrDiagnosticHandler diagnostics(sources, &context);
-  mlir::OwningOpRef<mlir::ModuleOp> module = loadModel(context, sources, modelPath);
+  kiln::TracedLineNotes tracedLines(&context);
+  mlir::OwningOpRef<mlir::ModuleOp> module = loadModel(context, sources, modelPath, isModelSource(model));
   if (!module)
     return 2;
   std::string modelIR;

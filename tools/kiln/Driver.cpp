@@ -2,6 +2,7 @@
 #include "tools/kiln/Driver.h"
 
 #include "codegen/host/HostModule.h"
+#include "ir/ModelFile.h"
 #include "passes/Passes.h"
 #include "tools/kiln/Link.h"
 
@@ -44,43 +45,6 @@ Expected<std::unique_ptr<MemoryBuffer>> modelFromCheckpoint(StringRef path) {
   }
 }
 
-// MLIR's parser recurses once per nested region, attribute or list: a model nested thousands
-// deep (5,000 modules, 100,000 arrays) overflowed the stack. Real models nest a few dozen.
-constexpr unsigned kMaxNesting = 256;
-
-// "LINE:COLUMN" of the first bracket ((, [, {) that opens more than `limit` levels deep outside
-// strings and comments, or "".
-std::string tooDeep(StringRef text, unsigned limit) {
-  unsigned depth = 0, line = 1, column = 0;
-  bool inString = false, inComment = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    ++column;
-    if (c == '\n') {
-      ++line, column = 0, inComment = false;
-      continue;
-    }
-    if (inComment)
-      continue;
-    if (inString) {
-      if (c == '\\')
-        ++i, ++column;
-      else if (c == '"')
-        inString = false;
-    } else if (c == '"') {
-      inString = true;
-    } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '/') {
-      inComment = true;
-    } else if (c == '(' || c == '[' || c == '{') {
-      if (++depth > limit)
-        return std::to_string(line) + ":" + std::to_string(column);
-    } else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return "";
-}
-
 } // namespace
 
 bool isModelSource(StringRef path) {
@@ -103,7 +67,7 @@ std::string traceModel(const std::string &source, const std::string &program, co
 }
 
 mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, SourceMgr &sources,
-                                            const std::string &path) {
+                                            const std::string &path, bool traced) {
   std::unique_ptr<MemoryBuffer> file;
   if (StringRef(path).ends_with(".safetensors")) {
     auto fromCheckpoint = modelFromCheckpoint(path);
@@ -128,24 +92,10 @@ mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, SourceMg
       return nullptr;
     }
   }
-  if (std::string deep = tooDeep(file->getBuffer(), kMaxNesting); !deep.empty()) {
-    errs() << path << ":" << deep << ": error: nested more than " << kMaxNesting
-           << " brackets deep; kiln reads models nested at most that deep\n";
-    return nullptr;
-  }
-  // Errors about the whole model (its settings) point at the module in the file compiled, where
-  // the tracer left its location unknown.
-  StringRef text = file->getBuffer();
-  size_t at = text.find("\nmodule");
-  unsigned line = at == StringRef::npos ? 1 : 2 + unsigned(text.take_front(at).count('\n'));
-  std::string name = file->getBufferIdentifier().str();
-  sources.AddNewSourceBuffer(std::move(file), SMLoc());
-  // A failing pass's error is enough: the module it ran on, printed after it, is kilobytes.
-  context.printOpOnDiagnostic(false);
-  mlir::OwningOpRef<mlir::ModuleOp> module = mlir::parseSourceFile<mlir::ModuleOp>(sources, &context);
-  if (module && llvm::isa<mlir::UnknownLoc>(module->getLoc()))
-    (*module)->setLoc(mlir::FileLineColLoc::get(&context, name, line, 1));
-  return module;
+  // The IR inside a checkpoint is not a file to point at; a traced model's errors point at
+  // the DSL lines.
+  bool locateInFile = !traced && !StringRef(path).ends_with(".safetensors");
+  return parseModel(context, sources, std::move(file), locateInFile);
 }
 
 mlir::FailureOr<StepPlan> planVariant(mlir::ModuleOp module, const std::string &modelIR, bool fusion,

@@ -14,9 +14,10 @@
 namespace kiln {
 
 // A model from MODEL.mlir or from a whole-net checkpoint (NET.safetensors, whose metadata
-// carries the IR). Null after reporting the error through the context's handler or stderr.
+// carries the IR); `traced` when the tracer has just written it from the user's DSL file.
+// Null after reporting the error through the context's handler or stderr.
 mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, llvm::SourceMgr &sources,
-                                            const std::string &path);
+                                            const std::string &path, bool traced);
 
 // A model file written with the DSL (.cpp, .cc, .cxx), which is traced before it is compiled.
 bool isModelSource(llvm::StringRef path);

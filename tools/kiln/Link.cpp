@@ -80,9 +80,11 @@ std::string buildTracer(const std::string &source, const std::string &program) {
   if (!llvm::sys::fs::exists(under(lib, "libkiln_trace.so")))
     return "the DSL library " + under(lib, "libkiln_trace.so") + " is missing";
   // The tracing program runs once; compiling it fast matters more than its speed.
-  return run({"-std=c++17", "-O0", "-I" + include, source, "-o", program, "-L" + lib, "-lkiln_model_main",
-              "-lkiln_trace", "-Wl,-rpath," + lib},
-             "building the tracing program");
+  std::vector<std::string> args = {"-std=c++17", "-O0", "-I" + include, source, "-o", program, "-L" + lib,
+                                   "-lkiln_model_main", "-lkiln_trace", "-Wl,-rpath," + lib};
+  if (*KILN_SANITIZE_LINK_FLAGS)
+    args.push_back(KILN_SANITIZE_LINK_FLAGS);
+  return run(args, "building the tracing program");
 }
 
 } // namespace kiln

@@ -21,6 +21,7 @@
 #include "passes/Passes.h"
 #include "passes/SpecializeBatch.h"
 #include "tools/kiln/Driver.h"
+#include "ir/ModelFile.h"
 #include "tools/kiln/Link.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -256,6 +257,7 @@ int compile() {
   context.loadDialect<kiln::KilnDialect, mlir::func::FuncDialect>();
   SourceMgr sources;
   mlir::SourceMgrDiagnosticHandler diagnostics(sources, &context);
+  kiln::TracedLineNotes tracedLines(&context);
 
   SmallString<128> temps;
   if (std::error_code ec = sys::fs::createUniqueDirectory("kiln", temps))
@@ -281,7 +283,7 @@ int compile() {
     if (std::string err = kiln::traceModel(input, tempPath("model-trace"), modelPath); !err.empty())
       return fail(err);
   }
-  mlir::OwningOpRef<mlir::ModuleOp> module = kiln::loadModel(context, sources, modelPath);
+  mlir::OwningOpRef<mlir::ModuleOp> module = kiln::loadModel(context, sources, modelPath, kiln::isModelSource(input));
   if (!module)
     return 1;  // reported where
   if (failed(overrideOptimizer(*module)) || failed(specializeBatches(*module)))

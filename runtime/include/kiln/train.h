@@ -79,12 +79,21 @@ struct EvalPoint {
 };
 
 struct TrainResult {
-    std::vector<float> losses;    // (steps - start_step,): the losses of this run's steps
-    std::vector<double> step_ms;  // (steps - start_step,)
-    int64_t first_step = 1;       // the step of losses[0]
+    // The loss and time of every `stride`-th step from first_step (losses[i] is step
+    // first_step + i * stride): when kMaxRecords are held, every other one is dropped and the
+    // stride doubles, so a run of any length keeps a bounded, evenly spaced record for the
+    // picture and the median.
+    static constexpr size_t kMaxRecords = size_t(1) << 20;
+    std::vector<float> losses;
+    std::vector<double> step_ms;
+    int64_t first_step = 1;
+    int64_t stride = 1;
+    int64_t steps_run = 0;
+    float last_loss = NAN;
     std::vector<EvalPoint> evals;
     int last_entry = -1;          // the entry of the last step, -1 when none ran
-    float final_loss() const { return losses.empty() ? NAN : losses.back(); }
+    void record(float loss, double ms);
+    float final_loss() const { return last_loss; }
     double median_step_ms() const;
 };
 

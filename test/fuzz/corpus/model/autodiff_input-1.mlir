@@ -1,0 +1,1 @@
+func.func private @forward(tensor<f32>) -> tensor<f32>

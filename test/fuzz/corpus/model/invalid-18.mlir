@@ -1,0 +1,8 @@
+func.func @kernel_arguments(%a: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = kiln.kernel "neg"(%a) : (tensor<4xf32>) -> tensor<4xf32> {
+  ^bb0(%x: tensor<5xf32>):
+    %c = kiln.constant {value = dense<1.0> : tensor<4xf32>} : tensor<4xf32>
+    kiln.yield %c : tensor<4xf32>
+  }
+  return %0 : tensor<4xf32>
+}

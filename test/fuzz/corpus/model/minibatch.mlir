@@ -1,0 +1,16 @@
+#loc = loc(unknown)
+module attributes {kiln.model = "minibatch", kiln.optimizer = {dampening = 0.000000e+00 : f64, momentum = 0.000000e+00 : f64, name = "sgd", nesterov = false, weight_decay = 0.000000e+00 : f64}, kiln.train = {batch = 5 : i64, dataset = "minibatch", draw = false, drop_last = false, epochs = 3 : i64, log_every = 1 : i64, lr = 1.000000e-02 : f64, print_batches = true, shuffle = true, steps = 0 : i64, summary = "", task = "regression"}} {
+  func.func @forward(%arg0: tensor<5xf32> {kiln.input = "x"} loc(unknown), %arg1: tensor<5xf32> {kiln.input = "y"} loc(unknown), %arg2: tensor<1xf32> {kiln.fan_in = 1 : i64, kiln.param = "bias"} loc(unknown), %arg3: tensor<1x1xf32> {kiln.fan_in = 1 : i64, kiln.param = "weight"} loc(unknown)) -> (tensor<f32> {kiln.output = "loss"}) attributes {kiln.role = "forward"} {
+    %0 = kiln.reshape %arg1 {shape = array<i64: 5, 1>} : (tensor<5xf32>) -> tensor<5x1xf32> loc(#loc1)
+    %1 = kiln.reshape %arg0 {shape = array<i64: 5, 1>} : (tensor<5xf32>) -> tensor<5x1xf32> loc(#loc1)
+    %2 = kiln.transpose %arg3 {permutation = array<i64: 1, 0>} : (tensor<1x1xf32>) -> tensor<1x1xf32> loc(#loc1)
+    %3 = kiln.matmul %1, %2 : (tensor<5x1xf32>, tensor<1x1xf32>) -> tensor<5x1xf32> loc(#loc1)
+    %4 = kiln.broadcast_in_dim %arg2 {broadcast_dimensions = array<i64: 1>, shape = array<i64: 5, 1>} : (tensor<1xf32>) -> tensor<5x1xf32> loc(#loc1)
+    %5 = kiln.add %3, %4 : (tensor<5x1xf32>, tensor<5x1xf32>) -> tensor<5x1xf32> loc(#loc1)
+    %6 = kiln.sub %5, %0 : (tensor<5x1xf32>, tensor<5x1xf32>) -> tensor<5x1xf32> loc(#loc1)
+    %7 = kiln.mul %6, %6 : (tensor<5x1xf32>, tensor<5x1xf32>) -> tensor<5x1xf32> loc(#loc1)
+    %8 = kiln.reduce_mean %7 {dimensions = array<i64: 0, 1>} : (tensor<5x1xf32>) -> tensor<f32> loc(#loc1)
+    return %8 : tensor<f32> loc(#loc)
+  } loc(#loc)
+} loc(#loc)
+#loc1 = loc("minibatch.cpp":16:0)
