@@ -26,6 +26,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
@@ -96,6 +97,9 @@ cl::opt<std::string> dataPath("data",
                               cl::desc("The training data the binary will use (file or folder), to size "
                                        "the step of the short last batch (default: the model's data set)"),
                               cl::value_desc("PATH"), cl::init(""), cl::sub(compileCmd));
+cl::opt<uint64_t> maxArenaGiB("max-arena-gib",
+                              cl::desc("Refuse a model whose memory plan needs more than this many GiB (default 64)"),
+                              cl::value_desc("N"), cl::init(64), cl::sub(compileCmd));
 cl::opt<bool> keepTemps("keep-temps", cl::desc("Keep the intermediate files and print where"),
                         cl::init(false), cl::sub(compileCmd));
 
@@ -253,6 +257,8 @@ int compile() {
     if (sys::fs::is_directory(output.getValue()))
       return fail("-o " + output + " is a folder; name a file");
   }
+  if (maxArenaGiB == 0 || maxArenaGiB > (uint64_t(1) << 30))
+    return fail("--max-arena-gib " + Twine(maxArenaGiB.getValue()) + ": expected 1 to 2^30");
   mlir::MLIRContext context;
   context.loadDialect<kiln::KilnDialect, mlir::func::FuncDialect>();
   SourceMgr sources;
@@ -329,6 +335,15 @@ int compile() {
     errs() << "// -----// Memory plan //----- //\n" << kiln::describePlan(*plan);
   if (emit == Emit::planned)
     return writeOutput([&](raw_ostream &os) { os << kiln::describePlan(*plan); });
+  // Known here, before anything is built: a binary that could never allocate its arena is
+  // refused now rather than on the machine it runs on.
+  if (plan->arenaBytes > (maxArenaGiB << 30)) {
+    module->emitError("kiln codegen: the model's memory plan needs ")
+        << plan->arenaBytes << " bytes (" << formatv("{0:f1}", double(plan->arenaBytes) / double(1 << 30))
+        << " GiB), more than the " << maxArenaGiB.getValue() << " GiB allowed; raise --max-arena-gib if the "
+        << "machine that trains it has the memory";
+    return 1;
+  }
 
   if (emit == Emit::ptx && target != kiln::Device::cuda)
     return fail("--emit=ptx needs --target=cuda");
