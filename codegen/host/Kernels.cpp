@@ -166,9 +166,10 @@ FailureOr<FusedKernel> kernelOf(Operation *op, std::vector<int> *operandOf) {
       return failure();
     // A reshape of an input is the same bytes seen with another shape: a view the caller
     // passes as one more input, instead of index arithmetic inside the kernel.
-    auto arg = llvm::dyn_cast<BlockArgument>(inner.getOperand(0));
+    auto reshape = llvm::dyn_cast<ReshapeOp>(inner);
+    auto arg = reshape ? llvm::dyn_cast<BlockArgument>(reshape.getOperand()) : BlockArgument();
     bool yielded = llvm::any_of(inner.getUsers(), [](Operation *u) { return llvm::isa<YieldOp>(u); });
-    if (operandOf && llvm::isa<ReshapeOp>(inner) && arg && !yielded) {
+    if (operandOf && arg && !yielded) {
       ref[inner.getResult(0)] = -int(k.inputs.size()) - 1;
       k.inputs.push_back(spec->output);
       operandOf->push_back(int(arg.getArgNumber()));

@@ -34,7 +34,7 @@ namespace kiln {
 namespace {
 
 cl::SubCommand benchCmd("bench", "Time a model's fused and unfused builds and compare them");
-cl::opt<std::string> model(cl::Positional, cl::desc("MODEL.mlir or NET.safetensors"), cl::Required,
+cl::opt<std::string> model(cl::Positional, cl::desc("MODEL.mlir, MODEL.cpp (traced first) or NET.safetensors"), cl::Required,
                            cl::sub(benchCmd));
 cl::list<int> threadCounts("threads", cl::desc("Worker threads, one measurement each (default 1,2)"),
                            cl::CommaSeparated, cl::sub(benchCmd));
@@ -271,17 +271,6 @@ int bench() {
   if (repeats < 1 || steps < 2)
     return fail("--repeats must be at least 1 and --steps at least 2");
 
-  mlir::MLIRContext context;
-  context.loadDialect<KilnDialect, mlir::func::FuncDialect>();
-  SourceMgr sources;
-  mlir::SourceMgrDiagnosticHandler diagnostics(sources, &context);
-  kiln::TracedLineNotes tracedLines(&context);
-  mlir::OwningOpRef<mlir::ModuleOp> module = loadModel(context, sources, model, false);
-  if (!module)
-    return 1;
-  std::string modelIR;
-  raw_string_ostream(modelIR) << *module;
-
   SmallString<128> temps;
   if (std::error_code ec = sys::fs::createUniqueDirectory("kiln-bench", temps))
     return fail("cannot create a temporary directory: " + ec.message());
@@ -289,6 +278,24 @@ int bench() {
     std::string dir;
     ~Cleanup() { sys::fs::remove_directories(dir); }
   } cleanup{std::string(temps)};
+
+  // A model written with the DSL is traced first, as `kiln compile` does.
+  std::string modelPath = model;
+  if (isModelSource(model)) {
+    modelPath = (temps + "/model.mlir").str();
+    if (std::string err = traceModel(model, (temps + "/model-trace").str(), modelPath); !err.empty())
+      return fail(err);
+  }
+  mlir::MLIRContext context;
+  context.loadDialect<KilnDialect, mlir::func::FuncDialect>();
+  SourceMgr sources;
+  mlir::SourceMgrDiagnosticHandler diagnostics(sources, &context);
+  kiln::TracedLineNotes tracedLines(&context);
+  mlir::OwningOpRef<mlir::ModuleOp> module = loadModel(context, sources, modelPath, isModelSource(model));
+  if (!module)
+    return 1;
+  std::string modelIR;
+  raw_string_ostream(modelIR) << *module;
 
   std::vector<Variant> variants(2);
   for (auto [i, v] : llvm::enumerate(variants)) {
