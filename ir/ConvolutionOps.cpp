@@ -32,12 +32,18 @@ FailureOr<SmallVector<int64_t>> convShape(function_ref<InFlightDiagnostic()> emi
   for (int i = 0; i < 2; ++i) {
     if (stride[i] < 1 || dilation[i] < 1 || padding[i] < 0)
       return fail("stride and dilation must be >= 1 and padding >= 0");
-    // Checked: attributes as large as 2^62 must be refused, not wrapped around.
+    if (filter[2 + i] < 1)
+      return fail("the filter " + shapeString(filter) + " has an empty window");
+    // Checked: sizes and attributes as large as 2^62 are refused, not wrapped around. With a
+    // span of at least 1, size / stride + 1 below cannot overflow either.
     std::optional<int64_t> span = llvm::checkedMulAdd<int64_t>(dilation[i], filter[2 + i] - 1, 1);
     std::optional<int64_t> padded = llvm::checkedMulAdd<int64_t>(2, padding[i], input[2 + i]);
-    if (!span || !padded)
-      return fail("padding " + Twine(padding[i]) + " or dilation " + Twine(dilation[i]) +
-                  " makes sizes beyond 64 bits");
+    if (!span)
+      return fail("the filter's span, dilation " + Twine(dilation[i]) + " x (" + Twine(filter[2 + i]) +
+                  " - 1) + 1, is beyond 64 bits");
+    if (!padded)
+      return fail("the padded input, " + Twine(input[2 + i]) + " + 2 x padding " + Twine(padding[i]) +
+                  ", is beyond 64 bits");
     int64_t size = *padded - *span;
     if (size < 0)
       return fail("the filter " + shapeString(filter) + " does not fit the padded input " + shapeString(input));

@@ -48,7 +48,7 @@ class Kiln_Op<string mnemonic, list<Trait> traits = []>
 }
 
 // Shapes are static (every kernel is compiled for its exact sizes) and countable: the product
-// of the dimensions fits in 64 bits, so no size computed from a verified shape overflows.
+// of the dimensions fits in 64 bits, so element counts of verified shapes and their parts do.
 class Kiln_TensorOf<list<Type> types>
     : RankedTensorOf<types, [HasStaticShapePred, CPred<"::kiln::isCountable($_self)">],
                      "statically shaped tensor (fewer than 2^63 elements)">;

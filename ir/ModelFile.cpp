@@ -16,16 +16,17 @@ using namespace llvm;
 namespace kiln {
 namespace {
 
-// MLIR's parser recurses once per nested region, attribute or list: a model nested thousands
-// deep (5,000 modules, 100,000 arrays) overflowed the stack. Real models nest a few dozen.
+// MLIR's parser recurses once per nested region, attribute, list or type parameter: a model
+// nested thousands deep (5,000 modules, 100,000 arrays, tuple<tuple<...>>) would overflow the
+// stack. Real models nest a few dozen.
 constexpr unsigned kMaxNesting = 256;
 
 struct Position {
   unsigned line = 0, column = 0;  // line 0: nothing too deep
 };
 
-// Where the first bracket ((, [, {) opens more than `limit` levels deep outside strings and
-// comments.
+// Where the first bracket ((, [, {, <) opens more than `limit` levels deep outside strings and
+// comments; the > of -> closes nothing.
 Position tooDeep(StringRef text, unsigned limit) {
   unsigned depth = 0, line = 1, column = 0;
   bool inString = false, inComment = false;
@@ -47,10 +48,10 @@ Position tooDeep(StringRef text, unsigned limit) {
       inString = true;
     } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '/') {
       inComment = true;
-    } else if (c == '(' || c == '[' || c == '{') {
+    } else if (c == '(' || c == '[' || c == '{' || c == '<') {
       if (++depth > limit)
         return {line, column};
-    } else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
+    } else if ((c == ')' || c == ']' || c == '}' || (c == '>' && (i == 0 || text[i - 1] != '-'))) && depth > 0) {
       --depth;
     }
   }
@@ -61,6 +62,8 @@ Position tooDeep(StringRef text, unsigned limit) {
 
 mlir::OwningOpRef<mlir::ModuleOp> parseModel(mlir::MLIRContext &context, SourceMgr &sources,
                                              std::unique_ptr<MemoryBuffer> file, bool locateInFile) {
+  // The parser reads the SourceMgr's first buffer; locations are looked up in this one.
+  assert(sources.getNumBuffers() == 0 && "parseModel takes an empty SourceMgr");
   StringRef text = file->getBuffer();
   std::string name = file->getBufferIdentifier().str();
   if (Position deep = tooDeep(text, kMaxNesting); deep.line != 0) {
@@ -113,8 +116,10 @@ mlir::FileLineColLoc sourceLine(mlir::Location loc) {
 TracedLineNotes::TracedLineNotes(mlir::MLIRContext *context)
     : ScopedDiagnosticHandler(context, [](mlir::Diagnostic &d) {
         auto fused = dyn_cast<mlir::FusedLoc>(d.getLocation());
+        auto shown = fused ? dyn_cast<mlir::FileLineColLoc>(fused.getLocations().front()) : nullptr;
         mlir::FileLineColLoc traced = sourceLine(d.getLocation());
-        if (fused && traced && traced != fused.getLocations().front())
+        // Only a line of another file (the DSL) is news beside the IR line shown.
+        if (shown && traced && traced.getFilename() != shown.getFilename())
           d.attachNote(traced) << "traced from here";
         return mlir::failure();  // on to the handler that prints it
       }) {}

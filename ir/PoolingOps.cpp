@@ -1,6 +1,8 @@
 // Pooling: shape rules, verifiers and gradient rules.
 #include "ir/Dialect.h"
 
+#include "llvm/Support/CheckedArithmetic.h"
+
 
 using namespace mlir;
 
@@ -32,7 +34,11 @@ FailureOr<SmallVector<int64_t>> poolShape(function_ref<InFlightDiagnostic()> emi
     int64_t size = input[2 + i] - (kernel[i] - 2 * padding[i]);
     if (size < 0)
       return fail("the kernel " + shapeString(kernel) + " does not fit the input " + shapeString(input));
-    out.push_back(size / stride[i] + 1);
+    // A window as wide as twice its padding keeps the size: an input of 2^63 - 1 would overflow.
+    std::optional<int64_t> windows = llvm::checkedAdd<int64_t>(size / stride[i], 1);
+    if (!windows)
+      return fail("the output size, " + Twine(size) + " / stride " + Twine(stride[i]) + " + 1, is beyond 64 bits");
+    out.push_back(*windows);
   }
   return out;
 }

@@ -31,11 +31,15 @@ for t in safetensors npz idx flags; do
 done
 if [[ ! -f $out/compiler/build.ninja ]]; then
   cmake -S . -B "$out/compiler" -G Ninja -DKILN_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_C_COMPILER="${cxx%++}" \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_C_COMPILER="${cxx/clang++/clang}" \
     -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link $sanitize" -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link $sanitize" \
     -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
 fi
-cmake --build "$out/compiler" --target kiln_fuzz_model >/dev/null
+if ! cmake --build "$out/compiler" --target kiln_fuzz_model > "$out/compiler-build.log" 2>&1; then
+  echo "FAIL: building the model fuzz target; the end of $out/compiler-build.log:"
+  tail -n 40 "$out/compiler-build.log"
+  exit 1
+fi
 cp "$out/compiler/bin/kiln_fuzz_model" "$out/fuzz_model"
 targets=(model safetensors npz idx flags)
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

@@ -183,6 +183,9 @@ std::string draw_picture(const std::string &picture, const Manifest &manifest, A
     TrainingPlot plot;
     for (size_t i = 0; i < result.losses.size(); ++i)
         plot.steps.push_back(double(result.first_step + int64_t(i) * result.stride)), plot.loss.push_back(result.losses[i]);
+    // A sampled record may have left out the last step; the curve still ends there.
+    if ((result.steps_run - 1) % result.stride != 0)
+        plot.steps.push_back(double(result.first_step + result.steps_run - 1)), plot.loss.push_back(result.last_loss);
     const bool accuracy = ev.classified;
     for (const EvalPoint &p : result.evals)
         plot.eval_steps.push_back(double(p.step)), plot.eval.push_back(accuracy ? p.accuracy : p.loss);

@@ -82,8 +82,9 @@ std::string buildTracer(const std::string &source, const std::string &program) {
   // The tracing program runs once; compiling it fast matters more than its speed.
   std::vector<std::string> args = {"-std=c++17", "-O0", "-I" + include, source, "-o", program, "-L" + lib,
                                    "-lkiln_model_main", "-lkiln_trace", "-Wl,-rpath," + lib};
-  if (*KILN_SANITIZE_LINK_FLAGS)
-    args.push_back(KILN_SANITIZE_LINK_FLAGS);
+  for (llvm::StringRef flag : llvm::split(KILN_SANITIZE_LINK_FLAGS, ' '))
+    if (!flag.empty())
+      args.push_back(flag.str());
   return run(args, "building the tracing program");
 }
 
