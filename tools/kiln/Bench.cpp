@@ -271,27 +271,15 @@ int bench() {
   if (repeats < 1 || steps < 2)
     return fail("--repeats must be at least 1 and --steps at least 2");
 
-  SmallString<128> temps;
-  if (std::error_code ec = sys::fs::createUniqueDirectory("kiln-bench", temps))
-    return fail("cannot create a temporary directory: " + ec.message());
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() { sys::fs::remove_directories(dir); }
-  } cleanup{std::string(temps)};
-
-  // A model written with the DSL is traced first, as `kiln compile` does.
-  std::string modelPath = model;
-  if (isModelSource(model)) {
-    modelPath = (temps + "/model.mlir").str();
-    if (std::string err = traceModel(model, (temps + "/model-trace").str(), modelPath); !err.empty())
-      return fail(err);
-  }
+  TempFolder temps;
+  if (std::string err = temps.create("kiln-bench"); !err.empty())
+    return fail(err);
   mlir::MLIRContext context;
   context.loadDialect<KilnDialect, mlir::func::FuncDialect>();
   SourceMgr sources;
   mlir::SourceMgrDiagnosticHandler diagnostics(sources, &context);
   kiln::TracedLineNotes tracedLines(&context);
-  mlir::OwningOpRef<mlir::ModuleOp> module = loadModel(context, sources, modelPath, isModelSource(model));
+  mlir::OwningOpRef<mlir::ModuleOp> module = loadModel(context, sources, model, temps);
   if (!module)
     return 1;
   std::string modelIR;
@@ -304,11 +292,10 @@ int bench() {
     if (failed(plan))
       return 1;
     v.plan = std::move(*plan);
-    SmallString<128> dir(temps);
-    sys::path::append(dir, v.name);
+    std::string dir = temps / v.name;
     sys::fs::create_directories(dir);
-    v.exe = (dir + "/model").str();
-    if (std::string err = buildBinary(v.plan, std::string(dir), v.exe, false, {false, true}, benchTarget); !err.empty())
+    v.exe = temps / (v.name + "/model");
+    if (std::string err = buildBinary(v.plan, dir, v.exe, false, {false, true}, benchTarget); !err.empty())
       return fail(err);
   }
 
@@ -320,7 +307,7 @@ int bench() {
       std::vector<double> runMedians;
       for (int r = 0; r < repeats; ++r) {
         std::vector<double> losses, ms;
-        std::string metrics = (temps + "/" + v.name + ".jsonl").str();
+        std::string metrics = temps / (v.name + ".jsonl");
         if (std::string err = runBinary(v, t, metrics, losses, ms); !err.empty())
           return fail(err);
         if (v.losses.empty())
@@ -359,7 +346,7 @@ int bench() {
                     "{1:e2} over all {2}\n", worstEarly, worst, n);
 
   for (Variant &v : variants) {
-    if (std::string err = timeKernels(v, threads.front(), (temps + "/" + v.name + ".times.json").str());
+    if (std::string err = timeKernels(v, threads.front(), temps / (v.name + ".times.json"));
         !err.empty())
       return fail(v.name + ": " + err);
     printKernelTable(v, threads.front(), outs());

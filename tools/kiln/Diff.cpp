@@ -241,33 +241,22 @@ int diff() {
   if (!(rtol >= 0) || !(atol >= 0) || !(maxMismatch >= 0 && maxMismatch < 1))
     return trouble("--rtol and --atol must be non-negative and --max-mismatch in [0, 1)");
 
-  SmallString<128> temps;
-  if (std::error_code ec = sys::fs::createUniqueDirectory("kiln-diff", temps))
-    return trouble("cannot create a temporary directory: " + ec.message());
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() { sys::fs::remove_directories(dir); }
-  } cleanup{std::string(temps)};
-
-  std::string modelPath = model;
-  if (isModelSource(model)) {
-    modelPath = (temps + "/model.mlir").str();
-    if (std::string err = traceModel(model, (temps + "/model-trace").str(), modelPath); !err.empty())
-      return trouble(err);
-  }
+  TempFolder temps;
+  if (std::string err = temps.create("kiln-diff"); !err.empty())
+    return trouble(err);
   mlir::MLIRContext context;
   context.loadDialect<KilnDialect, mlir::func::FuncDialect>();
   SourceMgr sources;
   mlir::SourceMgrDiagnosticHandler diagnostics(sources, &context);
   kiln::TracedLineNotes tracedLines(&context);
-  mlir::OwningOpRef<mlir::ModuleOp> module = loadModel(context, sources, modelPath, isModelSource(model));
+  mlir::OwningOpRef<mlir::ModuleOp> module = loadModel(context, sources, model, temps);
   if (!module)
     return 2;
   std::string modelIR;
   raw_string_ostream(modelIR) << *module;
 
   for (Build *build : {&a, &b}) {
-    if (std::string err = compile(*build, *module, modelIR, (temps + "/" + build->name).str()); !err.empty())
+    if (std::string err = compile(*build, *module, modelIR, temps / build->name); !err.empty())
       return trouble(err);
     if (std::string err = run(*build); !err.empty())
       return trouble(err);

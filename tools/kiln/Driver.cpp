@@ -45,12 +45,13 @@ Expected<std::unique_ptr<MemoryBuffer>> modelFromCheckpoint(StringRef path) {
   }
 }
 
-} // namespace
-
+// A model file written with the DSL (.cpp, .cc, .cxx), which is traced before it is compiled.
 bool isModelSource(StringRef path) {
   return path.ends_with(".cpp") || path.ends_with(".cc") || path.ends_with(".cxx");
 }
 
+// Builds the model file's tracing program `program` and runs it to write the traced IR to
+// `ir`. "" or the error.
 std::string traceModel(const std::string &source, const std::string &program, const std::string &ir) {
   if (!sys::fs::exists(source))
     return "cannot read " + source + ": no such file";
@@ -66,8 +67,39 @@ std::string traceModel(const std::string &source, const std::string &program, co
   return "";
 }
 
+} // namespace
+
+TempFolder::~TempFolder() {
+  if (!dir.empty() && !keep)
+    sys::fs::remove_directories(dir);
+}
+
+std::string TempFolder::create(StringRef prefix, bool keepIt) {
+  SmallString<128> made;
+  if (std::error_code ec = sys::fs::createUniqueDirectory(prefix, made))
+    return "cannot create a temporary directory: " + ec.message();
+  dir = std::string(made);
+  keep = keepIt;
+  return "";
+}
+
+std::string TempFolder::operator/(const Twine &name) const {
+  SmallString<128> p(dir);
+  sys::path::append(p, name);
+  return std::string(p);
+}
+
 mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, SourceMgr &sources,
-                                            const std::string &path, bool traced) {
+                                            const std::string &input, const TempFolder &temps) {
+  const bool traced = isModelSource(input);
+  std::string path = input;
+  if (traced) {
+    path = temps / "model.mlir";
+    if (std::string err = traceModel(input, temps / "model-trace", path); !err.empty()) {
+      errs() << "kiln: error: " << err << "\n";
+      return nullptr;
+    }
+  }
   std::unique_ptr<MemoryBuffer> file;
   if (StringRef(path).ends_with(".safetensors")) {
     auto fromCheckpoint = modelFromCheckpoint(path);

@@ -13,18 +13,29 @@
 
 namespace kiln {
 
-// A model from MODEL.mlir or from a whole-net checkpoint (NET.safetensors, whose metadata
-// carries the IR); `traced` when the tracer has just written it from the user's DSL file.
-// Null after reporting the error through the context's handler or stderr.
+// A folder of intermediate files, removed with this object unless kept.
+class TempFolder {
+public:
+  TempFolder() = default;
+  TempFolder(const TempFolder &) = delete;
+  TempFolder &operator=(const TempFolder &) = delete;
+  ~TempFolder();
+  // Creates a new folder named after `prefix` in the system's temporary directory; "" or the error.
+  std::string create(llvm::StringRef prefix, bool keep = false);
+  const std::string &path() const { return dir; }
+  // The path of `name` inside the folder.
+  std::string operator/(const llvm::Twine &name) const;
+
+private:
+  std::string dir;
+  bool keep = false;
+};
+
+// The model the user named: MODEL.mlir, a whole-net checkpoint (NET.safetensors, whose metadata
+// carries the IR), or a DSL file (MODEL.cpp), traced into `temps` first. Null after reporting the
+// error through the context's handler or stderr.
 mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, llvm::SourceMgr &sources,
-                                            const std::string &path, bool traced);
-
-// A model file written with the DSL (.cpp, .cc, .cxx), which is traced before it is compiled.
-bool isModelSource(llvm::StringRef path);
-
-// Builds the model file's tracing program `program` and runs it to write the traced IR to
-// `ir`. "" or the error.
-std::string traceModel(const std::string &source, const std::string &program, const std::string &ir);
+                                            const std::string &path, const TempFolder &temps);
 
 // Kernels, host module and Halide runtime compiled into `tempDir`, then linked into `out`: an
 // executable with the runtime's `parts`, or one relocatable object. "" or the error.

@@ -40,6 +40,13 @@ std::string under(const std::string &root, llvm::StringRef a) {
 
 std::string under(const std::string &root, llvm::StringRef a, llvm::StringRef b) { return under(under(root, a), b); }
 
+// The space-separated words of a flags string built into kiln, as arguments.
+void appendWords(std::vector<std::string> &args, llvm::StringRef flags) {
+  for (llvm::StringRef word : llvm::split(flags, ' '))
+    if (!word.empty())
+      args.push_back(word.str());
+}
+
 } // namespace
 
 std::string linkExecutable(const std::vector<std::string> &objects, const std::string &exe, RuntimeParts parts) {
@@ -59,9 +66,7 @@ std::string linkExecutable(const std::vector<std::string> &objects, const std::s
   }
   // The parts and the runtime call each other: the runtime is named again after them.
   args.push_back(runtime);
-  for (llvm::StringRef lib : llvm::split(KILN_RUNTIME_LINK_FLAGS, ' '))
-    if (!lib.empty())
-      args.push_back(lib.str());
+  appendWords(args, KILN_RUNTIME_LINK_FLAGS);
   return run(args, "link");
 }
 
@@ -82,9 +87,7 @@ std::string buildTracer(const std::string &source, const std::string &program) {
   // The tracing program runs once; compiling it fast matters more than its speed.
   std::vector<std::string> args = {"-std=c++17", "-O0", "-I" + include, source, "-o", program, "-L" + lib,
                                    "-lkiln_model_main", "-lkiln_trace", "-Wl,-rpath," + lib};
-  for (llvm::StringRef flag : llvm::split(KILN_SANITIZE_LINK_FLAGS, ' '))
-    if (!flag.empty())
-      args.push_back(flag.str());
+  appendWords(args, KILN_SANITIZE_LINK_FLAGS);
   return run(args, "building the tracing program");
 }
 

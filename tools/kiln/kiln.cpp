@@ -265,31 +265,14 @@ int compile() {
   mlir::SourceMgrDiagnosticHandler diagnostics(sources, &context);
   kiln::TracedLineNotes tracedLines(&context);
 
-  SmallString<128> temps;
-  if (std::error_code ec = sys::fs::createUniqueDirectory("kiln", temps))
-    return fail("cannot create a temporary directory: " + ec.message());
-  auto tempPath = [&](StringRef name) {
-    SmallString<128> p(temps);
-    sys::path::append(p, name);
-    return std::string(p);
-  };
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() {
-      if (!dir.empty())
-        sys::fs::remove_directories(dir);
-    }
-  } cleanup{keepTemps ? "" : std::string(temps)};
+  kiln::TempFolder temps;
+  if (std::string err = temps.create("kiln", keepTemps); !err.empty())
+    return fail(err);
+  auto tempPath = [&](StringRef name) { return temps / name; };
   if (keepTemps)
-    errs() << "kiln: intermediate files in " << temps << "\n";
+    errs() << "kiln: intermediate files in " << temps.path() << "\n";
 
-  std::string modelPath = input;
-  if (kiln::isModelSource(input)) {
-    modelPath = tempPath("model.mlir");
-    if (std::string err = kiln::traceModel(input, tempPath("model-trace"), modelPath); !err.empty())
-      return fail(err);
-  }
-  mlir::OwningOpRef<mlir::ModuleOp> module = kiln::loadModel(context, sources, modelPath, kiln::isModelSource(input));
+  mlir::OwningOpRef<mlir::ModuleOp> module = kiln::loadModel(context, sources, input, temps);
   if (!module)
     return 1;  // reported where
   if (failed(overrideOptimizer(*module)) || failed(specializeBatches(*module)))
@@ -395,7 +378,7 @@ int compile() {
     return writeOutput([&](raw_ostream &os) { host->print(os, nullptr); });
   }
   std::string out = !output.empty() ? output.getValue() : emit == Emit::obj ? "a.o" : "a.out";
-  std::string err = kiln::buildBinary(*plan, std::string(temps), out, emit == Emit::obj,
+  std::string err = kiln::buildBinary(*plan, temps.path(), out, emit == Emit::obj,
                                       kiln::runtimeParts(*module), target);
   if (!err.empty())
     return fail(err);
