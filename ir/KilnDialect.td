@@ -38,6 +38,8 @@ def Kiln_Contraction : Kiln_Kind<"Contraction">;
 def Kiln_Reduction : Kiln_Kind<"Reduction">;
 // Windows over the spatial dimensions of NCHW images, and their gradients.
 def Kiln_Pooling : Kiln_Kind<"Pooling">;
+// Exchanges values between the ranks of a data-parallel run: not a kernel, never fused.
+def Kiln_Communication : Kiln_Kind<"Communication">;
 
 def Kiln_Dimensions : DeclareOpInterfaceMethods<Kiln_DimensionsOpInterface>;
 

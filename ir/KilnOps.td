@@ -7,4 +7,5 @@ include "ir/ReductionOps.td"
 include "ir/ContractionOps.td"
 include "ir/PoolingOps.td"
 include "ir/KernelOps.td"
+include "ir/CommunicationOps.td"
 #endif

@@ -11,6 +11,7 @@ template <typename Op> class IndexOnly : public mlir::OpTrait::TraitBase<Op, Ind
 template <typename Op> class Contraction : public mlir::OpTrait::TraitBase<Op, Contraction> {};
 template <typename Op> class Reduction : public mlir::OpTrait::TraitBase<Op, Reduction> {};
 template <typename Op> class Pooling : public mlir::OpTrait::TraitBase<Op, Pooling> {};
+template <typename Op> class Communication : public mlir::OpTrait::TraitBase<Op, Communication> {};
 
 } // namespace kiln::OpTrait
 

@@ -3,7 +3,8 @@
 // The pass decides which values are materialized (written to a buffer); every other value is
 // recomputed inside each kernel that reads it. A kernel is a materialized value's op plus the
 // tree of non-materialized ops it reads. The rules:
-// - returned values, reductions, pooling, contractions (matmul, convolutions) and dense
+// - returned values, operands of collectives (kiln.all_reduce_mean, which stays between
+//   kernels), reductions, pooling, contractions (matmul, convolutions) and dense
 //   constants are materialized; index-only ops (broadcast, reshape, transpose, splat
 //   constants, one_hot, stop_gradient) never are;
 // - an elementwise value is recomputed by each reader, unless several ops read it and its tree
@@ -97,7 +98,8 @@ struct FunctionFusion {
   FunctionFusion(func::FuncOp fn, bool enabled) : fn(fn), enabled(enabled) {}
   func::FuncOp fn;
   bool enabled;
-  SmallVector<Operation *> ops;             // the body's kiln ops in program order
+  SmallVector<Operation *> ops;             // the body's kiln primitives in program order
+  SmallVector<Operation *> collectives;     // its collectives, left where they are
   llvm::DenseMap<Operation *, int> position;
   llvm::DenseSet<Value> materialized;
 
@@ -105,13 +107,22 @@ struct FunctionFusion {
     llvm::sort(members, [&](Operation *x, Operation *y) { return position[x] < position[y]; });
   }
 
-  bool isMaterialized(Value v) { return llvm::isa<BlockArgument>(v) || materialized.contains(v); }
+  // Arguments and the results of collectives: buffers no kernel of this function computes.
+  static bool external(Value v) {
+    return llvm::isa<BlockArgument>(v) || v.getDefiningOp()->hasTrait<OpTrait::Communication>();
+  }
+
+  bool isMaterialized(Value v) { return external(v) || materialized.contains(v); }
 
   void decide() {
     Operation *ret = fn.getBody().front().getTerminator();
     for (Value v : ret->getOperands())
-      if (!llvm::isa<BlockArgument>(v))
+      if (!external(v))
         materialized.insert(v);
+    for (Operation *c : collectives)
+      for (Value v : c->getOperands())
+        if (!external(v))
+          materialized.insert(v);
     for (Operation *op : ops) {
       Kind k = kindOf(op);
       if (k == Kind::contraction || k == Kind::root)
@@ -199,7 +210,7 @@ struct FunctionFusion {
     llvm::DenseSet<Value> seen;
     while (!work.empty()) {
       Value v = work.pop_back_val();
-      if (!seen.insert(v).second || llvm::isa<BlockArgument>(v))
+      if (!seen.insert(v).second || external(v))
         continue;
       Operation *op = v.getDefiningOp();
       if (v != contraction && v != end && materialized.contains(v))
@@ -223,7 +234,7 @@ struct FunctionFusion {
 
   // The ops a kernel rooted at `v` computes: its tree down to materialized values.
   void collect(Value v, bool isRoot, Group &g) {
-    if (llvm::isa<BlockArgument>(v) || (!isRoot && materialized.contains(v)))
+    if (external(v) || (!isRoot && materialized.contains(v)))
       return;
     Operation *op = v.getDefiningOp();
     if (g.has.contains(op))
@@ -242,6 +253,10 @@ struct FunctionFusion {
     for (Operation &op : fn.getBody().front()) {
       if (llvm::isa<func::ReturnOp>(op))
         continue;
+      if (op.hasTrait<OpTrait::Communication>()) {
+        collectives.push_back(&op);
+        continue;
+      }
       if (!llvm::isa<KilnDialect>(op.getDialect()) || op.getNumResults() != 1 ||
           llvm::isa<KernelOp>(op))
         return op.emitError("kiln-fuse: expected kiln primitives, found ") << op.getName();

@@ -15,6 +15,10 @@ namespace kiln {
 // @grad (params, inputs) -> (loss, outputs..., dloss/dparam...).
 std::unique_ptr<mlir::Pass> createAutodiffPass();
 
+// With a module attribute kiln.ranks = R > 1: averages each gradient of @grad, and its loss,
+// over the R ranks of a data-parallel run (kiln.all_reduce_mean).
+std::unique_ptr<mlir::Pass> createDataParallelPass();
+
 // Appends the optimizer named by the module's `kiln.optimizer` attribute to @grad, giving
 // @train_step (params, state, inputs, lr, step) -> (loss, outputs..., new params, new state).
 std::unique_ptr<mlir::Pass> createOptimizerPass();

@@ -20,6 +20,7 @@ const std::vector<Stage> &irPipeline() {
        }},
       {"train",
        [](mlir::OpPassManager &pm, const PipelineOptions &) {
+         pm.addPass(createDataParallelPass());
          pm.addPass(createOptimizerPass());
          cleanup(pm);
        }},
@@ -46,6 +47,7 @@ std::string derivedName(llvm::StringRef name, llvm::StringRef from, llvm::String
 
 void registerPasses() {
   mlir::registerPass([] { return createAutodiffPass(); });
+  mlir::registerPass([] { return createDataParallelPass(); });
   mlir::registerPass([] { return createOptimizerPass(); });
   mlir::registerPass([] { return createFusePass(); });
 }

@@ -11,6 +11,7 @@ packages=(
   libplplot-dev nlohmann-json3-dev
   python3 python3-torch
   pocl-opencl-icd ocl-icd-opencl-dev
+  libopenmpi-dev openmpi-bin
   clang-22 libclang-rt-22-dev
   dataset-fashion-mnist
 )

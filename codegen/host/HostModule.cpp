@@ -251,10 +251,38 @@ struct Emitter {
     b.SetInsertPoint(next);
   }
 
+  // The runtime's collectives placed before call `i` of entry `e` (i = calls: after the last):
+  // kiln_all_reduce_start(entry, k, input, output) for those that start there, then
+  // kiln_all_reduce_wait(entry, k) for those waited for there. Returns whether one is still in
+  // flight after them.
+  bool emitCollectives(IRBuilder<> &b, Function *fn, int entry, const EntryPlan &e, size_t i) {
+    Type *i32 = b.getInt32Ty(), *ptr = PointerType::getUnqual(ctx);
+    bool inFlight = false;
+    for (auto [k, c] : llvm::enumerate(e.collectives))
+      if (size_t(c.start) == i) {
+        FunctionCallee start = module->getOrInsertFunction("kiln_all_reduce_start",
+                                                           FunctionType::get(i32, {i32, i32, ptr, ptr}, false));
+        returnIfFailed(b, fn, b.CreateCall(start, {b.getInt32(entry), b.getInt32(int(k)), descriptors[c.input],
+                                                   descriptors[c.output]}));
+      }
+    for (auto [k, c] : llvm::enumerate(e.collectives)) {
+      if (size_t(c.wait) == i) {
+        FunctionCallee wait = module->getOrInsertFunction("kiln_all_reduce_wait", FunctionType::get(i32, {i32, i32}, false));
+        returnIfFailed(b, fn, b.CreateCall(wait, {b.getInt32(entry), b.getInt32(int(k))}));
+      }
+      inFlight |= size_t(c.start) <= i && size_t(c.wait) > i;
+    }
+    return inFlight;
+  }
+
   // Emits the calls in order; a non-zero return code is returned at once. An entry's calls
-  // (entry >= 0) are timed through kiln_kernel_clock and probed through kiln_kernel_probe.
-  void emitCalls(IRBuilder<> &b, Function *fn, const std::vector<KernelCall> &calls, int entry = -1) {
+  // (entry >= 0) are timed through kiln_kernel_clock and probed through kiln_kernel_probe, and
+  // its collectives placed between them; while one is in flight, kiln_all_reduce_poll() after
+  // each call lets the exchange move on while kernels run.
+  void emitCalls(IRBuilder<> &b, Function *fn, const std::vector<KernelCall> &calls, int entry = -1,
+                 const EntryPlan *e = nullptr) {
     for (auto [i, call] : llvm::enumerate(calls)) {
+      bool inFlight = e && emitCollectives(b, fn, entry, *e, i);
       if (entry >= 0)
         emitClock(b, fn, entry, int(i));
       std::vector<Value *> args;
@@ -263,7 +291,11 @@ struct Emitter {
       returnIfFailed(b, fn, b.CreateCall(kernels[call.kernel], args));
       if (entry >= 0)
         emitProbe(b, fn, entry, int(i), call);
+      if (inFlight)
+        b.CreateCall(module->getOrInsertFunction("kiln_all_reduce_poll", FunctionType::get(b.getVoidTy(), false)));
     }
+    if (e)
+      emitCollectives(b, fn, entry, *e, calls.size());
     if (entry >= 0)
       emitClock(b, fn, entry, int(calls.size()));
   }
@@ -353,7 +385,7 @@ struct Emitter {
       if (device != Device::host)
         for (int buf : entry.hostWrites)
           toDevice(b, fn, buf);
-      emitCalls(b, fn, entry.calls, int(index));
+      emitCalls(b, fn, entry.calls, int(index), &entry);
       // Outputs that are arguments are saved before the updates; then updated params and
       // state go back to their slots, once nothing reads the old values.
       std::vector<std::pair<int, int>> copies = entry.outputCopies;

@@ -227,6 +227,52 @@ struct Planner {
     return target->second;
   }
 
+  // The collectives of the entry being planned whose wait is not placed yet, by their result.
+  llvm::DenseMap<Value, int> unwaited;
+  llvm::DenseMap<Value, Value> collectiveInput;
+
+  // A collective starts where it stands (its operand was computed by the call before it) and
+  // writes its result buffer until its wait: both buffers live from here to the wait.
+  LogicalResult planCollective(Operation &op, EntryPlan &entry, llvm::DenseMap<Value, int> &slot,
+                               llvm::DenseMap<Value, Interval> &lifetime, const llvm::DenseSet<Value> &returned,
+                               int opIndex) {
+    if (op.getNumOperands() != 1 || op.getNumResults() != 1)
+      return op.emitError("kiln codegen: a collective has one operand and one result");
+    Value in = op.getOperand(0), out = op.getResult(0);
+    auto d = tensorDesc(op.getLoc(), out.getType());
+    if (failed(d))
+      return failure();
+    PlannedCollective c;
+    auto of = op.getAttrOfType<StringAttr>("kiln.of");
+    c.of = of ? of.getValue().str() : "value " + std::to_string(entry.collectives.size());
+    c.input = slot.lookup(in);
+    c.start = int(entry.calls.size());
+    std::string name = "mean." + c.of;
+    if (returned.contains(out)) {
+      c.output = slot[out] = allocate(name, *d);
+    } else {
+      c.output = slot[out] = allocateScratch(name, *d);
+      lifetime[out] = {c.output, std::max(opIndex, 1), std::max(opIndex, 1)};
+    }
+    unwaited[out] = int(entry.collectives.size());
+    collectiveInput[out] = in;
+    entry.collectives.push_back(c);
+    return success();
+  }
+
+  // Places the wait of the collective giving `v` before the op `opIndex` (the call about to be
+  // added), the first that reads it, and keeps its input buffer until then.
+  void waitFor(Value v, EntryPlan &entry, llvm::DenseMap<Value, Interval> &lifetime, int opIndex) {
+    auto it = unwaited.find(v);
+    if (it == unwaited.end())
+      return;
+    entry.collectives[size_t(it->second)].wait = int(entry.calls.size());
+    auto in = lifetime.find(collectiveInput[v]);
+    if (in != lifetime.end())
+      in->second.last = std::max(in->second.last, std::max(opIndex, 1));
+    unwaited.erase(it);
+  }
+
   static StringRef slotOfArg(func::FuncOp fn, BlockArgument arg) {
     unsigned i = arg.getArgNumber();
     if (auto p = fn.getArgAttrOfType<StringAttr>(i, "kiln.param"))
@@ -340,6 +386,8 @@ struct Planner {
 
     for (Operation &op : fn.getBody().front()) {
       if (auto ret = llvm::dyn_cast<func::ReturnOp>(op)) {
+        for (Value v : ret.getOperands())
+          waitFor(v, entry, lifetime, opIndex);
         for (auto [r, v] : llvm::enumerate(ret.getOperands())) {
           auto b = local(v, "result" + std::to_string(r));
           if (failed(b))
@@ -368,10 +416,16 @@ struct Planner {
         }
         continue;
       }
+      if (op.hasTrait<OpTrait::Communication>()) {
+        if (failed(planCollective(op, entry, slot, lifetime, returned, opIndex)))
+          return failure();
+        continue;
+      }
       if (!llvm::isa<KilnDialect>(op.getDialect()))
         return op.emitError("kiln codegen: cannot lower ") << op.getName();
       ++opIndex;
       for (Value v : op.getOperands()) {
+        waitFor(v, entry, lifetime, opIndex);
         auto it = lifetime.find(v);
         if (it != lifetime.end())
           it->second.last = opIndex;
@@ -423,6 +477,10 @@ struct Planner {
       // Without inputs a kernel computes a constant: once, when the arena is bound.
       (op.getNumOperands() == 0 ? plan.once : entry.calls).push_back(call);
     }
+    for (auto &kv : unwaited)  // results nothing reads: waited for at the end
+      entry.collectives[size_t(kv.second)].wait = int(entry.calls.size());
+    unwaited.clear();
+    collectiveInput.clear();
     std::vector<Interval> intervals;
     for (auto &kv : lifetime)
       intervals.push_back(kv.second);
@@ -442,6 +500,9 @@ struct Planner {
 std::string describePlan(const StepPlan &plan) {
   std::string text;
   llvm::raw_string_ostream os(text);
+  if (plan.ranks > 1)
+    os << "// data-parallel over " << plan.ranks << " ranks: each train step averages its loss and gradients over "
+       << "them (MPI all-reduce, started when the value is computed, waited for where it is first read)\n";
   os << "// arena: " << plan.arenaBytes << " bytes; buffers that live across steps first, then one "
      << "scratch region whose bytes are reused by values whose lifetimes do not overlap\n";
   os << llvm::formatv("// {0,-28} {1,10} {2,10}  {3,-16} {4}\n", "buffer", "offset", "bytes", "shape", "lifetime");
@@ -453,14 +514,27 @@ std::string describePlan(const StepPlan &plan) {
     os << llvm::formatv("// {0,-28} {1,10} {2,10}  {3,-16} {4}\n", b.name, b.offset, b.desc.bytes(),
                         shapeString(b.desc.shape), lifetime);
   }
-  auto calls = [&](const std::vector<KernelCall> &list) {
+  auto collectives = [&](const EntryPlan *e, size_t i) {
+    if (!e)
+      return;
+    for (const PlannedCollective &c : e->collectives)
+      if (size_t(c.start) == i)
+        os << "//   start all-reduce (mean over ranks) of " << c.of << ": " << plan.buffers[c.input].name << " -> "
+           << plan.buffers[c.output].name << " (" << plan.buffers[c.output].desc.bytes() << " bytes)\n";
+    for (const PlannedCollective &c : e->collectives)
+      if (size_t(c.wait) == i)
+        os << "//   wait for the all-reduce of " << c.of << "\n";
+  };
+  auto calls = [&](const std::vector<KernelCall> &list, const EntryPlan *e = nullptr) {
     for (auto [i, c] : llvm::enumerate(list)) {
+      collectives(e, i);
       const FusedKernel &k = plan.kernels[c.kernel];
       os << "//   " << i << ": " << k.name << "(";
       for (auto [j, b] : llvm::enumerate(c.buffers))
         os << (j == k.inputs.size() ? " -> " : j ? ", " : "") << plan.buffers[b].name;
       os << ")\n";
     }
+    collectives(e, list.size());
   };
   if (!plan.once.empty()) {
     os << "// once, when the arena is bound:\n";
@@ -468,7 +542,7 @@ std::string describePlan(const StepPlan &plan) {
   }
   for (const EntryPlan &e : plan.entries) {
     os << "// entry " << e.name << " (" << e.kind << ", batch " << e.batch << "): " << e.calls.size() << " kernel calls\n";
-    calls(e.calls);
+    calls(e.calls, &e);
     for (auto [from, to] : e.copies)
       os << "//   then copy " << plan.buffers[from].name << " -> " << plan.buffers[to].name << "\n";
   }
@@ -521,10 +595,20 @@ FailureOr<StepPlan> planModel(ModuleOp module, std::string modelIR, Device devic
     llvm::json::Array kernels;  // the symbol of each call, for timing reports
     for (const KernelCall &call : e.calls)
       kernels.push_back(p.plan.kernels[call.kernel].name);
-    entries.push_back(llvm::json::Object{
-        {"name", e.name}, {"kind", e.kind}, {"batch", e.batch}, {"kernels", std::move(kernels)}});
+    llvm::json::Object entry{{"name", e.name}, {"kind", e.kind}, {"batch", e.batch}, {"kernels", std::move(kernels)}};
+    if (!e.collectives.empty()) {
+      llvm::json::Array collectives;
+      for (const PlannedCollective &c : e.collectives)
+        collectives.push_back(llvm::json::Object{{"of", c.of},
+                                                 {"elements", p.plan.buffers[c.output].desc.elements()},
+                                                 {"start", c.start}, {"wait", c.wait}});
+      entry["collectives"] = std::move(collectives);
+    }
+    entries.push_back(std::move(entry));
   }
-  llvm::json::Object manifest{{"model", "model"}, {"arena_bytes", p.plan.arenaBytes},
+  if (auto ranks = module->getAttrOfType<IntegerAttr>("kiln.ranks"))
+    p.plan.ranks = ranks.getInt();
+  llvm::json::Object manifest{{"model", "model"}, {"arena_bytes", p.plan.arenaBytes}, {"ranks", p.plan.ranks},
                               {"entries", std::move(entries)}, {"tensors", std::move(p.tensors)}};
   if (auto name = module->getAttrOfType<StringAttr>("kiln.model"))
     manifest["model"] = name.getValue().str();

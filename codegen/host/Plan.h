@@ -37,10 +37,21 @@ struct KernelCall {
   std::vector<std::string> sources;
 };
 
+// An exchange between the ranks of a data-parallel run (kiln.all_reduce_mean): the mean over
+// ranks of `input` into `output`, started just before call `start` (as soon as the input is
+// computed) and waited for just before call `wait` (the first that reads the output; the
+// number of calls: at the end of the entry). Both buffers stay reserved from start to wait.
+struct PlannedCollective {
+  std::string of;  // what it averages: "loss", or "<param>.grad"
+  int input = 0, output = 0;
+  int start = 0, wait = 0;
+};
+
 struct EntryPlan {
   std::string name, kind;           // kind: "train" or "eval"
   int64_t batch = 0;                // dimension 0 of its inputs
   std::vector<KernelCall> calls;    // in order
+  std::vector<PlannedCollective> collectives;  // in start order
   std::vector<std::pair<int, int>> outputCopies;  // (argument, its output slot), first
   std::vector<std::pair<int, int>> copies;  // (updated value, param or state slot)
   std::vector<int> hostWrites;      // what the runtime writes before a run: inputs, lr, step
@@ -53,6 +64,7 @@ struct StepPlan {
   std::vector<KernelCall> once;     // constants, computed when the arena is bound
   std::vector<EntryPlan> entries;
   int64_t arenaBytes = 0;
+  int64_t ranks = 1;                // processes of a data-parallel run (kiln.ranks)
   std::string manifest;             // JSON, see runtime/include/kiln/model_abi.h
   std::string modelIR;              // the model as traced, for whole-net checkpoints
 };

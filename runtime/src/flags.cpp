@@ -102,6 +102,15 @@ const Flag kFlags[] = {
     {"--threads", "N", "worker threads of the compiled kernels",
      [](Options &o, const std::string &f, const std::string &v) { o.threads = int(parse_int(f, v, 1, 4096, "an integer from 1 to 4096")); },
      [](const Manifest *) { return std::string("1"); }},
+    {"--comm-timeout", "SECONDS", "a data-parallel run (mpirun): how long a rank waits for the others in an exchange "
+     "before it stops every rank, naming the exchange",
+     [](Options &o, const std::string &f, const std::string &v) {
+         o.comm_timeout = double(parse_int(f, v, 1, 1000000, "a whole number of seconds from 1 to 10^6"));
+     },
+     [](const Manifest *) { return std::string("300"); }},
+    {"--print-param-hash", nullptr, "at the end, every rank prints a hash of its parameters and optimizer state",
+     [](Options &o, const std::string &, const std::string &) { o.print_param_hash = true; },
+     [](const Manifest *) { return std::string("off"); }},
     {"--device", "N", "the GPU to run on, for a binary built with --target=cuda or opencl",
      [](Options &o, const std::string &f, const std::string &v) { o.device = int(parse_int(f, v, 0, 1023, "an integer from 0 to 1023")); },
      [](const Manifest *m) { return std::string(m && m->device == "host" ? "none: the kernels run on the CPU" : "0"); }},

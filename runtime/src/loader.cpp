@@ -14,14 +14,24 @@ namespace kiln {
 
 Loader::Loader(const Manifest &manifest, const Dataset &data, const LoaderConfig &config)
     : manifest_(manifest), data_(data), config_(config) {
-    full_entry_ = manifest.train_entry(config.batch);
-    if (full_entry_ < 0) throw UserError(fmt::format("the model has no train entry of batch {}", config.batch));
+    const int64_t ranks = config.ranks;
+    if (config.batch % ranks != 0)
+        throw UserError(fmt::format("the batch of {} rows does not split evenly over {} ranks", config.batch, ranks));
+    full_entry_ = manifest.train_entry(config.batch / ranks);
+    if (full_entry_ < 0)
+        throw UserError(ranks == 1 ? fmt::format("the model has no train entry of batch {}", config.batch)
+                                   : fmt::format("the model has no train entry of batch {} (a batch of {} over {} "
+                                                 "ranks)", config.batch / ranks, config.batch, ranks));
     const int64_t n = data.rows(), r = n % config.batch;
     full_batches_ = n / config.batch;
     if (r == 0) return;
-    if (config.drop_last) {
+    if (!config.drop_last && r % ranks != 0) {
+        throw UserError(fmt::format("the data has {} rows: after {} batches of {}, the last {} make a short batch that "
+                                    "does not split evenly over {} ranks; pass --drop-last to leave those rows out",
+                                    n, full_batches_, config.batch, r, ranks));
+    } else if (config.drop_last) {
         tail_note_ = fmt::format("the last {} of {} rows are dropped each epoch (drop_last)", r, n);
-    } else if ((tail_entry_ = manifest.train_entry(r)) < 0) {
+    } else if ((tail_entry_ = manifest.train_entry(r / ranks)) < 0) {
         // PyTorch would train these rows as one short batch; leaving them out silently would not.
         throw UserError(fmt::format("the data has {} rows: after {} batches of {}, the last {} make a short batch, and "
                                     "this binary has no step for a batch of {} (it was compiled for other data); "
@@ -44,10 +54,14 @@ std::vector<Batch> Loader::batches(int64_t epoch) const {
     std::vector<int64_t> rows = order(epoch);
     std::vector<Batch> out;
     const size_t b = size_t(config_.batch);
+    // This rank's part of rows [begin, end).
+    auto part = [&](size_t begin, size_t end) {
+        const size_t share = (end - begin) / size_t(config_.ranks), first = begin + share * size_t(config_.rank);
+        return std::vector<int64_t>(rows.begin() + int64_t(first), rows.begin() + int64_t(first + share));
+    };
     for (int64_t i = 0; i < full_batches_; ++i)
-        out.push_back({full_entry_, epoch, i, std::vector<int64_t>(rows.begin() + i * b, rows.begin() + (i + 1) * b)});
-    if (tail_entry_ >= 0)
-        out.push_back({tail_entry_, epoch, full_batches_, std::vector<int64_t>(rows.begin() + full_batches_ * b, rows.end())});
+        out.push_back({full_entry_, epoch, i, part(size_t(i) * b, size_t(i + 1) * b)});
+    if (tail_entry_ >= 0) out.push_back({tail_entry_, epoch, full_batches_, part(size_t(full_batches_) * b, rows.size())});
     return out;
 }
 

@@ -87,6 +87,20 @@ EntrySpec parse_entry(const json &e, size_t index) {
             spec.kernels.push_back(k.get<std::string>());
         }
     }
+    if (auto it = e.find("collectives"); it != e.end()) {
+        if (!it->is_array()) fail(where + ": \"collectives\" must be an array");
+        for (const json &c : *it) {
+            if (!c.is_object()) fail(where + ": each collective must be an object");
+            CollectiveSpec col;
+            col.of = string_field(c, "of", where + "'s collective");
+            const std::string at = fmt::format("{}'s collective '{}'", where, col.of);
+            optional_int(c, "elements", at, 0, col.elements);
+            optional_int(c, "start", at, 0, col.start);
+            optional_int(c, "wait", at, 0, col.wait);
+            if (col.wait < col.start) fail(at + ": waited for before it starts");
+            spec.collectives.push_back(col);
+        }
+    }
     return spec;
 }
 
@@ -245,9 +259,12 @@ void check_entries(Manifest &m) {
     for (size_t e = 0; e < m.entries.size() && first_train < 0; ++e)
         if (m.entries[e].kind == EntryKind::train) first_train = int(e);
     if (first_train < 0) fail("no entry has kind 'train'");
-    if (m.train.batch == 0) m.train.batch = m.entries[size_t(first_train)].batch;
-    if (m.train_entry(m.train.batch) < 0)
-        fail(fmt::format("\"train\": \"batch\" {} is not the batch of any train entry", m.train.batch));
+    // The train batch is global; each of the ranks' steps takes an equal share of it.
+    if (m.train.batch == 0) m.train.batch = m.entries[size_t(first_train)].batch * m.ranks;
+    if (m.train.batch % m.ranks != 0 || m.train_entry(m.train.batch / m.ranks) < 0)
+        fail(m.ranks == 1 ? fmt::format("\"train\": \"batch\" {} is not the batch of any train entry", m.train.batch)
+                          : fmt::format("\"train\": \"batch\" {} over {} ranks is not the batch of any train entry",
+                                        m.train.batch, m.ranks));
 }
 
 }  // namespace
@@ -333,6 +350,8 @@ Manifest parse_manifest(std::string_view text) {
         if (m.device != "host" && m.device != "cuda" && m.device != "opencl")
             fail(fmt::format("unknown device '{}' (host, cuda or opencl)", m.device));
     }
+
+    optional_int(j, "ranks", "top level", 1, m.ranks);
 
     const json &entries = field(j, "entries", "top level");
     if (!entries.is_array() || entries.empty()) fail("\"entries\" must be a non-empty array");

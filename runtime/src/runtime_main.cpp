@@ -30,6 +30,7 @@
 #include "kiln/output_paths.h"
 #include "kiln/plot.h"
 #include "kiln/progress.h"
+#include "kiln/ranks.h"
 #include "kiln/tensor_io.h"
 
 // Provided by the Halide runtime inside the compiled model; weak so that binaries without Halide
@@ -127,6 +128,21 @@ void write_predictions(const std::string &path, const Manifest &manifest, const 
     if (std::fclose(f) != 0) throw UserError(fmt::format("{}: cannot write the predictions", path));
 }
 
+// A data-parallel run's exchanges: per step, what the all-reduces moved and how long rank 0
+// waited for them, against what the same exchanges take with nothing to hide them behind.
+void report_communication(const Manifest &manifest, const TrainResult &result, bool quiet) {
+    const CommStats stats = comm_stats();
+    std::vector<int64_t> elements;
+    for (const CollectiveSpec &c : manifest.entries[0].collectives) elements.push_back(c.elements);
+    const double blocking = blocking_all_reduce_ms(elements, 21);
+    if (quiet) return;
+    const double steps = double(result.steps_run), wait = stats.wait_ms / steps;
+    fmt::print("all-reduce per step: {} exchanges, {} bytes; waited {} ms (blocking, the same exchanges take {} ms: "
+               "{:.0f}% overlapped with compute)\n",
+               int64_t(double(stats.all_reduces) / steps + 0.5), int64_t(double(stats.bytes) / steps + 0.5),
+               format_ms(wait), format_ms(blocking), blocking > 0 ? std::clamp(100 * (1 - wait / blocking), 0.0, 100.0) : 0);
+}
+
 // The numbers a run's picture is drawn from.
 struct Outcome {
     const Dataset *eval_data = nullptr;  // what the final evaluation ran on
@@ -197,8 +213,35 @@ std::string draw_picture(const std::string &picture, const Manifest &manifest, A
     return "";
 }
 
-int run(const ModelAbi &model, const Options &options) {
+// What a rank other than 0 of a data-parallel run does: train and evaluate its share, write
+// and print nothing (rank 0 prints and writes for the run).
+Options follower(Options options) {
+    options.quiet = true;
+    options.output = "none";
+    for (std::string *path : {&options.save, &options.save_net, &options.checkpoint, &options.predictions,
+                              &options.metrics, &options.kernel_times, &options.dump_kernels})
+        path->clear();
+    options.checkpoint_every = 0;
+    return options;
+}
+
+// FNV-1a over the bytes of every parameter and optimizer state, in manifest order.
+uint64_t param_hash(const Manifest &manifest, Arena &arena) {
+    uint64_t h = 1469598103934665603ull;
+    for (const TensorSpec &t : manifest.tensors)
+        if (t.role == Role::Param || t.role == Role::State) {
+            const uint8_t *p = arena.at(t);
+            for (uint64_t i = 0; i < t.bytes(); ++i) h = (h ^ p[i]) * 1099511628211ull;
+        }
+    return h;
+}
+
+int run(const ModelAbi &model, const Options &given) {
     Manifest manifest = parse_manifest(model.manifest);
+    start_ranks(manifest);
+    set_comm_timeout(given.comm_timeout);
+    const RankInfo &rank = ranks();
+    const Options options = rank.rank == 0 ? given : follower(given);
     const bool quiet = options.quiet;
     const int eval = manifest.eval_entry();
 
@@ -254,6 +297,10 @@ int run(const ModelAbi &model, const Options &options) {
     } else {
         load_tensors(options.init, manifest, Role::Param, arena);
     }
+    // Every rank starts from rank 0's values, whatever files each one could read.
+    if (rank.size > 1)
+        for (const TensorSpec &t : manifest.tensors)
+            if (t.role == Role::Param || t.role == Role::State) broadcast_from_rank0(arena.at(t), t.bytes());
     if (model.to_device)
         if (int rc = model.to_device(); rc != 0)
             throw UserError(fmt::format("model '{}' could not copy its parameters to the device (code {}){}",
@@ -266,6 +313,8 @@ int run(const ModelAbi &model, const Options &options) {
     loader_config.shuffle = options.shuffle.value_or(manifest.train.shuffle);
     loader_config.drop_last = options.drop_last || manifest.train.drop_last;
     loader_config.seed = seed;
+    loader_config.ranks = rank.size;
+    loader_config.rank = rank.rank;
     Loader loader(manifest, data, loader_config);
     RunPosition position;
     position.model = manifest.model;
@@ -290,7 +339,8 @@ int run(const ModelAbi &model, const Options &options) {
     settings.quiet = quiet;
     settings.print_batches = options.print_batches || manifest.train.print_batches;
     settings.stop_on_nonfinite = options.stop_on_nonfinite;
-    settings.progress = ::isatty(STDOUT_FILENO) == 1;
+    // mpirun gives each rank a terminal of its own, and forwards it to wherever its output goes.
+    settings.progress = ::isatty(STDOUT_FILENO) == 1 && rank.size == 1;
     Outcome outcome;
     outcome.split = splits.has_test() ? "test" : "eval";
     outcome.eval_data = splits.has_test() ? &splits.test : &splits.train;
@@ -358,6 +408,7 @@ int run(const ModelAbi &model, const Options &options) {
     if (!quiet && settings.steps > settings.start_step)
         fmt::print("final loss {} after {} steps, median step {} ms\n", format_loss(result.final_loss()),
                    settings.steps, format_ms(result.median_step_ms()));
+    if (rank.size > 1 && result.steps_run > 0) report_communication(manifest, result, quiet);
 
     EvalResult &ev = outcome.ev;
     const Dataset &eval_data = *outcome.eval_data;
@@ -424,6 +475,23 @@ int run(const ModelAbi &model, const Options &options) {
                        missing, picture);
         }
     }
+    if (rank.size > 1 || options.print_param_hash) {
+        if (model.to_host)
+            if (int rc = model.to_host(); rc != 0)
+                throw UserError(fmt::format("model '{}' could not copy its parameters from the device (code {})",
+                                            manifest.model, rc));
+        const uint64_t hash = param_hash(manifest, arena);
+        if (options.print_param_hash)
+            fmt::print("rank {} parameter hash {:016x}\n", rank.rank, hash);
+        const std::vector<uint64_t> all = gather_over_ranks(hash);
+        for (size_t r = 1; r < all.size(); ++r)
+            if (all[r] != all[0])
+                throw UserError(fmt::format("rank {}'s parameters differ from rank 0's after training (hash {:016x} "
+                                            "vs {:016x}): the ranks did not train one model",
+                                            r, all[r], all[0]));
+        if (!quiet && rank.size > 1)
+            fmt::print("parameters identical on all {} ranks (hash {:016x})\n", rank.size, hash);
+    }
     if (!quiet) fmt::print("peak memory {:.1f} MB\n", peak_rss_mb());
     if (kernel_times) {
         kernel_times->write(options.kernel_times);
@@ -460,12 +528,17 @@ int run_model(const ModelAbi &model, int argc, char **argv) {
             }
             return 0;
         }
-        return run(model, options);
+        int rc = run(model, options);
+        finish_ranks();
+        return rc;
     } catch (const UserError &e) {
+        fail_ranks(e.what());
         fmt::print(stderr, "error: {}\n", e.what());
     } catch (const std::bad_alloc &) {
+        fail_ranks("out of memory");
         fmt::print(stderr, "error: out of memory\n");
     } catch (const std::exception &e) {
+        fail_ranks(fmt::format("internal error in the kiln runtime: {} (please report this)", e.what()));
         fmt::print(stderr, "internal error in the kiln runtime: {} (please report this)\n", e.what());
     }
     return 1;

@@ -12,6 +12,7 @@
 #include "kiln/error.h"
 #include "kiln/kernel_errors.h"
 #include "kiln/progress.h"
+#include "kiln/ranks.h"
 
 // Bytes a GPU build's runs copied between host and device so far (the model's host module
 // counts them; kiln's test binaries have none).
@@ -182,11 +183,16 @@ EvalResult evaluate(const ModelAbi &model, const Manifest &manifest, Arena &aren
                                         "scores output of shape [{}, classes] in eval entry '{}'",
                                         batch, batch, manifest.entries[size_t(entry)].name));
         result.classified = true;
+        result.predicted.assign(size_t(result.rows), 0);
     }
 
+    // A data-parallel run splits the chunks between ranks (chunk c on rank c % ranks) and adds up
+    // what each measured; every other row of a rank's outputs is 0, so the sums assemble them.
+    const RankInfo &rank = ranks();
     double loss_sum = 0;
     std::vector<int64_t> rows(static_cast<size_t>(batch));
     for (int64_t c = 0; c < chunks; ++c) {
+        if (c % rank.size != rank.rank) continue;
         std::iota(rows.begin(), rows.end(), c * batch);
         copy_rows(manifest, data, entry, rows, arena);
         if (int rc = model.run(entry); rc != 0)
@@ -207,10 +213,19 @@ EvalResult evaluate(const ModelAbi &model, const Manifest &manifest, Arena &aren
                 int32_t best = int32_t(std::max_element(row, row + classes, [](float a, float b) {
                                            return a < b || (std::isnan(b) && !std::isnan(a));
                                        }) - row);
-                result.predicted.push_back(best);
+                result.predicted[size_t(c * batch + i)] = best;
                 result.correct += best == y[i];
             }
         }
+    }
+    if (rank.size > 1) {
+        double sums[2] = {loss_sum, double(result.correct)};
+        sum_over_ranks(sums, 2);
+        loss_sum = sums[0];
+        result.correct = int64_t(sums[1]);
+        for (DataTensor &t : result.outputs.tensors)
+            t.dtype == DType::i32 ? sum_over_ranks(t.i32.data(), t.i32.size()) : sum_over_ranks(t.f32.data(), t.f32.size());
+        sum_over_ranks(result.predicted.data(), result.predicted.size());
     }
     if (chunks > 0) result.loss = loss_sum / double(chunks);
     return result;

@@ -106,7 +106,7 @@ TEST(Flags, HelpListsEveryFlagWithItsDefault) {
     EXPECT_EQ(r.code, 0);
     EXPECT_EQ(r.err, "");
     for (const char *flag : {"--steps N", "--epochs N", "--shuffle on|off", "--drop-last", "--print-batches", "--lr F",
-                             "--seed N", "--threads N", "--device N", "--init FILE", "--data FILE", "--metrics FILE", "--kernel-times FILE", "--dump-kernels FILE", "--on-nonfinite stop|warn", "--checkpoint-every N", "--checkpoint-keep K", "--output FILE",
+                             "--seed N", "--threads N", "--comm-timeout SECONDS", "--print-param-hash", "--device N", "--init FILE", "--data FILE", "--metrics FILE", "--kernel-times FILE", "--dump-kernels FILE", "--on-nonfinite stop|warn", "--checkpoint-every N", "--checkpoint-keep K", "--output FILE",
                              "--save FILE", "--save-net FILE", "--predictions FILE", "--quiet", "--help"})
         EXPECT_NE(r.out.find(flag), std::string::npos) << flag << " missing from:\n" << r.out;
     EXPECT_NE(r.out.find("(default: from --epochs)"), std::string::npos) << r.out;
@@ -117,7 +117,7 @@ TEST(Flags, HelpListsEveryFlagWithItsDefault) {
     // Every flag but --help itself states a default.
     size_t lines_with_default = 0, pos = 0;
     while ((pos = r.out.find("(default: ", pos)) != std::string::npos) ++lines_with_default, ++pos;
-    EXPECT_EQ(lines_with_default, 26u);
+    EXPECT_EQ(lines_with_default, 28u);
 }
 
 }  // namespace

@@ -383,7 +383,8 @@ TEST(Kernel, TrueMaskConstant) {
 
 namespace {
 // Codegen's primitives and the dialect's ops agree: every primitive is an op with one kind
-// trait, and every kiln op but the kernel region and its terminator is a primitive.
+// trait, and every kiln op but the kernel region, its terminator and the collectives between
+// kernels is a primitive.
 TEST(Kernel, PrimitivesAreTheDialectsOps) {
   std::vector<kiln::Primitive> all = {
 #define KILN_TEST_ENTRY(name) kiln::Primitive::name,
@@ -397,7 +398,7 @@ TEST(Kernel, PrimitivesAreTheDialectsOps) {
   int ops = 0;
   for (mlir::RegisteredOperationName name : context.getRegisteredOperations()) {
     if (name.getDialectNamespace() != "kiln" || name.hasTrait<mlir::OpTrait::IsTerminator>() ||
-        name.hasTrait<mlir::OpTrait::IsIsolatedFromAbove>())
+        name.hasTrait<mlir::OpTrait::IsIsolatedFromAbove>() || name.hasTrait<kiln::OpTrait::Communication>())
       continue;
     ++ops;
     EXPECT_TRUE(kiln::primitiveNamed(name.stripDialect().str()).has_value())

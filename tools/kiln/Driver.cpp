@@ -147,7 +147,8 @@ RuntimeParts runtimeParts(mlir::ModuleOp module) {
   auto train = module->getAttrOfType<mlir::DictionaryAttr>("kiln.train");
   auto draw = train ? train.getAs<mlir::BoolAttr>("draw") : nullptr;
   auto dataset = train ? train.getAs<mlir::StringAttr>("dataset") : nullptr;
-  return {draw && draw.getValue(), dataset && !dataset.getValue().empty()};
+  auto ranks = module->getAttrOfType<mlir::IntegerAttr>("kiln.ranks");
+  return {draw && draw.getValue(), dataset && !dataset.getValue().empty(), ranks && ranks.getInt() > 1};
 }
 
 std::string buildBinary(const StepPlan &plan, const std::string &tempDir, const std::string &out,

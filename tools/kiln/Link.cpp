@@ -59,13 +59,16 @@ std::string linkExecutable(const std::vector<std::string> &objects, const std::s
   args.push_back(runtime);
   const std::string dir = llvm::sys::path::parent_path(runtime).str();
   for (const char *part : {parts.pictures ? "libkiln_plot.a" : "libkiln_noplot.a",
-                           parts.datasets ? "libkiln_datasets.a" : "libkiln_nodatasets.a"}) {
+                           parts.datasets ? "libkiln_datasets.a" : "libkiln_nodatasets.a",
+                           parts.ranks ? "libkiln_mpi.a" : "libkiln_nompi.a"}) {
     if (!llvm::sys::fs::exists(under(dir, part)))
       return "runtime library " + under(dir, part) + " not found";
     args.push_back(under(dir, part));
   }
   // The parts and the runtime call each other: the runtime is named again after them.
   args.push_back(runtime);
+  if (parts.ranks)
+    appendWords(args, KILN_MPI_LINK_FLAGS);
   appendWords(args, KILN_RUNTIME_LINK_FLAGS);
   return run(args, "link");
 }

@@ -93,6 +93,10 @@ cl::opt<Fusion> fusion("fusion", cl::desc("Fuse primitives into kernels"), cl::i
 cl::opt<int64_t> batchSize("batch",
                            cl::desc("Train with this many rows per step (default: the traced batch)"),
                            cl::value_desc("N"), cl::init(0), cl::sub(compileCmd));
+cl::opt<int64_t> ranks("ranks",
+                       cl::desc("Train data-parallel on this many processes (mpirun -np N): each runs the "
+                                "step on 1/N of every batch and the gradients are averaged (default 1)"),
+                       cl::value_desc("N"), cl::init(1), cl::sub(compileCmd));
 cl::opt<std::string> dataPath("data",
                               cl::desc("The training data the binary will use (file or folder), to size "
                                        "the step of the short last batch (default: the model's data set)"),
@@ -187,7 +191,7 @@ mlir::LogicalResult specializeBatches(mlir::ModuleOp module) {
   for (unsigned i = 0; i < main.getNumArguments(); ++i)
     if (auto name = main.getArgAttrOfType<mlir::StringAttr>(i, "kiln.input"))
       inputs.push_back(name.getValue().str());
-  if (inputs.empty() && batchSize == 0)
+  if (inputs.empty() && batchSize == 0 && ranks == 1)
     return mlir::success();  // nothing is batched
   mlir::FailureOr<int64_t> traced = kiln::tracedBatch(main);
   if (failed(traced))
@@ -195,11 +199,17 @@ mlir::LogicalResult specializeBatches(mlir::ModuleOp module) {
   int64_t batch = *traced;
   auto settings = module->getAttrOfType<mlir::DictionaryAttr>("kiln.train");
   mlir::Builder b(module.getContext());
-  if (batchSize != 0 && batchSize != batch) {
-    if (batchSize < 1)
+  if ((batchSize != 0 && batchSize != batch) || ranks > 1) {
+    if (batchSize < 0)
       return module.emitError("--batch ") << batchSize.getValue() << ": the batch size must be at least 1";
-    batch = batchSize;
-    if (failed(kiln::specializeBatch(main, batch)))
+    if (batchSize != 0)
+      batch = batchSize;
+    // Each rank's step takes its share of the global batch.
+    if (batch % ranks != 0)
+      return module.emitError("--ranks ") << ranks.getValue() << ": the global batch of " << batch
+                                          << " rows does not split evenly over " << ranks.getValue()
+                                          << " ranks; choose a --batch that is a multiple of it";
+    if (failed(kiln::specializeBatch(main, batch / ranks)))
       return mlir::failure();
     // Entries traced by hand for the old batch (a short last batch) no longer fit.
     for (mlir::func::FuncOp f : llvm::drop_begin(train))
@@ -228,11 +238,16 @@ mlir::LogicalResult specializeBatches(mlir::ModuleOp module) {
   const int64_t tail = rows > 0 ? rows % batch : 0;
   if (tail == 0)
     return mlir::success();
+  if (tail % ranks != 0)
+    return module.emitError("--ranks ") << ranks.getValue() << ": the data's " << rows << " rows leave a last batch of "
+                                        << tail << " after the batches of " << batch << ", which does not split evenly "
+                                        << "over " << ranks.getValue() << " ranks; choose another --batch, or set "
+                                        << "drop_last in the model";
   for (mlir::func::FuncOp f : train) {
     mlir::FailureOr<int64_t> b = kiln::tracedBatch(f);
     if (failed(b))
       return mlir::failure();
-    if (*b == tail)
+    if (*b == tail / ranks)
       return mlir::success();
   }
   mlir::func::FuncOp last = main.clone();
@@ -242,7 +257,7 @@ mlir::LogicalResult specializeBatches(mlir::ModuleOp module) {
   last.setName(name);
   last->setAttr("kiln.role", b.getStringAttr("forward"));  // @forward may carry it implicitly
   module.getBody()->getOperations().insert(std::next(mlir::Block::iterator(main)), last);
-  return kiln::specializeBatch(last, tail);
+  return kiln::specializeBatch(last, tail / ranks);
 }
 
 int compile() {
@@ -257,6 +272,11 @@ int compile() {
     if (sys::fs::is_directory(output.getValue()))
       return fail("-o " + output + " is a folder; name a file");
   }
+  if (ranks < 1 || ranks > (1 << 20))
+    return fail("--ranks " + Twine(ranks.getValue()) + ": expected 1 to 2^20 processes");
+  if (ranks > 1 && target == kiln::Device::opencl)
+    return fail("--ranks " + Twine(ranks.getValue()) + ": data-parallel training runs on the CPU (MPI) or on "
+                "CUDA GPUs (NCCL), not through --target=opencl");
   if (maxArenaGiB == 0 || maxArenaGiB > (uint64_t(1) << 30))
     return fail("--max-arena-gib " + Twine(maxArenaGiB.getValue()) + ": expected 1 to 2^30");
   mlir::MLIRContext context;
@@ -275,10 +295,20 @@ int compile() {
   mlir::OwningOpRef<mlir::ModuleOp> module = kiln::loadModel(context, sources, input, temps);
   if (!module)
     return 1;  // reported where
-  if (failed(overrideOptimizer(*module)) || failed(specializeBatches(*module)))
-    return 1;
+  // The model as one process trains it, kept in whole-net checkpoints: a data-parallel build's
+  // steps are specialised to each rank's share of the batch, which another build must not see.
+  (*module)->removeAttr("kiln.ranks");
   std::string modelIR;
-  llvm::raw_string_ostream(modelIR) << *module;
+  if (failed(overrideOptimizer(*module)))
+    return 1;
+  if (ranks > 1)
+    llvm::raw_string_ostream(modelIR) << *module;
+  if (failed(specializeBatches(*module)))
+    return 1;
+  if (ranks == 1)
+    llvm::raw_string_ostream(modelIR) << *module;
+  else
+    (*module)->setAttr("kiln.ranks", mlir::Builder(&context).getI64IntegerAttr(ranks));
 
   // The IR pipeline, stage by stage, stopping at the requested dump.
   static const Emit irStages[] = {Emit::forward, Emit::grad, Emit::train, Emit::fused};

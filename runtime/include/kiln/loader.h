@@ -9,6 +9,9 @@
 //     entry of batch B, then, when r > 0, one tail batch of the last r rows for the train entry of
 //     batch r -- unless drop_last is set, in which case those rows are left out of the epoch
 //     (tail_note() says so). Without drop_last, no train entry of batch r throws UserError.
+//   - data parallel (ranks R > 1): B and r are global; rank k's Batch holds the k-th of R equal
+//     consecutive parts of each batch's rows, for the train entry of batch B / R (r / R for the
+//     tail; a tail that does not split evenly throws UserError). Every rank draws the same order.
 //   - copy(batch, arena) writes the batch's rows, in batch order, into every input of its entry.
 // The Loader keeps references to the manifest and dataset; both must outlive it.
 #ifndef KILN_LOADER_H
@@ -25,17 +28,18 @@
 namespace kiln {
 
 struct LoaderConfig {
-    int64_t batch = 1;  // must be the batch of a train entry
+    int64_t batch = 1;  // the global batch: batch / ranks must be the batch of a train entry
     bool shuffle = false;
     bool drop_last = false;
     uint64_t seed = 0;
+    int ranks = 1, rank = 0;  // a data-parallel run's processes, and this one
 };
 
 struct Batch {
     int entry = -1;       // the train entry that runs it
     int64_t epoch = 0;    // 0-based
     int64_t index = 0;    // 0-based position within the epoch
-    std::vector<int64_t> rows;  // dataset rows, in batch order
+    std::vector<int64_t> rows;  // dataset rows, in batch order (this rank's part)
 };
 
 class Loader {

@@ -50,11 +50,20 @@ struct TensorSpec {
     uint64_t row_numel() const;
 };
 
+// An all-reduce the compiled step makes in a data-parallel build: the mean over ranks of
+// `elements` f32 values, started before kernel call `start` and waited for before call `wait`.
+struct CollectiveSpec {
+    std::string of;  // "loss", "<param>.grad"
+    int64_t elements = 0;
+    int64_t start = 0, wait = 0;
+};
+
 struct EntrySpec {
     std::string name;
     EntryKind kind = EntryKind::train;
-    int64_t batch = 1;
+    int64_t batch = 1;  // this process's rows per run (a data-parallel train step: its share)
     std::vector<std::string> kernels;  // the kernel of each call, in order (may be absent)
+    std::vector<CollectiveSpec> collectives;
 };
 
 struct TrainConfig {
@@ -83,6 +92,9 @@ struct Manifest {
     std::vector<TensorSpec> tensors;  // in manifest order
     TrainConfig train;
     std::string device = "host";  // where the kernels run: host, cuda or opencl
+    // The processes the train steps were compiled for (kiln compile --ranks): each takes
+    // batch / ranks rows of every batch, and the steps average gradients and loss over them.
+    int64_t ranks = 1;
 
     // The tensor called `name` in `entry` (kShared: a param or state), or null.
     const TensorSpec *find(std::string_view name, int entry = kShared) const;

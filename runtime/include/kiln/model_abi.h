@@ -80,6 +80,18 @@ int kiln_run(int entry);
 int kiln_to_device(void);
 int kiln_to_host(void);
 
+// Data-parallel builds (kiln compile --ranks R; the manifest's "ranks" > 1) call the runtime's
+// collectives (kiln/ranks.h) where the manifest's "collectives" of each entry say:
+// kiln_all_reduce_start(entry, k, input, output) starts collective k of the entry, the mean over
+// ranks of the f32 buffer `input` into `output` (Halide buffer descriptors, both left alone
+// until the wait); kiln_all_reduce_wait(entry, k) returns when `output` holds the mean. Between
+// kernel calls while one is in flight, kiln_all_reduce_poll() lets the exchange progress. The
+// first two return 0 or an error code.
+struct halide_buffer_t;
+int kiln_all_reduce_start(int entry, int collective, struct halide_buffer_t *input, struct halide_buffer_t *output);
+int kiln_all_reduce_wait(int entry, int collective);
+void kiln_all_reduce_poll(void);
+
 // Points at the number of bytes copied between host and device so far (0 for a host build); a
 // run's share is its difference.
 extern int64_t *kiln_device_bytes;

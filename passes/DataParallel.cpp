@@ -1,0 +1,84 @@
+// Data parallelism: averages each gradient, and the loss, over the ranks of the run.
+//
+// Expects: gradient functions from kiln-autodiff (their last results are d loss / d param, one
+// per kiln.param argument, in argument order) and a module attribute kiln.ranks = R. With R > 1
+// each rank computes the gradient of the mean loss over its own shard of the global batch, so
+// the mean over ranks of those gradients is the single-process gradient over the whole batch.
+// Each gradient gets a kiln.all_reduce_mean right after the op that finishes it (codegen starts
+// the exchange there, while the rest of the backward pass runs, and waits for it before the
+// update reads it); the loss gets one too, so every rank reports the global batch's loss.
+// Without kiln.ranks, or with R = 1, nothing changes.
+#include "ir/Dialect.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+using namespace mlir;
+
+namespace kiln {
+namespace {
+
+struct DataParallelPass : PassWrapper<DataParallelPass, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(DataParallelPass)
+  StringRef getName() const override { return "KilnDataParallel"; }
+  StringRef getArgument() const override { return "kiln-data-parallel"; }
+  StringRef getDescription() const override {
+    return "Average each gradient and the loss over the ranks of a data-parallel run (kiln.ranks)";
+  }
+  void getDependentDialects(DialectRegistry &r) const override { r.insert<KilnDialect>(); }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto ranks = module->getAttrOfType<IntegerAttr>("kiln.ranks");
+    if (!ranks || ranks.getInt() == 1)
+      return;
+    if (ranks.getInt() < 1) {
+      module.emitError("kiln-data-parallel: kiln.ranks must be at least 1, got ") << ranks.getInt();
+      return signalPassFailure();
+    }
+    for (auto fn : module.getOps<func::FuncOp>())
+      if (roleOf(fn) == "grad" && failed(averageOverRanks(fn)))
+        return signalPassFailure();
+  }
+
+  static LogicalResult averageOverRanks(func::FuncOp fn) {
+    if (fn.isExternal())
+      return fn.emitError("kiln-data-parallel: @") << fn.getName() << " has no body";
+    unsigned params = 0;
+    for (unsigned i = 0; i < fn.getNumArguments(); ++i)
+      params += fn.getArgAttr(i, "kiln.param") != nullptr;
+    auto ret = llvm::cast<func::ReturnOp>(fn.getBody().front().getTerminator());
+    if (ret.getNumOperands() < params + 1)
+      return fn.emitError("kiln-data-parallel: @") << fn.getName() << " returns " << ret.getNumOperands()
+                                                   << " values, fewer than its loss and " << params << " gradients";
+    SmallVector<unsigned> averaged = {0};
+    for (unsigned r = ret.getNumOperands() - params; r < ret.getNumOperands(); ++r)
+      averaged.push_back(r);
+    llvm::DenseMap<Value, Value> meanOf;
+    for (unsigned r : averaged) {
+      Value v = ret.getOperand(r);
+      if (!meanOf.count(v)) {
+        OpBuilder b(fn.getContext());
+        if (Operation *def = v.getDefiningOp())
+          b.setInsertionPointAfter(def);
+        else
+          b.setInsertionPointToStart(&fn.getBody().front());
+        auto mean = AllReduceMeanOp::create(b, v.getLoc(), v);
+        // What it averages, for the plan and the runtime's messages.
+        auto param = fn.getResultAttrOfType<StringAttr>(r, "kiln.grad_of");
+        mean->setAttr("kiln.of", b.getStringAttr(r == 0 ? std::string("loss")
+                                                 : param ? (param.getValue() + ".grad").str()
+                                                         : "result " + std::to_string(r)));
+        meanOf[v] = mean;
+      }
+      ret.setOperand(r, meanOf[v]);
+    }
+    return success();
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> createDataParallelPass() { return std::make_unique<DataParallelPass>(); }
+
+} // namespace kiln
