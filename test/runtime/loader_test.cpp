@@ -103,6 +103,33 @@ TEST(Loader, TailIsDroppedOnRequestOrWithoutAnEntry) {
     }
 }
 
+// Data parallel: rank r of R takes the r-th of R equal parts of each batch, in the order one
+// process would draw, for the step of batch B / R; a tail that does not split is refused.
+TEST(Loader, RanksSplitEachBatchInOrder) {
+    kiln::Manifest m = minibatch_manifest({{"t", "train", 5}, {"one", "train", 1}});
+    kiln::Dataset d = kiln::make_dataset(m, 0);
+    const Loader single(m, d, {5, true, false, 9});
+    std::vector<std::vector<Batch>> parts;
+    for (int r = 0; r < 5; ++r) parts.push_back(Loader(m, d, {5, true, false, 9, 5, r}).batches(1));
+    const std::vector<Batch> whole = single.batches(1);
+    ASSERT_EQ(whole.size(), 2u);
+    for (size_t b = 0; b < whole.size(); ++b) {
+        std::vector<int64_t> joined;
+        for (int r = 0; r < 5; ++r) {
+            ASSERT_EQ(parts[size_t(r)].size(), whole.size());
+            EXPECT_EQ(parts[size_t(r)][b].entry, 1);
+            joined.insert(joined.end(), parts[size_t(r)][b].rows.begin(), parts[size_t(r)][b].rows.end());
+        }
+        EXPECT_EQ(joined, whole[b].rows);
+    }
+    try {
+        Loader uneven(m, d, {5, false, false, 0, 2, 0});
+        ADD_FAILURE() << "a batch of 5 was split over 2 ranks";
+    } catch (const kiln::UserError &e) {
+        EXPECT_NE(std::string(e.what()).find("does not split evenly over 2 ranks"), std::string::npos) << e.what();
+    }
+}
+
 TEST(Loader, CopiesTheBatchRowsIntoItsEntry) {
     kiln::Manifest m = minibatch_manifest({{"t", "train", 5}, {"tail", "train", 2}});
     kiln::Dataset d = kiln::make_dataset(m, 0);
