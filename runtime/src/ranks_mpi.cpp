@@ -19,6 +19,12 @@
 #include "kiln/error.h"
 #include "kiln/model_abi.h"
 
+// A CUDA build's all-reduces go through NCCL (ranks_nccl.cpp, linked into such builds only).
+extern "C" const char *kiln_nccl_start(int rank, int size) __attribute__((weak));
+extern "C" const char *kiln_nccl_all_reduce(const halide_buffer_t *input, halide_buffer_t *output, int64_t elements)
+    __attribute__((weak));
+extern "C" void kiln_nccl_finish(void) __attribute__((weak));
+
 namespace kiln {
 namespace {
 
@@ -26,6 +32,8 @@ using Clock = std::chrono::steady_clock;
 
 RankInfo info;
 bool started = false;
+bool on_gpu = false;        // a CUDA build: the step's buffers are device memory, exchanged by NCCL
+bool nccl_started = false;  // at the first all-reduce, once the kernels' context exists
 double timeout_s = 300;
 CommStats stats;
 
@@ -91,9 +99,10 @@ void start_ranks(const Manifest &manifest) {
                                         manifest.model, manifest.ranks, manifest.ranks, manifest.ranks));
         return;
     }
-    if (manifest.device != "host")
-        throw UserError(fmt::format("model '{}' was built for --target={}; its data-parallel all-reduce runs on the "
-                                    "CPU only in this build",
+    on_gpu = manifest.device != "host";
+    if (on_gpu && (manifest.device != "cuda" || !kiln_nccl_start))
+        throw UserError(fmt::format("model '{}' was built for --target={} without NCCL; data-parallel GPU builds "
+                                    "need --target=cuda",
                                     manifest.model, manifest.device));
     int provided = 0;
     if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS)
@@ -105,6 +114,7 @@ void start_ranks(const Manifest &manifest) {
     MPI_Comm local;
     MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, info.rank, MPI_INFO_NULL, &local);
     MPI_Comm_size(local, &info.local_size);
+    MPI_Comm_rank(local, &info.local_rank);
     MPI_Comm_free(&local);
     if (info.size != manifest.ranks)
         throw UserError(fmt::format("started as {} process{}, but model '{}' was compiled for {} ranks: run "
@@ -170,6 +180,7 @@ void fail_ranks(const std::string &message) {
 }
 
 void finish_ranks() {
+    if (nccl_started) kiln_nccl_finish();
     if (started) MPI_Finalize();
     started = false;
 }
@@ -203,12 +214,22 @@ extern "C" int kiln_all_reduce_start(int entry, int k, halide_buffer_t *input, h
         return -1;
     kiln::StepCollective &c = step_collectives[size_t(entry)][size_t(k)];
     c.elements = kiln::elements_of(output);
+    kiln::stats.all_reduces += 1;
+    kiln::stats.bytes += c.elements * 4;
+    if (kiln::on_gpu) {
+        if (!kiln::nccl_started) {
+            if (const char *error = kiln_nccl_start(kiln::info.rank, kiln::info.size))
+                kiln::stop_every_rank(fmt::format("NCCL could not start: {}", error));
+            kiln::nccl_started = true;
+        }
+        if (const char *error = kiln_nccl_all_reduce(input, output, c.elements))
+            kiln::stop_every_rank(fmt::format("{} failed: {}", c.what, error));
+        return 0;  // queued on the stream of the kernels that read it: nothing to wait for
+    }
     c.output = reinterpret_cast<float *>(output->host);
     kiln::check(MPI_Iallreduce(input->host, output->host, int(c.elements), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD,
                                &c.request),
                 c.what);
-    kiln::stats.all_reduces += 1;
-    kiln::stats.bytes += c.elements * 4;
     return 0;
 }
 
@@ -217,6 +238,7 @@ extern "C" int kiln_all_reduce_wait(int entry, int k) {
         k < 0 || size_t(k) >= step_collectives[size_t(entry)].size())
         return -1;
     kiln::StepCollective &c = step_collectives[size_t(entry)][size_t(k)];
+    if (kiln::on_gpu) return 0;
     const auto start = kiln::Clock::now();
     kiln::wait(c.request, c.what);
     kiln::stats.wait_ms += std::chrono::duration<double, std::milli>(kiln::Clock::now() - start).count();

@@ -276,6 +276,8 @@ int run(const ModelAbi &model, const Options &given) {
             throw UserError(fmt::format("--device {}: model '{}' was built for the CPU (kiln compile --target=host)",
                                         *options.device, manifest.model));
         if (halide_set_gpu_device) halide_set_gpu_device(*options.device);
+    } else if (rank.size > 1 && manifest.device != "host" && halide_set_gpu_device) {
+        halide_set_gpu_device(rank.local_rank);  // one GPU per rank of this machine
     }
 
     Arena arena(manifest.arena_bytes);

@@ -67,6 +67,14 @@ std::string linkExecutable(const std::vector<std::string> &objects, const std::s
   }
   // The parts and the runtime call each other: the runtime is named again after them.
   args.push_back(runtime);
+  if (parts.nccl) {
+    if (llvm::StringRef(KILN_NCCL_LINK_FLAGS).empty() || !llvm::sys::fs::exists(under(dir, "libkiln_nccl.a")))
+      return "this kiln was built without NCCL, which data-parallel CUDA builds need";
+    // The MPI part refers to it weakly, which alone would not pull it out of its archive.
+    args.push_back("-Wl,-u,kiln_nccl_start");
+    args.push_back(under(dir, "libkiln_nccl.a"));
+    appendWords(args, KILN_NCCL_LINK_FLAGS);
+  }
   if (parts.ranks)
     appendWords(args, KILN_MPI_LINK_FLAGS);
   appendWords(args, KILN_RUNTIME_LINK_FLAGS);

@@ -408,8 +408,10 @@ int compile() {
     return writeOutput([&](raw_ostream &os) { host->print(os, nullptr); });
   }
   std::string out = !output.empty() ? output.getValue() : emit == Emit::obj ? "a.o" : "a.out";
+  kiln::RuntimeParts parts = kiln::runtimeParts(*module);
+  parts.nccl = parts.ranks && target == kiln::Device::cuda;
   std::string err = kiln::buildBinary(*plan, temps.path(), out, emit == Emit::obj,
-                                      kiln::runtimeParts(*module), target);
+                                      parts, target);
   if (!err.empty())
     return fail(err);
   return 0;

@@ -29,6 +29,7 @@ struct RankInfo {
     int rank = 0;        // 0-based
     int size = 1;        // processes in the run
     int local_size = 1;  // of them, on this machine
+    int local_rank = 0;  // this one's place among them: the GPU it takes by default
 };
 
 // Joins the run's processes (MPI_Init) when started by mpirun, and checks that their number is
