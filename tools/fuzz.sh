@@ -20,7 +20,7 @@ mkdir -p "$out/obj"
 sources=()
 for f in runtime/src/*.cpp; do
   case "$(basename "$f")" in
-    main.cpp|runtime_main.cpp|plot.cpp|plot_tool.cpp|builtin_datasets.cpp) ;;  # not reached by these readers
+    main.cpp|runtime_main.cpp|plot.cpp|plot_tool.cpp|builtin_datasets.cpp|ranks_mpi.cpp|ranks_nccl.cpp) ;;  # not reached by these readers
     *) sources+=("$f") ;;
   esac
 done
