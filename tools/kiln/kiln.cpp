@@ -3,6 +3,7 @@
 //   kiln compile MODEL.mlir -o EXE [--emit=STAGE] [--print-ir-after-all]
 //   kiln compile NET.safetensors -o EXE    (a whole-net checkpoint: its IR is in the metadata)
 //   kiln compile MODEL.cpp -o EXE          (a model file: built, run to trace it, then compiled)
+//   kiln compile MODEL --ranks R -o EXE    (data parallel: run as `mpirun -np R EXE`)
 //   kiln bench MODEL                       (fused and unfused builds timed side by side)
 //   kiln diff MODEL --a SPEC --b SPEC      (one step of two builds compared kernel by kernel)
 //
