@@ -445,6 +445,25 @@ int run(const ModelAbi &model, const Options &given) {
         }
     }
     metrics.close();
+    // The last exchange between the ranks, before rank 0 alone writes what the run keeps (the
+    // others wait for it in MPI_Finalize, where no timeout applies).
+    if (rank.size > 1 || options.print_param_hash) {
+        if (model.to_host)
+            if (int rc = model.to_host(); rc != 0)
+                throw UserError(fmt::format("model '{}' could not copy its parameters from the device (code {})",
+                                            manifest.model, rc));
+        const uint64_t hash = param_hash(manifest, arena);
+        if (options.print_param_hash)
+            fmt::print("rank {} parameter hash {:016x}\n", rank.rank, hash);
+        const std::vector<uint64_t> all = gather_over_ranks(hash);
+        for (size_t r = 1; r < all.size(); ++r)
+            if (all[r] != all[0])
+                throw UserError(fmt::format("rank {}'s parameters differ from rank 0's after training (hash {:016x} "
+                                            "vs {:016x}): the ranks did not train one model",
+                                            r, all[r], all[0]));
+        if (!quiet && rank.size > 1)
+            fmt::print("parameters identical on all {} ranks (hash {:016x})\n", rank.size, hash);
+    }
     if (kernel_times) kernel_times->stop();  // written last, after everything the run keeps
     if (kernel_dump) kernel_dump->stop();
 
@@ -476,23 +495,6 @@ int run(const ModelAbi &model, const Options &given) {
             fmt::print(stderr, "warning: model '{}' has no {} to draw; {} will not be written\n", manifest.model,
                        missing, picture);
         }
-    }
-    if (rank.size > 1 || options.print_param_hash) {
-        if (model.to_host)
-            if (int rc = model.to_host(); rc != 0)
-                throw UserError(fmt::format("model '{}' could not copy its parameters from the device (code {})",
-                                            manifest.model, rc));
-        const uint64_t hash = param_hash(manifest, arena);
-        if (options.print_param_hash)
-            fmt::print("rank {} parameter hash {:016x}\n", rank.rank, hash);
-        const std::vector<uint64_t> all = gather_over_ranks(hash);
-        for (size_t r = 1; r < all.size(); ++r)
-            if (all[r] != all[0])
-                throw UserError(fmt::format("rank {}'s parameters differ from rank 0's after training (hash {:016x} "
-                                            "vs {:016x}): the ranks did not train one model",
-                                            r, all[r], all[0]));
-        if (!quiet && rank.size > 1)
-            fmt::print("parameters identical on all {} ranks (hash {:016x})\n", rank.size, hash);
     }
     if (!quiet) fmt::print("peak memory {:.1f} MB\n", peak_rss_mb());
     if (kernel_times) {
