@@ -161,6 +161,8 @@ def main():
     p.add_argument("--bin", required=True)
     p.add_argument("--work", required=True)
     args = p.parse_args()
+    for name in ("kiln", "models", "bin", "work"):
+        setattr(args, name, os.path.abspath(getattr(args, name)))
     shutil.rmtree(args.work, ignore_errors=True)
     os.makedirs(args.work)
     os.chdir(args.work)
