@@ -4,7 +4,8 @@
 - Lesson 4 (full batch 100) and lesson 10 (batch 50, shuffled): `mpirun -np 2` of the ranks-2
   build gives the single-process losses (1e-5 relative over all of lesson 4's steps, 1e-4 over
   the CNN's first 20), the same final evaluation, and the same parameters on both ranks (each
-  rank prints its own hash).
+  rank prints its own hash); the CNN's evaluation split between the ranks gives the loss and
+  accuracy one process computes from the same parameters.
 - Lesson 9 with Adam (shuffled, 1000 rows: a short last batch of 8, 4 per rank): a 2-rank run
   checkpointed at step 40 and resumed ends bit-identical to an uninterrupted 2-rank run.
 - A rank killed (SIGKILL) or stopped (SIGSTOP, with --comm-timeout 3) makes the run end, with a
@@ -79,6 +80,18 @@ def same_losses(args, name, single, ranks2, flags, tolerance, first=None):
     if name == "cnn":
         acc = lambda out: re.findall(r"final test accuracy (\S+)", out)
         check(len(acc(two.stdout)) == 1, f"cnn: the split evaluation reports one accuracy ({acc(two.stdout)})")
+
+
+def split_evaluation(args, single, cnn2):
+    """The ranks' split evaluation gives what one process gives on the same parameters."""
+    two = run(MPIRUN + ["-np", "2", cnn2, "--steps", "30", "--eval-every", "0", "--output", "none",
+                        "--save", "cnn2.safetensors"])
+    one = run([single, "--init", "cnn2.safetensors", "--steps", "0", "--output", "none"])
+    final = lambda out: re.findall(r"^final test (?:loss|accuracy) .*$", out, re.M)
+    check(two.returncode == 0 and one.returncode == 0 and len(final(two.stdout)) == 2 and
+          final(two.stdout) == final(one.stdout),
+          f"cnn: the 2-rank evaluation equals one process's on the same parameters "
+          f"({final(two.stdout)} vs {final(one.stdout)})")
 
 
 def resume(args, adam2):
@@ -176,6 +189,7 @@ def main():
     same_losses(args, "regression", os.path.join(args.bin, "regression"), reg2, ["--output", "none"], 1e-5)
     same_losses(args, "cnn", os.path.join(args.bin, "cnn"), cnn2,
                 ["--steps", "20", "--eval-every", "0", "--output", "none"], 1e-4)
+    split_evaluation(args, os.path.join(args.bin, "cnn"), cnn2)
     resume(args, adam2)
     dead_rank(args, reg2, signal.SIGKILL, [], r"(exited on signal 9|Killed|killed)")
     dead_rank(args, reg2, signal.SIGSTOP, ["--comm-timeout", "3"], r"rank 0: error: .* has waited 3 s for the other ranks")
