@@ -6,8 +6,8 @@
   the CNN's first 20), the same final evaluation, and the same parameters on both ranks (each
   rank prints its own hash); the CNN's evaluation split between the ranks gives the loss and
   accuracy one process computes from the same parameters.
-- Lesson 9 with Adam (shuffled, 1000 rows: a short last batch of 8, 4 per rank): a 2-rank run
-  checkpointed at step 40 and resumed ends bit-identical to an uninterrupted 2-rank run.
+- Lesson 9 with Adam (shuffled, 1000 rows: a short last batch of 8, 4 per rank) and lesson 10: a
+  2-rank run checkpointed half way and resumed ends bit-identical to an uninterrupted 2-rank run.
 - A rank killed (SIGKILL) or stopped (SIGSTOP, with --comm-timeout 3) makes the run end, with a
   message, within a bounded time; never a hang.
 - A ranks-2 binary without mpirun, or with 3 processes, and a one-process binary under
@@ -94,20 +94,21 @@ def split_evaluation(args, single, cnn2):
           f"({final(two.stdout)} vs {final(one.stdout)})")
 
 
-def resume(args, adam2):
-    flags = ["--seed", "3", "--output", "none", "--quiet", "--print-param-hash"]
-    whole = run(MPIRUN + ["-np", "2", adam2, *flags, "--steps", "80", "--save", "whole.safetensors"])
-    half = run(MPIRUN + ["-np", "2", adam2, *flags, "--steps", "40", "--checkpoint", "half.ckpt"])
-    rest = run(MPIRUN + ["-np", "2", adam2, *flags, "--steps", "80", "--resume", "half.ckpt",
-                         "--save", "resumed.safetensors"])
+def resume(name, binary, steps, *extra):
+    flags = ["--seed", "3", "--output", "none", "--quiet", "--print-param-hash", *extra]
+    whole = run(MPIRUN + ["-np", "2", binary, *flags, "--steps", str(steps), "--save", f"{name}_whole.safetensors"])
+    half = run(MPIRUN + ["-np", "2", binary, *flags, "--steps", str(steps // 2), "--checkpoint", f"{name}_half.ckpt"])
+    rest = run(MPIRUN + ["-np", "2", binary, *flags, "--steps", str(steps), "--resume", f"{name}_half.ckpt",
+                         "--save", f"{name}_resumed.safetensors"])
     ok = all(r.returncode == 0 for r in (whole, half, rest))
-    check(ok, "adam, 2 ranks: the whole, first-half and resumed runs succeed" +
+    check(ok, f"{name}, 2 ranks: the whole, first-half and resumed runs succeed" +
           ("" if ok else f"\n{whole.stderr}{half.stderr}{rest.stderr}"))
     if ok:
-        same = open("whole.safetensors", "rb").read() == open("resumed.safetensors", "rb").read()
-        check(same, "adam, 2 ranks: 40 steps + resume + 40 gives the parameters of 80 steps, bit for bit")
+        same = open(f"{name}_whole.safetensors", "rb").read() == open(f"{name}_resumed.safetensors", "rb").read()
+        check(same, f"{name}, 2 ranks: {steps // 2} steps + resume + {steps - steps // 2} gives the parameters of "
+                    f"{steps} steps, bit for bit")
         check(hashes(whole.stdout) == hashes(rest.stdout) and len(hashes(rest.stdout)) == 2,
-              f"adam, 2 ranks: both ranks' hashes agree between the two runs ({hashes(rest.stdout)})")
+              f"{name}, 2 ranks: both ranks' hashes agree between the two runs ({hashes(rest.stdout)})")
 
 
 def rank_pid(binary, rank, deadline):
@@ -190,7 +191,8 @@ def main():
     same_losses(args, "cnn", os.path.join(args.bin, "cnn"), cnn2,
                 ["--steps", "20", "--eval-every", "0", "--output", "none"], 1e-4)
     split_evaluation(args, os.path.join(args.bin, "cnn"), cnn2)
-    resume(args, adam2)
+    resume("adam", adam2, 80)
+    resume("cnn", cnn2, 60, "--eval-every", "0")
     dead_rank(args, reg2, signal.SIGKILL, [], r"(exited on signal 9|Killed|killed)")
     dead_rank(args, reg2, signal.SIGSTOP, ["--comm-timeout", "3"], r"rank 0: error: .* has waited 3 s for the other ranks")
     refusals(args, os.path.join(args.bin, "regression"), reg2)
