@@ -1,10 +1,12 @@
-// Data parallelism: averages each gradient, and the loss, over the ranks of the run.
+// Data parallelism: adds up each gradient, and the loss, over the ranks of the run.
 //
 // Expects: gradient functions from kiln-autodiff (their last results are d loss / d param, one
 // per kiln.param argument, in argument order) and a module attribute kiln.ranks = R. With R > 1
-// each rank computes the gradient of the mean loss over its own shard of the global batch, so
-// the mean over ranks of those gradients is the single-process gradient over the whole batch.
-// Each gradient gets a kiln.all_reduce_mean right after the op that finishes it (codegen starts
+// each rank's forward computes its share of the global batch's loss (specializeBatch with
+// shares = R: a mean over the batch divides by the whole batch), so the sums over ranks of the
+// losses and of their gradients are the single-process ones over the whole batch, whether the
+// loss averages or sums over the rows.
+// Each gradient gets a kiln.all_reduce_sum right after the op that finishes it (codegen starts
 // the exchange there, while the rest of the backward pass runs, and waits for it before the
 // update reads it); the loss gets one too, so every rank reports the global batch's loss.
 // Without kiln.ranks, or with R = 1, nothing changes.
@@ -23,7 +25,7 @@ struct DataParallelPass : PassWrapper<DataParallelPass, OperationPass<ModuleOp>>
   StringRef getName() const override { return "KilnDataParallel"; }
   StringRef getArgument() const override { return "kiln-data-parallel"; }
   StringRef getDescription() const override {
-    return "Average each gradient and the loss over the ranks of a data-parallel run (kiln.ranks)";
+    return "Add up each gradient and the loss over the ranks of a data-parallel run (kiln.ranks)";
   }
   void getDependentDialects(DialectRegistry &r) const override { r.insert<KilnDialect>(); }
 
@@ -37,11 +39,11 @@ struct DataParallelPass : PassWrapper<DataParallelPass, OperationPass<ModuleOp>>
       return signalPassFailure();
     }
     for (auto fn : module.getOps<func::FuncOp>())
-      if (roleOf(fn) == "grad" && failed(averageOverRanks(fn)))
+      if (roleOf(fn) == "grad" && failed(sumOverRanks(fn)))
         return signalPassFailure();
   }
 
-  static LogicalResult averageOverRanks(func::FuncOp fn) {
+  static LogicalResult sumOverRanks(func::FuncOp fn) {
     if (fn.isExternal())
       return fn.emitError("kiln-data-parallel: @") << fn.getName() << " has no body";
     unsigned params = 0;
@@ -51,27 +53,27 @@ struct DataParallelPass : PassWrapper<DataParallelPass, OperationPass<ModuleOp>>
     if (ret.getNumOperands() < params + 1)
       return fn.emitError("kiln-data-parallel: @") << fn.getName() << " returns " << ret.getNumOperands()
                                                    << " values, fewer than its loss and " << params << " gradients";
-    SmallVector<unsigned> averaged = {0};
+    SmallVector<unsigned> summed = {0};
     for (unsigned r = ret.getNumOperands() - params; r < ret.getNumOperands(); ++r)
-      averaged.push_back(r);
-    llvm::DenseMap<Value, Value> meanOf;
-    for (unsigned r : averaged) {
+      summed.push_back(r);
+    llvm::DenseMap<Value, Value> sumOf;
+    for (unsigned r : summed) {
       Value v = ret.getOperand(r);
-      if (!meanOf.count(v)) {
+      if (!sumOf.count(v)) {
         OpBuilder b(fn.getContext());
         if (Operation *def = v.getDefiningOp())
           b.setInsertionPointAfter(def);
         else
           b.setInsertionPointToStart(&fn.getBody().front());
-        auto mean = AllReduceMeanOp::create(b, v.getLoc(), v);
-        // What it averages, for the plan and the runtime's messages.
+        auto sum = AllReduceSumOp::create(b, v.getLoc(), v);
+        // What it adds up, for the plan and the runtime's messages.
         auto param = fn.getResultAttrOfType<StringAttr>(r, "kiln.grad_of");
-        mean->setAttr("kiln.of", b.getStringAttr(r == 0 ? std::string("loss")
+        sum->setAttr("kiln.of", b.getStringAttr(r == 0 ? std::string("loss")
                                                  : param ? (param.getValue() + ".grad").str()
                                                          : "result " + std::to_string(r)));
-        meanOf[v] = mean;
+        sumOf[v] = sum;
       }
-      ret.setOperand(r, meanOf[v]);
+      ret.setOperand(r, sumOf[v]);
     }
     return success();
   }

@@ -3,7 +3,7 @@
 // The pass decides which values are materialized (written to a buffer); every other value is
 // recomputed inside each kernel that reads it. A kernel is a materialized value's op plus the
 // tree of non-materialized ops it reads. The rules:
-// - returned values, operands of collectives (kiln.all_reduce_mean, which stays between
+// - returned values, operands of collectives (kiln.all_reduce_sum, which stays between
 //   kernels), reductions, pooling, contractions (matmul, convolutions) and dense
 //   constants are materialized; index-only ops (broadcast, reshape, transpose, splat
 //   constants, one_hot, stop_gradient) never are;

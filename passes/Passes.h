@@ -15,8 +15,8 @@ namespace kiln {
 // @grad (params, inputs) -> (loss, outputs..., dloss/dparam...).
 std::unique_ptr<mlir::Pass> createAutodiffPass();
 
-// With a module attribute kiln.ranks = R > 1: averages each gradient of @grad, and its loss,
-// over the R ranks of a data-parallel run (kiln.all_reduce_mean).
+// With a module attribute kiln.ranks = R > 1: adds up each gradient of @grad, and its loss,
+// over the R ranks of a data-parallel run (kiln.all_reduce_sum).
 std::unique_ptr<mlir::Pass> createDataParallelPass();
 
 // Appends the optimizer named by the module's `kiln.optimizer` attribute to @grad, giving

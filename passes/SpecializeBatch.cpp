@@ -65,13 +65,15 @@ FailureOr<int64_t> tracedBatch(func::FuncOp entry) {
   return *batch;
 }
 
-LogicalResult specializeBatch(func::FuncOp entry, int64_t batch) {
+LogicalResult specializeBatch(func::FuncOp entry, int64_t batch, int64_t shares) {
   FailureOr<int64_t> traced = tracedBatch(entry);
   if (failed(traced))
     return failure();
   if (batch < 1)
     return entry.emitError("the batch size must be at least 1, got ") << batch;
-  if (*traced == batch)
+  if (shares < 1)
+    return entry.emitError("a batch cannot be split in ") << shares << " shares";
+  if (*traced == batch && shares == 1)
     return success();
 
   LinkedDimensions dims;
@@ -134,6 +136,23 @@ LogicalResult specializeBatch(func::FuncOp entry, int64_t batch) {
                                                       << " spans the batch; only splat constants can be resized";
         constant.setValueAttr(DenseElementsAttr::get(type, value.getSplatValue<Attribute>()));
       }
+    }
+  }
+  // A share of a batch divides its means over the batch by the whole batch: each mean becomes
+  // the share's part of the whole batch's mean, and the shares' results add up to it.
+  if (shares > 1) {
+    SmallVector<ReduceMeanOp> overBatch;
+    for (auto mean : entry.getBody().front().getOps<ReduceMeanOp>())
+      if (llvm::any_of(mean.getDimensions(), [&](int64_t d) {
+            return dims.find(dims.slot(mean.getOperand(), d)) == batchClass;
+          }))
+        overBatch.push_back(mean);
+    for (ReduceMeanOp mean : overBatch) {
+      OpBuilder b(mean.getContext());
+      b.setInsertionPointAfter(mean);
+      auto type = llvm::cast<RankedTensorType>(mean.getType());
+      Value part = MulOp::create(b, mean.getLoc(), mean, splat(b, mean.getLoc(), type, 1.0 / double(shares)));
+      mean.getResult().replaceAllUsesExcept(part, part.getDefiningOp());
     }
   }
   Operation *terminator = entry.getBody().front().getTerminator();

@@ -12,7 +12,11 @@ mlir::FailureOr<int64_t> tracedBatch(mlir::func::FuncOp entry);
 // Rewrites `entry` (a traced forward or eval function) in place for `batch` rows: every
 // dimension linked to the inputs' first one takes the new size. Fails, with a diagnostic at
 // the op that prevents it, when the batch cannot change.
-mlir::LogicalResult specializeBatch(mlir::func::FuncOp entry, int64_t batch);
+// With `shares` > 1 the entry computes one of that many equal shares of a batch of
+// batch * shares rows (a rank of a data-parallel run): every mean over the batch is also
+// divided by `shares`, so that the shares' losses, and their gradients, add up to the whole
+// batch's, whether the loss averages or sums over the rows.
+mlir::LogicalResult specializeBatch(mlir::func::FuncOp entry, int64_t batch, int64_t shares = 1);
 
 } // namespace kiln
 

@@ -200,6 +200,11 @@ struct Planner {
         old = arg;
     if (!old)
       return -1;
+    // A collective sending the old value (a gradient that is a parameter itself) may still read
+    // it when the update runs.
+    for (Operation &other : fn.getBody().front())
+      if (other.hasTrait<OpTrait::Communication>() && llvm::is_contained(other.getOperands(), Value(old)))
+        return -1;
     for (Operation *later = op.getNextNode(); later; later = later->getNextNode())
       if (llvm::is_contained(later->getOperands(), Value(old)))
         return -1;
@@ -247,7 +252,7 @@ struct Planner {
     c.of = of ? of.getValue().str() : "value " + std::to_string(entry.collectives.size());
     c.input = slot.lookup(in);
     c.start = int(entry.calls.size());
-    std::string name = "mean." + c.of;
+    std::string name = "sum." + c.of;
     if (returned.contains(out)) {
       c.output = slot[out] = allocate(name, *d);
     } else {
@@ -477,8 +482,12 @@ struct Planner {
       // Without inputs a kernel computes a constant: once, when the arena is bound.
       (op.getNumOperands() == 0 ? plan.once : entry.calls).push_back(call);
     }
-    for (auto &kv : unwaited)  // results nothing reads: waited for at the end
+    for (auto &kv : unwaited) {  // results nothing reads: waited for at the end
       entry.collectives[size_t(kv.second)].wait = int(entry.calls.size());
+      for (Value v : {kv.first, collectiveInput[kv.first]})
+        if (auto it = lifetime.find(v); it != lifetime.end())
+          it->second.last = std::max(it->second.last, std::max(opIndex, 1));
+    }
     unwaited.clear();
     collectiveInput.clear();
     std::vector<Interval> intervals;
@@ -501,7 +510,8 @@ std::string describePlan(const StepPlan &plan) {
   std::string text;
   llvm::raw_string_ostream os(text);
   if (plan.ranks > 1)
-    os << "// data-parallel over " << plan.ranks << " ranks: each train step averages its loss and gradients over "
+    os << "// data-parallel over " << plan.ranks << " ranks: each rank's train step computes its share of the "
+       << "batch's loss, and the shares' losses and gradients are added up over the ranks "
        << "them (MPI all-reduce, started when the value is computed, waited for where it is first read)\n";
   os << "// arena: " << plan.arenaBytes << " bytes; buffers that live across steps first, then one "
      << "scratch region whose bytes are reused by values whose lifetimes do not overlap\n";
@@ -519,7 +529,7 @@ std::string describePlan(const StepPlan &plan) {
       return;
     for (const PlannedCollective &c : e->collectives)
       if (size_t(c.start) == i)
-        os << "//   start all-reduce (mean over ranks) of " << c.of << ": " << plan.buffers[c.input].name << " -> "
+        os << "//   start all-reduce (sum over ranks) of " << c.of << ": " << plan.buffers[c.input].name << " -> "
            << plan.buffers[c.output].name << " (" << plan.buffers[c.output].desc.bytes() << " bytes)\n";
     for (const PlannedCollective &c : e->collectives)
       if (size_t(c.wait) == i)

@@ -37,7 +37,7 @@ struct KernelCall {
   std::vector<std::string> sources;
 };
 
-// An exchange between the ranks of a data-parallel run (kiln.all_reduce_mean): the mean over
+// An exchange between the ranks of a data-parallel run (kiln.all_reduce_sum): the sum over
 // ranks of `input` into `output`, started just before call `start` (as soon as the input is
 // computed) and waited for just before call `wait` (the first that reads the output; the
 // number of calls: at the end of the entry). Both buffers stay reserved from start to wait.

@@ -37,20 +37,15 @@ bool nccl_started = false;  // at the first all-reduce, once the kernels' contex
 double timeout_s = 300;
 CommStats stats;
 
-// The step's all-reduces, by entry and position: what each averages, and the one in flight.
+// The step's all-reduces, by entry and position: what each adds up, and the one in flight.
 struct StepCollective {
     std::string what;  // "the all-reduce of fc.weight.grad in train_step"
     MPI_Request request = MPI_REQUEST_NULL;
-    float *output = nullptr;
     int64_t elements = 0;
 };
 std::vector<std::vector<StepCollective>> step_collectives;
 
-bool launched_by_mpirun() {
-    for (const char *name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK"})
-        if (std::getenv(name)) return true;
-    return false;
-}
+bool launched_by_mpirun() { return std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMIX_RANK"); }
 
 [[noreturn]] void stop_every_rank(const std::string &message) {
     std::fflush(stdout);
@@ -177,6 +172,7 @@ std::vector<uint64_t> gather_over_ranks(uint64_t value) {
 
 void fail_ranks(const std::string &message) {
     if (started && info.size > 1) stop_every_rank(message);
+    finish_ranks();
 }
 
 void finish_ranks() {
@@ -214,6 +210,7 @@ extern "C" int kiln_all_reduce_start(int entry, int k, halide_buffer_t *input, h
         return -1;
     kiln::StepCollective &c = step_collectives[size_t(entry)][size_t(k)];
     c.elements = kiln::elements_of(output);
+    if (c.elements > INT32_MAX) kiln::stop_every_rank(fmt::format("{}: {} elements are too many", c.what, c.elements));
     kiln::stats.all_reduces += 1;
     kiln::stats.bytes += c.elements * 4;
     if (kiln::on_gpu) {
@@ -226,7 +223,6 @@ extern "C" int kiln_all_reduce_start(int entry, int k, halide_buffer_t *input, h
             kiln::stop_every_rank(fmt::format("{} failed: {}", c.what, error));
         return 0;  // queued on the stream of the kernels that read it: nothing to wait for
     }
-    c.output = reinterpret_cast<float *>(output->host);
     kiln::check(MPI_Iallreduce(input->host, output->host, int(c.elements), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD,
                                &c.request),
                 c.what);
@@ -242,9 +238,6 @@ extern "C" int kiln_all_reduce_wait(int entry, int k) {
     const auto start = kiln::Clock::now();
     kiln::wait(c.request, c.what);
     kiln::stats.wait_ms += std::chrono::duration<double, std::milli>(kiln::Clock::now() - start).count();
-    // The sum over ranks becomes their mean, divided as PyTorch's DistributedDataParallel does.
-    const float size = float(kiln::info.size);
-    for (int64_t i = 0; i < c.elements; ++i) c.output[i] /= size;
     return 0;
 }
 

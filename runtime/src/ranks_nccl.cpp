@@ -48,13 +48,13 @@ extern "C" const char *kiln_nccl_start(int rank, int size) {
     return nullptr;
 }
 
-// The mean over ranks of `elements` f32 values of `input`'s device memory into `output`'s,
+// The sum over ranks of `elements` f32 values of `input`'s device memory into `output`'s,
 // queued on the default stream. Null, or what went wrong.
 extern "C" const char *kiln_nccl_all_reduce(const halide_buffer_t *input, halide_buffer_t *output, int64_t elements) {
     if (!comm) return fail("NCCL was not started");
     if (!input->device || !output->device) return fail("a buffer of the all-reduce is not on the GPU");
     ncclResult_t rc = ncclAllReduce(reinterpret_cast<const void *>(input->device), reinterpret_cast<void *>(output->device),
-                                    size_t(elements), ncclFloat32, ncclAvg, comm, nullptr);
+                                    size_t(elements), ncclFloat32, ncclSum, comm, nullptr);
     return rc == ncclSuccess ? nullptr : fail(std::string("ncclAllReduce: ") + ncclGetErrorString(rc));
 }
 

@@ -12,12 +12,11 @@ namespace {
 
 RankInfo one;
 
-// The number of processes a launcher started, from the variables Open MPI's and PMI's launchers
-// set; 1 when none.
+// The number of processes Open MPI's mpirun started with this one; 1 when none. (Other
+// launchers are left alone: they also start independent runs.)
 long launched_processes() {
-    for (const char *name : {"OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE"})
-        if (const char *v = std::getenv(name))
-            if (long n = std::strtol(v, nullptr, 10); n > 0) return n;
+    if (const char *v = std::getenv("OMPI_COMM_WORLD_SIZE"))
+        if (long n = std::strtol(v, nullptr, 10); n > 0) return n;
     return 1;
 }
 

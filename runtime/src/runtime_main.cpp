@@ -130,13 +130,21 @@ void write_predictions(const std::string &path, const Manifest &manifest, const 
 
 // A data-parallel run's exchanges: per step, what the all-reduces moved and how long rank 0
 // waited for them, against what the same exchanges take with nothing to hide them behind.
-void report_communication(const Manifest &manifest, const TrainResult &result, bool quiet) {
+// `quiet` must be the same on every rank: the blocking exchanges are collective.
+void report_communication(const Manifest &manifest, const TrainResult &result, bool quiet, bool prints) {
+    if (quiet) return;
     const CommStats stats = comm_stats();
+    const double steps = double(result.steps_run), wait = stats.wait_ms / steps;
+    if (manifest.device != "host") {  // NCCL's exchanges run on the GPU's stream, not timed here
+        if (prints)
+            fmt::print("all-reduce per step: {} exchanges, {} bytes, on the GPU\n",
+                       int64_t(double(stats.all_reduces) / steps + 0.5), int64_t(double(stats.bytes) / steps + 0.5));
+        return;
+    }
     std::vector<int64_t> elements;
     for (const CollectiveSpec &c : manifest.entries[0].collectives) elements.push_back(c.elements);
     const double blocking = blocking_all_reduce_ms(elements, 21);
-    if (quiet) return;
-    const double steps = double(result.steps_run), wait = stats.wait_ms / steps;
+    if (!prints) return;
     fmt::print("all-reduce per step: {} exchanges, {} bytes; waited {} ms (blocking, the same exchanges take {} ms: "
                "{:.0f}% overlapped with compute)\n",
                int64_t(double(stats.all_reduces) / steps + 0.5), int64_t(double(stats.bytes) / steps + 0.5),
@@ -339,7 +347,8 @@ int run(const ModelAbi &model, const Options &given) {
     settings.lr = options.lr.value_or(manifest.train.lr);
     settings.log_every = manifest.train.log_every;
     settings.quiet = quiet;
-    settings.print_batches = options.print_batches || manifest.train.print_batches;
+    settings.print_batches = rank.rank == 0 && (options.print_batches || manifest.train.print_batches);
+    settings.warn = rank.rank == 0;
     settings.stop_on_nonfinite = options.stop_on_nonfinite;
     // mpirun gives each rank a terminal of its own, and forwards it to wherever its output goes.
     settings.progress = ::isatty(STDOUT_FILENO) == 1 && rank.size == 1;
@@ -410,7 +419,7 @@ int run(const ModelAbi &model, const Options &given) {
     if (!quiet && settings.steps > settings.start_step)
         fmt::print("final loss {} after {} steps, median step {} ms\n", format_loss(result.final_loss()),
                    settings.steps, format_ms(result.median_step_ms()));
-    if (rank.size > 1 && result.steps_run > 0) report_communication(manifest, result, quiet);
+    if (rank.size > 1 && result.steps_run > 0) report_communication(manifest, result, given.quiet, rank.rank == 0);
 
     EvalResult &ev = outcome.ev;
     const Dataset &eval_data = *outcome.eval_data;

@@ -126,7 +126,7 @@ TrainResult train(const ModelAbi &model, const Manifest &manifest, Arena &arena,
                                             "nothing (try a smaller --lr; --on-nonfinite warn trains on)",
                                             l, t));
             }
-            if (!std::isfinite(l) && !warned) {
+            if (!std::isfinite(l) && !warned && settings.warn) {
                 progress.clear();
                 fmt::print(stderr, "warning: the loss is {} at step {}; training continues, but diverged "
                                    "(try a smaller --lr)\n", l, t);

@@ -6,6 +6,8 @@
   the CNN's first 20), the same final evaluation, and the same parameters on both ranks (each
   rank prints its own hash); the CNN's evaluation split between the ranks gives the loss and
   accuracy one process computes from the same parameters.
+- A model whose loss sums over the rows (test/emit/inputs/tiny.mlir with reduce_sum) matches
+  one process as well: the ranks add up their shares whichever way the loss reduces the batch.
 - Lesson 9 with Adam (shuffled, 1000 rows: a short last batch of 8, 4 per rank) and lesson 10: a
   2-rank run checkpointed half way and resumed ends bit-identical to an uninterrupted 2-rank run.
 - A rank killed (SIGKILL) or stopped (SIGSTOP, with --comm-timeout 3) makes the run end, with a
@@ -53,7 +55,8 @@ def hashes(output):
 
 
 def compile_ranks(args, model, out, *flags):
-    r = run([args.kiln, "compile", os.path.join(args.models, model + ".mlir"), "--ranks", "2", "-o", out, *flags])
+    source = model + ".mlir" if os.path.exists(model + ".mlir") else os.path.join(args.models, model + ".mlir")
+    r = run([args.kiln, "compile", source, "--ranks", "2", "-o", out, *flags])
     if r.returncode != 0:
         sys.exit(f"kiln compile {model} --ranks 2 failed:\n{r.stderr}")
     return out
@@ -190,6 +193,14 @@ def main():
     same_losses(args, "regression", os.path.join(args.bin, "regression"), reg2, ["--output", "none"], 1e-5)
     same_losses(args, "cnn", os.path.join(args.bin, "cnn"), cnn2,
                 ["--steps", "20", "--eval-every", "0", "--output", "none"], 1e-4)
+    # A loss that sums over the rows (no mean to divide): the ranks' shares still add up to it.
+    tiny = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "emit", "inputs", "tiny.mlir")).read()
+    with open("tiny_sum.mlir", "w") as f:
+        f.write(tiny.replace("kiln.reduce_mean", "kiln.reduce_sum").replace("lr = 0.1", "lr = 0.001"))
+    if run([args.kiln, "compile", "tiny_sum.mlir", "-o", "tiny_sum1"]).returncode != 0:
+        sys.exit("kiln compile tiny_sum.mlir failed")
+    tiny2 = compile_ranks(args, "tiny_sum", os.path.abspath("tiny_sum2"))
+    same_losses(args, "sum-loss", os.path.abspath("tiny_sum1"), tiny2, ["--output", "none"], 1e-5)
     split_evaluation(args, os.path.join(args.bin, "cnn"), cnn2)
     resume("adam", adam2, 80)
     resume("cnn", cnn2, 60, "--eval-every", "0")

@@ -210,7 +210,7 @@ mlir::LogicalResult specializeBatches(mlir::ModuleOp module) {
       return module.emitError("--ranks ") << ranks.getValue() << ": the global batch of " << batch
                                           << " rows does not split evenly over " << ranks.getValue()
                                           << " ranks; choose a --batch that is a multiple of it";
-    if (failed(kiln::specializeBatch(main, batch / ranks)))
+    if (failed(kiln::specializeBatch(main, batch / ranks, ranks)))
       return mlir::failure();
     // Entries traced by hand for the old batch (a short last batch) no longer fit.
     for (mlir::func::FuncOp f : llvm::drop_begin(train))
@@ -258,7 +258,7 @@ mlir::LogicalResult specializeBatches(mlir::ModuleOp module) {
   last.setName(name);
   last->setAttr("kiln.role", b.getStringAttr("forward"));  // @forward may carry it implicitly
   module.getBody()->getOperations().insert(std::next(mlir::Block::iterator(main)), last);
-  return kiln::specializeBatch(last, tail / ranks);
+  return kiln::specializeBatch(last, tail / ranks, ranks);
 }
 
 int compile() {

@@ -50,7 +50,7 @@ struct TensorSpec {
     uint64_t row_numel() const;
 };
 
-// An all-reduce the compiled step makes in a data-parallel build: the mean over ranks of
+// An all-reduce the compiled step makes in a data-parallel build: the sum over ranks of
 // `elements` f32 values, started before kernel call `start` and waited for before call `wait`.
 struct CollectiveSpec {
     std::string of;  // "loss", "<param>.grad"
@@ -93,7 +93,8 @@ struct Manifest {
     TrainConfig train;
     std::string device = "host";  // where the kernels run: host, cuda or opencl
     // The processes the train steps were compiled for (kiln compile --ranks): each takes
-    // batch / ranks rows of every batch, and the steps average gradients and loss over them.
+    // batch / ranks rows of every batch, and the steps add up their shares of the loss and
+    // its gradients over them.
     int64_t ranks = 1;
 
     // The tensor called `name` in `entry` (kShared: a param or state), or null.

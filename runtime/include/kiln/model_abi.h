@@ -82,9 +82,9 @@ int kiln_to_host(void);
 
 // Data-parallel builds (kiln compile --ranks R; the manifest's "ranks" > 1) call the runtime's
 // collectives (kiln/ranks.h) where the manifest's "collectives" of each entry say:
-// kiln_all_reduce_start(entry, k, input, output) starts collective k of the entry, the mean over
+// kiln_all_reduce_start(entry, k, input, output) starts collective k of the entry, the sum over
 // ranks of the f32 buffer `input` into `output` (Halide buffer descriptors, both left alone
-// until the wait); kiln_all_reduce_wait(entry, k) returns when `output` holds the mean. Between
+// until the wait); kiln_all_reduce_wait(entry, k) returns when `output` holds the sum. Between
 // kernel calls while one is in flight, kiln_all_reduce_poll() lets the exchange progress. The
 // first two return 0 or an error code.
 struct halide_buffer_t;

@@ -1,8 +1,8 @@
 // The processes of a data-parallel run.
 //
 // A model compiled with `kiln compile --ranks R` is started as R processes by `mpirun -np R`;
-// each trains on its share of every batch (loader.h) and the compiled step averages the
-// gradients and the loss over them (kiln_all_reduce_* below), so every rank holds the same
+// each trains on its share of every batch (loader.h) and the compiled step adds up the
+// ranks' shares of the loss and of its gradients (kiln_all_reduce_* below), so every rank holds the same
 // parameters after every step. Rank 0 alone prints, writes metrics, pictures, checkpoints and
 // saved parameters; evaluation is split between ranks and reduced.
 //

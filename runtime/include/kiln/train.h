@@ -57,6 +57,7 @@ struct TrainSettings {
     int64_t log_every = 10;
     bool quiet = false;
     bool print_batches = false;
+    bool warn = true;  // print warnings (a non-finite loss) on stderr
     bool progress = false;  // draw the progress line (a terminal only)
     // A non-finite loss stops the run (UserError naming the step; nothing is saved after it),
     // else it is warned about once and training goes on.
