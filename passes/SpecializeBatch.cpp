@@ -138,9 +138,37 @@ LogicalResult specializeBatch(func::FuncOp entry, int64_t batch, int64_t shares)
       }
     }
   }
-  // A share of a batch divides its means over the batch by the whole batch: each mean becomes
-  // the share's part of the whole batch's mean, and the shares' results add up to it.
+  // A share of a batch computes its part of the whole batch's results, so that the shares' add
+  // up to them: a mean over the batch is also divided by the shares, and so is a term that does
+  // not depend on the batch (a penalty on the parameters, say) where it is added to a result
+  // the batch was reduced into.
   if (shares > 1) {
+    llvm::DenseSet<Value> fromInputs;
+    for (BlockArgument arg : entry.getArguments())
+      if (isInput(entry, arg.getArgNumber()))
+        fromInputs.insert(arg);
+    for (Operation &op : entry.getBody().front())
+      if (llvm::any_of(op.getOperands(), [&](Value v) { return fromInputs.contains(v); }))
+        for (Value r : op.getResults())
+          fromInputs.insert(r);
+    auto spansBatch = [&](Value v) {
+      for (int64_t d = 0; d < int64_t(shapeOf(v).size()); ++d)
+        if (dims.find(dims.slot(v, d)) == batchClass)
+          return true;
+      return false;
+    };
+    SmallVector<OpOperand *> batchFree;
+    for (Operation &op : entry.getBody().front())
+      if (llvm::isa<AddOp, SubOp>(op) && fromInputs.contains(op.getResult(0)) && !spansBatch(op.getResult(0)))
+        for (OpOperand &operand : op.getOpOperands())
+          if (!fromInputs.contains(operand.get()))
+            batchFree.push_back(&operand);
+    for (OpOperand *operand : batchFree) {
+      OpBuilder b(operand->getOwner());
+      Value v = operand->get();
+      auto type = llvm::cast<RankedTensorType>(v.getType());
+      operand->set(MulOp::create(b, v.getLoc(), v, splat(b, v.getLoc(), type, 1.0 / double(shares))));
+    }
     SmallVector<ReduceMeanOp> overBatch;
     for (auto mean : entry.getBody().front().getOps<ReduceMeanOp>())
       if (llvm::any_of(mean.getDimensions(), [&](int64_t d) {

@@ -14,8 +14,9 @@ mlir::FailureOr<int64_t> tracedBatch(mlir::func::FuncOp entry);
 // the op that prevents it, when the batch cannot change.
 // With `shares` > 1 the entry computes one of that many equal shares of a batch of
 // batch * shares rows (a rank of a data-parallel run): every mean over the batch is also
-// divided by `shares`, so that the shares' losses, and their gradients, add up to the whole
-// batch's, whether the loss averages or sums over the rows.
+// divided by `shares`, and so is every term that does not depend on the batch where it is
+// added to one the batch was reduced into, so that the shares' losses, and their gradients,
+// add up to the whole batch's, whether the loss averages or sums over the rows.
 mlir::LogicalResult specializeBatch(mlir::func::FuncOp entry, int64_t batch, int64_t shares = 1);
 
 } // namespace kiln

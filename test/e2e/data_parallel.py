@@ -7,7 +7,9 @@
   rank prints its own hash); the CNN's evaluation split between the ranks gives the loss and
   accuracy one process computes from the same parameters.
 - A model whose loss sums over the rows (test/emit/inputs/tiny.mlir with reduce_sum) matches
-  one process as well: the ranks add up their shares whichever way the loss reduces the batch.
+  one process as well: the ranks add up their shares whichever way the loss reduces the batch;
+  so does one with a term of the parameters alone (test/emit/inputs/penalty.mlir), counted
+  once over all ranks.
 - Lesson 9 with Adam (shuffled, 1000 rows: a short last batch of 8, 4 per rank) and lesson 10: a
   2-rank run checkpointed half way and resumed ends bit-identical to an uninterrupted 2-rank run.
 - A rank killed (SIGKILL) or stopped (SIGSTOP, with --comm-timeout 3) makes the run end, with a
@@ -201,6 +203,13 @@ def main():
         sys.exit("kiln compile tiny_sum.mlir failed")
     tiny2 = compile_ranks(args, "tiny_sum", os.path.abspath("tiny_sum2"))
     same_losses(args, "sum-loss", os.path.abspath("tiny_sum1"), tiny2, ["--output", "none"], 1e-5)
+    # A term of the parameters alone (a penalty) counts once over all ranks.
+    penalty = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "emit", "inputs", "penalty.mlir")
+    shutil.copy(penalty, "penalty.mlir")
+    if run([args.kiln, "compile", "penalty.mlir", "-o", "penalty1"]).returncode != 0:
+        sys.exit("kiln compile penalty.mlir failed")
+    penalty2 = compile_ranks(args, "penalty", os.path.abspath("penalty2"))
+    same_losses(args, "penalty", os.path.abspath("penalty1"), penalty2, ["--output", "none", "--steps", "20"], 1e-5)
     split_evaluation(args, os.path.join(args.bin, "cnn"), cnn2)
     resume("adam", adam2, 80)
     resume("cnn", cnn2, 60, "--eval-every", "0")
