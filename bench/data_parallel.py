@@ -9,9 +9,11 @@ parameters on both ranks.
 What it prints, medians over --repeats runs of --steps steps each (the first 10 steps of a run
 left out as warm-up):
 - the step time of each (rank 0's, which includes its wait for the all-reduces), and their ratio;
-- per step: the all-reduces' count and bytes, the time rank 0 waited for them after its own
-  compute, the time the same all-reduces take when nothing overlaps them (measured by the
-  binary after training), and the share of that hidden behind compute.
+- per step (the first left out): the all-reduces' count and bytes, the share of those bytes
+  whose exchange was done, behind the compute that followed its start, when the step came to
+  wait for it; the time rank 0 waited (for the exchanges, and for the other rank when it was
+  behind), and the time the same all-reduces take blocking, with nothing to hide them
+  (measured by the binary after training).
 
 Run:  python3 bench/data_parallel.py --kiln build/bin/kiln --model build/models/cnn.mlir \
           --binary build/bin/cnn [--steps 300] [--repeats 3]
@@ -67,21 +69,23 @@ def main():
         if worst > 1e-4 or len(hashes) != 1:
             sys.exit(f"the runs differ (worst relative loss difference {worst:.2e} over 20 steps, "
                      f"rank hashes {hashes}); no time printed")
-        comm = re.search(r"all-reduce per step: (\d+) exchanges, (\d+) bytes; waited ([\d.e-]+) ms \(blocking, the "
-                         r"same exchanges take ([\d.e-]+) ms: (\d+)% overlapped", two)
+        comm = re.search(r"all-reduce per step: (\d+) exchanges, (\d+) bytes, (\d+)% of the bytes done behind "
+                         r"compute when waited for; waited ([\d.e-]+) ms \(the others' compute included; blocking, "
+                         r"the same exchanges take ([\d.e-]+) ms\)", two)
         exchanges = (int(comm.group(1)), int(comm.group(2)))
         one_ms.append(t1)
         two_ms.append(t2)
-        waits.append(float(comm.group(3)))
-        blocking.append(float(comm.group(4)))
-        overlap.append(float(comm.group(5)))
+        overlap.append(float(comm.group(3)))
+        waits.append(float(comm.group(4)))
+        blocking.append(float(comm.group(5)))
     med = statistics.median
     print(f"same computation: first 20 losses within 1e-4 relative, parameters identical on both ranks")
     print(f"1 rank  x 2 threads: {med(one_ms):.3f} ms per step of 50 images")
     print(f"2 ranks x 1 thread : {med(two_ms):.3f} ms per step of 50 images (25 per rank)  "
           f"ratio 2 ranks / 1 rank = {med(two_ms) / med(one_ms):.2f}")
-    print(f"all-reduce per step: {exchanges[0]} exchanges, {exchanges[1]} bytes; rank 0 waited {med(waits):.3f} ms; "
-          f"blocking they take {med(blocking):.3f} ms; {med(overlap):.0f}% overlapped with compute")
+    print(f"all-reduce per step: {exchanges[0]} exchanges, {exchanges[1]} bytes; {med(overlap):.0f}% of the bytes "
+          f"exchanged behind compute before they were waited for; rank 0 waited {med(waits):.3f} ms per step (for the "
+          f"exchanges and for the other rank); the same exchanges take {med(blocking):.3f} ms blocking")
 
 
 if __name__ == "__main__":

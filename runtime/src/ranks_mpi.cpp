@@ -36,6 +36,7 @@ bool on_gpu = false;        // a CUDA build: the step's buffers are device memor
 bool nccl_started = false;  // at the first all-reduce, once the kernels' context exists
 double timeout_s = 300;
 CommStats stats;
+int64_t steps_started = 0;
 
 // The step's all-reduces, by entry and position: what each adds up, and the one in flight.
 struct StepCollective {
@@ -210,6 +211,10 @@ extern "C" int kiln_all_reduce_start(int entry, int k, halide_buffer_t *input, h
         return -1;
     kiln::StepCollective &c = step_collectives[size_t(entry)][size_t(k)];
     c.elements = kiln::elements_of(output);
+    if (k == 0) {  // a step's first exchange: the stats count from the second step on
+        if (++kiln::steps_started == 2) kiln::stats = {};
+        kiln::stats.steps += kiln::steps_started >= 2;
+    }
     if (c.elements > INT32_MAX) kiln::stop_every_rank(fmt::format("{}: {} elements are too many", c.what, c.elements));
     kiln::stats.all_reduces += 1;
     kiln::stats.bytes += c.elements * 4;
@@ -236,6 +241,9 @@ extern "C" int kiln_all_reduce_wait(int entry, int k) {
     kiln::StepCollective &c = step_collectives[size_t(entry)][size_t(k)];
     if (kiln::on_gpu) return 0;
     const auto start = kiln::Clock::now();
+    int done = 0;
+    kiln::check(MPI_Test(&c.request, &done, MPI_STATUS_IGNORE), c.what);
+    if (done) kiln::stats.bytes_done_before_wait += c.elements * 4;
     kiln::wait(c.request, c.what);
     kiln::stats.wait_ms += std::chrono::duration<double, std::milli>(kiln::Clock::now() - start).count();
     return 0;

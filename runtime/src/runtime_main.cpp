@@ -134,7 +134,8 @@ void write_predictions(const std::string &path, const Manifest &manifest, const 
 void report_communication(const Manifest &manifest, const TrainResult &result, bool quiet, bool prints) {
     if (quiet) return;
     const CommStats stats = comm_stats();
-    const double steps = double(result.steps_run), wait = stats.wait_ms / steps;
+    if (stats.steps == 0) return;  // one step: nothing measured past the start-up
+    const double steps = double(stats.steps), wait = stats.wait_ms / steps;
     if (manifest.device != "host") {  // NCCL's exchanges run on the GPU's stream, not timed here
         if (prints)
             fmt::print("all-reduce per step: {} exchanges, {} bytes, on the GPU\n",
@@ -145,10 +146,11 @@ void report_communication(const Manifest &manifest, const TrainResult &result, b
     for (const CollectiveSpec &c : manifest.entries[0].collectives) elements.push_back(c.elements);
     const double blocking = blocking_all_reduce_ms(elements, 21);
     if (!prints) return;
-    fmt::print("all-reduce per step: {} exchanges, {} bytes; waited {} ms (blocking, the same exchanges take {} ms: "
-               "{:.0f}% overlapped with compute)\n",
+    fmt::print("all-reduce per step: {} exchanges, {} bytes, {:.0f}% of the bytes done behind compute when "
+               "waited for; waited {} ms (the others' compute included; blocking, the same exchanges take {} ms)\n",
                int64_t(double(stats.all_reduces) / steps + 0.5), int64_t(double(stats.bytes) / steps + 0.5),
-               format_ms(wait), format_ms(blocking), blocking > 0 ? std::clamp(100 * (1 - wait / blocking), 0.0, 100.0) : 0);
+               stats.bytes > 0 ? 100.0 * double(stats.bytes_done_before_wait) / double(stats.bytes) : 0.0,
+               format_ms(wait), format_ms(blocking));
 }
 
 // The numbers a run's picture is drawn from.

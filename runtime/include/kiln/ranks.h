@@ -56,11 +56,15 @@ void fail_ranks(const std::string &message);
 // Leaves the run after a success (MPI_Finalize).
 void finish_ranks();
 
-// What the step's all-reduces cost so far: calls, bytes sent, and time spent waiting for them
-// to finish after the compute that could hide them ran out.
+// What the step's all-reduces cost over the steps after the first (whose waits hold the ranks'
+// start-up skew): calls, bytes sent, the bytes of those already done when the step came to
+// wait for them (exchanged behind compute), and the time spent waiting for the others (the
+// exchange itself, and ranks that were behind).
 struct CommStats {
+    int64_t steps = 0;
     int64_t all_reduces = 0;
     int64_t bytes = 0;
+    int64_t bytes_done_before_wait = 0;
     double wait_ms = 0;
 };
 CommStats comm_stats();
