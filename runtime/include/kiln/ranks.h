@@ -6,9 +6,10 @@
 // parameters after every step. Rank 0 alone prints, writes metrics, pictures, checkpoints and
 // saved parameters; evaluation is split between ranks and reduced.
 //
-// Two implementations: libkiln_mpi (Open MPI), linked into data-parallel builds, and
-// libkiln_nompi, linked into every other build, where there is one rank and a binary started
-// by mpirun as one of several processes refuses to run (it would train R separate models).
+// Two implementations: libkiln_mpi (Open MPI), linked into data-parallel builds (with
+// libkiln_nccl for the all-reduces of a CUDA build), and libkiln_nompi, linked into every
+// other build, where there is one rank and a binary started by mpirun as one of several
+// processes refuses to run (it would train R separate models).
 //
 // Every collective here and in the step waits at most the run's timeout (set_comm_timeout);
 // a rank that waits longer says which exchange it was waiting for and stops every rank, so a
