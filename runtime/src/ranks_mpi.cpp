@@ -41,8 +41,8 @@ int64_t steps_started = 0;
 // The step's all-reduces, by entry and position: what each adds up, and the one in flight.
 struct StepCollective {
     std::string what;  // "the all-reduce of fc.weight.grad in train_step"
+    int64_t elements = 0;  // f32 values, from the manifest
     MPI_Request request = MPI_REQUEST_NULL;
-    int64_t elements = 0;
 };
 std::vector<std::vector<StepCollective>> step_collectives;
 
@@ -77,12 +77,6 @@ void wait(MPI_Request &request, const std::string &what) {
                                         what, timeout_s));
         if (spin > 4096) sched_yield();
     }
-}
-
-int64_t elements_of(const halide_buffer_t *b) {
-    int64_t n = 1;
-    for (int d = 0; d < b->dimensions; ++d) n *= b->dim[d].extent;
-    return n;
 }
 
 }  // namespace
@@ -120,8 +114,12 @@ void start_ranks(const Manifest &manifest) {
     step_collectives.clear();
     for (const EntrySpec &e : manifest.entries) {
         step_collectives.emplace_back();
-        for (const CollectiveSpec &c : e.collectives)
-            step_collectives.back().push_back({fmt::format("the all-reduce of {} in {}", c.of, e.name)});
+        for (const CollectiveSpec &c : e.collectives) {
+            if (c.elements > INT32_MAX)  // MPI counts are ints
+                throw UserError(fmt::format("the all-reduce of {} in {} holds {} values, more than MPI counts", c.of,
+                                            e.name, c.elements));
+            step_collectives.back().push_back({fmt::format("the all-reduce of {} in {}", c.of, e.name), c.elements});
+        }
     }
 }
 
@@ -205,17 +203,26 @@ double blocking_all_reduce_ms(const std::vector<int64_t> &elements, int repeats)
 
 using kiln::step_collectives;
 
+namespace {
+
+// Collective k of an entry, or null when the run has no such one.
+kiln::StepCollective *collective(int entry, int k) {
+    if (!kiln::started || entry < 0 || size_t(entry) >= step_collectives.size() || k < 0 ||
+        size_t(k) >= step_collectives[size_t(entry)].size())
+        return nullptr;
+    return &step_collectives[size_t(entry)][size_t(k)];
+}
+
+}  // namespace
+
 extern "C" int kiln_all_reduce_start(int entry, int k, halide_buffer_t *input, halide_buffer_t *output) {
-    if (!kiln::started || entry < 0 || size_t(entry) >= step_collectives.size() ||
-        k < 0 || size_t(k) >= step_collectives[size_t(entry)].size())
-        return -1;
-    kiln::StepCollective &c = step_collectives[size_t(entry)][size_t(k)];
-    c.elements = kiln::elements_of(output);
+    kiln::StepCollective *found = collective(entry, k);
+    if (!found) return -1;
+    kiln::StepCollective &c = *found;
     if (k == 0) {  // a step's first exchange: the stats count from the second step on
         if (++kiln::steps_started == 2) kiln::stats = {};
         kiln::stats.steps += kiln::steps_started >= 2;
     }
-    if (c.elements > INT32_MAX) kiln::stop_every_rank(fmt::format("{}: {} elements are too many", c.what, c.elements));
     kiln::stats.all_reduces += 1;
     kiln::stats.bytes += c.elements * 4;
     if (kiln::on_gpu) {
@@ -235,10 +242,9 @@ extern "C" int kiln_all_reduce_start(int entry, int k, halide_buffer_t *input, h
 }
 
 extern "C" int kiln_all_reduce_wait(int entry, int k) {
-    if (!kiln::started || entry < 0 || size_t(entry) >= step_collectives.size() ||
-        k < 0 || size_t(k) >= step_collectives[size_t(entry)].size())
-        return -1;
-    kiln::StepCollective &c = step_collectives[size_t(entry)][size_t(k)];
+    kiln::StepCollective *found = collective(entry, k);
+    if (!found) return -1;
+    kiln::StepCollective &c = *found;
     if (kiln::on_gpu) return 0;
     const auto start = kiln::Clock::now();
     int done = 0;

@@ -131,7 +131,7 @@ void write_predictions(const std::string &path, const Manifest &manifest, const 
 // A data-parallel run's exchanges: per step, what the all-reduces moved and how long rank 0
 // waited for them, against what the same exchanges take with nothing to hide them behind.
 // `quiet` must be the same on every rank: the blocking exchanges are collective.
-void report_communication(const Manifest &manifest, const TrainResult &result, bool quiet, bool prints) {
+void report_communication(const Manifest &manifest, bool quiet, bool prints) {
     if (quiet) return;
     const CommStats stats = comm_stats();
     if (stats.steps == 0) return;  // one step: nothing measured past the start-up
@@ -421,7 +421,7 @@ int run(const ModelAbi &model, const Options &given) {
     if (!quiet && settings.steps > settings.start_step)
         fmt::print("final loss {} after {} steps, median step {} ms\n", format_loss(result.final_loss()),
                    settings.steps, format_ms(result.median_step_ms()));
-    if (rank.size > 1 && result.steps_run > 0) report_communication(manifest, result, given.quiet, rank.rank == 0);
+    if (rank.size > 1) report_communication(manifest, given.quiet, rank.rank == 0);
 
     EvalResult &ev = outcome.ev;
     const Dataset &eval_data = *outcome.eval_data;
@@ -458,11 +458,13 @@ int run(const ModelAbi &model, const Options &given) {
     metrics.close();
     // The last exchange between the ranks, before rank 0 alone writes what the run keeps (the
     // others wait for it in MPI_Finalize, where no timeout applies).
+    // A GPU build's parameters come back from the device once, for the hash and the files.
+    if (model.to_host && (rank.size > 1 || options.print_param_hash || !options.save.empty() ||
+                          !options.save_net.empty() || !options.checkpoint.empty()))
+        if (int rc = model.to_host(); rc != 0)
+            throw UserError(fmt::format("model '{}' could not copy its parameters from the device (code {}){}",
+                                        manifest.model, rc, kernel_error_detail(manifest)));
     if (rank.size > 1 || options.print_param_hash) {
-        if (model.to_host)
-            if (int rc = model.to_host(); rc != 0)
-                throw UserError(fmt::format("model '{}' could not copy its parameters from the device (code {})",
-                                            manifest.model, rc));
         const uint64_t hash = param_hash(manifest, arena);
         if (options.print_param_hash)
             fmt::print("rank {} parameter hash {:016x}\n", rank.rank, hash);
@@ -478,10 +480,6 @@ int run(const ModelAbi &model, const Options &given) {
     if (kernel_times) kernel_times->stop();  // written last, after everything the run keeps
     if (kernel_dump) kernel_dump->stop();
 
-    if (model.to_host && (!options.save.empty() || !options.save_net.empty() || !options.checkpoint.empty()))
-        if (int rc = model.to_host(); rc != 0)
-            throw UserError(fmt::format("model '{}' could not copy its parameters from the device (code {}){}",
-                                        manifest.model, rc, kernel_error_detail(manifest)));
     if (!options.save.empty()) {
         save_tensors(options.save, manifest, Role::Param, arena,
                      {{"kiln.format", "params"}, {"kiln.model", manifest.model}});
