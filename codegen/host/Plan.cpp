@@ -9,6 +9,7 @@
 #include "llvm/Support/JSON.h"
 
 #include <limits>
+#include <tuple>
 #include <map>
 #include <set>
 
@@ -134,10 +135,13 @@ struct Planner {
   }
 
   // First fit by start time: each interval takes the lowest offset not used by an interval
-  // it overlaps. Offsets are relative to the scratch region until finish() moves them.
+  // it overlaps. Offsets are relative to the scratch region until finish() moves them. Ties go
+  // by buffer number, so that a model always gets the same plan (the intervals come from a map
+  // ordered by pointers).
   void assignScratch(std::vector<Interval> intervals) {
-    std::sort(intervals.begin(), intervals.end(),
-              [](const Interval &a, const Interval &b) { return a.first < b.first; });
+    std::sort(intervals.begin(), intervals.end(), [](const Interval &a, const Interval &b) {
+      return std::tie(a.first, a.buffer) < std::tie(b.first, b.buffer);
+    });
     std::vector<std::pair<Interval, int64_t>> placed;
     for (const Interval &iv : intervals) {
       int64_t size = rounded(plan.buffers[iv.buffer].desc.bytes());
@@ -234,7 +238,6 @@ struct Planner {
 
   // The collectives of the entry being planned whose wait is not placed yet, by their result.
   llvm::DenseMap<Value, int> unwaited;
-  llvm::DenseMap<Value, Value> collectiveInput;
 
   // A collective starts where it stands (its operand was computed by the call before it) and
   // writes its result buffer until its wait: both buffers live from here to the wait.
@@ -260,7 +263,6 @@ struct Planner {
       lifetime[out] = {c.output, std::max(opIndex, 1), std::max(opIndex, 1)};
     }
     unwaited[out] = int(entry.collectives.size());
-    collectiveInput[out] = in;
     entry.collectives.push_back(c);
     return success();
   }
@@ -272,7 +274,7 @@ struct Planner {
     if (it == unwaited.end())
       return;
     entry.collectives[size_t(it->second)].wait = int(entry.calls.size());
-    auto in = lifetime.find(collectiveInput[v]);
+    auto in = lifetime.find(v.getDefiningOp()->getOperand(0));
     if (in != lifetime.end())
       in->second.last = std::max(in->second.last, std::max(opIndex, 1));
     unwaited.erase(it);
@@ -484,12 +486,11 @@ struct Planner {
     }
     for (auto &kv : unwaited) {  // results nothing reads: waited for at the end
       entry.collectives[size_t(kv.second)].wait = int(entry.calls.size());
-      for (Value v : {kv.first, collectiveInput[kv.first]})
+      for (Value v : {kv.first, kv.first.getDefiningOp()->getOperand(0)})
         if (auto it = lifetime.find(v); it != lifetime.end())
           it->second.last = std::max(it->second.last, std::max(opIndex, 1));
     }
     unwaited.clear();
-    collectiveInput.clear();
     std::vector<Interval> intervals;
     for (auto &kv : lifetime)
       intervals.push_back(kv.second);
