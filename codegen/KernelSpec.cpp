@@ -47,7 +47,7 @@ std::string KernelSpec::key() const {
     for (int64_t d : *v)
       os << d << ",";
   }
-  os << " dir=" << direction << " values=";
+  os << " dir=" << direction << " stream=" << stream << " values=";
   os.precision(9);
   for (float v : values)
     os << v << ",";
@@ -59,6 +59,7 @@ int64_t KernelSpec::flops() const {
   switch (family) {
   case Family::indexOnly:
   case Family::constant:
+  case Family::random:  // integer work only
     return 0;
   case Family::elementwise:
     return out;

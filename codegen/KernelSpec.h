@@ -20,7 +20,7 @@ namespace kiln {
   X(compare) X(select) X(stop_gradient) X(one_hot) X(constant) X(broadcast_in_dim) X(reshape)     \
   X(transpose) X(reduce_sum) X(reduce_mean) X(reduce_max) X(matmul) X(conv2d)                     \
   X(conv2d_input_grad) X(conv2d_filter_grad) X(max_pool2d) X(max_pool2d_grad) X(avg_pool2d)       \
-  X(avg_pool2d_grad)
+  X(avg_pool2d_grad) X(random_uniform)
 
 enum class Primitive {
 #define KILN_ENUM_ENTRY(name) name,
@@ -34,7 +34,7 @@ std::optional<Primitive> primitiveNamed(std::string_view mnemonic);
 
 // What kind of work a primitive does, from its op's traits in the dialect: which schedule
 // family it takes and how fusion treats it.
-enum class Family { elementwise, indexOnly, constant, reduction, contraction, pooling };
+enum class Family { elementwise, indexOnly, constant, reduction, contraction, pooling, random };
 
 struct TensorDesc {
   DType dtype = DType::f32;
@@ -63,6 +63,7 @@ struct KernelSpec {
   // Convolutions and pooling, (height, width) each: kernel size (pooling), stride, padding,
   // dilation (convolutions).
   std::vector<int64_t> window, stride, padding, dilation;
+  int64_t stream = 0;              // random_uniform: which of the step's generator ops
 
   // Two specs with equal keys compute the same function and can share one kernel.
   std::string key() const;

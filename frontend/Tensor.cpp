@@ -324,4 +324,18 @@ Tensor full(Trace &trace, Shape shape, float value, Where at) {
   return Trace::Impl::wrap(&trace, splat(m.builder(), m.loc(at), type, value));
 }
 
+Tensor rand(Trace &trace, Shape shape, Where at) {
+  for (int64_t d : shape)
+    if (d < 1)
+      throw Error(at.str() + ": rand: dimension " + std::to_string(d) + " (each must be at least 1)");
+  Trace::Impl &m = trace.impl();
+  Value key = m.randomKey("rand", at);
+  OpBuilder &b = m.builder();
+  Value u = RandomUniformOp::create(b, m.loc(at), key, shape, m.current().randomOps);
+  Tensor like = Trace::Impl::wrap(&trace, key);
+  Tensor result = wrap(like, u);
+  ++m.current().randomOps;
+  return result;
+}
+
 } // namespace kiln

@@ -38,6 +38,7 @@ void Trace::Impl::startEntry(const std::string &name, EntryKind kind) {
   OpBuilder b(&context);
   b.setInsertionPointToEnd(module->getBody());
   Entry e;
+  e.kind = kind;
   e.func = func::FuncOp::create(b, b.getUnknownLoc(), name, b.getFunctionType({}, {}));
   e.func->setAttr("kiln.role", b.getStringAttr(kind == EntryKind::train ? "forward" : "eval"));
   e.func.addEntryBlock();
@@ -109,6 +110,21 @@ static Value addArgument(Trace::Impl &impl, Type element, const Shape &shape,
   e.argAttrs.push_back(DictionaryAttr::get(&impl.context, attrs));
   return arg;
 }
+
+Value Trace::Impl::randomKey(const std::string &what, Where at) {
+  Entry &e = current();
+  if (e.kind != EntryKind::train)
+    throw Error(at.str() + ": " + what + " draws random numbers in entry '" + e.func.getName().str() +
+                "', an eval entry: only train steps have a generator (use the layer's eval behaviour, or "
+                "training=false)");
+  if (!e.randomKey) {
+    Builder b(&context);
+    e.randomKey = addArgument(*this, b.getI32Type(), {4}, {b.getNamedAttr("kiln.random", b.getUnitAttr())});
+  }
+  return e.randomKey;
+}
+
+bool Trace::training() const { return impl_->current().kind == EntryKind::train; }
 
 void Trace::begin(const std::string &name, EntryKind kind, const Tensor &previousLoss) {
   impl_->endEntry(previousLoss);

@@ -20,6 +20,9 @@ struct Entry {
   std::vector<mlir::DictionaryAttr> argAttrs;
   std::vector<std::pair<std::string, mlir::Value>> outputs;
   std::map<std::string, mlir::Value> params;  // by name, created on first use
+  EntryKind kind = EntryKind::train;
+  mlir::Value randomKey;     // the generator's key argument, created by the first random op
+  int64_t randomOps = 0;     // random ops traced so far: the next one's stream
 };
 
 struct Trace::Impl {
@@ -37,6 +40,9 @@ struct Trace::Impl {
   // Ends the entry with arbitrary results (the first one need not be a loss) and sets its role.
   void endEntry(const std::vector<Tensor> &results, const std::string &role);
   mlir::Location loc(Where at);
+  // The current entry's generator key (kiln.random, tensor<4xi32>), added on first use; a
+  // train entry's only: an eval entry has no step to count from. `what` names the caller.
+  mlir::Value randomKey(const std::string &what, Where at);
   static Tensor wrap(Trace *trace, mlir::Value v);
   static mlir::Value unwrap(const Tensor &t);
 };

@@ -12,6 +12,14 @@ namespace {
 
 Tensor scalar(const Tensor &like, float v, Where at) { return full(*like.trace(), {}, v, at); }
 
+void checkProbability(double p, const std::string &where) {
+  if (p >= 0.0 && p <= 1.0)
+    return;
+  std::ostringstream os;
+  os << where << ": dropout probability has to be between 0 and 1, but got " << p;
+  throw Error(os.str());
+}
+
 } // namespace
 
 Tensor relu(const Tensor &x, Where at) {
@@ -183,6 +191,32 @@ Tensor LeakyReLU::forward(const Tensor &x) const {
   Where at = Where::current();
   Tensor zero = scalar(x, 0.0f, at);
   return where(gt(x, zero, at), x, x * negative_slope, at);
+}
+
+namespace functional {
+Tensor dropout(const Tensor &x, double p, bool training, Where at) {
+  checkProbability(p, at.str());
+  if (!training)
+    return x;
+  CallSite site(at);
+  Tensor u = rand(*x.trace(), x.shape(), at);
+  Tensor keep = lt(u, scalar(x, float(1.0 - p), at), at);
+  // p = 1 drops everything: the kept scale is never used, and 0 keeps inf out of the product.
+  float kept = p < 1.0 ? float(1.0 / (1.0 - p)) : 0.0f;
+  return x * where(keep, scalar(x, kept, at), scalar(x, 0.0f, at), at);
+}
+} // namespace functional
+
+Dropout::Dropout(double p) : p(p) { checkProbability(p, "Dropout"); }
+
+Tensor Dropout::forward(const Tensor &x) const {
+  return functional::dropout(x, p, x.trace()->training(), Where::current());
+}
+
+std::string Dropout::repr() const {
+  std::ostringstream os;
+  os << "Dropout(p=" << p << ", inplace=False)";
+  return os.str();
 }
 
 std::string LeakyReLU::repr() const {

@@ -40,6 +40,9 @@ def Kiln_Reduction : Kiln_Kind<"Reduction">;
 def Kiln_Pooling : Kiln_Kind<"Pooling">;
 // Exchanges values between the ranks of a data-parallel run: not a kernel, never fused.
 def Kiln_Communication : Kiln_Kind<"Communication">;
+// Draws numbers from the run's counter-based generator: a function of a key (seed, step)
+// and the element's index, computed in a kernel of its own.
+def Kiln_Random : Kiln_Kind<"Random">;
 
 def Kiln_Dimensions : DeclareOpInterfaceMethods<Kiln_DimensionsOpInterface>;
 

@@ -8,4 +8,5 @@ include "ir/ContractionOps.td"
 include "ir/PoolingOps.td"
 include "ir/KernelOps.td"
 include "ir/CommunicationOps.td"
+include "ir/RandomOps.td"
 #endif

@@ -12,6 +12,7 @@ template <typename Op> class Contraction : public mlir::OpTrait::TraitBase<Op, C
 template <typename Op> class Reduction : public mlir::OpTrait::TraitBase<Op, Reduction> {};
 template <typename Op> class Pooling : public mlir::OpTrait::TraitBase<Op, Pooling> {};
 template <typename Op> class Communication : public mlir::OpTrait::TraitBase<Op, Communication> {};
+template <typename Op> class Random : public mlir::OpTrait::TraitBase<Op, Random> {};
 
 } // namespace kiln::OpTrait
 

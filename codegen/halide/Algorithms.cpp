@@ -5,6 +5,7 @@
 #include "codegen/halide/Kernel.h"
 
 #include <algorithm>
+#include <array>
 #include <limits>
 
 namespace kiln::lowering {
@@ -339,6 +340,39 @@ void matmul(Kernel &k) {
   }
 }
 
+// Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC 2011): ten
+// rounds of two 32x32->64-bit multiplies mixing the counter, the key bumped by Weyl constants
+// between rounds. Returns the first output word; all arithmetic is on unsigned 32 bits, which
+// wrap.
+Expr u32(uint32_t v) { return Internal::UIntImm::make(UInt(32), v); }
+
+Expr philoxFirstWord(std::array<Expr, 4> c, Expr k0, Expr k1) {
+  const Expr m0 = u32(0xD2511F53u), m1 = u32(0xCD9E8D57u), w0 = u32(0x9E3779B9u), w1 = u32(0xBB67AE85u);
+  auto hi = [](Expr a, Expr b) { return cast<uint32_t>((cast<uint64_t>(a) * cast<uint64_t>(b)) >> 32); };
+  for (int round = 0; round < 10; ++round) {
+    if (round > 0) {
+      k0 = k0 + w0;
+      k1 = k1 + w1;
+    }
+    Expr hi0 = hi(c[0], m0), lo0 = c[0] * m0, hi1 = hi(c[2], m1), lo1 = c[2] * m1;
+    c = {hi1 ^ c[1] ^ k0, lo1, hi0 ^ c[3] ^ k1, lo0};
+  }
+  return c[0];
+}
+
+// u = (top 24 bits of Philox(counter = (index, stream, step, rank), key = seed)) * 2^-24: exact
+// in float, in [0, 1). The index is the output's row-major position.
+void randomUniform(Kernel &k) {
+  Expr linear = 0;
+  std::vector<Expr> idx = k.index();
+  for (size_t d = 0; d < idx.size(); ++d)
+    linear = linear * int(k.spec.output.shape[d]) + idx[d];
+  auto word = [&](int i) { return cast<uint32_t>(k.in[0](i)); };
+  Expr bits = philoxFirstWord({cast<uint32_t>(linear), u32(uint32_t(k.spec.stream)), word(2), word(3)},
+                              word(0), word(1));
+  k.define(cast<float>(bits >> 8) * (1.0f / 16777216.0f));
+}
+
 } // namespace
 
 void defineAlgorithm(Kernel &k) {
@@ -422,6 +456,7 @@ void defineAlgorithm(Kernel &k) {
   case Primitive::max_pool2d_grad: return maxPool2dGrad(k);
   case Primitive::avg_pool2d: return avgPool2d(k);
   case Primitive::avg_pool2d_grad: return avgPool2dGrad(k);
+  case Primitive::random_uniform: return randomUniform(k);
   }
   throw CompileError("no Halide algorithm for kiln." + std::string(mnemonic(k.spec.op)));
 }

@@ -209,7 +209,7 @@ std::vector<std::string> scheduleKernelGpu(std::vector<Kernel> &nodes, const std
       notes.push_back(name + ": its " + stage.name() + " computed first, " + split + scheduleOnGpu(stage));
     }
     bool cheap = k.spec.family == kiln::Family::elementwise || k.spec.family == kiln::Family::indexOnly ||
-                 k.spec.family == kiln::Family::constant;
+                 k.spec.family == kiln::Family::constant || k.spec.family == kiln::Family::random;
     if (isOutput[i] || !cheap || k.out.has_update_definition() || k.spec.output.shape.empty() ||
         readers[i].empty()) {
       if (!isOutput[i])

@@ -54,6 +54,8 @@ static std::optional<Family> familyOf(OperationName op) {
     return Family::contraction;
   if (op.hasTrait<OpTrait::Pooling>())
     return Family::pooling;
+  if (op.hasTrait<OpTrait::Random>())
+    return Family::random;
   return std::nullopt;
 }
 
@@ -102,7 +104,8 @@ FailureOr<KernelSpec> kernelFor(Operation *op) {
         assign(spec.stride, p.getStride());
         assign(spec.padding, p.getPadding());
       })
-      .Case([&](CompareOp c) { spec.direction = c.getDirection().str(); });
+      .Case([&](CompareOp c) { spec.direction = c.getDirection().str(); })
+      .Case([&](RandomUniformOp r) { spec.stream = r.getStream(); });
   if (auto c = llvm::dyn_cast<ConstantOp>(op)) {
     auto dense = llvm::dyn_cast<DenseElementsAttr>(c.getValue());
     if (!dense)

@@ -371,13 +371,17 @@ struct Planner {
           role = "lr", name = "lr";
         else if (fn.getArgAttr(i, "kiln.step"))
           role = "step", name = "step";
+        else if (fn.getArgAttr(i, "kiln.random"))
+          role = "random", name = "random";
         else
           return fn.emitError(where()) << " (" << arg.getType()
-                                       << ") has no kiln role: kiln.param, kiln.state, kiln.input, kiln.lr or kiln.step";
+                                       << ") has no kiln role: kiln.param, kiln.state, kiln.input, kiln.lr, "
+                                          "kiln.step or kiln.random";
         if (role == "input") {
           if (auto bad = badName(name, role))
             return fn.emitError(*bad);
-          if (sharedSlots.count(name) || name == "lr" || name == "step" || !inputNames.insert(name).second)
+          if (sharedSlots.count(name) || name == "lr" || name == "step" || name == "random" ||
+              !inputNames.insert(name).second)
             return fn.emitError(where()) << " is an input named '" << name
                                          << "', a name already taken by another tensor of the model";
         }

@@ -24,7 +24,7 @@ struct RoleEntry {
 };
 constexpr RoleEntry kRoles[] = {
     {"param", Role::Param}, {"state", Role::State}, {"input", Role::Input},   {"lr", Role::Lr},
-    {"step", Role::Step},   {"loss", Role::Loss},   {"output", Role::Output},
+    {"step", Role::Step},   {"loss", Role::Loss},   {"output", Role::Output}, {"random", Role::Random},
 };
 
 [[noreturn]] void fail(const std::string &what) { throw UserError("model manifest: " + what); }
@@ -140,8 +140,11 @@ TensorSpec parse_tensor(const json &t, size_t index, const Manifest &m) {
         spec.dtype = DType::i32;
     else
         fail(fmt::format("{}: dtype '{}' is not supported (f32 or i32)", where, dtype));
-    if (spec.dtype == DType::i32 && spec.role != Role::Input && spec.role != Role::Output)
+    if (spec.role == Role::Random) {
+        if (spec.dtype != DType::i32) fail(fmt::format("{}: a 'random' tensor must be i32, not {}", where, dtype));
+    } else if (spec.dtype == DType::i32 && spec.role != Role::Input && spec.role != Role::Output) {
         fail(fmt::format("{}: a '{}' tensor must be f32, not i32", where, role));
+    }
 
     const json &shape = field(t, "shape", where);
     if (!shape.is_array()) fail(where + ": \"shape\" must be an array");
@@ -171,6 +174,9 @@ TensorSpec parse_tensor(const json &t, size_t index, const Manifest &m) {
     }
     if ((spec.role == Role::Lr || spec.role == Role::Step || spec.role == Role::Loss) && spec.numel() != 1)
         fail(fmt::format("{}: a '{}' tensor must hold one value, shape is {}", where, role, shape_string(spec.shape)));
+    if (spec.role == Role::Random && spec.shape != std::vector<int64_t>{4})
+        fail(fmt::format("{}: a 'random' tensor holds the generator's key, shape [4], not {}", where,
+                         shape_string(spec.shape)));
     if (spec.role == Role::Input || spec.role == Role::Output) {
         int64_t batch = m.entries[size_t(spec.entry)].batch;
         if (spec.shape.empty() || spec.shape[0] != batch)
@@ -232,6 +238,10 @@ void check_entries(Manifest &m) {
                 fail(fmt::format("{} ({}) has {} tensors of role '{}', it needs {}", where, train ? "train" : "eval",
                                  count, role_name(r), want == 1 ? "exactly one" : "none"));
         }
+        size_t keys = m.entry_tensors(int(e), Role::Random).size();
+        if (keys > (train ? 1 : 0))
+            fail(fmt::format("{} ({}) has {} tensors of role 'random', it needs {}", where, train ? "train" : "eval",
+                             keys, train ? "at most one" : "none"));
         if (m.entry_tensors(int(e), Role::Input).empty()) fail(where + " has no input");
     }
     if (evals > 1) fail(fmt::format("{} eval entries; at most one is supported", evals));

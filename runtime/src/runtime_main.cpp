@@ -347,6 +347,8 @@ int run(const ModelAbi &model, const Options &given) {
                                     "--steps or --epochs",
                                     options.resume, settings.start_step, settings.steps));
     settings.lr = options.lr.value_or(manifest.train.lr);
+    settings.seed = seed;
+    settings.rank = rank.rank;
     settings.log_every = manifest.train.log_every;
     settings.quiet = quiet;
     settings.print_batches = rank.rank == 0 && (options.print_batches || manifest.train.print_batches);

@@ -84,6 +84,12 @@ TrainResult train(const ModelAbi &model, const Manifest &manifest, Arena &arena,
             *arena.f32(*manifest.find_role(Role::Lr, batch.entry)) = float(settings.lr);
             // f32 holds every integer up to 2^24 exactly, far beyond any step count here.
             *arena.f32(*manifest.find_role(Role::Step, batch.entry)) = float(t);
+            if (const TensorSpec *key = manifest.find_role(Role::Random, batch.entry)) {
+                int32_t *words = arena.i32(*key);
+                const uint32_t values[4] = {uint32_t(settings.seed), uint32_t(settings.seed >> 32), uint32_t(t),
+                                            uint32_t(settings.rank)};
+                std::memcpy(words, values, sizeof values);
+            }
             if (settings.print_batches) {
                 progress.clear();
                 fmt::print("{}\n", format_batch(manifest, data, batch));

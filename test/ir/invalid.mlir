@@ -97,6 +97,39 @@ func.func @one_hot_classes(%l: tensor<3xi32>) -> tensor<3x0xf32> {
 
 // -----
 
+func.func @random_key_shape(%k: tensor<2xi32>) -> tensor<3xf32> {
+  // expected-error @+1 {{key must be tensor<4xi32> (seed low, seed high, step, rank), got 'tensor<2xi32>'}}
+  %0 = kiln.random_uniform %k {shape = array<i64: 3>, stream = 0 : i64} : (tensor<2xi32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+func.func @random_stream(%k: tensor<4xi32>) -> tensor<3xf32> {
+  // expected-error @+1 {{stream -1 is outside [0, 2^32)}}
+  %0 = kiln.random_uniform %k {shape = array<i64: 3>, stream = -1 : i64} : (tensor<4xi32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+func.func @random_too_many(%k: tensor<4xi32>) -> tensor<65536x65536xf32> {
+  // expected-error @+1 {{shape 65536x65536 has 2^32 elements or more; the generator numbers them with 32 bits}}
+  %0 = kiln.random_uniform %k {shape = array<i64: 65536, 65536>, stream = 0 : i64} : (tensor<4xi32>) -> tensor<65536x65536xf32>
+  return %0 : tensor<65536x65536xf32>
+}
+
+// -----
+
+func.func @random_result_type(%k: tensor<4xi32>) -> tensor<4xf32> {
+  // expected-error @+2 {{inferred type(s) 'tensor<3xf32>' are incompatible with return type(s) of operation 'tensor<4xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = kiln.random_uniform %k {shape = array<i64: 3>, stream = 0 : i64} : (tensor<4xi32>) -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+// -----
+
 func.func @conv_channels(%x: tensor<2x3x8x8xf32>, %w: tensor<4x2x3x3xf32>) -> tensor<2x4x6x6xf32> {
   // expected-error @+1 {{input 2x3x8x8 has 3 channels, filter 4x2x3x3 expects 2}}
   %0 = kiln.conv2d %x, %w {stride = array<i64: 1, 1>, padding = array<i64: 0, 0>, dilation = array<i64: 1, 1>} : (tensor<2x3x8x8xf32>, tensor<4x2x3x3xf32>) -> tensor<2x4x6x6xf32>

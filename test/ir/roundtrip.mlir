@@ -59,6 +59,13 @@ func.func @more_ops(%a: tensor<2x3xf32>, %labels: tensor<2xi32>) -> (tensor<2x3x
   return %3, %4, %5 : tensor<2x3xf32>, tensor<2xf32>, tensor<2x5xf32>
 }
 
+// CHECK-LABEL: func.func @random
+func.func @random(%key: tensor<4xi32>) -> tensor<2x3xf32> {
+  // CHECK: kiln.random_uniform %{{.*}} {shape = array<i64: 2, 3>, stream = 7 : i64} : (tensor<4xi32>) -> tensor<2x3xf32>
+  %0 = kiln.random_uniform %key {shape = array<i64: 2, 3>, stream = 7 : i64} : (tensor<4xi32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
 // CHECK-LABEL: func.func @conv_and_pool
 func.func @conv_and_pool(%x: tensor<2x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) -> (tensor<2x4x4x4xf32>, tensor<2x3x8x8xf32>, tensor<4x3x3x3xf32>, tensor<2x4x4x4xf32>, tensor<2x4x8x8xf32>, tensor<2x4x8x8xf32>) {
   // CHECK: kiln.conv2d %{{.*}}, %{{.*}} {dilation = array<i64: 1, 1>, padding = array<i64: 1, 1>, stride = array<i64: 1, 1>} : (tensor<2x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<2x4x8x8xf32>

@@ -44,6 +44,8 @@ bool begin_run(int entry, bool &train, int64_t &batch) {
     Call call{entry, train ? *f32(in_entry("step", entry)) : 0.0f, {}};
     if (record_calls) {
         call.x.assign(f32(x), f32(x) + x->numel());
+        if (const kiln::TensorSpec *key = g_manifest->find_role(kiln::Role::Random, entry))
+            call.key.assign(i32(key), i32(key) + 4);
         calls.push_back(call);
     }
     return train ? fail_at_step != 0 && call.step == float(fail_at_step) : fail_eval;
@@ -186,6 +188,7 @@ std::string manifest(const Spec &spec) {
         if (d.kind == "train") {
             add("lr", "lr", int(e), "f32", {}, 0);
             add("step", "step", int(e), "f32", {}, 0);
+            if (spec.random) add("random", "random", int(e), "i32", {4}, 0);
         }
         add("loss", "loss", int(e), "f32", {}, 0);
     }

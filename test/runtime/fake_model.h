@@ -31,6 +31,7 @@ struct Call {
     int entry;
     float step;            // the step tensor's value (train entries), else 0
     std::vector<float> x;  // the entry's x input as the kernel saw it
+    std::vector<int32_t> key;  // the entry's generator key (role "random"), if it has one
 };
 extern std::vector<Call> calls;
 extern bool record_calls;  // default true; off, calls stays empty (a whole-data run would keep every batch)
@@ -48,6 +49,7 @@ struct Spec {
     std::vector<int64_t> x_row = {1}, y_row = {1};  // per-row shapes of the inputs
     int64_t classes = 2;    // classifier: the logits' width
     bool momentum = false;  // classifier: SGD with momentum 0.9, so the run has optimizer state
+    bool random = false;    // train entries take the generator's key (a model with dropout)
     std::string train = R"("dataset": "regression", "task": "regression", "draw": true, "epochs": 25, "steps": 0, "batch": 32, )"
                         R"("shuffle": true, "drop_last": false, "lr": 0.5, "log_every": 5)";
 };

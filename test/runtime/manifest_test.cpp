@@ -138,6 +138,11 @@ TEST(Manifest, RefusesBrokenManifests) {
         {fake::manifest({"m", false, {{"a", "train", 8}, {"b", "train", 8}}}), "entry 'b' and entry 'a' are both train entries of batch 8"},
         {fake::manifest({"m", false, {{"a", "train", 8}, {"e1", "eval", 8}, {"e2", "eval", 4}}}), "2 eval entries; at most one is supported"},
         {fake::manifest({"m", false, {{"e", "eval", 8}}}), "no entry has kind 'train'"},
+        // The generator's key.
+        {fake_manifest_with(eval_loss, eval_loss + R"(, {"name": "random", "role": "random", "entry": 0, "dtype": "f32", "shape": [4], "offset": 2560})"), "tensor 'random' of entry 'train_step': a 'random' tensor must be i32, not f32"},
+        {fake_manifest_with(eval_loss, eval_loss + R"(, {"name": "random", "role": "random", "entry": 0, "dtype": "i32", "shape": [2], "offset": 2560})"), "a 'random' tensor holds the generator's key, shape [4], not [2]"},
+        {fake_manifest_with(eval_loss, eval_loss + R"(, {"name": "random", "role": "random", "entry": 2, "dtype": "i32", "shape": [4], "offset": 2560})"), "entry 'eval' (eval) has 1 tensors of role 'random', it needs none"},
+        {fake_manifest_with(eval_loss, eval_loss + R"(, {"name": "random", "role": "random", "entry": 0, "dtype": "i32", "shape": [4], "offset": 2560}, {"name": "key", "role": "random", "entry": 0, "dtype": "i32", "shape": [4], "offset": 2560})"), "entry 'train_step' (train) has 2 tensors of role 'random', it needs at most one"},
         // Training defaults.
         {fake_manifest_with("\"batch\": 32,\n", "\"batch\": 16,\n"), "\"train\": \"batch\" 16 is not the batch of any train entry"},
         {fake_manifest_with("\"epochs\": 25", "\"epochs\": 0"), "\"epochs\" and \"steps\" are both 0"},

@@ -166,6 +166,23 @@ TEST(Train, SameSeedSameRunAndFlagsApply) {
     EXPECT_NE(slow[6], a[6]);
 }
 
+// A step that draws random numbers gets (seed low, seed high, t, rank) before every run (seed
+// 4886718345 = 0x1_23456789): the
+// masks follow the seed and the step, in the tail's step too.
+TEST(Train, TheGeneratorKeyIsTheSeedAndTheStep) {
+    fake::Spec spec;
+    spec.random = true;
+    RunResult r = testutil::run(fake::model_with_manifest(fake::manifest(spec)),
+                                {"--steps", "5", "--seed", "4886718345", "--output", "none", "--quiet"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    std::vector<std::vector<int32_t>> keys;
+    for (const fake::Call &c : fake::calls)
+        if (c.entry != 2) keys.push_back(c.key);
+    ASSERT_EQ(keys.size(), 5u);
+    for (int t = 1; t <= 5; ++t)
+        EXPECT_EQ(keys[size_t(t - 1)], (std::vector<int32_t>{0x23456789, 0x1, t, 0})) << "step " << t;
+}
+
 TEST(Train, TheRecordOfStepsStaysBoundedAndEvenlySpaced) {
     // --steps 2^62 asks for more steps than memory could record one by one.
     kiln::TrainResult result;

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <random>
 
@@ -57,6 +58,15 @@ void checkModel(const std::function<Tensor(kiln::Trace &)> &build, const Inputs 
         fix(p.getValue().str(), v);
       params.push_back(args.size());
       args.push_back(HostTensor::f32(shape, v));
+      continue;
+    }
+    if (forward.getArgAttr(i, "kiln.random")) {  // a fixed step's key: the same mask for every evaluation
+      const int32_t key[4] = {7, 0, 3, 0};
+      HostTensor t;
+      t.desc = {kiln::DType::i32, shape};
+      t.bytes.resize(sizeof key);
+      std::memcpy(t.bytes.data(), key, sizeof key);
+      args.push_back(t);
       continue;
     }
     std::string name = forward.getArgAttrOfType<mlir::StringAttr>(i, "kiln.input").getValue().str();
@@ -128,6 +138,16 @@ TEST(Composite, Tanh) { checkActivation(kiln::nn::tanh, -3, 3, {0.0f, -20.0f, 20
 TEST(Composite, Softplus) { checkActivation(softplusDefault, -4, 4, {25.0f, -30.0f, 19.0f}); }
 TEST(Composite, Gelu) { checkActivation(kiln::nn::gelu, -4, 4, {0.0f, -9.0f, 9.0f}); }
 TEST(Composite, LogSoftmax) { checkActivation(kiln::nn::log_softmax, -2, 2); }
+
+// The mask is a constant of the step: the gradient is the kept elements' weights, scaled.
+TEST(Composite, Dropout) {
+  checkModel(
+      [](kiln::Trace &t) {
+        Tensor x = t.parameter("x", {4, 8}, 1);
+        return weightedSum(t, kiln::nn::functional::dropout(x * x, 0.3));
+      },
+      weights(32), -2, 2);
+}
 
 TEST(Composite, LinearWithMSELoss) {
   Inputs in;

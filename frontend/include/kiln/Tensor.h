@@ -121,6 +121,11 @@ Tensor one_hot(const Tensor &labels, int64_t classes, Where at = Where::here());
 // A splat constant with `shape`.
 Tensor full(Trace &trace, Shape shape, float value, Where at = Where::here());
 
+// Uniform numbers in [0, 1) with `shape` (torch.rand), drawn in a train step by the run's
+// counter-based generator: each step draws new ones, a function of the run's seed, the step
+// and the op's place in the trace, so a rerun or a resumed run draws the same.
+Tensor rand(Trace &trace, Shape shape, Where at = Where::here());
+
 namespace optim {
 // torch.optim hyper-parameters, PyTorch's defaults. The learning rate is a runtime input of
 // the compiled binary whose default is `lr`.
@@ -178,6 +183,10 @@ public:
 
   // The trace that nn layers resolve their parameters in (the most recent one alive).
   static Trace &current();
+
+  // Whether the entry being traced is a train entry: layers that behave differently in
+  // training and evaluation (Dropout, BatchNorm) ask.
+  bool training() const;
 
   // Ends the current entry with `loss` and starts another (e.g. "forward_tail" for the short
   // last batch, "eval" for the whole data set). Parameters are shared between entries by name.

@@ -24,6 +24,13 @@ Tensor gelu(const Tensor &x, Where at = Where::here());
 // log_softmax over the last dimension, stabilised by subtracting the row maximum.
 Tensor log_softmax(const Tensor &x, Where at = Where::here());
 
+namespace functional {
+// torch.nn.functional.dropout: in training, each element is zeroed with probability p and the
+// others are scaled by 1 / (1 - p) (inverted dropout), the mask drawn anew every step; with
+// training false, x itself. p must lie in [0, 1].
+Tensor dropout(const Tensor &x, double p = 0.5, bool training = true, Where at = Where::here());
+} // namespace functional
+
 // A parameter as a layer declares it; each traced entry resolves it to its own argument.
 struct Param {
   std::string name;
@@ -151,6 +158,21 @@ class GELU : public Module {
 public:
   Tensor forward(const Tensor &x) const override { return gelu(x, Where::current()); }
   std::string repr() const override { return "GELU(approximate='none')"; }
+};
+
+// torch.nn.Identity: x itself (a placeholder that keeps the other layers' names).
+class Identity : public Module {
+public:
+  Tensor forward(const Tensor &x) const override { return x; }
+};
+
+// torch.nn.Dropout: functional::dropout in train entries, the identity in the eval entry.
+class Dropout : public Module {
+public:
+  explicit Dropout(double p = 0.5);
+  Tensor forward(const Tensor &x) const override;
+  std::string repr() const override;
+  double p;
 };
 
 // Layers applied in order; children are named "0", "1", ... as torch.nn.Sequential does.

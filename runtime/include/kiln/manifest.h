@@ -11,7 +11,8 @@
 //   - inputs and outputs of rank >= 1 whose dim 0 is their entry's batch; every entry with the
 //     same inputs (names, dtypes and per-row shapes), so one dataset feeds them all;
 //   - per train entry exactly one loss, lr and step; per eval entry one loss and no lr or step;
-//     loss, lr and step f32 scalars.
+//     loss, lr and step f32 scalars;
+//   - per train entry at most one random (the generator's key, i32 [4]); none in an eval entry.
 // Shared tensors keep manifest order; init and checkpoints follow it.
 #ifndef KILN_MANIFEST_H
 #define KILN_MANIFEST_H
@@ -25,7 +26,7 @@
 
 namespace kiln {
 
-enum class Role { Param, State, Input, Lr, Step, Loss, Output };
+enum class Role { Param, State, Input, Lr, Step, Loss, Output, Random };
 
 // An entry index meaning "shared by every entry" (params and state).
 constexpr int kShared = -1;

@@ -33,6 +33,9 @@ extern "C" {
 //     {"name": "y",    "role": "input",  "entry": 0, "dtype": "i32", "shape": [32], ...},
 //     {"name": "lr",   "role": "lr",     "entry": 0, "shape": [], ...},  // f32, train entries
 //     {"name": "step", "role": "step",   "entry": 0, "shape": [], ...},  // f32 t = 1, 2, ...
+//     // A train entry that draws random numbers (dropout): the generator's key, i32
+//     // (seed & 0xffffffff, seed >> 32, t, rank), written before every run:
+//     {"name": "random", "role": "random", "entry": 0, "dtype": "i32", "shape": [4], ...},
 //     {"name": "loss", "role": "loss",   "entry": 0, "shape": [], ...},  // f32
 //     {"name": "prediction", "role": "output", "entry": 0, ...}          // other results
 //   ],

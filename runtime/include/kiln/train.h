@@ -4,7 +4,8 @@
 // > 0 continues a resumed run exactly: step t takes batch (t - 1) % B of epoch (t - 1) / B, B the
 // loader's batches per epoch): it takes
 // the loader's batches epoch by epoch (the last epoch possibly cut short), copies each batch into
-// its entry's inputs, writes lr and t (as f32) into that entry's lr and step tensors, times
+// its entry's inputs, writes lr and t (as f32) into that entry's lr and step tensors (and
+// (seed low, seed high, t, rank) into its random tensor, if it has one), times
 // ModelAbi::run(entry) with steady_clock, reads the entry's loss, writes one metrics line, prints
 // the batch with --print-batches, and prints "step   t  loss L" for t = 1, every log_every steps
 // and the last step unless quiet. With eval_every > 0 (and an eval entry), every eval_every-th
@@ -54,6 +55,10 @@ struct TrainSettings {
     int64_t steps = 1;       // the last optimizer step; 0 trains nothing
     int64_t start_step = 0;  // steps done before this run (a resumed checkpoint's)
     double lr = 0;
+    // The generator's key of the steps that draw random numbers (dropout): the run's seed and
+    // this process's rank, with the step t.
+    uint64_t seed = 0;
+    int64_t rank = 0;
     int64_t log_every = 10;
     bool quiet = false;
     bool print_batches = false;
