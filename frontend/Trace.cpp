@@ -69,6 +69,10 @@ void Trace::Impl::endEntry(const std::vector<Tensor> &values, const std::string 
     results.push_back(v);
     resultAttrs.push_back(b.getDictionaryAttr({b.getNamedAttr("kiln.output", b.getStringAttr(name))}));
   }
+  for (auto &[name, v] : e.updates) {
+    results.push_back(v);
+    resultAttrs.push_back(b.getDictionaryAttr({b.getNamedAttr("kiln.update_of", b.getStringAttr(name))}));
+  }
   func::ReturnOp::create(*e.builder, e.func.getLoc(), results);
   Block &body = e.func.getBody().front();
   e.func.setFunctionType(b.getFunctionType(body.getArgumentTypes(), ValueRange(results).getTypes()));
@@ -143,7 +147,7 @@ Tensor Trace::labels(const std::string &name, Shape shape) {
                                       {b.getNamedAttr("kiln.input", b.getStringAttr(name))}));
 }
 
-Tensor Trace::parameter(const std::string &name, Shape shape, int64_t fanIn) {
+Tensor Trace::parameter(const std::string &name, Shape shape, int64_t fanIn, std::optional<double> init) {
   Entry &e = impl_->current();
   auto found = e.params.find(name);
   if (found != e.params.end()) {
@@ -152,12 +156,58 @@ Tensor Trace::parameter(const std::string &name, Shape shape, int64_t fanIn) {
       throw Error("parameter '" + name + "' is used with two different shapes");
     return t;
   }
+  if (e.buffers.count(name))
+    throw Error("parameter '" + name + "' has the name of a buffer");
   Builder b(&impl_->context);
-  Value arg = addArgument(*impl_, b.getF32Type(), shape,
-                          {b.getNamedAttr("kiln.param", b.getStringAttr(name)),
-                           b.getNamedAttr("kiln.fan_in", b.getI64IntegerAttr(fanIn))});
+  SmallVector<NamedAttribute> attrs = {b.getNamedAttr("kiln.param", b.getStringAttr(name)),
+                                       b.getNamedAttr("kiln.fan_in", b.getI64IntegerAttr(fanIn))};
+  if (init)
+    attrs.push_back(b.getNamedAttr("kiln.init", b.getF64FloatAttr(*init)));
+  Value arg = addArgument(*impl_, b.getF32Type(), shape, attrs);
   e.params[name] = arg;
   return Impl::wrap(this, arg);
+}
+
+Tensor Trace::buffer(const std::string &name, Shape shape, double init, bool integer) {
+  Entry &e = impl_->current();
+  auto found = e.buffers.find(name);
+  if (found != e.buffers.end()) {
+    Tensor t = Impl::wrap(this, found->second);
+    if (t.shape() != shape)
+      throw Error("buffer '" + name + "' is used with two different shapes");
+    return t;
+  }
+  if (e.params.count(name))
+    throw Error("buffer '" + name + "' has the name of a parameter");
+  Builder b(&impl_->context);
+  SmallVector<NamedAttribute> attrs = {b.getNamedAttr("kiln.buffer", b.getStringAttr(name)),
+                                       b.getNamedAttr("kiln.init", b.getF64FloatAttr(init))};
+  if (integer)
+    attrs.push_back(b.getNamedAttr("kiln.integer", b.getUnitAttr()));
+  Value arg = addArgument(*impl_, b.getF32Type(), shape, attrs);
+  e.buffers[name] = arg;
+  return Impl::wrap(this, arg);
+}
+
+void Trace::update(const std::string &name, const Tensor &value) {
+  Entry &e = impl_->current();
+  const std::string entry = e.func.getName().str();
+  if (e.kind != EntryKind::train)
+    throw Error("buffer '" + name + "' is updated in entry '" + entry + "', an eval entry: only train steps update "
+                "buffers");
+  auto found = e.buffers.find(name);
+  if (found == e.buffers.end())
+    throw Error("buffer '" + name + "' is updated in entry '" + entry + "' without being read there first");
+  if (value.trace() != this)
+    throw Error("buffer '" + name + "' is updated with a tensor of another trace");
+  Value v = Impl::unwrap(value);
+  if (v.getType() != found->second.getType())
+    throw Error("buffer '" + name + "' of shape " + shapeString(found->second.getType()) +
+                " is updated with a tensor of shape " + shapeString(v.getType()));
+  for (auto &[other, _] : e.updates)
+    if (other == name)
+      throw Error("buffer '" + name + "' is updated twice in entry '" + entry + "'");
+  e.updates.push_back({name, v});
 }
 
 void Trace::output(const std::string &name, const Tensor &value) {

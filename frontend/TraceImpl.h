@@ -20,6 +20,8 @@ struct Entry {
   std::vector<mlir::DictionaryAttr> argAttrs;
   std::vector<std::pair<std::string, mlir::Value>> outputs;
   std::map<std::string, mlir::Value> params;  // by name, created on first use
+  std::map<std::string, mlir::Value> buffers;  // likewise
+  std::vector<std::pair<std::string, mlir::Value>> updates;  // buffers' new values, in order
   EntryKind kind = EntryKind::train;
   mlir::Value randomKey;     // the generator's key argument, created by the first random op
   int64_t randomOps = 0;     // random ops traced so far: the next one's stream

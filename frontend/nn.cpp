@@ -88,14 +88,29 @@ std::vector<Param> Module::parameters() const {
   return all;
 }
 
-Param &Module::register_parameter(const std::string &name, Shape shape, int64_t fanIn) {
-  params_.push_back({name, std::move(shape), fanIn});
+std::vector<Buffer> Module::buffers() const {
+  std::vector<Buffer> all = buffers_;
+  for (const Child &c : children_)
+    for (const Buffer &b : child(c).buffers())
+      all.push_back(b);
+  return all;
+}
+
+Param &Module::register_parameter(const std::string &name, Shape shape, int64_t fanIn, std::optional<double> init) {
+  params_.push_back({name, std::move(shape), fanIn, init});
   return params_.back();
+}
+
+Buffer &Module::register_buffer(const std::string &name, Shape shape, double init, bool integer) {
+  buffers_.push_back({name, std::move(shape), init, integer});
+  return buffers_.back();
 }
 
 void Module::prefix(const std::string &name) {
   for (Param &p : params_)
     p.name = name + "." + p.name;
+  for (Buffer &b : buffers_)
+    b.name = name + "." + b.name;
   for (Child &c : children_)
     child(c).prefix(name);
 }
@@ -216,6 +231,100 @@ Tensor Dropout::forward(const Tensor &x) const {
 std::string Dropout::repr() const {
   std::ostringstream os;
   os << "Dropout(p=" << p << ", inplace=False)";
+  return os.str();
+}
+
+BatchNorm::BatchNorm(int spatialDims, int64_t numFeatures, double eps, std::optional<double> momentum, bool affine,
+                     bool trackRunningStats)
+    : num_features(numFeatures), eps(eps), momentum(momentum), affine(affine),
+      track_running_stats(trackRunningStats), spatialDims_(spatialDims) {
+  std::string name = "BatchNorm" + std::to_string(spatialDims) + "d(" + std::to_string(numFeatures) + ")";
+  if (numFeatures <= 0)
+    throw Error(name + ": num_features must be positive");
+  if (!(eps > 0))
+    throw Error(name + ": eps must be positive");
+  if (momentum && !(*momentum >= 0.0 && *momentum <= 1.0))
+    throw Error(name + ": momentum must lie in [0, 1] (or be absent for a cumulative average)");
+  if (affine) {
+    register_parameter("weight", {numFeatures}, 1, 1.0);
+    register_parameter("bias", {numFeatures}, 1, 0.0);
+  }
+  if (trackRunningStats) {
+    register_buffer("running_mean", {numFeatures}, 0.0);
+    register_buffer("running_var", {numFeatures}, 1.0);
+    register_buffer("num_batches_tracked", {}, 0.0, /*integer=*/true);
+  }
+}
+
+Tensor BatchNorm::forward(const Tensor &x) const {
+  Where at = Where::current();
+  const Shape &s = x.shape();
+  const int64_t rank = int64_t(s.size());
+  const std::string name = "BatchNorm" + std::to_string(spatialDims_ == 2 ? 2 : 1) + "d(" +
+                           std::to_string(num_features) + ")";
+  if (spatialDims_ == 2 ? rank != 4 : rank != 2 && rank != 3)
+    throw Error(at.str() + ": " + name + " expects input " +
+                (spatialDims_ == 2 ? "[N, C, H, W]" : "[N, C] or [N, C, L]") + ", got a tensor of rank " +
+                std::to_string(rank));
+  if (s[1] != num_features)
+    throw Error(at.str() + ": " + name + " expects " + std::to_string(num_features) + " channels (dimension 1), got " +
+                std::to_string(s[1]));
+  // Every dimension but the channels is reduced; per-channel values broadcast back from [1, C, 1...].
+  std::vector<int64_t> dims = {0};
+  Shape perChannel(size_t(rank), 1);
+  perChannel[1] = num_features;
+  for (int64_t d = 2; d < rank; ++d)
+    dims.push_back(d);
+  auto spread = [&](const Tensor &c) { return c.reshape(perChannel, at); };
+  Trace &trace = *x.trace();
+  std::vector<Param> p = parameters();
+  std::vector<Buffer> b = buffers();
+  Tensor y;
+  if (trace.training() || !track_running_stats) {
+    // The batch's statistics: sums over the count of values per channel (not means, which a
+    // data-parallel rank's step divides by the ranks; each rank's statistics are its own, as each
+    // process's are under PyTorch's DistributedDataParallel).
+    int64_t perBatch = 1;
+    for (int64_t d : dims)
+      perBatch *= s[size_t(d)];
+    if (trace.training() && perBatch == 1)
+      throw Error(at.str() + ": " + name + ": expected more than 1 value per channel when training, got input " +
+                  "of shape with 1 value per channel");
+    // Ones shaped as x by an elementwise op on it (x > x is always false), so that a step
+    // re-specialised to another batch resizes them; the canonicalizer then folds them to a
+    // constant, and the count is computed once, when the binary starts.
+    Tensor ones = where(gt(x, x, at), full(trace, {}, 0.0f, at), full(trace, {}, 1.0f, at), at);
+    Tensor count = ones.sum(dims, at);
+    Tensor mean = x.sum(dims, at) / count;
+    Tensor centered = x - spread(mean);
+    Tensor var = (centered * centered).sum(dims, at) / count;
+    y = centered / spread((var + float(eps)).sqrt(at));
+    if (trace.training() && track_running_stats) {
+      Tensor tracked = b[2].get() + 1.0f;
+      b[2].set(tracked);
+      Tensor factor = momentum ? full(trace, {}, float(*momentum), at) : full(trace, {}, 1.0f, at) / tracked;
+      Tensor keep = full(trace, {}, 1.0f, at) - factor;
+      Tensor unbiased = var * count / (count - 1.0f);
+      b[0].set(b[0].get() * keep + mean * factor);
+      b[1].set(b[1].get() * keep + unbiased * factor);
+    }
+  } else {
+    y = (x - spread(b[0].get())) / spread((b[1].get() + float(eps)).sqrt(at));
+  }
+  if (affine)
+    y = y * spread(p[0].get()) + spread(p[1].get());
+  return y;
+}
+
+std::string BatchNorm::repr() const {
+  std::ostringstream os;
+  os << "BatchNorm" << (spatialDims_ == 2 ? 2 : 1) << "d(" << num_features << ", eps=" << eps << ", momentum=";
+  if (momentum)
+    os << *momentum;
+  else
+    os << "None";
+  os << ", affine=" << (affine ? "True" : "False")
+     << ", track_running_stats=" << (track_running_stats ? "True" : "False") << ")";
   return os.str();
 }
 

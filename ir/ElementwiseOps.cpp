@@ -257,6 +257,21 @@ OpFoldResult MulOp::fold(FoldAdaptor) {
   return foldSplats(*this, [](double a, double b) { return a * b; });
 }
 
+// x < x and x > x are false for every x, NaN included (x != x is not: NaN differs from itself).
+OpFoldResult CompareOp::fold(FoldAdaptor) {
+  if (getLhs() != getRhs() || (getDirection() != "LT" && getDirection() != "GT"))
+    return {};
+  return DenseElementsAttr::get(llvm::cast<ShapedType>(getType()), false);
+}
+
+// A predicate that is the same everywhere picks one side.
+OpFoldResult SelectOp::fold(FoldAdaptor adaptor) {
+  auto pred = llvm::dyn_cast_if_present<DenseElementsAttr>(adaptor.getPred());
+  if (!pred || !pred.isSplat())
+    return {};
+  return pred.getSplatValue<bool>() ? getOnTrue() : getOnFalse();
+}
+
 // x / 1 = x
 OpFoldResult DivOp::fold(FoldAdaptor) {
   if (splatValue(getRhs()) == 1.0)

@@ -55,6 +55,7 @@ def Kiln_CompareOp : Kiln_Op<"compare", [Kiln_Elementwise]> {
   let arguments = (ins Kiln_F32Tensor:$lhs, Kiln_F32Tensor:$rhs, StrAttr:$direction);
   let results = (outs Kiln_MaskTensor:$result);
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 def Kiln_SelectOp : Kiln_Op<"select", [Kiln_Elementwise]> {
@@ -69,6 +70,7 @@ def Kiln_SelectOp : Kiln_Op<"select", [Kiln_Elementwise]> {
   let arguments = (ins Kiln_MaskTensor:$pred, Kiln_F32Tensor:$on_true, Kiln_F32Tensor:$on_false);
   let results = (outs Kiln_F32Tensor:$result);
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 def Kiln_OneHotOp : Kiln_Op<"one_hot", [Kiln_IndexOnly, Kiln_Dimensions]> {

@@ -96,7 +96,7 @@ struct Planner {
   llvm::json::Array tensors;
   std::map<std::string, int> kernelByKey;
   std::map<std::string, int> sharedSlots;  // params and state, by name
-  std::map<std::string, std::string> sharedRoles;  // "param" or "state", by name
+  std::map<std::string, std::string> sharedRoles;  // "param", "state" or "buffer", by name
 
   // Buffers that live across kiln_run calls (params, state, constants, each entry's inputs and
   // results) get their own slot in the persistent region. An entry's intermediates live only
@@ -286,6 +286,8 @@ struct Planner {
       return p.getValue();
     if (auto s = fn.getArgAttrOfType<StringAttr>(i, "kiln.state"))
       return s.getValue();
+    if (auto b = fn.getArgAttrOfType<StringAttr>(i, "kiln.buffer"))
+      return b.getValue();
     return "";
   }
 
@@ -356,13 +358,23 @@ struct Planner {
         return success();
       };
       LogicalResult ok = success();
+      // A constant start (kiln.init) and a counter kept as int64 in files (kiln.integer).
+      auto start = [&](llvm::json::Object extra) {
+        if (auto init = fn.getArgAttrOfType<FloatAttr>(i, "kiln.init"))
+          extra["init"] = init.getValueAsDouble();
+        if (fn.getArgAttr(i, "kiln.integer"))
+          extra["integer"] = true;
+        return extra;
+      };
       if (auto p = fn.getArgAttrOfType<StringAttr>(i, "kiln.param")) {
         llvm::json::Object extra;
         if (auto fan = fn.getArgAttrOfType<IntegerAttr>(i, "kiln.fan_in"))
           extra["fan_in"] = fan.getInt();
-        ok = shared(p.getValue(), "param", std::move(extra));
+        ok = shared(p.getValue(), "param", start(std::move(extra)));
       } else if (auto s = fn.getArgAttrOfType<StringAttr>(i, "kiln.state")) {
         ok = shared(s.getValue(), "state", {});
+      } else if (auto buf = fn.getArgAttrOfType<StringAttr>(i, "kiln.buffer")) {
+        ok = shared(buf.getValue(), "buffer", start({}));
       } else {
         std::string role, name;
         if (auto in = fn.getArgAttrOfType<StringAttr>(i, "kiln.input"))
@@ -375,8 +387,8 @@ struct Planner {
           role = "random", name = "random";
         else
           return fn.emitError(where()) << " (" << arg.getType()
-                                       << ") has no kiln role: kiln.param, kiln.state, kiln.input, kiln.lr, "
-                                          "kiln.step or kiln.random";
+                                       << ") has no kiln role: kiln.param, kiln.state, kiln.buffer, kiln.input, "
+                                          "kiln.lr, kiln.step or kiln.random";
         if (role == "input") {
           if (auto bad = badName(name, role))
             return fn.emitError(*bad);

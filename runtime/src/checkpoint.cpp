@@ -43,12 +43,15 @@ bool meta_bool(const SafetensorsFile &f, const char *key) {
 
 const char *on_off(bool b) { return b ? "on" : "off"; }
 
+// What a checkpoint keeps: everything a run carries from step to step.
+bool kept(Role role) { return role == Role::Param || role == Role::State || role == Role::Buffer; }
+
 }  // namespace
 
 void save_checkpoint(const std::string &path, const Manifest &manifest, const Arena &arena, const RunPosition &pos) {
     std::vector<SafetensorsTensor> tensors;
     for (const TensorSpec &spec : manifest.tensors)
-        if (spec.role == Role::Param || spec.role == Role::State)
+        if (kept(spec.role))
             tensors.push_back({spec.name, safetensors_dtype(spec.dtype), spec.shape, arena.at(spec)});
     std::map<std::string, std::string> metadata = {
         {"kiln.format", kFormat},
@@ -100,16 +103,16 @@ RunPosition load_checkpoint(const std::string &path, const Manifest &manifest, A
                                     "epoch",
                                     path, pos.step, pos.batch_in_epoch, pos.epoch, pos.batches_per_epoch));
 
-    // Every tensor of the file belongs to the model, and every param and state is in the file.
+    // Every tensor of the file belongs to the model, and every param, state and buffer is in the file.
     for (const auto &[name, entry] : file.tensors()) {
         const TensorSpec *spec = manifest.find(name);
-        if (!spec || (spec->role != Role::Param && spec->role != Role::State))
-            throw UserError(fmt::format("{}: tensor '{}' is not a parameter or optimizer state of model '{}'", path,
+        if (!spec || !kept(spec->role))
+            throw UserError(fmt::format("{}: tensor '{}' is not a parameter, optimizer state or buffer of model '{}'", path,
                                         name, manifest.model));
     }
     std::vector<std::pair<const TensorSpec *, const uint8_t *>> sources;
     for (const TensorSpec &spec : manifest.tensors)
-        if (spec.role == Role::Param || spec.role == Role::State)
+        if (kept(spec.role))
             sources.push_back({&spec, file.expect(spec.name, safetensors_dtype(spec.dtype), spec.shape)});
     for (const auto &[spec, bytes] : sources) std::memcpy(arena.at(*spec), bytes, spec->bytes());
     return pos;

@@ -1,6 +1,7 @@
 // Manifest parsing and validation (contract in kiln/manifest.h).
 #include "kiln/manifest.h"
 
+#include <cmath>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -25,6 +26,7 @@ struct RoleEntry {
 constexpr RoleEntry kRoles[] = {
     {"param", Role::Param}, {"state", Role::State}, {"input", Role::Input},   {"lr", Role::Lr},
     {"step", Role::Step},   {"loss", Role::Loss},   {"output", Role::Output}, {"random", Role::Random},
+    {"buffer", Role::Buffer},
 };
 
 [[noreturn]] void fail(const std::string &what) { throw UserError("model manifest: " + what); }
@@ -121,7 +123,7 @@ TensorSpec parse_tensor(const json &t, size_t index, const Manifest &m) {
     }
     if (!known) fail(fmt::format("{}: unknown role '{}'", where, role));
 
-    const bool shared = spec.role == Role::Param || spec.role == Role::State;
+    const bool shared = spec.role == Role::Param || spec.role == Role::State || spec.role == Role::Buffer;
     if (auto it = t.find("entry"); it != t.end()) {
         if (shared) fail(fmt::format("{}: a '{}' tensor is shared by every entry and takes no \"entry\"", where, role));
         if (!it->is_number_integer() || it->get<int64_t>() < 0 || it->get<int64_t>() >= int64_t(m.entries.size()))
@@ -171,6 +173,19 @@ TensorSpec parse_tensor(const json &t, size_t index, const Manifest &m) {
     if (spec.role == Role::Param) {
         spec.fan_in = unsigned_field(t, "fan_in", where);
         if (spec.fan_in == 0) fail(where + ": fan_in must be positive");
+    }
+    if (auto it = t.find("init"); it != t.end()) {
+        if (spec.role != Role::Param && spec.role != Role::Buffer)
+            fail(fmt::format("{}: only params and buffers take an \"init\"", where));
+        if (!it->is_number() || !std::isfinite(it->get<double>()))
+            fail(fmt::format("{}: \"init\" must be a finite number", where));
+        spec.init = it->get<double>();
+    }
+    if (auto it = t.find("integer"); it != t.end()) {
+        if (spec.role != Role::Buffer || !it->is_boolean())
+            fail(fmt::format("{}: \"integer\" is true or false, and only for buffers", where));
+        spec.integer = it->get<bool>();
+        if (spec.integer && spec.dtype != DType::f32) fail(fmt::format("{}: a counting buffer is f32", where));
     }
     if ((spec.role == Role::Lr || spec.role == Role::Step || spec.role == Role::Loss) && spec.numel() != 1)
         fail(fmt::format("{}: a '{}' tensor must hold one value, shape is {}", where, role, shape_string(spec.shape)));

@@ -235,11 +235,11 @@ Options follower(Options options) {
     return options;
 }
 
-// FNV-1a over the bytes of every parameter and optimizer state, in manifest order.
+// FNV-1a over the bytes of every parameter, optimizer state and buffer, in manifest order.
 uint64_t param_hash(const Manifest &manifest, Arena &arena) {
     uint64_t h = 1469598103934665603ull;
     for (const TensorSpec &t : manifest.tensors)
-        if (t.role == Role::Param || t.role == Role::State) {
+        if (t.role == Role::Param || t.role == Role::State || t.role == Role::Buffer) {
             const uint8_t *p = arena.at(t);
             for (uint64_t i = 0; i < t.bytes(); ++i) h = (h ^ p[i]) * 1099511628211ull;
         }
@@ -265,6 +265,7 @@ int run(const ModelAbi &model, const Options &given) {
     }
     uint64_t param_bytes = 0, state_bytes = 0;
     for (const TensorSpec *t : manifest.with_role(Role::Param)) param_bytes += t->bytes();
+    for (const TensorSpec *t : manifest.with_role(Role::Buffer)) param_bytes += 2 * t->bytes();  // at most (int64)
     for (const TensorSpec *t : manifest.with_role(Role::State)) state_bytes += t->bytes();
     if (!options.save.empty()) check_output_path(options.save, "parameters", OutputKind::replace, param_bytes);
     if (!options.save_net.empty()) check_output_path(options.save_net, "whole net", OutputKind::replace, param_bytes);
@@ -307,12 +308,13 @@ int run(const ModelAbi &model, const Options &given) {
     } else if (options.init.empty()) {
         init_params(manifest, arena, seed);
     } else {
-        load_tensors(options.init, manifest, Role::Param, arena);
+        load_tensors(options.init, manifest, arena);
     }
     // Every rank starts from rank 0's values, whatever files each one could read.
     if (rank.size > 1)
         for (const TensorSpec &t : manifest.tensors)
-            if (t.role == Role::Param || t.role == Role::State) broadcast_from_rank0(arena.at(t), t.bytes());
+            if (t.role == Role::Param || t.role == Role::State || t.role == Role::Buffer)
+                broadcast_from_rank0(arena.at(t), t.bytes());
     if (model.to_device)
         if (int rc = model.to_device(); rc != 0)
             throw UserError(fmt::format("model '{}' could not copy its parameters to the device (code {}){}",
@@ -393,7 +395,7 @@ int run(const ModelAbi &model, const Options &given) {
                 throw UserError(fmt::format("model '{}' could not copy its parameters from the device (code {}){}",
                                             manifest.model, rc, kernel_error_detail(manifest)));
         for (const TensorSpec &t : manifest.tensors)
-            if ((t.role == Role::Param || t.role == Role::State) && t.dtype == DType::f32) {
+            if ((t.role == Role::Param || t.role == Role::State || t.role == Role::Buffer) && t.dtype == DType::f32) {
                 const float *v = arena.f32(t);
                 if (!std::all_of(v, v + t.numel(), [](float x) { return std::isfinite(x); }))
                     throw UserError(fmt::format("'{}' is not finite after step {}: training diverged and stops here; "
@@ -483,12 +485,12 @@ int run(const ModelAbi &model, const Options &given) {
     if (kernel_dump) kernel_dump->stop();
 
     if (!options.save.empty()) {
-        save_tensors(options.save, manifest, Role::Param, arena,
+        save_tensors(options.save, manifest, arena,
                      {{"kiln.format", "params"}, {"kiln.model", manifest.model}});
         if (!quiet) fmt::print("saved parameters to {}\n", options.save);
     }
     if (!options.save_net.empty()) {
-        save_tensors(options.save_net, manifest, Role::Param, arena,
+        save_tensors(options.save_net, manifest, arena,
                      {{"kiln.format", "whole-net"}, {"kiln.model", manifest.model},
                       {"kiln.ir", model.model_ir ? model.model_ir : ""}});
         if (!quiet) fmt::print("saved the whole net to {}\n", options.save_net);

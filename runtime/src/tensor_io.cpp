@@ -1,25 +1,72 @@
 // Arena <-> safetensors by tensor name (contract in kiln/tensor_io.h).
 #include "kiln/tensor_io.h"
 
+#include <cmath>
 #include <cstring>
 
+#include <fmt/format.h>
+
+#include "kiln/error.h"
 #include "kiln/safetensors.h"
 
 namespace kiln {
 
-void load_tensors(const std::string &path, const Manifest &manifest, Role role, Arena &arena) {
-    SafetensorsFile file = SafetensorsFile::read(path);
-    std::vector<std::pair<const TensorSpec *, const uint8_t *>> sources;
-    for (const TensorSpec *spec : manifest.entry_tensors(kShared, role))
-        sources.push_back({spec, file.expect(spec->name, safetensors_dtype(spec->dtype), spec->shape)});
-    for (const auto &[spec, bytes] : sources) std::memcpy(arena.at(*spec), bytes, spec->bytes());
+namespace {
+
+// Params and buffers, in manifest order.
+std::vector<const TensorSpec *> state_dict(const Manifest &manifest) {
+    std::vector<const TensorSpec *> out;
+    for (const TensorSpec &spec : manifest.tensors)
+        if (spec.role == Role::Param || spec.role == Role::Buffer) out.push_back(&spec);
+    return out;
 }
 
-void save_tensors(const std::string &path, const Manifest &manifest, Role role, const Arena &arena,
+}  // namespace
+
+void load_tensors(const std::string &path, const Manifest &manifest, Arena &arena) {
+    SafetensorsFile file = SafetensorsFile::read(path);
+    std::vector<std::vector<float>> values;
+    for (const TensorSpec *spec : state_dict(manifest)) {
+        std::vector<float> v(spec->numel());
+        const SafetensorsEntry *e = file.find(spec->name);
+        if (spec->integer && e && e->dtype == "I64") {
+            const uint8_t *bytes = file.expect(spec->name, "I64", spec->shape);
+            for (size_t i = 0; i < v.size(); ++i) {
+                int64_t n;
+                std::memcpy(&n, bytes + 8 * i, 8);
+                if (n < 0 || n >= (int64_t(1) << 24))
+                    throw UserError(fmt::format("{}: tensor '{}' holds {}; kiln counts it up to 2^24", path,
+                                                spec->name, n));
+                v[i] = float(n);
+            }
+        } else {
+            std::memcpy(v.data(), file.expect(spec->name, safetensors_dtype(spec->dtype), spec->shape), spec->bytes());
+            if (spec->integer)
+                for (float x : v)
+                    if (!(x >= 0 && x < float(1 << 24) && x == std::floor(x)))
+                        throw UserError(fmt::format("{}: tensor '{}' holds {}, not a count below 2^24", path,
+                                                    spec->name, x));
+        }
+        values.push_back(std::move(v));
+    }
+    size_t k = 0;
+    for (const TensorSpec *spec : state_dict(manifest)) std::memcpy(arena.at(*spec), values[k++].data(), spec->bytes());
+}
+
+void save_tensors(const std::string &path, const Manifest &manifest, const Arena &arena,
                   const std::map<std::string, std::string> &metadata) {
     std::vector<SafetensorsTensor> tensors;
-    for (const TensorSpec *spec : manifest.entry_tensors(kShared, role))
-        tensors.push_back({spec->name, safetensors_dtype(spec->dtype), spec->shape, arena.at(*spec)});
+    std::vector<std::vector<int64_t>> counts;  // kept alive until written
+    counts.reserve(manifest.tensors.size());
+    for (const TensorSpec *spec : state_dict(manifest)) {
+        if (spec->integer) {
+            const float *f = reinterpret_cast<const float *>(arena.at(*spec));
+            counts.emplace_back(f, f + spec->numel());
+            tensors.push_back({spec->name, "I64", spec->shape, counts.back().data()});
+        } else {
+            tensors.push_back({spec->name, safetensors_dtype(spec->dtype), spec->shape, arena.at(*spec)});
+        }
+    }
     write_safetensors(path, tensors, metadata);
 }
 

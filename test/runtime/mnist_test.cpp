@@ -405,8 +405,8 @@ TEST(Resume, RefusesWhatWouldNotContinueTheRun) {
                          ": tensor 'fc.weight.momentum_buffer' has shape [2, 1], the model expects [1, 1]\n");
     rewrite(dir / "extra.st", "", "fc.bias", {});
     r = testutil::run(fake::model(), {"--resume", dir / "extra.st", "--output", "none"});
-    EXPECT_EQ(r.err, "error: " + dir / "extra.st" + ": tensor 'fc.bias.extra' is not a parameter or optimizer state of "
-                                                      "model 'fake_linear'\n");
+    EXPECT_EQ(r.err, "error: " + dir / "extra.st" + ": tensor 'fc.bias.extra' is not a parameter, optimizer state or "
+                                                      "buffer of model 'fake_linear'\n");
 
     r = testutil::run(fake::model(), {"--resume", c, "--init", dir / "params.st"});
     EXPECT_EQ(r.code, 2);

@@ -46,6 +46,26 @@ def write_safetensors(path, tensors):
             f.write(blob)
 
 
+def read_safetensors(path):
+    """{name: torch tensor} of a safetensors file's F32, I32 and I64 tensors."""
+    import torch
+    with open(path, "rb") as f:
+        data = f.read()
+    (size,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8:8 + size])
+    start, out = 8 + size, {}
+    kinds = {"F32": (torch.float32, "<f4"), "I32": (torch.int32, "<i4"), "I64": (torch.int64, "<i8")}
+    import numpy
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        dtype, layout = kinds[entry["dtype"]]
+        begin, end = entry["data_offsets"]
+        values = numpy.frombuffer(data[start + begin:start + end], dtype=layout).copy()
+        out[name] = torch.from_numpy(values).to(dtype).reshape(entry["shape"])
+    return out
+
+
 def read_metrics(path):
     """Returns (per-step records, final record or None, problems) from a metrics file."""
     steps, final, problems = [], None, []

@@ -13,6 +13,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -194,8 +195,14 @@ public:
 
   Tensor input(const std::string &name, Shape shape);
   Tensor labels(const std::string &name, Shape shape);  // i32 class labels
-  // The entry's argument for parameter `name`, created on first use in each entry.
-  Tensor parameter(const std::string &name, Shape shape, int64_t fan_in);
+  // The entry's argument for parameter `name`, created on first use in each entry; `init`, a
+  // constant start instead of PyTorch's uniform one.
+  Tensor parameter(const std::string &name, Shape shape, int64_t fan_in,
+                   std::optional<double> init = std::nullopt);
+  // The entry's argument for buffer `name` (nn::Buffer), created on first use in each entry.
+  Tensor buffer(const std::string &name, Shape shape, double init, bool integer = false);
+  // The buffer's value after this train step; each buffer at most once per entry.
+  void update(const std::string &name, const Tensor &value);
   void output(const std::string &name, const Tensor &value);  // besides the loss
   template <typename Optimizer> void optimizer(const Optimizer &o);
   void train(const TrainConfig &config);

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <utility>
 
 namespace kiln::nn {
@@ -32,11 +33,28 @@ Tensor dropout(const Tensor &x, double p = 0.5, bool training = true, Where at =
 } // namespace functional
 
 // A parameter as a layer declares it; each traced entry resolves it to its own argument.
+// Initialised U(-1/sqrt(fan_in), +), or to the constant `init` where a layer gives one
+// (BatchNorm's weight 1 and bias 0).
 struct Param {
   std::string name;
   Shape shape;
   int64_t fan_in = 0;
-  Tensor get() const { return Trace::current().parameter(name, shape, fan_in); }
+  std::optional<double> init;
+  Tensor get() const { return Trace::current().parameter(name, shape, fan_in, init); }
+};
+
+// Module state that is not trained (torch's register_buffer): BatchNorm's running statistics.
+// It starts at `init`; a train entry may give it a new value (set), which the step writes in
+// place, as it writes the optimizer's state; eval entries read it. Saved, checkpointed and
+// loaded with the parameters, under its state_dict name. `integer` marks a counter
+// (num_batches_tracked), stored as int64 in files as PyTorch stores it.
+struct Buffer {
+  std::string name;
+  Shape shape;
+  double init = 0.0;
+  bool integer = false;
+  Tensor get() const { return Trace::current().buffer(name, shape, init, integer); }
+  void set(const Tensor &value) const { Trace::current().update(name, value); }
 };
 
 // Parameters are named like PyTorch's state_dict: "<module>.<param>".
@@ -44,6 +62,7 @@ class Module {
 public:
   virtual ~Module() = default;
   std::vector<Param> parameters() const;
+  std::vector<Buffer> buffers() const;
   // One line per layer, as PyTorch prints a module; containers indent their children. By
   // default the class's name and its registered children, as PyTorch prints a custom module.
   virtual std::string repr() const;
@@ -56,7 +75,9 @@ public:
   }
 
 protected:
-  Param &register_parameter(const std::string &name, Shape shape, int64_t fan_in);
+  Param &register_parameter(const std::string &name, Shape shape, int64_t fan_in,
+                            std::optional<double> init = std::nullopt);
+  Buffer &register_buffer(const std::string &name, Shape shape, double init, bool integer = false);
   // Registers `child`, a member of this module, and prefixes its parameter names with
   // `name.`. A copy or a move of this module finds the member in the new object.
   void register_module(const std::string &name, Module &child);
@@ -73,6 +94,7 @@ private:
   const Module &child(const Child &c) const;
   Module &child(const Child &c);
   std::vector<Param> params_;
+  std::vector<Buffer> buffers_;
   std::vector<Child> children_;
 };
 
@@ -173,6 +195,45 @@ public:
   Tensor forward(const Tensor &x) const override;
   std::string repr() const override;
   double p;
+};
+
+// torch.nn.BatchNorm1d (input [N, C] or [N, C, L]) and BatchNorm2d ([N, C, H, W]) with
+// PyTorch's semantics. In a train entry: each channel is normalised by its batch mean and
+// biased variance, y = (x - mean) / sqrt(var + eps) * weight + bias, and the step updates
+// running_mean and running_var (with the unbiased variance) by `momentum`, or by the
+// cumulative average 1 / num_batches_tracked when momentum is absent (PyTorch's None), and
+// counts num_batches_tracked. In the eval entry the running statistics normalise. Without
+// track_running_stats there are no buffers and the batch's statistics normalise in both.
+// weight starts at 1 and bias at 0 (affine only).
+class BatchNorm : public Module {
+public:
+  Tensor forward(const Tensor &x) const override;
+  std::string repr() const override;
+  int64_t num_features;
+  double eps;
+  std::optional<double> momentum;
+  bool affine, track_running_stats;
+
+protected:
+  BatchNorm(int spatialDims, int64_t num_features, double eps, std::optional<double> momentum, bool affine,
+            bool track_running_stats);
+
+private:
+  int spatialDims_;  // 1d: 0 or 1 (checked per call), 2d: 2
+};
+
+class BatchNorm1d : public BatchNorm {
+public:
+  explicit BatchNorm1d(int64_t num_features, double eps = 1e-5, std::optional<double> momentum = 0.1,
+                       bool affine = true, bool track_running_stats = true)
+      : BatchNorm(1, num_features, eps, momentum, affine, track_running_stats) {}
+};
+
+class BatchNorm2d : public BatchNorm {
+public:
+  explicit BatchNorm2d(int64_t num_features, double eps = 1e-5, std::optional<double> momentum = 0.1,
+                       bool affine = true, bool track_running_stats = true)
+      : BatchNorm(2, num_features, eps, momentum, affine, track_running_stats) {}
 };
 
 // Layers applied in order; children are named "0", "1", ... as torch.nn.Sequential does.

@@ -1,7 +1,7 @@
 // Training checkpoints: --checkpoint writes one at the end of a run, --resume continues it.
 //
-// Contract: save_checkpoint() writes, atomically (write_safetensors), every param and state
-// tensor of the manifest in manifest order, and the run's position as string metadata:
+// Contract: save_checkpoint() writes, atomically (write_safetensors), every param, state and
+// buffer tensor of the manifest in manifest order (a buffer as the arena holds it, f32), and the run's position as string metadata:
 //   kiln.format "checkpoint", kiln.model, kiln.dataset, kiln.seed, kiln.step (optimizer steps
 //   done), kiln.epoch and kiln.batch_in_epoch (where the next batch is: the loader's order is a
 //   function of seed and epoch, so these continue it exactly), kiln.batches_per_epoch,
@@ -10,7 +10,7 @@
 // load_checkpoint() refuses, with UserError "FILE: ...", a file that is not a kiln training
 // checkpoint (a --save params file included), one of another model, one whose metadata is missing
 // or inconsistent (epoch * batches_per_epoch + batch_in_epoch != step), and one whose tensors
-// differ from the model's params and state (missing, extra, other dtype or shape: the message
+// differ from the model's params, state and buffers (missing, extra, other dtype or shape: the message
 // names the tensor); only then does it copy the tensors into the arena and return the position.
 // check_resumable() refuses a position that this run's loader would not continue exactly: another
 // seed, batch, number of training rows or batches per epoch, shuffle or drop_last setting.

@@ -5,7 +5,8 @@
 //   - at least one entry; entry names unique; kind train or eval; batch > 0; at most one eval entry;
 //     no two train entries with the same batch; train.batch equal to some train entry's batch;
 //   - tensors inside the arena, 4-byte aligned, with a known role and dtype f32 or i32 (i32 only
-//     for inputs and outputs); params (positive fan_in) and state shared (no "entry"); every other
+//     for inputs, outputs and random); params (positive fan_in), state and buffers (module
+//     state that is not trained: BatchNorm's running statistics) shared (no "entry"); every other
 //     role belongs to an entry in bounds; names unique among the shared tensors and within each
 //     entry, and no entry tensor named like a shared one;
 //   - inputs and outputs of rank >= 1 whose dim 0 is their entry's batch; every entry with the
@@ -20,13 +21,14 @@
 #include "kiln/types.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace kiln {
 
-enum class Role { Param, State, Input, Lr, Step, Loss, Output, Random };
+enum class Role { Param, State, Input, Lr, Step, Loss, Output, Random, Buffer };
 
 // An entry index meaning "shared by every entry" (params and state).
 constexpr int kShared = -1;
@@ -42,6 +44,10 @@ struct TensorSpec {
     std::vector<int64_t> shape;  // [] is a scalar
     uint64_t offset = 0;         // bytes from the arena base
     uint64_t fan_in = 0;         // params only: PyTorch's fan_in for the default init
+    // Params and buffers: a constant start ("init") instead of the uniform one (a param) or 0
+    // (a buffer); a buffer that counts ("integer": num_batches_tracked) is int64 in files.
+    std::optional<double> init;
+    bool integer = false;
     int entry = kShared;         // index into Manifest::entries, or kShared
 
     uint64_t numel() const;

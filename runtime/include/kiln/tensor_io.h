@@ -1,11 +1,15 @@
 // Moving arena tensors to and from safetensors files, by name.
 //
-// Contract: load_tensors() copies every manifest tensor of `role` (params and state: the shared ones) from the file into the arena,
-// after SafetensorsFile's structural checks and expect()'s name/dtype/shape checks; it writes
-// nothing unless every tensor passes, so a refused file leaves the arena as it was. Extra tensors in
-// the file are ignored (a full checkpoint may feed params only). save_tensors() writes the
-// manifest tensors of `role`, in manifest order, atomically. Checkpoints (--save, --save-net,
-// --init) use role Param; a whole-net file is a params file whose metadata also holds the model.
+// Contract: the tensors moved are the model's state_dict, as PyTorch's holds it: every param and
+// every buffer (module state such as BatchNorm's running statistics), not the optimizer state.
+// load_tensors() copies them from the file into the arena, after SafetensorsFile's structural
+// checks and expect()'s name/dtype/shape checks; it writes nothing unless every tensor passes, so
+// a refused file leaves the arena as it was. Extra tensors in the file are ignored (a full
+// checkpoint may feed params only). save_tensors() writes them, in manifest order, atomically.
+// A counting buffer ("integer", num_batches_tracked) is I64 in files, as PyTorch saves it; it is
+// read from I64 or F32 and must hold a whole number below 2^24 (what its f32 slot counts
+// exactly). --save, --save-net and --init use these; a whole-net file is such a file whose
+// metadata also holds the model.
 #ifndef KILN_TENSOR_IO_H
 #define KILN_TENSOR_IO_H
 
@@ -17,8 +21,8 @@
 
 namespace kiln {
 
-void load_tensors(const std::string &path, const Manifest &manifest, Role role, Arena &arena);
-void save_tensors(const std::string &path, const Manifest &manifest, Role role, const Arena &arena,
+void load_tensors(const std::string &path, const Manifest &manifest, Arena &arena);
+void save_tensors(const std::string &path, const Manifest &manifest, const Arena &arena,
                   const std::map<std::string, std::string> &metadata = {});
 
 }  // namespace kiln
