@@ -69,6 +69,10 @@ void checkModel(const std::function<Tensor(kiln::Trace &)> &build, const Inputs 
       args.push_back(t);
       continue;
     }
+    if (forward.getArgAttr(i, "kiln.buffer")) {  // running statistics: train mode only updates them
+      args.push_back(HostTensor::f32(shape, std::vector<float>(type.getNumElements(), 0.5f)));
+      continue;
+    }
     std::string name = forward.getArgAttrOfType<mlir::StringAttr>(i, "kiln.input").getValue().str();
     if (type.getElementType().isInteger(32)) {
       const std::vector<int32_t> &l = inputs.labels.at(name);
@@ -91,7 +95,8 @@ void checkModel(const std::function<Tensor(kiln::Trace &)> &build, const Inputs 
   ASSERT_TRUE(mlir::succeeded(analytic));
   const float h = 1e-2f;
   for (size_t k = 0; k < params.size(); ++k) {
-    const HostTensor &g = (*analytic)[1 + k];
+    // @grad returns the loss, the forward's other results (buffers' new values), then the gradients.
+    const HostTensor &g = (*analytic)[analytic->size() - params.size() + k];
     for (int64_t i = 0; i < g.desc.elements(); ++i) {
       auto plus = args, minus = args;
       plus[params[k]].floats()[i] += h;
@@ -147,6 +152,30 @@ TEST(Composite, Dropout) {
         return weightedSum(t, kiln::nn::functional::dropout(x * x, 0.3));
       },
       weights(32), -2, 2);
+}
+
+// Train mode: the batch's mean and biased variance, through both (the input is the variable),
+// with and without the affine weight and bias (variables too).
+TEST(Composite, BatchNorm1dTrain) {
+  for (bool affine : {true, false})
+    checkModel(
+        [&](kiln::Trace &t) {
+          static kiln::nn::BatchNorm1d on(4), off(4, 1e-5, 0.1, false);
+          Tensor x = t.parameter("x", {6, 4}, 1);
+          return weightedSum(t, (affine ? on : off)(x * x));
+        },
+        weights(24), -2, 2);
+}
+
+TEST(Composite, BatchNorm2dTrain) {
+  for (bool affine : {true, false})
+    checkModel(
+        [&](kiln::Trace &t) {
+          static kiln::nn::BatchNorm2d on(2, 1e-3), off(2, 1e-5, std::nullopt, false);
+          Tensor x = t.parameter("x", {3, 2, 3, 3}, 1);
+          return weightedSum(t, (affine ? on : off)(x));
+        },
+        weights(54), -2, 2);
 }
 
 TEST(Composite, LinearWithMSELoss) {

@@ -197,3 +197,57 @@ TEST(Frontend, EntriesShareParameters) {
 }
 
 } // namespace
+
+namespace {
+
+// BatchNorm prints as PyTorch's, names its parameters and buffers as its state_dict does, and
+// refuses inputs of the wrong rank or channel count at the line of the call.
+TEST(Frontend, BatchNormNamesShapesAndErrors) {
+  kiln::nn::Sequential net(kiln::nn::Linear(3, 4), kiln::nn::BatchNorm1d(4));
+  std::vector<std::string> names;
+  for (const kiln::nn::Param &p : net.parameters())
+    names.push_back(p.name);
+  for (const kiln::nn::Buffer &b : net.buffers())
+    names.push_back(b.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean",
+                                             "1.running_var", "1.num_batches_tracked"}));
+  EXPECT_EQ(kiln::nn::BatchNorm2d(16).repr(),
+            "BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)");
+  EXPECT_EQ(kiln::nn::BatchNorm1d(8, 1e-3, std::nullopt, false, false).repr(),
+            "BatchNorm1d(8, eps=0.001, momentum=None, affine=False, track_running_stats=False)");
+  EXPECT_TRUE(kiln::nn::BatchNorm1d(8, 1e-5, 0.1, true, false).buffers().empty());
+
+  kiln::Trace trace("bad");
+  kiln::nn::BatchNorm2d bn(3);
+  std::string message = errorOf([&] { bn(trace.input("x", {2, 3, 4})); });
+  EXPECT_NE(message.find("frontend_test.cpp:"), std::string::npos) << message;
+  EXPECT_NE(message.find("BatchNorm2d(3) expects input [N, C, H, W], got a tensor of rank 3"), std::string::npos)
+      << message;
+  message = errorOf([&] { bn(trace.input("z", {2, 5, 4, 4})); });
+  EXPECT_NE(message.find("BatchNorm2d(3) expects 3 channels (dimension 1), got 5"), std::string::npos) << message;
+  message = errorOf([&] { kiln::nn::BatchNorm1d(4)(trace.input("one", {1, 4})); });
+  EXPECT_NE(message.find("expected more than 1 value per channel when training"), std::string::npos) << message;
+  EXPECT_NE(errorOf([] { kiln::nn::BatchNorm1d(4, 1e-5, 1.5); }).find("momentum must lie in [0, 1]"),
+            std::string::npos);
+}
+
+// Buffers change only in train entries, once per entry, after being read there.
+TEST(Frontend, BufferUpdatesAreChecked) {
+  kiln::Trace trace("buffers");
+  kiln::Tensor count = trace.buffer("count", {}, 0.0, true);
+  trace.update("count", count + 1.0f);
+  EXPECT_NE(errorOf([&] { trace.update("count", count + 2.0f); }).find("updated twice in entry 'forward'"),
+            std::string::npos);
+  EXPECT_NE(errorOf([&] { trace.update("other", count); }).find("without being read there first"), std::string::npos);
+  kiln::Tensor x = trace.input("x", {2, 3});
+  EXPECT_NE(errorOf([&] { trace.update("count", x); }).find("of shape scalar is updated with a tensor of shape 2x3"),
+            std::string::npos);
+  trace.begin("eval", kiln::EntryKind::eval, count);
+  kiln::Tensor evalCount = trace.buffer("count", {}, 0.0, true);
+  EXPECT_NE(errorOf([&] { trace.update("count", evalCount); }).find("an eval entry"), std::string::npos);
+  std::string text = trace.finish(evalCount);
+  EXPECT_NE(text.find("kiln.update_of = \"count\""), std::string::npos) << text;
+  EXPECT_NE(text.find("kiln.buffer = \"count\""), std::string::npos) << text;
+}
+
+} // namespace

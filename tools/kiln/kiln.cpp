@@ -200,6 +200,13 @@ mlir::LogicalResult specializeBatches(mlir::ModuleOp module) {
   int64_t batch = *traced;
   auto settings = module->getAttrOfType<mlir::DictionaryAttr>("kiln.train");
   mlir::Builder b(module.getContext());
+  if (ranks > 1)
+    for (unsigned i = 0; i < main.getNumArguments(); ++i)
+      if (auto buffer = main.getArgAttrOfType<mlir::StringAttr>(i, "kiln.buffer"))
+        return module.emitError("--ranks ") << ranks.getValue() << ": buffer '" << buffer.getValue()
+                                            << "' (running statistics) would be updated by each rank from its own "
+                                               "share of the batch; data-parallel training of models with buffers is "
+                                               "not supported (BatchNorm with track_running_stats=false is)";
   if ((batchSize != 0 && batchSize != batch) || ranks > 1) {
     if (batchSize < 0)
       return module.emitError("--batch ") << batchSize.getValue() << ": the batch size must be at least 1";

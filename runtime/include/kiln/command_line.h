@@ -52,7 +52,8 @@ std::string flag_help(const Flag (&table)[N], int width, Suffix suffix) {
     std::string out;
     for (const Flag &f : table) {
         std::string left = f.value ? fmt::format("{} {}", f.name, f.value) : f.name;
-        out += fmt::format("  {:<{}}{}{}\n", left, width, f.help, suffix(f));
+        // A flag as wide as the column, or wider, keeps a space before its help.
+        out += fmt::format("  {:<{}} {}{}\n", left, width - 1, f.help, suffix(f));
     }
     return out;
 }
