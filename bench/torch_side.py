@@ -24,10 +24,14 @@ def fashion_mnist(torch, split, rows=None):
     return idx("images-idx3", 16, 784).reshape(-1, 1, 28, 28), idx("labels-idx1", 8, 1).long()
 
 
-def tutorial_cnn(torch):
-    """The tutorial's CNN with its Adam (lr 0.01) and cross-entropy: (net, optimizer, loss)."""
+def tutorial_cnn(torch, model="cnn"):
+    """The tutorial's CNN with its Adam (lr 0.01) and cross-entropy: (net, optimizer, loss).
+    model "cnn_bn" is examples/cnn_bn: BatchNorm2d after each convolution, Dropout(0.25) before
+    the Linear layer."""
     nn = torch.nn
-    net = nn.Sequential(nn.Conv2d(1, 16, 5, 1, 2), nn.ReLU(), nn.MaxPool2d(2),
-                        nn.Conv2d(16, 32, 5, 1, 2), nn.ReLU(), nn.MaxPool2d(2),
-                        nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
+    bn = model == "cnn_bn"
+    norm = (lambda c: [nn.BatchNorm2d(c)]) if bn else (lambda c: [])
+    net = nn.Sequential(nn.Conv2d(1, 16, 5, 1, 2), *norm(16), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Conv2d(16, 32, 5, 1, 2), *norm(32), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Flatten(), *([nn.Dropout(0.25)] if bn else []), nn.Linear(32 * 7 * 7, 10))
     return net, torch.optim.Adam(net.parameters(), lr=0.01), nn.CrossEntropyLoss()
