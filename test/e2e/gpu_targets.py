@@ -6,7 +6,8 @@ For each example's traced model, and a matmul wide enough to stage its tiles in 
 For each example's traced model:
   - the --target=opencl binary runs on PoCL (OpenCL on this CPU) and its losses match the host
     binary's from the same seed and batches: 1e-5 relative at every step for the small nets,
-    1e-3 over the CNN's first 20 steps; a step copies only its batch in and its loss (and
+    1e-3 over the CNN's first 20 steps, 1e-4 over the first 8 of the CNN with BatchNorm and
+    Dropout (cnn_bn); a step copies only its batch in and its loss (and
     outputs) out, by the binary's own count (--metrics "device_bytes");
 and a --target=cuda binary on a machine without a CUDA driver stops at its first step with a
 message saying how to rebuild, exit code 1, no crash; --device chooses the GPU (PoCL has one:
@@ -27,6 +28,7 @@ import sys
 STEP_BYTES = {
     "regression": 4 * (100 + 100 + 1 + 1) + 4 * (1 + 100),  # x, y, lr, step; loss, prediction
     "cnn": 4 * 50 * 28 * 28 + 4 * 50 + 4 * 3,                # x, y (i32), lr, step, loss
+    "cnn_bn": 4 * 50 * 28 * 28 + 4 * 50 + 4 * 3 + 16,        # and Dropout's generator key
 }
 
 # model, binary flags for a short run, relative tolerance
@@ -37,6 +39,8 @@ EXAMPLES = [
     ("minibatch", [], 1e-5),
     ("optimizers_sgd", ["--epochs", "1"], 1e-5),
     ("cnn", ["--steps", "20", "--eval-every", "0"], 1e-3),
+    # BatchNorm's statistics and running statistics, Dropout's masks drawn on the device.
+    ("cnn_bn", ["--steps", "8", "--eval-every", "0"], 1e-4),
 ]
 
 
