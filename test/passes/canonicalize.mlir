@@ -87,3 +87,33 @@ func.func @transposed_product(%x: tensor<50x64xf32>, %dy: tensor<50x10xf32>) -> 
   %r = kiln.transpose %p {permutation = array<i64: 1, 0>} : (tensor<64x10xf32>) -> tensor<10x64xf32>
   return %r : tensor<10x64xf32>
 }
+
+// x < x and x > x are false whatever x holds, so a select on them picks its other side; x != x
+// is true for NaN and stays, as does a select on it. (BatchNorm counts its batch with such a
+// select: ones shaped as the batch, a constant once the shapes are final.)
+// CHECK-LABEL: func.func @self_comparisons
+// CHECK-SAME: (%[[X:.*]]: tensor<4xf32>, %[[Y:.*]]: tensor<4xf32>)
+// CHECK: %[[NE:.*]] = kiln.compare %[[X]], %[[X]] {direction = "NE"}
+// CHECK: %[[KEPT:.*]] = kiln.select %[[NE]], %[[X]], %[[Y]]
+// CHECK-NOT: kiln.compare
+// CHECK-NOT: kiln.select
+// CHECK: return %[[Y]], %[[Y]], %[[KEPT]]
+func.func @self_comparisons(%x: tensor<4xf32>, %y: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) {
+  %lt = kiln.compare %x, %x {direction = "LT"} : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xi1>
+  %gt = kiln.compare %x, %x {direction = "GT"} : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xi1>
+  %ne = kiln.compare %x, %x {direction = "NE"} : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xi1>
+  %a = kiln.select %lt, %x, %y : (tensor<4xi1>, tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  %b = kiln.select %gt, %x, %y : (tensor<4xi1>, tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  %c = kiln.select %ne, %x, %y : (tensor<4xi1>, tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return %a, %b, %c : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
+}
+
+// A uniform true predicate picks the first side.
+// CHECK-LABEL: func.func @select_of_true
+// CHECK-SAME: (%[[X:.*]]: tensor<4xf32>, %{{.*}}: tensor<4xf32>)
+// CHECK-NEXT: return %[[X]]
+func.func @select_of_true(%x: tensor<4xf32>, %y: tensor<4xf32>) -> tensor<4xf32> {
+  %t = kiln.constant {value = dense<true> : tensor<4xi1>} : tensor<4xi1>
+  %a = kiln.select %t, %x, %y : (tensor<4xi1>, tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return %a : tensor<4xf32>
+}
