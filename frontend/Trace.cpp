@@ -147,46 +147,45 @@ Tensor Trace::labels(const std::string &name, Shape shape) {
                                       {b.getNamedAttr("kiln.input", b.getStringAttr(name))}));
 }
 
-Tensor Trace::parameter(const std::string &name, Shape shape, int64_t fanIn, std::optional<double> init) {
-  Entry &e = impl_->current();
-  auto found = e.params.find(name);
-  if (found != e.params.end()) {
-    Tensor t = Impl::wrap(this, found->second);
+// The entry's argument for the module tensor `name` (`kind` "parameter" or "buffer"), added
+// with `attrs` on first use; one name, one tensor.
+static Tensor moduleTensor(Trace *trace, const char *kind, const std::string &name, const Shape &shape,
+                           llvm::function_ref<SmallVector<NamedAttribute>(Builder &)> attrs) {
+  Trace::Impl &impl = trace->impl();
+  Entry &e = impl.current();
+  auto found = e.moduleTensors.find(name);
+  if (found != e.moduleTensors.end()) {
+    if (std::string(found->second.kind) != kind)
+      throw Error(std::string(kind) + " '" + name + "' has the name of a " + found->second.kind);
+    Tensor t = Trace::Impl::wrap(trace, found->second.value);
     if (t.shape() != shape)
-      throw Error("parameter '" + name + "' is used with two different shapes");
+      throw Error(std::string(kind) + " '" + name + "' is used with two different shapes");
     return t;
   }
-  if (e.buffers.count(name))
-    throw Error("parameter '" + name + "' has the name of a buffer");
-  Builder b(&impl_->context);
-  SmallVector<NamedAttribute> attrs = {b.getNamedAttr("kiln.param", b.getStringAttr(name)),
-                                       b.getNamedAttr("kiln.fan_in", b.getI64IntegerAttr(fanIn))};
-  if (init)
-    attrs.push_back(b.getNamedAttr("kiln.init", b.getF64FloatAttr(*init)));
-  Value arg = addArgument(*impl_, b.getF32Type(), shape, attrs);
-  e.params[name] = arg;
-  return Impl::wrap(this, arg);
+  Builder b(&impl.context);
+  Value arg = addArgument(impl, b.getF32Type(), shape, attrs(b));
+  e.moduleTensors[name] = {arg, kind};
+  return Trace::Impl::wrap(trace, arg);
+}
+
+Tensor Trace::parameter(const std::string &name, Shape shape, int64_t fanIn, std::optional<double> init) {
+  return moduleTensor(this, "parameter", name, shape, [&](Builder &b) {
+    SmallVector<NamedAttribute> attrs = {b.getNamedAttr("kiln.param", b.getStringAttr(name)),
+                                         b.getNamedAttr("kiln.fan_in", b.getI64IntegerAttr(fanIn))};
+    if (init)
+      attrs.push_back(b.getNamedAttr("kiln.init", b.getF64FloatAttr(*init)));
+    return attrs;
+  });
 }
 
 Tensor Trace::buffer(const std::string &name, Shape shape, double init, bool integer) {
-  Entry &e = impl_->current();
-  auto found = e.buffers.find(name);
-  if (found != e.buffers.end()) {
-    Tensor t = Impl::wrap(this, found->second);
-    if (t.shape() != shape)
-      throw Error("buffer '" + name + "' is used with two different shapes");
-    return t;
-  }
-  if (e.params.count(name))
-    throw Error("buffer '" + name + "' has the name of a parameter");
-  Builder b(&impl_->context);
-  SmallVector<NamedAttribute> attrs = {b.getNamedAttr("kiln.buffer", b.getStringAttr(name)),
-                                       b.getNamedAttr("kiln.init", b.getF64FloatAttr(init))};
-  if (integer)
-    attrs.push_back(b.getNamedAttr("kiln.integer", b.getUnitAttr()));
-  Value arg = addArgument(*impl_, b.getF32Type(), shape, attrs);
-  e.buffers[name] = arg;
-  return Impl::wrap(this, arg);
+  return moduleTensor(this, "buffer", name, shape, [&](Builder &b) {
+    SmallVector<NamedAttribute> attrs = {b.getNamedAttr("kiln.buffer", b.getStringAttr(name)),
+                                         b.getNamedAttr("kiln.init", b.getF64FloatAttr(init))};
+    if (integer)
+      attrs.push_back(b.getNamedAttr("kiln.integer", b.getUnitAttr()));
+    return attrs;
+  });
 }
 
 void Trace::update(const std::string &name, const Tensor &value) {
@@ -195,14 +194,14 @@ void Trace::update(const std::string &name, const Tensor &value) {
   if (e.kind != EntryKind::train)
     throw Error("buffer '" + name + "' is updated in entry '" + entry + "', an eval entry: only train steps update "
                 "buffers");
-  auto found = e.buffers.find(name);
-  if (found == e.buffers.end())
+  auto found = e.moduleTensors.find(name);
+  if (found == e.moduleTensors.end() || found->second.kind != std::string("buffer"))
     throw Error("buffer '" + name + "' is updated in entry '" + entry + "' without being read there first");
   if (value.trace() != this)
     throw Error("buffer '" + name + "' is updated with a tensor of another trace");
   Value v = Impl::unwrap(value);
-  if (v.getType() != found->second.getType())
-    throw Error("buffer '" + name + "' of shape " + shapeString(found->second.getType()) +
+  if (v.getType() != found->second.value.getType())
+    throw Error("buffer '" + name + "' of shape " + shapeString(found->second.value.getType()) +
                 " is updated with a tensor of shape " + shapeString(v.getType()));
   for (auto &[other, _] : e.updates)
     if (other == name)

@@ -19,8 +19,12 @@ struct Entry {
   std::unique_ptr<mlir::OpBuilder> builder;
   std::vector<mlir::DictionaryAttr> argAttrs;
   std::vector<std::pair<std::string, mlir::Value>> outputs;
-  std::map<std::string, mlir::Value> params;  // by name, created on first use
-  std::map<std::string, mlir::Value> buffers;  // likewise
+  // Parameters and buffers by name, created on first use.
+  struct ModuleTensor {
+    mlir::Value value;
+    const char *kind;  // "parameter" or "buffer"
+  };
+  std::map<std::string, ModuleTensor> moduleTensors;
   std::vector<std::pair<std::string, mlir::Value>> updates;  // buffers' new values, in order
   EntryKind kind = EntryKind::train;
   mlir::Value randomKey;     // the generator's key argument, created by the first random op

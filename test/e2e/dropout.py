@@ -18,12 +18,14 @@ place (the model without dropout, its layers named alike).
 usage: dropout.py --kiln KILN --work DIR
 """
 import argparse
-import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools", "pylib"))
+import kiln_io  # noqa: E402
 
 failures = []
 
@@ -66,12 +68,10 @@ def must(cmd):
 
 
 def losses(path):
-    steps = {}
-    for line in open(path):
-        record = json.loads(line)
-        if "loss" in record and "epoch" in record:
-            steps[record["step"]] = record["loss"]
-    return [steps[s] for s in sorted(steps)]
+    records, _, problems = kiln_io.read_metrics(path)
+    if problems:
+        sys.exit(f"{path}: {problems}")
+    return [r["loss"] for r in records]
 
 
 def evaluation(output):

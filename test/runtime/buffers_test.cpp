@@ -35,15 +35,6 @@ const char *kManifest = R"({"model": "bn", "arena_bytes": 512,
     {"name": "loss", "role": "loss", "entry": 0, "dtype": "f32", "shape": [], "offset": 424}],
   "train": {"dataset": "regression", "steps": 1, "lr": 0.1}})";
 
-std::string parse_error(const std::string &text) {
-    try {
-        kiln::parse_manifest(text);
-    } catch (const kiln::UserError &e) {
-        return e.what();
-    }
-    return "";
-}
-
 std::string with(const std::string &from, const std::string &to) {
     std::string m = kManifest;
     size_t at = m.find(from);
@@ -59,17 +50,17 @@ TEST(Buffers, ParseWithTheirStartAndCounter) {
     EXPECT_TRUE(m.find("bn.num_batches_tracked")->integer);
     EXPECT_EQ(m.find("bn.weight")->init, 1.0);
     EXPECT_FALSE(m.find("w")->init.has_value());
-    EXPECT_EQ(parse_error(with(R"("role": "buffer", "dtype": "f32", "shape": [3], "offset": 192)",
+    EXPECT_EQ(testutil::manifest_error(with(R"("role": "buffer", "dtype": "f32", "shape": [3], "offset": 192)",
                                R"("role": "buffer", "entry": 0, "dtype": "f32", "shape": [3], "offset": 192)")),
               "model manifest: tensor 'bn.running_mean': a 'buffer' tensor is shared by every entry and takes no "
               "\"entry\"");
-    EXPECT_NE(parse_error(with(R"("fan_in": 1, "init": 1.0})", R"("fan_in": 1, "integer": true})"))
+    EXPECT_NE(testutil::manifest_error(with(R"("fan_in": 1, "init": 1.0})", R"("fan_in": 1, "integer": true})"))
                   .find("tensor 'bn.weight': \"integer\" is true or false, and only for buffers"),
               std::string::npos);
-    EXPECT_NE(parse_error(with(R"("shape": [2, 3], "offset": 384})", R"("shape": [2, 3], "offset": 384, "init": 2})"))
+    EXPECT_NE(testutil::manifest_error(with(R"("shape": [2, 3], "offset": 384})", R"("shape": [2, 3], "offset": 384, "init": 2})"))
                   .find("tensor 'x' of entry 't': only params and buffers take an \"init\""),
               std::string::npos);
-    EXPECT_NE(parse_error(with(R"("offset": 256, "init": 1.0})", R"("offset": 256, "init": "one"})"))
+    EXPECT_NE(testutil::manifest_error(with(R"("offset": 256, "init": 1.0})", R"("offset": 256, "init": "one"})"))
                   .find("\"init\" must be a finite number"),
               std::string::npos);
 }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "fake_model.h"
+#include "test_util.h"
 #include "kiln/arena.h"
 #include "kiln/error.h"
 #include "kiln/init.h"
@@ -24,15 +25,6 @@ std::string fake_manifest_with(const std::string &from, const std::string &to) {
     EXPECT_NE(at, std::string::npos) << from;
     if (at != std::string::npos) m.replace(at, from.size(), to);
     return m;
-}
-
-std::string parse_error(const std::string &text) {
-    try {
-        kiln::parse_manifest(text);
-    } catch (const kiln::UserError &e) {
-        return e.what();
-    }
-    return "";
 }
 
 TEST(Manifest, ParsesTheFakeModel) {
@@ -151,7 +143,7 @@ TEST(Manifest, RefusesBrokenManifests) {
         {fake_manifest_with("\"task\": \"regression\"", "\"task\": \"segmentation\""), "unknown task 'segmentation'"},
     };
     for (const Case &c : cases) {
-        std::string err = parse_error(c.text);
+        std::string err = testutil::manifest_error(c.text);
         EXPECT_EQ(err.rfind("model manifest: ", 0), 0u) << "expected: " << c.message << "\n got: " << err;
         EXPECT_NE(err.find(c.message), std::string::npos) << "expected: " << c.message << "\n got: " << err;
     }

@@ -40,6 +40,16 @@ class TempDir {
     std::string path_;
 };
 
+// The message parse_manifest throws for `text`, or "" when it parses.
+inline std::string manifest_error(const std::string &text) {
+    try {
+        kiln::parse_manifest(text);
+    } catch (const kiln::UserError &e) {
+        return e.what();
+    }
+    return "";
+}
+
 inline std::string read_file(const std::string &path) {
     std::ifstream in(path, std::ios::binary);
     std::stringstream ss;

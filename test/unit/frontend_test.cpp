@@ -2,18 +2,11 @@
 #include "kiln/Tensor.h"
 #include "kiln/nn.h"
 
+#include "error_of.h"
+
 #include <gtest/gtest.h>
 
 namespace {
-
-std::string errorOf(const std::function<void()> &f) {
-  try {
-    f();
-  } catch (const kiln::Error &e) {
-    return e.what();
-  }
-  return "";
-}
 
 TEST(Frontend, LinearWithWrongFeatureCountNamesLayerAndLine) {
   kiln::Trace trace("bad");

@@ -6,6 +6,8 @@
 #include "kiln/nn.h"
 #include "primitive_util.h"
 
+#include "error_of.h"
+
 #include <gtest/gtest.h>
 
 #include <array>
@@ -192,15 +194,6 @@ TEST(Random, DropoutLayerIsTheIdentityInEval) {
   forward.walk([&](kiln::RandomUniformOp) { ++drawn; });
   EXPECT_EQ(drawn, 1);
   EXPECT_EQ(layer.repr(), "Dropout(p=0.5, inplace=False)");
-}
-
-std::string errorOf(const std::function<void()> &f) {
-  try {
-    f();
-  } catch (const kiln::Error &e) {
-    return e.what();
-  }
-  return "";
 }
 
 TEST(Random, BadProbabilitiesAndDrawsInEvalAreRefused) {
