@@ -130,6 +130,17 @@ Value Trace::Impl::randomKey(const std::string &what, Where at) {
 
 bool Trace::training() const { return impl_->current().kind == EntryKind::train; }
 
+void Trace::require_rows(int64_t rows, const std::string &why) {
+  Operation *module = impl_->module->getOperation();
+  auto known = module->getAttrOfType<DictionaryAttr>("kiln.min_rows");
+  auto atLeast = known ? known.getAs<IntegerAttr>("rows") : nullptr;
+  if (atLeast && atLeast.getInt() >= rows)
+    return;
+  Builder b(&impl_->context);
+  module->setAttr("kiln.min_rows", b.getDictionaryAttr({b.getNamedAttr("rows", b.getI64IntegerAttr(rows)),
+                                                        b.getNamedAttr("why", b.getStringAttr(why))}));
+}
+
 void Trace::begin(const std::string &name, EntryKind kind, const Tensor &previousLoss) {
   impl_->endEntry(previousLoss);
   impl_->startEntry(name, kind);

@@ -284,12 +284,20 @@ Tensor BatchNorm::forward(const Tensor &x) const {
     // The batch's statistics: sums over the count of values per channel (not means, which a
     // data-parallel rank's step divides by the ranks; each rank's statistics are its own, as each
     // process's are under PyTorch's DistributedDataParallel).
-    int64_t perBatch = 1;
-    for (int64_t d : dims)
-      perBatch *= s[size_t(d)];
-    if (trace.training() && perBatch == 1)
+    int64_t perRow = 1;
+    for (int64_t d = 2; d < rank; ++d)
+      perRow *= s[size_t(d)];
+    if (perRow * s[0] == 1)
       throw Error(at.str() + ": " + name + ": expected more than 1 value per channel when training, got input " +
                   "of shape with 1 value per channel");
+    if (perRow == 1 && trace.training()) {
+      // The file's base name, as the IR's locations give it: traced files do not depend on
+      // where the model was built.
+      std::string file = at.file;
+      file = file.substr(file.find_last_of('/') + 1);
+      trace.require_rows(2, name + " at " + file + ":" + std::to_string(at.line) +
+                                " needs more than 1 value per channel in training");
+    }
     // Ones shaped as x by an elementwise op on it (x > x is always false), so that a step
     // re-specialised to another batch resizes them; the canonicalizer then folds them to a
     // constant, and the count is computed once, when the binary starts.

@@ -115,9 +115,10 @@ LogicalResult specializeBatch(func::FuncOp entry, int64_t batch, int64_t shares)
     RankedTensorType type = resized(arg);
     if (!type)
       continue;
-    if (auto param = entry.getArgAttr(arg.getArgNumber(), "kiln.param"))
-      return entry.emitError("parameter ") << param << " of shape " << shapeString(arg.getType())
-                                           << " depends on the batch size; the batch cannot change";
+    for (auto [attr, what] : {std::pair{"kiln.param", "parameter "}, {"kiln.buffer", "buffer "}})
+      if (auto name = entry.getArgAttr(arg.getArgNumber(), attr))
+        return entry.emitError(what) << name << " of shape " << shapeString(arg.getType())
+                                     << " depends on the batch size; the batch cannot change";
     arg.setType(type);
   }
   for (Operation &op : entry.getBody().front()) {
@@ -157,9 +158,31 @@ LogicalResult specializeBatch(func::FuncOp entry, int64_t batch, int64_t shares)
           return true;
       return false;
     };
+    // The values the loss is a linear function of (through sums, differences, reductions,
+    // moves, and products or quotients by values of the parameters alone): a term added there
+    // is counted once per rank. A term added inside a nonlinear function (BatchNorm's eps
+    // under its square root) is not a share of anything.
+    llvm::DenseSet<Value> linear;
+    Operation *terminator = entry.getBody().front().getTerminator();
+    if (terminator->getNumOperands() > 0)
+      linear.insert(terminator->getOperand(0));
+    for (Operation &op : llvm::reverse(entry.getBody().front())) {
+      if (op.getNumResults() != 1 || !linear.contains(op.getResult(0)))
+        continue;
+      if (llvm::isa<AddOp, SubOp, NegOp, ReduceSumOp, ReduceMeanOp, BroadcastInDimOp, ReshapeOp, TransposeOp>(op)) {
+        linear.insert(op.operand_begin(), op.operand_end());
+      } else if (llvm::isa<MulOp>(op)) {
+        for (unsigned i = 0; i < 2; ++i)
+          if (!fromInputs.contains(op.getOperand(1 - i)))
+            linear.insert(op.getOperand(i));
+      } else if (llvm::isa<DivOp>(op) && !fromInputs.contains(op.getOperand(1))) {
+        linear.insert(op.getOperand(0));
+      }
+    }
     SmallVector<OpOperand *> batchFree;
     for (Operation &op : entry.getBody().front())
-      if (llvm::isa<AddOp, SubOp>(op) && fromInputs.contains(op.getResult(0)) && !spansBatch(op.getResult(0)))
+      if (llvm::isa<AddOp, SubOp>(op) && linear.contains(op.getResult(0)) && fromInputs.contains(op.getResult(0)) &&
+          !spansBatch(op.getResult(0)))
         for (OpOperand &operand : op.getOpOperands())
           if (!fromInputs.contains(operand.get()))
             batchFree.push_back(&operand);

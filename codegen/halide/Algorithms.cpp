@@ -363,12 +363,13 @@ Expr philoxFirstWord(std::array<Expr, 4> c, Expr k0, Expr k1) {
 // u = (top 24 bits of Philox(counter = (index, stream, step, rank), key = seed)) * 2^-24: exact
 // in float, in [0, 1). The index is the output's row-major position.
 void randomUniform(Kernel &k) {
-  Expr linear = 0;
+  // In unsigned 32 bits, which hold every index the op allows (fewer than 2^32 elements).
+  Expr linear = u32(0);
   std::vector<Expr> idx = k.index();
   for (size_t d = 0; d < idx.size(); ++d)
-    linear = linear * int(k.spec.output.shape[d]) + idx[d];
+    linear = linear * u32(uint32_t(k.spec.output.shape[d])) + cast<uint32_t>(idx[d]);
   auto word = [&](int i) { return cast<uint32_t>(k.in[0](i)); };
-  Expr bits = philoxFirstWord({cast<uint32_t>(linear), u32(uint32_t(k.spec.stream)), word(2), word(3)},
+  Expr bits = philoxFirstWord({linear, u32(uint32_t(k.spec.stream)), word(2), word(3)},
                               word(0), word(1));
   k.define(cast<float>(bits >> 8) * (1.0f / 16777216.0f));
 }

@@ -95,7 +95,7 @@ struct Planner {
   StepPlan plan;
   llvm::json::Array tensors;
   std::map<std::string, int> kernelByKey;
-  std::map<std::string, int> sharedSlots;  // params and state, by name
+  std::map<std::string, int> sharedSlots;  // params, state and buffers, by name
   std::map<std::string, std::string> sharedRoles;  // "param", "state" or "buffer", by name
 
   // Buffers that live across kiln_run calls (params, state, constants, each entry's inputs and
@@ -186,7 +186,7 @@ struct Planner {
     tensors.push_back(std::move(t));
   }
 
-  // The param or state slot a kernel can write `result` into directly (no copy after the
+  // The param, state or buffer slot a kernel can write `result` into directly (no copy after the
   // step), or -1. Safe when the kernel maps its buffers point by point, the old value is read
   // only while computing this result (the other outputs see it only through this one's
   // buffer), and nothing after the kernel reads the old value.
@@ -304,7 +304,7 @@ struct Planner {
     llvm::DenseMap<Value, Interval> lifetime;
     ValueIds ids(fn);
     int opIndex = 0;
-    // Returned values that are the new value of a param or state, by its name.
+    // Returned values that are the new value of a param, state or buffer, by its name.
     llvm::DenseMap<Value, StringRef> updateOf;
     for (auto [r, v] : llvm::enumerate(fn.getBody().front().getTerminator()->getOperands()))
       if (auto of = fn.getResultAttrOfType<StringAttr>(r, "kiln.update_of"))
@@ -358,10 +358,13 @@ struct Planner {
         return success();
       };
       LogicalResult ok = success();
-      // A constant start (kiln.init) and a counter kept as int64 in files (kiln.integer).
+      // A constant start (kiln.init, a float) and a counter kept as int64 in files (kiln.integer).
+      Attribute badInit;
       auto start = [&](llvm::json::Object extra) {
         if (auto init = fn.getArgAttrOfType<FloatAttr>(i, "kiln.init"))
           extra["init"] = init.getValueAsDouble();
+        else if (Attribute other = fn.getArgAttr(i, "kiln.init"))
+          badInit = other;
         if (fn.getArgAttr(i, "kiln.integer"))
           extra["integer"] = true;
         return extra;
@@ -403,6 +406,8 @@ struct Planner {
         if (role == "input" && entry.batch == 0 && !d->shape.empty())
           entry.batch = d->shape[0];
       }
+      if (badInit)
+        return fn.emitError(where()) << ": kiln.init is " << badInit << "; it takes a float, as in kiln.init = 1.0";
       if (failed(ok))
         return failure();
     }
@@ -419,8 +424,16 @@ struct Planner {
             auto target = sharedSlots.find(of.getValue().str());
             if (target == sharedSlots.end())
               return fn.emitError("kiln codegen: update of unknown tensor ") << of;
-            if (target->second != *b)
-              entry.copies.push_back({*b, target->second});
+            if (target->second == *b)
+              continue;
+            // Another tensor's old value (b.set(a) while a changes too) is saved before the
+            // updates overwrite it, as an argument returned as an output is.
+            int from = *b;
+            if (llvm::isa<BlockArgument>(v)) {
+              from = allocate(of.getValue().str() + ".new", plan.buffers[*b].desc);
+              entry.outputCopies.push_back({*b, from});
+            }
+            entry.copies.push_back({from, target->second});
             continue;
           }
           auto name = fn.getResultAttrOfType<StringAttr>(r, "kiln.output");

@@ -161,7 +161,7 @@ const Flag kFlags[] = {
     {"--save", "FILE", "final parameters and buffers (the state_dict) as .safetensors",
      [](Options &o, const std::string &, const std::string &v) { o.save = v; },
      [](const Manifest *) { return std::string("none"); }},
-    {"--save-net", "FILE", "the whole net (parameters and the model's IR) as .safetensors",
+    {"--save-net", "FILE", "the whole net (parameters, buffers and the model's IR) as .safetensors",
      [](Options &o, const std::string &, const std::string &v) { o.save_net = v; },
      [](const Manifest *) { return std::string("none"); }},
     {"--predictions", "FILE", "the eval entry's inputs and outputs as CSV, one row per sample",

@@ -177,8 +177,8 @@ TensorSpec parse_tensor(const json &t, size_t index, const Manifest &m) {
     if (auto it = t.find("init"); it != t.end()) {
         if (spec.role != Role::Param && spec.role != Role::Buffer)
             fail(fmt::format("{}: only params and buffers take an \"init\"", where));
-        if (!it->is_number() || !std::isfinite(it->get<double>()))
-            fail(fmt::format("{}: \"init\" must be a finite number", where));
+        if (!it->is_number() || !std::isfinite(float(it->get<double>())))
+            fail(fmt::format("{}: \"init\" must be a number a float holds", where));
         spec.init = it->get<double>();
     }
     if (auto it = t.find("integer"); it != t.end()) {
@@ -186,6 +186,9 @@ TensorSpec parse_tensor(const json &t, size_t index, const Manifest &m) {
             fail(fmt::format("{}: \"integer\" is true or false, and only for buffers", where));
         spec.integer = it->get<bool>();
         if (spec.integer && spec.dtype != DType::f32) fail(fmt::format("{}: a counting buffer is f32", where));
+        double start = spec.init.value_or(0.0);
+        if (spec.integer && !(start >= 0 && start <= double(1 << 24) && start == std::floor(start)))
+            fail(fmt::format("{}: a counting buffer starts at a whole number in [0, 2^24], not {}", where, start));
     }
     if ((spec.role == Role::Lr || spec.role == Role::Step || spec.role == Role::Loss) && spec.numel() != 1)
         fail(fmt::format("{}: a '{}' tensor must hold one value, shape is {}", where, role, shape_string(spec.shape)));

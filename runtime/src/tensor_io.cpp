@@ -21,6 +21,9 @@ std::vector<const TensorSpec *> state_dict(const Manifest &manifest) {
     return out;
 }
 
+// What a counting buffer's f32 slot holds exactly: a whole number in [0, 2^24].
+bool counts(float x) { return x >= 0 && x <= float(1 << 24) && x == std::floor(x); }
+
 }  // namespace
 
 void load_tensors(const std::string &path, const Manifest &manifest, Arena &arena) {
@@ -34,7 +37,7 @@ void load_tensors(const std::string &path, const Manifest &manifest, Arena &aren
             for (size_t i = 0; i < v.size(); ++i) {
                 int64_t n;
                 std::memcpy(&n, bytes + 8 * i, 8);
-                if (n < 0 || n >= (int64_t(1) << 24))
+                if (n < 0 || n > (int64_t(1) << 24))
                     throw UserError(fmt::format("{}: tensor '{}' holds {}; kiln counts it up to 2^24", path,
                                                 spec->name, n));
                 v[i] = float(n);
@@ -43,8 +46,8 @@ void load_tensors(const std::string &path, const Manifest &manifest, Arena &aren
             std::memcpy(v.data(), file.expect(spec->name, safetensors_dtype(spec->dtype), spec->shape), spec->bytes());
             if (spec->integer)
                 for (float x : v)
-                    if (!(x >= 0 && x < float(1 << 24) && x == std::floor(x)))
-                        throw UserError(fmt::format("{}: tensor '{}' holds {}, not a count below 2^24", path,
+                    if (!counts(x))
+                        throw UserError(fmt::format("{}: tensor '{}' holds {}, not a count up to 2^24", path,
                                                     spec->name, x));
         }
         values.push_back(std::move(v));
@@ -56,13 +59,17 @@ void load_tensors(const std::string &path, const Manifest &manifest, Arena &aren
 void save_tensors(const std::string &path, const Manifest &manifest, const Arena &arena,
                   const std::map<std::string, std::string> &metadata) {
     std::vector<SafetensorsTensor> tensors;
-    std::vector<std::vector<int64_t>> counts;  // kept alive until written
-    counts.reserve(manifest.tensors.size());
+    std::vector<std::vector<int64_t>> integers;  // kept alive until written
+    integers.reserve(manifest.tensors.size());
     for (const TensorSpec *spec : state_dict(manifest)) {
         if (spec->integer) {
             const float *f = reinterpret_cast<const float *>(arena.at(*spec));
-            counts.emplace_back(f, f + spec->numel());
-            tensors.push_back({spec->name, "I64", spec->shape, counts.back().data()});
+            for (uint64_t i = 0; i < spec->numel(); ++i)
+                if (!counts(f[i]))
+                    throw UserError(fmt::format("{}: buffer '{}' holds {}, not a count up to 2^24; nothing was saved",
+                                                path, spec->name, f[i]));
+            integers.emplace_back(f, f + spec->numel());
+            tensors.push_back({spec->name, "I64", spec->shape, integers.back().data()});
         } else {
             tensors.push_back({spec->name, safetensors_dtype(spec->dtype), spec->shape, arena.at(*spec)});
         }

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Data-parallel training on 2 MPI ranks (kiln compile --ranks 2), against one process.
 
-- Lesson 4 (full batch 100) and lesson 10 (batch 50, shuffled): `mpirun -np 2` of the ranks-2
+- Lesson 4 (full batch 100), lesson 9's SGD (1000 rows in batches of 32: its 40 steps include the
+  short last batch of 8, 4 per rank) and lesson 10 (batch 50, shuffled): `mpirun -np 2` of the ranks-2
   build gives the single-process losses (1e-5 relative over all of lesson 4's steps, 1e-4 over
   the CNN's first 20), the same final evaluation, and the same parameters on both ranks (each
   rank prints its own hash); the CNN's evaluation split between the ranks gives the loss and
@@ -193,6 +194,10 @@ def main():
                           "--optimizer-option=beta1=0.9,beta2=0.99")
 
     same_losses(args, "regression", os.path.join(args.bin, "regression"), reg2, ["--output", "none"], 1e-5)
+    # Lesson 9's SGD on 1000 rows: step 32 is the short last batch of 8, 4 per rank.
+    sgd2 = compile_ranks(args, "optimizers_sgd", os.path.abspath("sgd2"))
+    same_losses(args, "sgd-tail", os.path.join(args.bin, "optimizers_sgd"), sgd2,
+                ["--output", "none", "--steps", "40"], 1e-5)
     same_losses(args, "cnn", os.path.join(args.bin, "cnn"), cnn2,
                 ["--steps", "20", "--eval-every", "0", "--output", "none"], 1e-4)
     # A loss that sums over the rows (no mean to divide): the ranks' shares still add up to it.

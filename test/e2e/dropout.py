@@ -12,8 +12,9 @@ place (the model without dropout, its layers named alike).
   same masks.
 - In the eval entry the layer is the identity: the p = 0.5 binary and the model without the
   layer evaluate the same parameters to the same loss and accuracy.
-- On 2 MPI ranks (kiln compile --ranks 2) each rank draws its own masks and both end with the
-  same parameters.
+- On 2 MPI ranks (kiln compile --ranks 2) the model trains and both ranks end with the same
+  parameters (each rank's key holds its rank: Train.TheGeneratorKeyHoldsTheRank checks the
+  key the runtime writes).
 
 usage: dropout.py --kiln KILN --work DIR
 """

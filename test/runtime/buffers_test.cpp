@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <filesystem>
 
 #include "kiln/arena.h"
 #include "kiln/error.h"
@@ -61,7 +62,13 @@ TEST(Buffers, ParseWithTheirStartAndCounter) {
                   .find("tensor 'x' of entry 't': only params and buffers take an \"init\""),
               std::string::npos);
     EXPECT_NE(testutil::manifest_error(with(R"("offset": 256, "init": 1.0})", R"("offset": 256, "init": "one"})"))
-                  .find("\"init\" must be a finite number"),
+                  .find("\"init\" must be a number a float holds"),
+              std::string::npos);
+    EXPECT_NE(testutil::manifest_error(with(R"("offset": 256, "init": 1.0})", R"("offset": 256, "init": 1e300})"))
+                  .find("\"init\" must be a number a float holds"),
+              std::string::npos);
+    EXPECT_NE(testutil::manifest_error(with(R"("offset": 320, "init": 0.0,)", R"("offset": 320, "init": 2.5,)"))
+                  .find("a counting buffer starts at a whole number in [0, 2^24], not 2.5"),
               std::string::npos);
 }
 
@@ -137,14 +144,31 @@ TEST(Buffers, SavedAndLoadedWithTheParamsTheCounterAsInt64) {
     write_count("F32", &f);
     EXPECT_EQ(load_error(), "");
     EXPECT_EQ(*loaded.f32(*m.find("bn.num_batches_tracked")), 17.0f);
+    const int64_t most = int64_t(1) << 24;
+    write_count("I64", &most);
+    EXPECT_EQ(load_error(), "");
+    EXPECT_EQ(*loaded.f32(*m.find("bn.num_batches_tracked")), 16777216.0f);
     const int64_t big = int64_t(1) << 30;
     write_count("I64", &big);
     EXPECT_NE(load_error().find("tensor 'bn.num_batches_tracked' holds 1073741824; kiln counts it up to 2^24"),
               std::string::npos);
     const float half = 2.5f;
     write_count("F32", &half);
-    EXPECT_NE(load_error().find("holds 2.5, not a count below 2^24"), std::string::npos);
-    EXPECT_EQ(*loaded.f32(*m.find("bn.num_batches_tracked")), 17.0f) << "a refused file changes nothing";
+    EXPECT_NE(load_error().find("holds 2.5, not a count up to 2^24"), std::string::npos);
+    EXPECT_EQ(*loaded.f32(*m.find("bn.num_batches_tracked")), 16777216.0f) << "a refused file changes nothing";
+
+    // A count the file could not hold exactly is refused before anything is written.
+    *arena.f32(*m.find("bn.num_batches_tracked")) = 2.5f;
+    std::string error;
+    try {
+        kiln::save_tensors(dir / "bad.safetensors", m, arena);
+    } catch (const kiln::UserError &e) {
+        error = e.what();
+    }
+    EXPECT_NE(error.find("buffer 'bn.num_batches_tracked' holds 2.5, not a count up to 2^24; nothing was saved"),
+              std::string::npos)
+        << error;
+    EXPECT_FALSE(std::filesystem::exists(dir / "bad.safetensors"));
 
     std::vector<kiln::SafetensorsTensor> params_only;
     for (const kiln::TensorSpec &t : m.tensors)

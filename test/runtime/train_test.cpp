@@ -183,6 +183,29 @@ TEST(Train, TheGeneratorKeyIsTheSeedAndTheStep) {
         EXPECT_EQ(keys[size_t(t - 1)], (std::vector<int32_t>{0x23456789, 0x1, t, 0})) << "step " << t;
 }
 
+// A data-parallel rank writes its own number into the key, so that ranks draw their own masks.
+TEST(Train, TheGeneratorKeyHoldsTheRank) {
+    fake::Spec spec;
+    spec.random = true;
+    kiln::ModelAbi model = fake::model_with_manifest(fake::manifest(spec));
+    kiln::Manifest manifest = kiln::parse_manifest(model.manifest);
+    kiln::Arena arena(manifest.arena_bytes);
+    ASSERT_EQ(model.bind(arena.data()), 0);
+    kiln::Dataset data = kiln::make_dataset(manifest, 1);
+    kiln::LoaderConfig config;
+    config.batch = manifest.train.batch;
+    kiln::Loader loader(manifest, data, config);
+    kiln::TrainSettings settings;
+    settings.steps = 2;
+    settings.seed = 9;
+    settings.rank = 3;
+    settings.quiet = true;
+    kiln::MetricsWriter metrics;
+    kiln::train(model, manifest, arena, data, loader, settings, metrics);
+    ASSERT_EQ(fake::calls.size(), 2u);
+    EXPECT_EQ(fake::calls[1].key, (std::vector<int32_t>{9, 0, 2, 3}));
+}
+
 TEST(Train, TheRecordOfStepsStaysBoundedAndEvenlySpaced) {
     // --steps 2^62 asks for more steps than memory could record one by one.
     kiln::TrainResult result;

@@ -7,7 +7,8 @@ statistics and num_batches_tracked included) for 20 steps of plain SGD (lr 0.1) 
 batches of 16, unshuffled: each epoch ends with a short batch of 4, whose statistics are its own.
 The models cover BatchNorm1d on [N, C] and on [N, C, L], BatchNorm2d after a convolution, affine
 on and off, another eps and momentum, momentum None (the cumulative average) and
-track_running_stats off. At every step t = 1..20, with |kiln - torch| <= 1e-5 * max(1, |torch|):
+track_running_stats off (also on 2 MPI ranks, each normalising its share of the batch, against
+PyTorch on the halves of each batch). At every step t = 1..20, with |kiln - torch| <= 1e-5 * max(1, |torch|):
   - the train-mode loss (the outputs' reduction);
   - every parameter's gradient, recovered from the parameters kiln saves after steps t - 1 and t
     (--steps t --save: p_t = p_(t-1) - 0.1 g_t);
@@ -73,10 +74,11 @@ def models(nn):
                             [2, 6, 6],
                             nn.Sequential(nn.Conv2d(2, 4, 3, 1, 1), nn.BatchNorm2d(4, momentum=None), nn.ReLU(),
                                           nn.Flatten(), nn.Linear(144, 3))),
-        "bn2d_batch_statistics": (conv + "BatchNorm2d(4, 1e-5, 0.1, true, false), ReLU(), Flatten(), Linear(144, 3)",
+        # A large eps: a rank that changed it would show.
+        "bn2d_batch_statistics": (conv + "BatchNorm2d(4, 0.5, 0.1, true, false), ReLU(), Flatten(), Linear(144, 3)",
                                   [2, 6, 6],
                                   nn.Sequential(nn.Conv2d(2, 4, 3, 1, 1),
-                                                nn.BatchNorm2d(4, track_running_stats=False), nn.ReLU(),
+                                                nn.BatchNorm2d(4, eps=0.5, track_running_stats=False), nn.ReLU(),
                                                 nn.Flatten(), nn.Linear(144, 3))),
     }
 
@@ -89,7 +91,8 @@ def differences(kiln, torch_value):
     return float(((a - b).abs() / b.abs().clamp(min=1.0)).max()) if a.numel() else 0.0
 
 
-def check(torch, name, layers, row, net, args):
+def check(torch, name, layers, row, net_factory, args):
+    net = net_factory()
     problems = []
     w = lambda f: os.path.join(args.work, name + f)
     shape = lambda n: ", ".join(str(d) for d in [n] + row)
@@ -166,11 +169,59 @@ def check(torch, name, layers, row, net, args):
         torch_eval = torch.cat([net(x[i:i + EVAL_BATCH]) for i in range(0, ROWS, EVAL_BATCH)])
     worst["eval"] = differences(kiln_eval, torch_eval)
 
+    if name == "bn2d_batch_statistics":
+        problems += check_ranks(torch, name, net_factory, x, y, args, w)
     for what, value in worst.items():
         if not value <= TOL:
             problems.append("%s: %s differs by %.2e (limit %g)" % (name, what, value, TOL))
     print("%-22s worst: loss %.1e, gradients %.1e, running statistics %.1e, eval outputs %.1e"
           % (name, worst["loss"], worst["gradient"], worst["statistic"], worst["eval"]))
+    return problems
+
+
+def check_ranks(torch, name, net_factory, x, y, args, w):
+    """2 MPI ranks (kiln compile --ranks 2) normalise with their own share's statistics, as each
+    process does under PyTorch's DistributedDataParallel: PyTorch on the two halves of each batch,
+    the loss the mean of the halves' losses."""
+    if not shutil.which("mpirun"):
+        return ["%s: mpirun is missing (tools/setup.sh installs openmpi-bin)" % name]
+    r = subprocess.run([args.kiln, "compile", w(".cpp"), "--data", w(".data.safetensors"), "--ranks", "2",
+                        "-o", w(".r2")], capture_output=True, text=True)
+    if r.returncode != 0:
+        return ["%s: kiln compile --ranks 2 failed: %s" % (name, r.stderr.strip()[-2000:])]
+    r = subprocess.run(["mpirun", "--oversubscribe", "--allow-run-as-root", "-np", "2", w(".r2"), "--init",
+                        w(".init.safetensors"), "--data", w(".data.safetensors"), "--shuffle", "off", "--quiet",
+                        "--steps", str(STEPS), "--metrics", w(".r2.jsonl"), "--save", w(".r2.safetensors")],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        return ["%s: 2 ranks failed: %s" % (name, (r.stdout + r.stderr).strip()[-2000:])]
+    records, _, problems = kiln_io.read_metrics(w(".r2.jsonl"))
+    kiln_losses = [float(rec["loss"]) for rec in records]
+    net = net_factory()
+    net.load_state_dict(kiln_io.read_safetensors(w(".init.safetensors")))
+    net.train()
+    optimizer = torch.optim.SGD(net.parameters(), lr=LR)
+    batches = list(torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=BATCH))
+    worst, t = 0.0, 0
+    while t < STEPS:
+        for bx, by in batches:
+            if t == STEPS:
+                break
+            half = len(by) // 2
+            loss = (torch.nn.functional.cross_entropy(net(bx[:half]), by[:half]) +
+                    torch.nn.functional.cross_entropy(net(bx[half:]), by[half:])) / 2
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            worst = max(worst, abs(kiln_losses[t] - loss.item()) / max(1.0, abs(loss.item()))
+                        if t < len(kiln_losses) else float("inf"))
+            t += 1
+    saved = kiln_io.read_safetensors(w(".r2.safetensors"))
+    for pname, p in net.named_parameters():
+        worst = max(worst, differences(saved[pname], p.detach()))
+    print("%-22s on 2 ranks, each normalising its half: worst loss or parameter difference %.1e" % (name, worst))
+    if not worst <= TOL:
+        problems.append("%s on 2 ranks: differs from PyTorch on halves by %.2e (limit %g)" % (name, worst, TOL))
     return problems
 
 
@@ -186,9 +237,11 @@ def main():
     shutil.rmtree(args.work, ignore_errors=True)
     os.makedirs(args.work)
     problems = []
-    for name, (layers, row, net) in models(torch.nn).items():
+    for name in models(torch.nn):
         if not args.names or name in args.names:
-            problems += check(torch, name, layers, row, net, args)
+            layers, row, _ = models(torch.nn)[name]
+            torch.manual_seed(11)
+            problems += check(torch, name, layers, row, lambda: models(torch.nn)[name][2], args)
     for p in problems:
         print("FAIL:", p)
     return 1 if problems else 0

@@ -224,6 +224,21 @@ TEST(Frontend, BatchNormNamesShapesAndErrors) {
             std::string::npos);
 }
 
+// Over [N, C] a train step needs 2 rows: the trace says so for kiln compile to check the steps
+// it re-specialises (the short last batch, a rank's share); over [N, C, L > 1] one row will do.
+TEST(Frontend, BatchNormRecordsTheRowsItNeeds) {
+  for (int64_t length : {1, 3}) {
+    kiln::Trace trace("rows");
+    kiln::nn::BatchNorm1d bn(4);
+    kiln::Tensor x = length == 1 ? trace.input("x", {8, 4}) : trace.input("x", {8, 4, length});
+    std::string text = trace.finish(length == 1 ? bn(x).sum({0, 1}) : bn(x).sum({0, 1, 2}));
+    EXPECT_EQ(text.find("kiln.min_rows = {rows = 2 : i64"), length == 1 ? text.find("kiln.min_rows") : std::string::npos)
+        << text.substr(0, 400);
+    if (length == 1)
+      EXPECT_NE(text.find("BatchNorm1d(4) at frontend_test.cpp:"), std::string::npos) << text.substr(0, 400);
+  }
+}
+
 // Buffers change only in train entries, once per entry, after being read there.
 TEST(Frontend, BufferUpdatesAreChecked) {
   kiln::Trace trace("buffers");

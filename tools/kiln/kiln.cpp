@@ -174,9 +174,21 @@ mlir::LogicalResult overrideOptimizer(mlir::ModuleOp module) {
   return mlir::success();
 }
 
+// A train step of `rows` rows meets the model's kiln.min_rows (BatchNorm over [N, C] needs two).
+mlir::LogicalResult checkRows(mlir::ModuleOp module, int64_t rows, StringRef what) {
+  auto need = module->getAttrOfType<mlir::DictionaryAttr>("kiln.min_rows");
+  auto atLeast = need ? need.getAs<mlir::IntegerAttr>("rows") : nullptr;
+  if (!atLeast || rows >= atLeast.getInt())
+    return mlir::success();
+  auto why = need.getAs<mlir::StringAttr>("why");
+  return module.emitError() << what << " would train on " << rows << " row" << (rows == 1 ? "" : "s") << ", and "
+                            << (why ? why.getValue() : "the model") << " (at least " << atLeast.getInt()
+                            << " rows): choose another --batch, or set drop_last in the model";
+}
+
 // --batch, and the step of the short last batch: PyTorch's DataLoader hands over the rows
 // left after the full batches as one smaller batch, so the binary gets a train entry for it,
-// specialised from the main one, unless the model drops them (drop_last) or already has one.
+// specialised from the main one as traced, unless the model drops them (drop_last) or already has one.
 mlir::LogicalResult specializeBatches(mlir::ModuleOp module) {
   SmallVector<mlir::func::FuncOp> train;
   for (auto f : module.getOps<mlir::func::FuncOp>())
@@ -198,6 +210,9 @@ mlir::LogicalResult specializeBatches(mlir::ModuleOp module) {
   if (failed(traced))
     return mlir::failure();
   int64_t batch = *traced;
+  // The entry as traced, for the short last batch's step: re-specialising the main step would
+  // divide a rank's means by the ranks a second time.
+  mlir::OwningOpRef<mlir::func::FuncOp> asTraced(main.clone());
   auto settings = module->getAttrOfType<mlir::DictionaryAttr>("kiln.train");
   mlir::Builder b(module.getContext());
   if (ranks > 1)
@@ -230,6 +245,8 @@ mlir::LogicalResult specializeBatches(mlir::ModuleOp module) {
       module->setAttr("kiln.train", settings);
     }
   }
+  if (failed(checkRows(module, batch / ranks, ranks > 1 ? "each rank's share of the batch" : "the batch")))
+    return mlir::failure();
   auto dropLast = settings ? settings.getAs<mlir::BoolAttr>("drop_last") : nullptr;
   if (!settings || (dropLast && dropLast.getValue()))
     return mlir::success();
@@ -246,6 +263,8 @@ mlir::LogicalResult specializeBatches(mlir::ModuleOp module) {
   const int64_t tail = rows > 0 ? rows % batch : 0;
   if (tail == 0)
     return mlir::success();
+  if (failed(checkRows(module, tail / ranks, "the short last batch")))
+    return mlir::failure();
   if (tail % ranks != 0)
     return module.emitError("--ranks ") << ranks.getValue() << ": the data's " << rows << " rows leave a last batch of "
                                         << tail << " after the batches of " << batch << ", which does not split evenly "
@@ -258,7 +277,7 @@ mlir::LogicalResult specializeBatches(mlir::ModuleOp module) {
     if (*b == tail / ranks)
       return mlir::success();
   }
-  mlir::func::FuncOp last = main.clone();
+  mlir::func::FuncOp last = asTraced.release();
   std::string name = "forward_tail";
   if (module.lookupSymbol(name))
     name += "_" + std::to_string(tail);

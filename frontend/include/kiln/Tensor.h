@@ -188,6 +188,10 @@ public:
   // Whether the entry being traced is a train entry: layers that behave differently in
   // training and evaluation (Dropout, BatchNorm) ask.
   bool training() const;
+  // A layer that needs at least `rows` rows in every train step says so (BatchNorm1d over
+  // [N, C] needs two): `kiln compile` refuses a batch, a short last batch or a rank's share of
+  // fewer, with `why`.
+  void require_rows(int64_t rows, const std::string &why);
 
   // Ends the current entry with `loss` and starts another (e.g. "forward_tail" for the short
   // last batch, "eval" for the whole data set). Parameters are shared between entries by name.

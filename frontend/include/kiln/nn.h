@@ -219,7 +219,7 @@ protected:
             bool track_running_stats);
 
 private:
-  int spatialDims_;  // 1d: 0 or 1 (checked per call), 2d: 2
+  int spatialDims_;  // 1 (BatchNorm1d: no or one spatial dimension, checked per call) or 2
 };
 
 class BatchNorm1d : public BatchNorm {

@@ -7,8 +7,8 @@
 // a refused file leaves the arena as it was. Extra tensors in the file are ignored (a full
 // checkpoint may feed params only). save_tensors() writes them, in manifest order, atomically.
 // A counting buffer ("integer", num_batches_tracked) is I64 in files, as PyTorch saves it; it is
-// read from I64 or F32 and must hold a whole number below 2^24 (what its f32 slot counts
-// exactly). --save, --save-net and --init use these; a whole-net file is such a file whose
+// read from I64 or F32 and must hold a whole number in [0, 2^24] (what its f32 slot counts
+// exactly); save_tensors() refuses to write one that does not. --save, --save-net and --init use these; a whole-net file is such a file whose
 // metadata also holds the model.
 #ifndef KILN_TENSOR_IO_H
 #define KILN_TENSOR_IO_H
