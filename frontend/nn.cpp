@@ -80,21 +80,16 @@ Tensor log_softmax(const Tensor &x, Where at) {
   return shifted - logSum.reshape(kept, at);
 }
 
-std::vector<Param> Module::parameters() const {
-  std::vector<Param> all = params_;
+template <typename T> std::vector<T> Module::collect(std::vector<T> Module::*own) const {
+  std::vector<T> all = this->*own;
   for (const Child &c : children_)
-    for (const Param &p : child(c).parameters())
-      all.push_back(p);
+    for (const T &t : child(c).collect(own))
+      all.push_back(t);
   return all;
 }
 
-std::vector<Buffer> Module::buffers() const {
-  std::vector<Buffer> all = buffers_;
-  for (const Child &c : children_)
-    for (const Buffer &b : child(c).buffers())
-      all.push_back(b);
-  return all;
-}
+std::vector<Param> Module::parameters() const { return collect(&Module::params_); }
+std::vector<Buffer> Module::buffers() const { return collect(&Module::buffers_); }
 
 Param &Module::register_parameter(const std::string &name, Shape shape, int64_t fanIn, std::optional<double> init) {
   params_.push_back({name, std::move(shape), fanIn, init});
@@ -238,7 +233,7 @@ BatchNorm::BatchNorm(int spatialDims, int64_t numFeatures, double eps, std::opti
                      bool trackRunningStats)
     : num_features(numFeatures), eps(eps), momentum(momentum), affine(affine),
       track_running_stats(trackRunningStats), spatialDims_(spatialDims) {
-  std::string name = "BatchNorm" + std::to_string(spatialDims) + "d(" + std::to_string(numFeatures) + ")";
+  std::string name = label();
   if (numFeatures <= 0)
     throw Error(name + ": num_features must be positive");
   if (!(eps > 0))
@@ -260,8 +255,7 @@ Tensor BatchNorm::forward(const Tensor &x) const {
   Where at = Where::current();
   const Shape &s = x.shape();
   const int64_t rank = int64_t(s.size());
-  const std::string name = "BatchNorm" + std::to_string(spatialDims_ == 2 ? 2 : 1) + "d(" +
-                           std::to_string(num_features) + ")";
+  const std::string name = label();
   if (spatialDims_ == 2 ? rank != 4 : rank != 2 && rank != 3)
     throw Error(at.str() + ": " + name + " expects input " +
                 (spatialDims_ == 2 ? "[N, C, H, W]" : "[N, C] or [N, C, L]") + ", got a tensor of rank " +
@@ -324,9 +318,13 @@ Tensor BatchNorm::forward(const Tensor &x) const {
   return y;
 }
 
+std::string BatchNorm::label() const {
+  return "BatchNorm" + std::to_string(spatialDims_) + "d(" + std::to_string(num_features) + ")";
+}
+
 std::string BatchNorm::repr() const {
   std::ostringstream os;
-  os << "BatchNorm" << (spatialDims_ == 2 ? 2 : 1) << "d(" << num_features << ", eps=" << eps << ", momentum=";
+  os << "BatchNorm" << spatialDims_ << "d(" << num_features << ", eps=" << eps << ", momentum=";
   if (momentum)
     os << *momentum;
   else

@@ -73,6 +73,16 @@ TrainResult train(const ModelAbi &model, const Manifest &manifest, Arena &arena,
     result.losses.reserve(ahead);
     result.step_ms.reserve(ahead);
     ProgressLine progress(settings.progress && !settings.quiet, settings.start_step, settings.steps);
+    // Each train entry's scalars, looked up once rather than every step. Present: parse_manifest
+    // checked that every train entry has one lr, step and loss (and at most one key).
+    struct Scalars {
+        const TensorSpec *lr = nullptr, *step = nullptr, *loss = nullptr, *key = nullptr;
+    };
+    std::vector<Scalars> scalars(manifest.entries.size());
+    for (size_t e = 0; e < manifest.entries.size(); ++e)
+        if (manifest.entries[e].kind == EntryKind::train)
+            scalars[e] = {manifest.find_role(Role::Lr, int(e)), manifest.find_role(Role::Step, int(e)),
+                          manifest.find_role(Role::Loss, int(e)), manifest.find_role(Role::Random, int(e))};
     int64_t t = settings.start_step;
     for (int64_t epoch = t / per_epoch; t < settings.steps; ++epoch) {
         const std::vector<Batch> batches = loader.batches(epoch);
@@ -80,15 +90,14 @@ TrainResult train(const ModelAbi &model, const Manifest &manifest, Arena &arena,
             const Batch &batch = batches[b];
             ++t;
             loader.copy(batch, arena);
-            // Present: parse_manifest checked that every train entry has one lr, step and loss.
-            *arena.f32(*manifest.find_role(Role::Lr, batch.entry)) = float(settings.lr);
+            const Scalars &entry = scalars[size_t(batch.entry)];
+            *arena.f32(*entry.lr) = float(settings.lr);
             // f32 holds every integer up to 2^24 exactly, far beyond any step count here.
-            *arena.f32(*manifest.find_role(Role::Step, batch.entry)) = float(t);
-            if (const TensorSpec *key = manifest.find_role(Role::Random, batch.entry)) {
-                int32_t *words = arena.i32(*key);
+            *arena.f32(*entry.step) = float(t);
+            if (entry.key) {
                 const uint32_t values[4] = {uint32_t(settings.seed), uint32_t(settings.seed >> 32), uint32_t(t),
                                             uint32_t(settings.rank)};
-                std::memcpy(words, values, sizeof values);
+                std::memcpy(arena.i32(*entry.key), values, sizeof values);
             }
             if (settings.print_batches) {
                 progress.clear();
@@ -105,7 +114,7 @@ TrainResult train(const ModelAbi &model, const Manifest &manifest, Arena &arena,
                                             kernel_error_detail(manifest)));
             }
             double ms = std::chrono::duration<double, std::milli>(stop - start).count();
-            float l = *arena.f32(*manifest.find_role(Role::Loss, batch.entry));
+            float l = *arena.f32(*entry.loss);
             result.record(l, ms);
             result.last_entry = batch.entry;
 

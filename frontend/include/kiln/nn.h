@@ -86,6 +86,8 @@ protected:
 
 private:
   void prefix(const std::string &name);
+  // This module's own `T`s (params_ or buffers_) and its children's, in order.
+  template <typename T> std::vector<T> collect(std::vector<T> Module::*own) const;
   struct Child {
     std::string name;
     std::ptrdiff_t offset = 0;     // a member: its place in this object
@@ -219,6 +221,7 @@ protected:
             bool track_running_stats);
 
 private:
+  std::string label() const;  // "BatchNorm2d(16)", for messages
   int spatialDims_;  // 1 (BatchNorm1d: no or one spatial dimension, checked per call) or 2
 };
 
