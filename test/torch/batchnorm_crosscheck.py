@@ -5,8 +5,9 @@ Each model is written in kiln's DSL and in PyTorch (torch.nn.BatchNorm1d/2d), co
 `kiln compile MODEL.cpp --data DATA`, and trained from PyTorch's own state_dict (running
 statistics and num_batches_tracked included) for 20 steps of plain SGD (lr 0.1) on 100 rows in
 batches of 16, unshuffled: each epoch ends with a short batch of 4, whose statistics are its own.
-The models cover BatchNorm1d on [N, C] and on [N, C, L], BatchNorm2d after a convolution, affine
-on and off, another eps and momentum, momentum None (the cumulative average) and
+The models cover BatchNorm1d on [N, C] and on [N, C, L], BatchNorm2d after a convolution, a
+model of odd sizes (3 -> 5 channels, 13x13 images, a stride-2 convolution, both BatchNorms and a
+Dropout of p = 0), affine on and off, another eps and momentum, momentum None (the cumulative average) and
 track_running_stats off (also on 2 MPI ranks, each normalising its share of the batch, against
 PyTorch on the halves of each batch). At every step t = 1..20, with |kiln - torch| <= 1e-5 * max(1, |torch|):
   - the train-mode loss (the outputs' reduction);
@@ -74,6 +75,13 @@ def models(nn):
                             [2, 6, 6],
                             nn.Sequential(nn.Conv2d(2, 4, 3, 1, 1), nn.BatchNorm2d(4, momentum=None), nn.ReLU(),
                                           nn.Flatten(), nn.Linear(144, 3))),
+        # Written from scratch, with odd sizes: 3 input channels on 13x13, 5 channels after a
+        # 3x3 stride-2 convolution (7x7), pooled to 3x3, then BatchNorm1d over 7 features.
+        "odd_sizes": ("Conv2d(3, 5, 3, 2, 1), BatchNorm2d(5), ReLU(), MaxPool2d(2), Flatten(), Linear(45, 7), "
+                      "BatchNorm1d(7, 1e-4, 0.2), Tanh(), Dropout(0.0), Linear(7, 3)", [3, 13, 13],
+                      nn.Sequential(nn.Conv2d(3, 5, 3, 2, 1), nn.BatchNorm2d(5), nn.ReLU(), nn.MaxPool2d(2),
+                                    nn.Flatten(), nn.Linear(45, 7), nn.BatchNorm1d(7, eps=1e-4, momentum=0.2),
+                                    nn.Tanh(), nn.Dropout(0.0), nn.Linear(7, 3))),
         # A large eps: a rank that changed it would show.
         "bn2d_batch_statistics": (conv + "BatchNorm2d(4, 0.5, 0.1, true, false), ReLU(), Flatten(), Linear(144, 3)",
                                   [2, 6, 6],

@@ -57,9 +57,10 @@ std::vector<float> runRandom(const std::vector<int64_t> &shape, int64_t stream, 
 }
 
 // Scalars, odd shapes (vector tails) and wide rows (whole vectors), several keys and streams:
-// every element is the reference's, bit for bit.
+// every element is the reference's, bit for bit. The last shape is large enough to run in
+// parallel over its batch.
 TEST(Random, KernelMatchesReference) {
-  const std::vector<std::vector<int64_t>> shapes = {{}, {7}, {3, 5, 7}, {2, 1000}, {2, 3, 4, 5}};
+  const std::vector<std::vector<int64_t>> shapes = {{}, {7}, {3, 5, 7}, {2, 1000}, {2, 3, 4, 5}, {5, 7, 61, 67}};
   const std::array<int32_t, 4> keys[] = {{0, 0, 1, 0}, {12345, 0, 77, 1}, {-1, -2, -3, 5}};
   for (const auto &shape : shapes)
     for (const auto &key : keys)
