@@ -35,14 +35,13 @@ Array fromHost(const HostTensor &t) {
   return Array(t.desc.shape, std::move(values));
 }
 
-// Runs the named stages of the IR pipeline, then evaluates `function`.
-std::vector<HostTensor> execute(Trace &trace, const std::vector<std::string> &stages,
-                                const std::string &function, const std::vector<Array> &args) {
+// Runs the given stages of the IR pipeline, then evaluates `function`.
+std::vector<HostTensor> execute(Trace &trace, const std::vector<Stage> &stages, const std::string &function,
+                                const std::vector<Array> &args) {
   Trace::Impl &m = trace.impl();
   PassManager pm(&m.context);
-  for (const Stage &stage : irPipeline())
-    if (std::find(stages.begin(), stages.end(), stage.name) != stages.end())
-      stage.addPasses(pm, PipelineOptions{});
+  for (Stage stage : stages)
+    addStagePasses(stage, pm, PipelineOptions{});
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   if (failed(pm.run(*m.module)))
@@ -97,7 +96,7 @@ Array run(const ManyFn &f, const std::vector<Array> &inputs) {
   std::vector<Tensor> args;
   for (size_t i = 0; i < inputs.size(); ++i)
     args.push_back(trace.input("x" + std::to_string(i), inputs[i].shape));
-  trace.impl().endEntry({f(args)}, "eval");
+  trace.impl().endEntry({f(args)}, FunctionRole::eval);
   return fromHost(execute(trace, {}, "forward", inputs)[0]);
 }
 
@@ -110,8 +109,8 @@ std::pair<float, Array> value_and_grad(const UnaryFn &f, const Array &x) {
   Tensor y = f(trace.parameter("x", x.shape, 1));
   if (!y.shape().empty())
     throw Error("grad needs a function with a scalar result, got shape " + str(y.shape()));
-  trace.impl().endEntry({y}, "forward");
-  auto results = execute(trace, {"grad"}, "grad", {x});
+  trace.impl().endEntry({y}, FunctionRole::forward);
+  auto results = execute(trace, {Stage::grad}, "grad", {x});
   return {results[0].floats()[0], fromHost(results[1])};
 }
 

@@ -1,6 +1,7 @@
 // Records DSL calls as kiln ops: one func.func per entry (@forward first), parameters shared
 // between entries by name.
 #include "frontend/TraceImpl.h"
+#include "ir/Roles.h"
 
 #include "mlir/IR/Verifier.h"
 #include "llvm/Support/FileSystem.h"
@@ -40,7 +41,7 @@ void Trace::Impl::startEntry(const std::string &name, EntryKind kind) {
   Entry e;
   e.kind = kind;
   e.func = func::FuncOp::create(b, b.getUnknownLoc(), name, b.getFunctionType({}, {}));
-  e.func->setAttr("kiln.role", b.getStringAttr(kind == EntryKind::train ? "forward" : "eval"));
+  setRole(e.func, kind == EntryKind::train ? FunctionRole::forward : FunctionRole::eval);
   e.func.addEntryBlock();
   e.builder = std::make_unique<OpBuilder>(&context);
   e.builder->setInsertionPointToEnd(&e.func.getBody().front());
@@ -50,28 +51,28 @@ void Trace::Impl::startEntry(const std::string &name, EntryKind kind) {
 void Trace::Impl::endEntry(const Tensor &loss) {
   if (!loss.shape().empty())
     throw Error("the loss must be a scalar, got a tensor of rank " + std::to_string(loss.shape().size()));
-  endEntry(std::vector<Tensor>{loss}, "");
+  endEntry(std::vector<Tensor>{loss}, std::nullopt);
 }
 
-void Trace::Impl::endEntry(const std::vector<Tensor> &values, const std::string &role) {
+void Trace::Impl::endEntry(const std::vector<Tensor> &values, std::optional<FunctionRole> role) {
   Entry &e = current();
   Builder b(&context);
-  if (!role.empty())
-    e.func->setAttr("kiln.role", b.getStringAttr(role));
+  if (role)
+    setRole(e.func, *role);
   SmallVector<Value> results;
   SmallVector<DictionaryAttr> resultAttrs;
   for (const Tensor &v : values) {
     results.push_back(unwrap(v));
     resultAttrs.push_back(b.getDictionaryAttr(
-        {b.getNamedAttr("kiln.output", b.getStringAttr(resultAttrs.empty() ? "loss" : "result"))}));
+        {b.getNamedAttr(attr::output, b.getStringAttr(resultAttrs.empty() ? "loss" : "result"))}));
   }
   for (auto &[name, v] : e.outputs) {
     results.push_back(v);
-    resultAttrs.push_back(b.getDictionaryAttr({b.getNamedAttr("kiln.output", b.getStringAttr(name))}));
+    resultAttrs.push_back(b.getDictionaryAttr({b.getNamedAttr(attr::output, b.getStringAttr(name))}));
   }
   for (auto &[name, v] : e.updates) {
     results.push_back(v);
-    resultAttrs.push_back(b.getDictionaryAttr({b.getNamedAttr("kiln.update_of", b.getStringAttr(name))}));
+    resultAttrs.push_back(b.getDictionaryAttr({b.getNamedAttr(attr::update_of, b.getStringAttr(name))}));
   }
   func::ReturnOp::create(*e.builder, e.func.getLoc(), results);
   Block &body = e.func.getBody().front();
@@ -123,7 +124,7 @@ Value Trace::Impl::randomKey(const std::string &what, Where at) {
                 "training=false)");
   if (!e.randomKey) {
     Builder b(&context);
-    e.randomKey = addArgument(*this, b.getI32Type(), {4}, {b.getNamedAttr("kiln.random", b.getUnitAttr())});
+    e.randomKey = addArgument(*this, b.getI32Type(), {4}, {b.getNamedAttr(attr::random, b.getUnitAttr())});
   }
   return e.randomKey;
 }
@@ -132,13 +133,13 @@ bool Trace::training() const { return impl_->current().kind == EntryKind::train;
 
 void Trace::require_rows(int64_t rows, const std::string &why) {
   Operation *module = impl_->module->getOperation();
-  auto known = module->getAttrOfType<DictionaryAttr>("kiln.min_rows");
-  auto atLeast = known ? known.getAs<IntegerAttr>("rows") : nullptr;
+  auto known = module->getAttrOfType<DictionaryAttr>(attr::min_rows);
+  auto atLeast = known ? known.getAs<IntegerAttr>(min_rows::rows) : nullptr;
   if (atLeast && atLeast.getInt() >= rows)
     return;
   Builder b(&impl_->context);
-  module->setAttr("kiln.min_rows", b.getDictionaryAttr({b.getNamedAttr("rows", b.getI64IntegerAttr(rows)),
-                                                        b.getNamedAttr("why", b.getStringAttr(why))}));
+  module->setAttr(attr::min_rows, b.getDictionaryAttr({b.getNamedAttr(min_rows::rows, b.getI64IntegerAttr(rows)),
+                                                       b.getNamedAttr(min_rows::why, b.getStringAttr(why))}));
 }
 
 void Trace::begin(const std::string &name, EntryKind kind, const Tensor &previousLoss) {
@@ -149,13 +150,13 @@ void Trace::begin(const std::string &name, EntryKind kind, const Tensor &previou
 Tensor Trace::input(const std::string &name, Shape shape) {
   Builder b(&impl_->context);
   return Impl::wrap(this, addArgument(*impl_, b.getF32Type(), shape,
-                                      {b.getNamedAttr("kiln.input", b.getStringAttr(name))}));
+                                      {b.getNamedAttr(attr::input, b.getStringAttr(name))}));
 }
 
 Tensor Trace::labels(const std::string &name, Shape shape) {
   Builder b(&impl_->context);
   return Impl::wrap(this, addArgument(*impl_, b.getI32Type(), shape,
-                                      {b.getNamedAttr("kiln.input", b.getStringAttr(name))}));
+                                      {b.getNamedAttr(attr::input, b.getStringAttr(name))}));
 }
 
 // The entry's argument for the module tensor `name` (`kind` "parameter" or "buffer"), added
@@ -181,20 +182,20 @@ static Tensor moduleTensor(Trace *trace, const char *kind, const std::string &na
 
 Tensor Trace::parameter(const std::string &name, Shape shape, int64_t fanIn, std::optional<double> init) {
   return moduleTensor(this, "parameter", name, shape, [&](Builder &b) {
-    SmallVector<NamedAttribute> attrs = {b.getNamedAttr("kiln.param", b.getStringAttr(name)),
-                                         b.getNamedAttr("kiln.fan_in", b.getI64IntegerAttr(fanIn))};
+    SmallVector<NamedAttribute> attrs = {b.getNamedAttr(attr::param, b.getStringAttr(name)),
+                                         b.getNamedAttr(attr::fan_in, b.getI64IntegerAttr(fanIn))};
     if (init)
-      attrs.push_back(b.getNamedAttr("kiln.init", b.getF64FloatAttr(*init)));
+      attrs.push_back(b.getNamedAttr(attr::init, b.getF64FloatAttr(*init)));
     return attrs;
   });
 }
 
 Tensor Trace::buffer(const std::string &name, Shape shape, double init, bool integer) {
   return moduleTensor(this, "buffer", name, shape, [&](Builder &b) {
-    SmallVector<NamedAttribute> attrs = {b.getNamedAttr("kiln.buffer", b.getStringAttr(name)),
-                                         b.getNamedAttr("kiln.init", b.getF64FloatAttr(init))};
+    SmallVector<NamedAttribute> attrs = {b.getNamedAttr(attr::buffer, b.getStringAttr(name)),
+                                         b.getNamedAttr(attr::init, b.getF64FloatAttr(init))};
     if (integer)
-      attrs.push_back(b.getNamedAttr("kiln.integer", b.getUnitAttr()));
+      attrs.push_back(b.getNamedAttr(attr::integer, b.getUnitAttr()));
     return attrs;
   });
 }
@@ -230,12 +231,12 @@ void Trace::setOptimizer(const std::string &name, double lr,
                          const std::vector<std::pair<std::string, double>> &numbers,
                          const std::vector<std::pair<std::string, bool>> &flags) {
   Builder b(&impl_->context);
-  SmallVector<NamedAttribute> attrs = {b.getNamedAttr("name", b.getStringAttr(name))};
+  SmallVector<NamedAttribute> attrs = {b.getNamedAttr(optimizer_key::name, b.getStringAttr(name))};
   for (auto &[k, v] : numbers)
     attrs.push_back(b.getNamedAttr(k, b.getF64FloatAttr(v)));
   for (auto &[k, v] : flags)
     attrs.push_back(b.getNamedAttr(k, b.getBoolAttr(v)));
-  impl_->module->getOperation()->setAttr("kiln.optimizer", b.getDictionaryAttr(attrs));
+  impl_->module->getOperation()->setAttr(attr::optimizer, b.getDictionaryAttr(attrs));
   impl_->lr = lr;
 }
 
@@ -247,31 +248,31 @@ std::string Trace::finish(const Tensor &loss) {
   Builder b(&m.context);
   const TrainConfig &c = m.trainConfig;
   Operation *module = m.module->getOperation();
-  module->setAttr("kiln.model", b.getStringAttr(m.model));
+  module->setAttr(attr::model, b.getStringAttr(m.model));
   SmallVector<NamedAttribute> extra;
   if (!c.data_dir.empty())
-    extra.push_back(b.getNamedAttr("data_dir", b.getStringAttr(c.data_dir)));
+    extra.push_back(b.getNamedAttr(setting::data_dir, b.getStringAttr(c.data_dir)));
   for (auto [key, value] : {std::pair<const char *, int64_t>{"eval_every", c.eval_every},
                             {"eval_subset", c.eval_subset}, {"show_predictions", c.show_predictions}})
     if (value > 0)
       extra.push_back(b.getNamedAttr(key, b.getI64IntegerAttr(value)));
-  module->setAttr("kiln.train",
-                  b.getDictionaryAttr({b.getNamedAttr("dataset", b.getStringAttr(c.dataset)),
+  module->setAttr(attr::train,
+                  b.getDictionaryAttr({b.getNamedAttr(setting::dataset, b.getStringAttr(c.dataset)),
                                        b.getNamedAttr("task", b.getStringAttr(c.task)),
                                        b.getNamedAttr("epochs", b.getI64IntegerAttr(c.epochs)),
                                        b.getNamedAttr("steps", b.getI64IntegerAttr(c.steps)),
-                                       b.getNamedAttr("batch", b.getI64IntegerAttr(c.batch)),
+                                       b.getNamedAttr(setting::batch, b.getI64IntegerAttr(c.batch)),
                                        b.getNamedAttr("shuffle", b.getBoolAttr(c.shuffle)),
-                                       b.getNamedAttr("drop_last", b.getBoolAttr(c.drop_last)),
+                                       b.getNamedAttr(setting::drop_last, b.getBoolAttr(c.drop_last)),
                                        b.getNamedAttr("log_every", b.getI64IntegerAttr(c.log_every)),
                                        b.getNamedAttr("print_batches", b.getBoolAttr(c.print_batches)),
                                        b.getNamedAttr("summary", b.getStringAttr(c.summary)),
-                                       b.getNamedAttr("draw", b.getBoolAttr(c.draw)),
-                                       b.getNamedAttr("lr", b.getF64FloatAttr(m.lr))}));
-  NamedAttrList all(module->getAttrOfType<DictionaryAttr>("kiln.train"));
+                                       b.getNamedAttr(setting::draw, b.getBoolAttr(c.draw)),
+                                       b.getNamedAttr(setting::lr, b.getF64FloatAttr(m.lr))}));
+  NamedAttrList all(module->getAttrOfType<DictionaryAttr>(attr::train));
   for (NamedAttribute a : extra)
     all.set(a.getName(), a.getValue());
-  module->setAttr("kiln.train", all.getDictionary(&m.context));
+  module->setAttr(attr::train, all.getDictionary(&m.context));
   if (failed(verify(module)))
     throw Error("internal error: the traced module does not verify");
   std::string text;

@@ -3,6 +3,7 @@
 #define KILN_FRONTEND_TRACEIMPL_H
 
 #include "ir/Dialect.h"
+#include "kiln/contract.h"
 #include "kiln/Tensor.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -10,6 +11,7 @@
 #include "mlir/IR/MLIRContext.h"
 
 #include <map>
+#include <optional>
 
 namespace kiln {
 
@@ -43,8 +45,9 @@ struct Trace::Impl {
   mlir::OpBuilder &builder() { return *current().builder; }
   void startEntry(const std::string &name, EntryKind kind);
   void endEntry(const Tensor &loss);
-  // Ends the entry with arbitrary results (the first one need not be a loss) and sets its role.
-  void endEntry(const std::vector<Tensor> &results, const std::string &role);
+  // Ends the entry with arbitrary results (the first one need not be a loss) and sets its role,
+  // when given.
+  void endEntry(const std::vector<Tensor> &results, std::optional<FunctionRole> role);
   mlir::Location loc(Where at);
   // The current entry's generator key (kiln.random, tensor<4xi32>), added on first use; a
   // train entry's only: an eval entry has no step to count from. `what` names the caller.

@@ -8,6 +8,7 @@
 // every param in argument order (`kiln.grad_of` names it). Gradients are kiln ops built by each op's gradient rule, so
 // later passes optimise them like the forward ops.
 #include "ir/Dialect.h"
+#include "ir/Roles.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -31,7 +32,7 @@ struct AutodiffPass : PassWrapper<AutodiffPass, OperationPass<ModuleOp>> {
     ModuleOp module = getOperation();
     SmallVector<func::FuncOp> forwards;
     for (auto f : module.getOps<func::FuncOp>())
-      if (roleOf(f) == "forward")
+      if (roleOf(f) == FunctionRole::forward)
         forwards.push_back(f);
     if (forwards.empty()) {
       module.emitError("kiln-autodiff: no func.func @forward to differentiate");
@@ -51,10 +52,11 @@ struct AutodiffPass : PassWrapper<AutodiffPass, OperationPass<ModuleOp>> {
       if (!t || !t.hasStaticShape())
         return forward.emitError("kiln-autodiff: argument ")
                << i << " has type " << type.getInput(i) << "; kiln needs statically shaped tensors";
-      Attribute param = forward.getArgAttr(i, "kiln.param");
+      Attribute param = forward.getArgAttr(i, attr::param);
       if (param && (!llvm::isa<StringAttr>(param) || !t.getElementType().isF32()))
         return forward.emitError("kiln-autodiff: argument ")
-               << i << ": kiln.param must name an f32 tensor, as in {kiln.param = \"fc1.weight\"}";
+               << i << ": " << attr::param << " must name an f32 tensor, as in {" << attr::param
+               << " = \"fc1.weight\"}";
     }
     auto scalarF32 = tensorOf(Float32Type::get(&getContext()), {});
     if (type.getNumResults() == 0 || type.getResult(0) != scalarF32)
@@ -62,7 +64,7 @@ struct AutodiffPass : PassWrapper<AutodiffPass, OperationPass<ModuleOp>> {
 
     SmallVector<unsigned> params;
     for (unsigned i = 0; i < type.getNumInputs(); ++i)
-      if (forward.getArgAttr(i, "kiln.param"))
+      if (forward.getArgAttr(i, attr::param))
         params.push_back(i);
 
     SmallVector<Type> results(type.getResults());
@@ -73,7 +75,7 @@ struct AutodiffPass : PassWrapper<AutodiffPass, OperationPass<ModuleOp>> {
     b.setInsertionPointAfter(forward);
     auto grad = func::FuncOp::create(b, forward.getLoc(), gradName,
                                      b.getFunctionType(type.getInputs(), results));
-    grad->setAttr("kiln.role", b.getStringAttr("grad"));
+    setRole(grad, FunctionRole::grad);
     grad.setAllArgAttrs(forward.getAllArgAttrs());
     Block *body = grad.addEntryBlock();
 
@@ -143,8 +145,7 @@ struct AutodiffPass : PassWrapper<AutodiffPass, OperationPass<ModuleOp>> {
     for (unsigned i = 0; i < type.getNumResults(); ++i)
       grad.setResultAttrs(i, forward.getResultAttrDict(i));
     for (auto [k, p] : llvm::enumerate(params))
-      grad.setResultAttr(type.getNumResults() + k, "kiln.grad_of",
-                         forward.getArgAttr(p, "kiln.param"));
+      grad.setResultAttr(type.getNumResults() + k, attr::grad_of, forward.getArgAttr(p, attr::param));
     return success();
   }
 };

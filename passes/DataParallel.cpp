@@ -11,6 +11,7 @@
 // update reads it); the loss gets one too, so every rank reports the global batch's loss.
 // Without kiln.ranks, or with R = 1, nothing changes.
 #include "ir/Dialect.h"
+#include "ir/Roles.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -31,15 +32,15 @@ struct DataParallelPass : PassWrapper<DataParallelPass, OperationPass<ModuleOp>>
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto ranks = module->getAttrOfType<IntegerAttr>("kiln.ranks");
+    auto ranks = module->getAttrOfType<IntegerAttr>(attr::ranks);
     if (!ranks || ranks.getInt() == 1)
       return;
     if (ranks.getInt() < 1) {
-      module.emitError("kiln-data-parallel: kiln.ranks must be at least 1, got ") << ranks.getInt();
+      module.emitError("kiln-data-parallel: ") << attr::ranks << " must be at least 1, got " << ranks.getInt();
       return signalPassFailure();
     }
     for (auto fn : module.getOps<func::FuncOp>())
-      if (roleOf(fn) == "grad" && failed(sumOverRanks(fn)))
+      if (roleOf(fn) == FunctionRole::grad && failed(sumOverRanks(fn)))
         return signalPassFailure();
   }
 
@@ -48,7 +49,7 @@ struct DataParallelPass : PassWrapper<DataParallelPass, OperationPass<ModuleOp>>
       return fn.emitError("kiln-data-parallel: @") << fn.getName() << " has no body";
     unsigned params = 0;
     for (unsigned i = 0; i < fn.getNumArguments(); ++i)
-      params += fn.getArgAttr(i, "kiln.param") != nullptr;
+      params += fn.getArgAttr(i, attr::param) != nullptr;
     auto ret = llvm::cast<func::ReturnOp>(fn.getBody().front().getTerminator());
     if (ret.getNumOperands() < params + 1)
       return fn.emitError("kiln-data-parallel: @") << fn.getName() << " returns " << ret.getNumOperands()
@@ -67,10 +68,10 @@ struct DataParallelPass : PassWrapper<DataParallelPass, OperationPass<ModuleOp>>
           b.setInsertionPointToStart(&fn.getBody().front());
         auto sum = AllReduceSumOp::create(b, v.getLoc(), v);
         // What it adds up, for the plan and the runtime's messages.
-        auto param = fn.getResultAttrOfType<StringAttr>(r, "kiln.grad_of");
-        sum->setAttr("kiln.of", b.getStringAttr(r == 0 ? std::string("loss")
-                                                 : param ? (param.getValue() + ".grad").str()
-                                                         : "result " + std::to_string(r)));
+        auto param = fn.getResultAttrOfType<StringAttr>(r, attr::grad_of);
+        sum->setAttr(attr::of, b.getStringAttr(r == 0 ? std::string("loss")
+                                                : param ? (param.getValue() + ".grad").str()
+                                                        : "result " + std::to_string(r)));
         sumOf[v] = sum;
       }
       ret.setOperand(r, sumOf[v]);

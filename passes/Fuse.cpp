@@ -23,6 +23,7 @@
 // With fusion off, every primitive becomes a kernel of its own: the unfused baseline.
 #include "ir/Dialect.h"
 #include "ir/ModelFile.h"
+#include "kiln/contract.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -359,7 +360,7 @@ struct FunctionFusion {
       b.setInsertionPoint(g.last);
       auto kernel = KernelOp::create(b, root->getLoc(), outputTypes, mappedInputs,
                                      b.getStringAttr(kernelName(root, g.members)));
-      kernel->setAttr("kiln.sources", sourcesOf(b, g.members));
+      kernel->setAttr(attr::sources, sourcesOf(b, g.members));
       Block *body = new Block();
       kernel.getBody().push_back(body);
       IRMapping map;

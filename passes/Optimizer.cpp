@@ -11,6 +11,7 @@
 // The learning rate and the step count t = 1, 2, ... are runtime tensor<f32> inputs, so a
 // schedule needs no recompile. @grad is inlined and erased.
 #include "ir/Dialect.h"
+#include "ir/Roles.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -282,7 +283,7 @@ LogicalResult checkSettings(ModuleOp module, const UpdateRule &rule, const Hyper
   };
   for (NamedAttribute a : h.dict ? h.dict.getValue() : ArrayRef<NamedAttribute>()) {
     StringRef key = a.getName().getValue();
-    if (key == "name")
+    if (key == optimizer_key::name)
       continue;
     const Setting *s = llvm::find_if(rule.settings, [&](const Setting &s) { return s.key == key; });
     if (s == rule.settings.end()) {
@@ -323,8 +324,8 @@ LogicalResult checkSettings(ModuleOp module, const UpdateRule &rule, const Hyper
 
 // The model's learning rate (kiln.train's lr), where it has one: a finite number >= 0.
 LogicalResult checkLearningRate(ModuleOp module) {
-  auto train = module->getAttrOfType<DictionaryAttr>("kiln.train");
-  Attribute lr = train ? train.get("lr") : Attribute();
+  auto train = module->getAttrOfType<DictionaryAttr>(attr::train);
+  Attribute lr = train ? train.get(setting::lr) : Attribute();
   if (!lr)
     return success();
   std::optional<double> v;
@@ -333,8 +334,8 @@ LogicalResult checkLearningRate(ModuleOp module) {
   else if (auto i = llvm::dyn_cast<IntegerAttr>(lr); i && !llvm::isa<BoolAttr>(lr))
     v = double(i.getInt());
   if (!v || !std::isfinite(*v) || *v < 0)
-    return module.emitError("kiln-optimizer: the learning rate (kiln.train's lr) is ")
-           << shown(lr) << ": PyTorch accepts a number >= 0";
+    return module.emitError("kiln-optimizer: the learning rate (")
+           << attr::train << "'s " << setting::lr << ") is " << shown(lr) << ": PyTorch accepts a number >= 0";
   return success();
 }
 
@@ -359,18 +360,18 @@ struct OptimizerPass : PassWrapper<OptimizerPass, OperationPass<ModuleOp>> {
     ModuleOp module = getOperation();
     SmallVector<func::FuncOp> grads;
     for (auto f : module.getOps<func::FuncOp>())
-      if (roleOf(f) == "grad")
+      if (roleOf(f) == FunctionRole::grad)
         grads.push_back(f);
     if (grads.empty()) {
       module.emitError("kiln-optimizer: no func.func @grad (run kiln-autodiff first)");
       return signalPassFailure();
     }
-    Hyper hyper{module->getAttrOfType<DictionaryAttr>("kiln.optimizer")};
+    Hyper hyper{module->getAttrOfType<DictionaryAttr>(attr::optimizer)};
     StringRef name = "sgd";
     if (hyper.dict) {
-      auto n = hyper.dict.getAs<StringAttr>("name");
+      auto n = hyper.dict.getAs<StringAttr>(optimizer_key::name);
       if (!n) {
-        module.emitError("kiln-optimizer: kiln.optimizer has no string 'name'");
+        module.emitError("kiln-optimizer: ") << attr::optimizer << " has no string '" << optimizer_key::name << "'";
         return signalPassFailure();
       }
       name = n.getValue();
@@ -400,7 +401,7 @@ struct OptimizerPass : PassWrapper<OptimizerPass, OperationPass<ModuleOp>> {
     auto scalar = tensorOf(Float32Type::get(ctx), {});
     SmallVector<unsigned> params, inputs;
     for (unsigned i = 0; i < gradType.getNumInputs(); ++i)
-      (grad.getArgAttr(i, "kiln.param") ? params : inputs).push_back(i);
+      (grad.getArgAttr(i, attr::param) ? params : inputs).push_back(i);
     unsigned numForwardResults = gradType.getNumResults() - params.size();
     SmallVector<std::string> stateNames = rule.stateNames(hyper);
 
@@ -414,16 +415,16 @@ struct OptimizerPass : PassWrapper<OptimizerPass, OperationPass<ModuleOp>> {
     for (unsigned p : params)
       for (const std::string &s : stateNames) {
         argTypes.push_back(gradType.getInput(p));
-        auto paramName = grad.getArgAttrOfType<StringAttr>(p, "kiln.param").getValue();
+        auto paramName = grad.getArgAttrOfType<StringAttr>(p, attr::param).getValue();
         argAttrs.push_back(DictionaryAttr::get(
-            ctx, {NamedAttribute(StringAttr::get(ctx, "kiln.state"),
+            ctx, {NamedAttribute(StringAttr::get(ctx, attr::state),
                                  StringAttr::get(ctx, paramName + "." + s))}));
       }
     for (unsigned i : inputs) {
       argTypes.push_back(gradType.getInput(i));
       argAttrs.push_back(grad.getArgAttrDict(i));
     }
-    for (StringRef role : {"kiln.lr", "kiln.step"}) {
+    for (StringRef role : {attr::lr, attr::step}) {
       argTypes.push_back(scalar);
       argAttrs.push_back(DictionaryAttr::get(
           ctx, {NamedAttribute(StringAttr::get(ctx, role), UnitAttr::get(ctx))}));
@@ -437,7 +438,7 @@ struct OptimizerPass : PassWrapper<OptimizerPass, OperationPass<ModuleOp>> {
     b.setInsertionPointAfter(grad);
     Location loc = grad.getLoc();
     auto step = func::FuncOp::create(b, loc, name, b.getFunctionType(argTypes, resultTypes));
-    step->setAttr("kiln.role", b.getStringAttr("train"));
+    setRole(step, FunctionRole::train);
     step.setAllArgAttrs(argAttrs);
     Block *body = step.addEntryBlock();
     b.setInsertionPointToEnd(body);
@@ -484,8 +485,8 @@ struct OptimizerPass : PassWrapper<OptimizerPass, OperationPass<ModuleOp>> {
       step.setResultAttrs(r, grad.getResultAttrDict(r));
     for (unsigned k = 0; k < params.size() * (1 + stateNames.size()); ++k) {
       auto dict = step.getArgAttrDict(k);
-      Attribute name = dict.get("kiln.param") ? dict.get("kiln.param") : dict.get("kiln.state");
-      step.setResultAttr(numForwardResults + k, "kiln.update_of", name);
+      Attribute name = dict.get(attr::param) ? dict.get(attr::param) : dict.get(attr::state);
+      step.setResultAttr(numForwardResults + k, attr::update_of, name);
     }
   }
 };

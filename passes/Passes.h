@@ -1,13 +1,16 @@
-// kiln's passes and the one function that lists the whole pipeline.
+// kiln's passes, and the stages of the pipeline that every tool runs.
 #ifndef KILN_PASSES_PASSES_H
 #define KILN_PASSES_PASSES_H
 
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
 
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/Support/raw_ostream.h"
+
 #include <memory>
+#include <optional>
 #include <string>
-#include <vector>
 
 namespace kiln {
 
@@ -27,30 +30,50 @@ std::unique_ptr<mlir::Pass> createOptimizerPass();
 // primitive (the unfused baseline).
 std::unique_ptr<mlir::Pass> createFusePass(bool enabled = true);
 
-void registerPasses();
+// The train entries a run needs: the traced one re-specialised to `batch` rows (0: as traced),
+// each of `ranks` processes taking an equal share, and the step of the short last batch that
+// `dataRows` rows of training data leave (0: unknown).
+struct BatchStepsOptions {
+  int64_t batch = 0;
+  int64_t ranks = 1;
+  int64_t dataRows = 0;
+};
+std::unique_ptr<mlir::Pass> createBatchStepsPass(const BatchStepsOptions &options = {});
 
-// A function's part in training: "forward" (to differentiate), "grad", "train" (an update
-// step) or "eval" (forward only), from its kiln.role attribute; @forward and @grad without
-// one are taken as such.
-std::string roleOf(mlir::Operation *func);
+void registerPasses();
 
 // @forward_tail -> @grad_tail: replaces the `from` prefix of `name` by `to`, or appends
 // "_<to>" when `name` does not start with `from`.
 std::string derivedName(llvm::StringRef name, llvm::StringRef from, llvm::StringRef to);
 
-// Choices that change what the pipeline does.
+// The stages from a traced model to a linked binary, in order. Each has one name, which is also
+// the --emit value that stops after it and dumps its product.
+enum class Stage { forward, grad, train, fused, scheduled, planned, halide, assembly, ptx, llvm, obj, exe };
+
+struct StageInfo {
+  Stage stage;
+  const char *name;     // its --emit value
+  const char *product;  // what its dump holds
+};
+
+// The table every tool prints and runs.
+llvm::ArrayRef<StageInfo> stages();
+const StageInfo &stageInfo(Stage stage);
+std::optional<Stage> stageNamed(llvm::StringRef name);
+void printStages(llvm::raw_ostream &os);
+
+// Choices that change what the IR stages do.
 struct PipelineOptions {
   bool fusion = true;
+  BatchStepsOptions batch;
 };
 
-// A stage of the pipeline: its name is also the --emit value that dumps its result.
-struct Stage {
-  std::string name;
-  void (*addPasses)(mlir::OpPassManager &pm, const PipelineOptions &options);
-};
+// The passes of an IR stage (forward, grad, train or fused); none for a later stage.
+void addStagePasses(Stage stage, mlir::OpPassManager &pm, const PipelineOptions &options);
 
-// The whole IR pipeline, in order, from the traced forward function to the train step.
-const std::vector<Stage> &irPipeline();
+// Every IR stage's passes in order, through `last` (the pipeline kiln-opt registers as
+// kiln-pipeline, and the one the model fuzz target runs).
+void addPipelinePasses(mlir::OpPassManager &pm, const PipelineOptions &options, Stage last = Stage::fused);
 
 } // namespace kiln
 

@@ -11,6 +11,7 @@
 #include "passes/SpecializeBatch.h"
 
 #include "ir/Dialect.h"
+#include "kiln/contract.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Verifier.h"
@@ -43,7 +44,7 @@ private:
   std::vector<unsigned> parent_;
 };
 
-bool isInput(func::FuncOp entry, unsigned i) { return bool(entry.getArgAttr(i, "kiln.input")); }
+bool isInput(func::FuncOp entry, unsigned i) { return bool(entry.getArgAttr(i, attr::input)); }
 
 } // namespace
 
@@ -54,7 +55,7 @@ FailureOr<int64_t> tracedBatch(func::FuncOp entry) {
       continue;
     ArrayRef<int64_t> shape = shapeOf(arg);
     if (shape.empty())
-      return entry.emitError("input ") << entry.getArgAttr(arg.getArgNumber(), "kiln.input")
+      return entry.emitError("input ") << entry.getArgAttr(arg.getArgNumber(), attr::input)
                                        << " is a scalar: it has no batch dimension";
     if (batch && *batch != shape[0])
       return entry.emitError("its inputs disagree on the batch size (") << *batch << " and " << shape[0] << ")";
@@ -115,8 +116,8 @@ LogicalResult specializeBatch(func::FuncOp entry, int64_t batch, int64_t shares)
     RankedTensorType type = resized(arg);
     if (!type)
       continue;
-    for (auto [attr, what] : {std::pair{"kiln.param", "parameter "}, {"kiln.buffer", "buffer "}})
-      if (auto name = entry.getArgAttr(arg.getArgNumber(), attr))
+    for (auto [key, what] : {std::pair{attr::param, "parameter "}, {attr::buffer, "buffer "}})
+      if (auto name = entry.getArgAttr(arg.getArgNumber(), key))
         return entry.emitError(what) << name << " of shape " << shapeString(arg.getType())
                                      << " depends on the batch size; the batch cannot change";
     arg.setType(type);

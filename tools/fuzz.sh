@@ -15,7 +15,7 @@ runs=${1:-10000}
 cxx=${CLANG:-/usr/lib/llvm-22/bin/clang++}
 out=build-fuzz
 sanitize="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-flags=(-std=c++17 -O1 -g -DFMT_HEADER_ONLY -Iruntime/include -Ifrontend/include $sanitize)
+flags=(-std=c++17 -O1 -g -DFMT_HEADER_ONLY -Iruntime/include -Icommon/include $sanitize)
 mkdir -p "$out/obj"
 sources=()
 for f in runtime/src/*.cpp; do

@@ -3,6 +3,7 @@
 #include "codegen/host/Plan.h"
 
 #include "ir/Dialect.h"
+#include "kiln/contract.h"
 
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -65,7 +66,7 @@ std::optional<Family> familyOf(Primitive primitive) {
     c->loadDialect<KilnDialect>();
     return c;
   }();
-  OperationName name("kiln." + std::string(mnemonic(primitive)), context);
+  OperationName name(KilnDialect::getDialectNamespace().str() + "." + std::string(mnemonic(primitive)), context);
   if (!name.isRegistered())
     return std::nullopt;
   return familyOf(name);
@@ -200,7 +201,7 @@ LogicalResult annotateSchedules(ModuleOp module, Device device) {
       notes.push_back(b.getStringAttr("elementwise: runs over its buffers flattened to one dimension"));
     for (const std::string &note : describeSchedule(flat, device))
       notes.push_back(b.getStringAttr(note));
-    op->setAttr("kiln.schedule", b.getArrayAttr(notes));
+    op->setAttr(attr::schedule, b.getArrayAttr(notes));
     return WalkResult::advance();
   });
   return failure(result.wasInterrupted());

@@ -2,7 +2,8 @@
 #include "codegen/host/Plan.h"
 
 #include "ir/Dialect.h"
-#include "passes/Passes.h"
+#include "ir/Roles.h"
+#include "kiln/contract.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -38,6 +39,10 @@ llvm::json::Value toJson(Attribute a) {
   a.print(os);
   return s;
 }
+
+// How the manifest and the plan's text spell a tensor's role or an entry's kind.
+StringRef roleName(Role role) { return spelling(kRoles, role); }
+StringRef kindName(EntryKind kind) { return spelling(kEntryKinds, kind); }
 
 const char *dtypeName(DType t) {
   return t == DType::f32 ? "f32" : t == DType::i32 ? "i32" : "i1";
@@ -82,7 +87,7 @@ private:
 // The ops a call computes, with their DSL lines, as fusion recorded them (kiln.sources).
 std::vector<std::string> sourcesOf(Operation &op) {
   std::vector<std::string> sources;
-  if (auto list = op.getAttrOfType<ArrayAttr>("kiln.sources"))
+  if (auto list = op.getAttrOfType<ArrayAttr>(attr::sources))
     for (Attribute s : list)
       if (auto text = llvm::dyn_cast<StringAttr>(s))
         sources.push_back(text.getValue().str());
@@ -96,7 +101,7 @@ struct Planner {
   llvm::json::Array tensors;
   std::map<std::string, int> kernelByKey;
   std::map<std::string, int> sharedSlots;  // params, state and buffers, by name
-  std::map<std::string, std::string> sharedRoles;  // "param", "state" or "buffer", by name
+  std::map<std::string, Role> sharedRoles;  // Param, State or Buffer, by name
 
   // Buffers that live across kiln_run calls (params, state, constants, each entry's inputs and
   // results) get their own slot in the persistent region. An entry's intermediates live only
@@ -171,9 +176,9 @@ struct Planner {
         b.offset = plan.buffers[b.viewOf].offset;
   }
 
-  void record(int b, StringRef role, std::optional<int> entry, llvm::json::Object extra = {}) {
+  void record(int b, Role role, std::optional<int> entry, llvm::json::Object extra = {}) {
     const PlannedBuffer &buf = plan.buffers[b];
-    llvm::json::Object t{{"name", buf.name}, {"role", role.str()},
+    llvm::json::Object t{{"name", buf.name}, {"role", roleName(role).str()},
                          {"dtype", std::string(dtypeName(buf.desc.dtype))}, {"offset", buf.offset}};
     if (entry)
       t["entry"] = *entry;
@@ -251,7 +256,7 @@ struct Planner {
     if (failed(d))
       return failure();
     PlannedCollective c;
-    auto of = op.getAttrOfType<StringAttr>("kiln.of");
+    auto of = op.getAttrOfType<StringAttr>(attr::of);
     c.of = of ? of.getValue().str() : "value " + std::to_string(entry.collectives.size());
     c.input = slot.lookup(in);
     c.start = int(entry.calls.size());
@@ -282,20 +287,20 @@ struct Planner {
 
   static StringRef slotOfArg(func::FuncOp fn, BlockArgument arg) {
     unsigned i = arg.getArgNumber();
-    if (auto p = fn.getArgAttrOfType<StringAttr>(i, "kiln.param"))
+    if (auto p = fn.getArgAttrOfType<StringAttr>(i, attr::param))
       return p.getValue();
-    if (auto s = fn.getArgAttrOfType<StringAttr>(i, "kiln.state"))
+    if (auto s = fn.getArgAttrOfType<StringAttr>(i, attr::state))
       return s.getValue();
-    if (auto b = fn.getArgAttrOfType<StringAttr>(i, "kiln.buffer"))
+    if (auto b = fn.getArgAttrOfType<StringAttr>(i, attr::buffer))
       return b.getValue();
     return "";
   }
 
-  LogicalResult planEntry(func::FuncOp fn, StringRef kind) {
+  LogicalResult planEntry(func::FuncOp fn, EntryKind kind) {
     if (fn.isExternal())
       return fn.emitError("kiln codegen: @") << fn.getName() << " has no body";
     int index = int(plan.entries.size());
-    EntryPlan entry{fn.getName().str(), kind.str(), 0, {}, {}};
+    EntryPlan entry{fn.getName().str(), kind, 0, {}, {}};
     llvm::DenseMap<Value, int> slot;
     // Results outlive the run (the runtime reads them); everything else is scratch.
     llvm::DenseSet<Value> returned;
@@ -307,7 +312,7 @@ struct Planner {
     // Returned values that are the new value of a param, state or buffer, by its name.
     llvm::DenseMap<Value, StringRef> updateOf;
     for (auto [r, v] : llvm::enumerate(fn.getBody().front().getTerminator()->getOperands()))
-      if (auto of = fn.getResultAttrOfType<StringAttr>(r, "kiln.update_of"))
+      if (auto of = fn.getResultAttrOfType<StringAttr>(r, attr::update_of))
         updateOf[v] = of.getValue();
     auto local = [&](Value v, std::string name) -> FailureOr<int> {
       auto it = slot.find(v);
@@ -328,29 +333,29 @@ struct Planner {
       auto where = [&]() { return "kiln codegen: @" + fn.getName().str() + "'s argument " + std::to_string(i); };
       // Names key checkpoints, --init files and the manifest: non-empty, not safetensors'
       // reserved key, one tensor each.
-      auto badName = [&](StringRef name, StringRef role) -> std::optional<std::string> {
+      auto badName = [&](StringRef name, Role role) -> std::optional<std::string> {
         if (name.empty())
-          return where() + " is a " + role.str() + " with an empty name";
+          return where() + " is a " + roleName(role).str() + " with an empty name";
         if (name == "__metadata__")
-          return where() + " is a " + role.str() + " named '__metadata__', which safetensors files reserve";
+          return where() + " is a " + roleName(role).str() + " named '__metadata__', which safetensors files reserve";
         return std::nullopt;
       };
-      auto shared = [&](StringRef name, StringRef role, llvm::json::Object extra) -> LogicalResult {
+      auto shared = [&](StringRef name, Role role, llvm::json::Object extra) -> LogicalResult {
         if (auto bad = badName(name, role))
           return fn.emitError(*bad);
         if (inputNames.count(name.str()))
-          return fn.emitError(where()) << " is a " << role << " named '" << name
+          return fn.emitError(where()) << " is a " << roleName(role) << " named '" << name
                                        << "', the name of an input; every tensor needs a name of its own";
         auto [it, added] = sharedSlots.try_emplace(name.str(), -1);
         if (added) {
           it->second = allocate(name.str(), *d);
-          sharedRoles[name.str()] = role.str();
+          sharedRoles[name.str()] = role;
           record(it->second, role, std::nullopt, std::move(extra));
         } else if (sharedRoles[name.str()] != role) {
-          return fn.emitError(where()) << " is a " << role << " named '" << name << "', the name of a "
-                                       << sharedRoles[name.str()] << "; every tensor needs a name of its own";
+          return fn.emitError(where()) << " is a " << roleName(role) << " named '" << name << "', the name of a "
+                                       << roleName(sharedRoles[name.str()]) << "; every tensor needs a name of its own";
         } else if (plan.buffers[it->second].desc.shape != d->shape) {
-          return fn.emitError(where()) << ", " << role << " '" << name << "', is " << arg.getType()
+          return fn.emitError(where()) << ", " << roleName(role) << " '" << name << "', is " << arg.getType()
                                        << " here but " << shapeString(plan.buffers[it->second].desc.shape)
                                        << " in an earlier entry";
         }
@@ -361,38 +366,39 @@ struct Planner {
       // A constant start (kiln.init, a float) and a counter kept as int64 in files (kiln.integer).
       Attribute badInit;
       auto start = [&](llvm::json::Object extra) {
-        if (auto init = fn.getArgAttrOfType<FloatAttr>(i, "kiln.init"))
+        if (auto init = fn.getArgAttrOfType<FloatAttr>(i, attr::init))
           extra["init"] = init.getValueAsDouble();
-        else if (Attribute other = fn.getArgAttr(i, "kiln.init"))
+        else if (Attribute other = fn.getArgAttr(i, attr::init))
           badInit = other;
-        if (fn.getArgAttr(i, "kiln.integer"))
+        if (fn.getArgAttr(i, attr::integer))
           extra["integer"] = true;
         return extra;
       };
-      if (auto p = fn.getArgAttrOfType<StringAttr>(i, "kiln.param")) {
+      if (auto p = fn.getArgAttrOfType<StringAttr>(i, attr::param)) {
         llvm::json::Object extra;
-        if (auto fan = fn.getArgAttrOfType<IntegerAttr>(i, "kiln.fan_in"))
+        if (auto fan = fn.getArgAttrOfType<IntegerAttr>(i, attr::fan_in))
           extra["fan_in"] = fan.getInt();
-        ok = shared(p.getValue(), "param", start(std::move(extra)));
-      } else if (auto s = fn.getArgAttrOfType<StringAttr>(i, "kiln.state")) {
-        ok = shared(s.getValue(), "state", {});
-      } else if (auto buf = fn.getArgAttrOfType<StringAttr>(i, "kiln.buffer")) {
-        ok = shared(buf.getValue(), "buffer", start({}));
+        ok = shared(p.getValue(), Role::Param, start(std::move(extra)));
+      } else if (auto s = fn.getArgAttrOfType<StringAttr>(i, attr::state)) {
+        ok = shared(s.getValue(), Role::State, {});
+      } else if (auto buf = fn.getArgAttrOfType<StringAttr>(i, attr::buffer)) {
+        ok = shared(buf.getValue(), Role::Buffer, start({}));
       } else {
-        std::string role, name;
-        if (auto in = fn.getArgAttrOfType<StringAttr>(i, "kiln.input"))
-          role = "input", name = in.getValue().str();
-        else if (fn.getArgAttr(i, "kiln.lr"))
-          role = "lr", name = "lr";
-        else if (fn.getArgAttr(i, "kiln.step"))
-          role = "step", name = "step";
-        else if (fn.getArgAttr(i, "kiln.random"))
-          role = "random", name = "random";
+        Role role = Role::Input;
+        std::string name;
+        if (auto in = fn.getArgAttrOfType<StringAttr>(i, attr::input))
+          role = Role::Input, name = in.getValue().str();
+        else if (fn.getArgAttr(i, attr::lr))
+          role = Role::Lr, name = "lr";
+        else if (fn.getArgAttr(i, attr::step))
+          role = Role::Step, name = "step";
+        else if (fn.getArgAttr(i, attr::random))
+          role = Role::Random, name = "random";
         else
-          return fn.emitError(where()) << " (" << arg.getType()
-                                       << ") has no kiln role: kiln.param, kiln.state, kiln.buffer, kiln.input, "
-                                          "kiln.lr, kiln.step or kiln.random";
-        if (role == "input") {
+          return fn.emitError(where()) << " (" << arg.getType() << ") has no kiln role: " << attr::param << ", "
+                                       << attr::state << ", " << attr::buffer << ", " << attr::input << ", "
+                                       << attr::lr << ", " << attr::step << " or " << attr::random;
+        if (role == Role::Input) {
           if (auto bad = badName(name, role))
             return fn.emitError(*bad);
           if (sharedSlots.count(name) || name == "lr" || name == "step" || name == "random" ||
@@ -403,11 +409,12 @@ struct Planner {
         int b = *local(arg, name);
         record(b, role, index);
         entry.hostWrites.push_back(b);
-        if (role == "input" && entry.batch == 0 && !d->shape.empty())
+        if (role == Role::Input && entry.batch == 0 && !d->shape.empty())
           entry.batch = d->shape[0];
       }
       if (badInit)
-        return fn.emitError(where()) << ": kiln.init is " << badInit << "; it takes a float, as in kiln.init = 1.0";
+        return fn.emitError(where()) << ": " << attr::init << " is " << badInit << "; it takes a float, as in "
+                                     << attr::init << " = 1.0";
       if (failed(ok))
         return failure();
     }
@@ -420,7 +427,7 @@ struct Planner {
           auto b = local(v, "result" + std::to_string(r));
           if (failed(b))
             return failure();
-          if (auto of = fn.getResultAttrOfType<StringAttr>(r, "kiln.update_of")) {
+          if (auto of = fn.getResultAttrOfType<StringAttr>(r, attr::update_of)) {
             auto target = sharedSlots.find(of.getValue().str());
             if (target == sharedSlots.end())
               return fn.emitError("kiln codegen: update of unknown tensor ") << of;
@@ -436,7 +443,7 @@ struct Planner {
             entry.copies.push_back({from, target->second});
             continue;
           }
-          auto name = fn.getResultAttrOfType<StringAttr>(r, "kiln.output");
+          auto name = fn.getResultAttrOfType<StringAttr>(r, attr::output);
           std::string outName = name ? name.getValue().str() : "output" + std::to_string(r);
           if (llvm::isa<BlockArgument>(v)) {
             // An argument returned as an output (a param, say) is copied to a slot of its own
@@ -447,7 +454,7 @@ struct Planner {
           } else {
             plan.buffers[*b].name = outName;
           }
-          record(*b, r == 0 ? "loss" : "output", index);
+          record(*b, r == 0 ? Role::Loss : Role::Output, index);
           entry.hostReads.push_back(*b);
         }
         continue;
@@ -581,7 +588,8 @@ std::string describePlan(const StepPlan &plan) {
     calls(plan.once);
   }
   for (const EntryPlan &e : plan.entries) {
-    os << "// entry " << e.name << " (" << e.kind << ", batch " << e.batch << "): " << e.calls.size() << " kernel calls\n";
+    os << "// entry " << e.name << " (" << kindName(e.kind) << ", batch " << e.batch << "): " << e.calls.size()
+       << " kernel calls\n";
     calls(e.calls, &e);
     for (auto [from, to] : e.copies)
       os << "//   then copy " << plan.buffers[from].name << " -> " << plan.buffers[to].name << "\n";
@@ -604,24 +612,25 @@ FailureOr<StepPlan> planModel(ModuleOp module, std::string modelIR, Device devic
   p.plan.modelIR = std::move(modelIR);
   SmallVector<func::FuncOp> train, eval;
   for (auto fn : module.getOps<func::FuncOp>()) {
-    std::string role = roleOf(fn);
-    (role == "train" ? train : eval).push_back(fn);
-    if (role != "train" && role != "eval" && role != "forward")
-      return fn.emitError("kiln codegen: function has no kiln.role the binary can run");
+    std::optional<FunctionRole> role = roleOf(fn);
+    (role == FunctionRole::train ? train : eval).push_back(fn);
+    // No role, an unknown kiln.role or a gradient: nothing the binary runs.
+    if (role != FunctionRole::train && role != FunctionRole::eval && role != FunctionRole::forward)
+      return fn.emitError("kiln codegen: function has no ") << attr::role << " the binary can run";
   }
   // @forward functions were differentiated into train steps; they are not entries.
   eval.erase(std::remove_if(eval.begin(), eval.end(),
-                            [](func::FuncOp f) { return roleOf(f) == "forward"; }),
+                            [](func::FuncOp f) { return roleOf(f) == FunctionRole::forward; }),
              eval.end());
   if (train.empty())
     return module.emitError("kiln codegen: no train step (run the optimizer first)");
   std::stable_partition(train.begin(), train.end(),
                         [](func::FuncOp f) { return f.getName() == "train_step"; });
   for (func::FuncOp fn : train)
-    if (failed(p.planEntry(fn, "train")))
+    if (failed(p.planEntry(fn, EntryKind::train)))
       return failure();
   for (func::FuncOp fn : eval)
-    if (failed(p.planEntry(fn, "eval")))
+    if (failed(p.planEntry(fn, EntryKind::eval)))
       return failure();
   p.finish();
   // A GPU build's buffers are crops of one device arena, addressed by Halide's 32-bit extents.
@@ -635,7 +644,8 @@ FailureOr<StepPlan> planModel(ModuleOp module, std::string modelIR, Device devic
     llvm::json::Array kernels;  // the symbol of each call, for timing reports
     for (const KernelCall &call : e.calls)
       kernels.push_back(p.plan.kernels[call.kernel].name);
-    llvm::json::Object entry{{"name", e.name}, {"kind", e.kind}, {"batch", e.batch}, {"kernels", std::move(kernels)}};
+    llvm::json::Object entry{
+        {"name", e.name}, {"kind", kindName(e.kind).str()}, {"batch", e.batch}, {"kernels", std::move(kernels)}};
     if (!e.collectives.empty()) {
       llvm::json::Array collectives;
       for (const PlannedCollective &c : e.collectives)
@@ -646,13 +656,13 @@ FailureOr<StepPlan> planModel(ModuleOp module, std::string modelIR, Device devic
     }
     entries.push_back(std::move(entry));
   }
-  if (auto ranks = module->getAttrOfType<IntegerAttr>("kiln.ranks"))
+  if (auto ranks = module->getAttrOfType<IntegerAttr>(attr::ranks))
     p.plan.ranks = ranks.getInt();
   llvm::json::Object manifest{{"model", "model"}, {"arena_bytes", p.plan.arenaBytes}, {"ranks", p.plan.ranks},
                               {"entries", std::move(entries)}, {"tensors", std::move(p.tensors)}};
-  if (auto name = module->getAttrOfType<StringAttr>("kiln.model"))
+  if (auto name = module->getAttrOfType<StringAttr>(attr::model))
     manifest["model"] = name.getValue().str();
-  if (auto trainAttr = module->getAttrOfType<DictionaryAttr>("kiln.train"))
+  if (auto trainAttr = module->getAttrOfType<DictionaryAttr>(attr::train))
     manifest["train"] = toJson(trainAttr);
   else
     manifest["train"] = llvm::json::Object{};

@@ -10,6 +10,7 @@
 #define KILN_CODEGEN_HOST_PLAN_H
 
 #include "codegen/KernelSpec.h"
+#include "kiln/types.h"
 
 #include "mlir/IR/BuiltinOps.h"
 
@@ -48,7 +49,8 @@ struct PlannedCollective {
 };
 
 struct EntryPlan {
-  std::string name, kind;           // kind: "train" or "eval"
+  std::string name;
+  EntryKind kind = EntryKind::train;
   int64_t batch = 0;                // dimension 0 of its inputs
   std::vector<KernelCall> calls;    // in order
   std::vector<PlannedCollective> collectives;  // in start order

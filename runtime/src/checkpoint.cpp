@@ -8,6 +8,7 @@
 #include <cstring>
 #include <map>
 
+#include "kiln/contract.h"
 #include "kiln/error.h"
 #include "kiln/safetensors.h"
 
@@ -54,48 +55,50 @@ void save_checkpoint(const std::string &path, const Manifest &manifest, const Ar
         if (kept(spec.role))
             tensors.push_back({spec.name, safetensors_dtype(spec.dtype), spec.shape, arena.at(spec)});
     std::map<std::string, std::string> metadata = {
-        {"kiln.format", kFormat},
-        {"kiln.model", pos.model},
-        {"kiln.dataset", pos.dataset},
-        {"kiln.seed", std::to_string(pos.seed)},
-        {"kiln.step", std::to_string(pos.step)},
-        {"kiln.epoch", std::to_string(pos.epoch)},
-        {"kiln.batch_in_epoch", std::to_string(pos.batch_in_epoch)},
-        {"kiln.batches_per_epoch", std::to_string(pos.batches_per_epoch)},
-        {"kiln.batch", std::to_string(pos.batch)},
-        {"kiln.data_rows", std::to_string(pos.data_rows)},
-        {"kiln.shuffle", pos.shuffle ? "true" : "false"},
-        {"kiln.drop_last", pos.drop_last ? "true" : "false"},
+        {checkpoint_key::format, kFormat},
+        {checkpoint_key::model, pos.model},
+        {checkpoint_key::dataset, pos.dataset},
+        {checkpoint_key::seed, std::to_string(pos.seed)},
+        {checkpoint_key::step, std::to_string(pos.step)},
+        {checkpoint_key::epoch, std::to_string(pos.epoch)},
+        {checkpoint_key::batch_in_epoch, std::to_string(pos.batch_in_epoch)},
+        {checkpoint_key::batches_per_epoch, std::to_string(pos.batches_per_epoch)},
+        {checkpoint_key::batch, std::to_string(pos.batch)},
+        {checkpoint_key::data_rows, std::to_string(pos.data_rows)},
+        {checkpoint_key::shuffle, pos.shuffle ? "true" : "false"},
+        {checkpoint_key::drop_last, pos.drop_last ? "true" : "false"},
     };
     write_safetensors(path, tensors, metadata);
 }
 
 RunPosition load_checkpoint(const std::string &path, const Manifest &manifest, Arena &arena) {
     SafetensorsFile file = SafetensorsFile::read(path);
-    auto format = file.metadata().find("kiln.format");
+    auto format = file.metadata().find(checkpoint_key::format);
     if (format == file.metadata().end() || format->second != kFormat)
-        throw UserError(fmt::format("{}: not a training checkpoint (kiln.format is '{}'); --resume takes a file written "
+        throw UserError(fmt::format("{}: not a training checkpoint ({} is '{}'); --resume takes a file written "
                                     "by --checkpoint, --init takes parameters",
-                                    path, format == file.metadata().end() ? "" : format->second));
+                                    path, checkpoint_key::format,
+                                    format == file.metadata().end() ? "" : format->second));
     RunPosition pos;
-    pos.model = meta(file, "kiln.model");
+    pos.model = meta(file, checkpoint_key::model);
     if (pos.model != manifest.model)
         throw UserError(fmt::format("{}: a checkpoint of model '{}', not of '{}'", path, pos.model, manifest.model));
-    pos.dataset = meta(file, "kiln.dataset");
-    const std::string &seed = meta(file, "kiln.seed");
+    pos.dataset = meta(file, checkpoint_key::dataset);
+    const std::string &seed = meta(file, checkpoint_key::seed);
     char *end = nullptr;
     errno = 0;
     pos.seed = std::strtoull(seed.c_str(), &end, 10);
     if (seed.empty() || seed[0] == '-' || errno != 0 || *end != '\0')
-        throw UserError(fmt::format("{}: metadata 'kiln.seed' is '{}', not a non-negative integer", path, seed));
-    pos.step = meta_int(file, "kiln.step");
-    pos.epoch = meta_int(file, "kiln.epoch");
-    pos.batch_in_epoch = meta_int(file, "kiln.batch_in_epoch");
-    pos.batches_per_epoch = meta_int(file, "kiln.batches_per_epoch");
-    pos.batch = meta_int(file, "kiln.batch");
-    pos.data_rows = meta_int(file, "kiln.data_rows");
-    pos.shuffle = meta_bool(file, "kiln.shuffle");
-    pos.drop_last = meta_bool(file, "kiln.drop_last");
+        throw UserError(fmt::format("{}: metadata '{}' is '{}', not a non-negative integer", path,
+                                    checkpoint_key::seed, seed));
+    pos.step = meta_int(file, checkpoint_key::step);
+    pos.epoch = meta_int(file, checkpoint_key::epoch);
+    pos.batch_in_epoch = meta_int(file, checkpoint_key::batch_in_epoch);
+    pos.batches_per_epoch = meta_int(file, checkpoint_key::batches_per_epoch);
+    pos.batch = meta_int(file, checkpoint_key::batch);
+    pos.data_rows = meta_int(file, checkpoint_key::data_rows);
+    pos.shuffle = meta_bool(file, checkpoint_key::shuffle);
+    pos.drop_last = meta_bool(file, checkpoint_key::drop_last);
     if (pos.batches_per_epoch > 0 ? pos.epoch * pos.batches_per_epoch + pos.batch_in_epoch != pos.step ||
                                         pos.batch_in_epoch >= pos.batches_per_epoch
                                   : pos.step != 0)

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "kiln/contract.h"
 #include "kiln/error.h"
 #include "kiln/model_abi.h"
 #include "kiln/safetensors.h"
@@ -60,7 +61,7 @@ void KernelDump::probe(int entry, int call, int output, int dtype, int rank, con
 void KernelDump::write(const std::string &path) const {
     std::vector<SafetensorsTensor> tensors;
     for (const Output &o : outputs_) tensors.push_back({o.name, o.dtype, o.shape, o.bytes.data()});
-    write_safetensors(path, tensors, {{"kiln.model", manifest_.model}});
+    write_safetensors(path, tensors, {{checkpoint_key::model, manifest_.model}});
 }
 
 }  // namespace kiln

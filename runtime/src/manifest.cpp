@@ -19,16 +19,6 @@ using nlohmann::json;
 // A dimension above 2^40 elements is certainly a compiler bug, not a model.
 constexpr int64_t kMaxDim = int64_t(1) << 40;
 
-struct RoleEntry {
-    const char *name;
-    Role role;
-};
-constexpr RoleEntry kRoles[] = {
-    {"param", Role::Param}, {"state", Role::State}, {"input", Role::Input},   {"lr", Role::Lr},
-    {"step", Role::Step},   {"loss", Role::Loss},   {"output", Role::Output}, {"random", Role::Random},
-    {"buffer", Role::Buffer},
-};
-
 [[noreturn]] void fail(const std::string &what) { throw UserError("model manifest: " + what); }
 
 const json &field(const json &obj, const char *key, const std::string &where) {
@@ -72,12 +62,9 @@ EntrySpec parse_entry(const json &e, size_t index) {
     spec.name = string_field(e, "name", where);
     where = fmt::format("entry '{}'", spec.name);
     std::string kind = string_field(e, "kind", where);
-    if (kind == "train")
-        spec.kind = EntryKind::train;
-    else if (kind == "eval")
-        spec.kind = EntryKind::eval;
-    else
-        fail(fmt::format("{}: unknown kind '{}' (expected train or eval)", where, kind));
+    std::optional<EntryKind> parsed = parseSpelling(kEntryKinds, kind);
+    if (!parsed) fail(fmt::format("{}: unknown kind '{}' (expected train or eval)", where, kind));
+    spec.kind = *parsed;
     const json &batch = field(e, "batch", where);
     if (!batch.is_number_integer() || batch.get<int64_t>() < 1 || batch.get<int64_t>() > kMaxDim)
         fail(where + ": \"batch\" must be a positive integer");
@@ -114,14 +101,9 @@ TensorSpec parse_tensor(const json &t, size_t index, const Manifest &m) {
     where = fmt::format("tensor '{}'", spec.name);
 
     std::string role = string_field(t, "role", where);
-    bool known = false;
-    for (const RoleEntry &r : kRoles) {
-        if (role == r.name) {
-            spec.role = r.role;
-            known = true;
-        }
-    }
+    std::optional<Role> known = parseSpelling(kRoles, role);
     if (!known) fail(fmt::format("{}: unknown role '{}'", where, role));
+    spec.role = *known;
 
     const bool shared = spec.role == Role::Param || spec.role == Role::State || spec.role == Role::Buffer;
     if (auto it = t.find("entry"); it != t.end()) {
@@ -248,18 +230,19 @@ void check_entries(Manifest &m) {
                                  entry.batch));
         }
         const bool train = entry.kind == EntryKind::train;
+        const std::string_view kind = spelling(kEntryKinds, entry.kind);
         evals += !train;
         for (Role r : {Role::Loss, Role::Lr, Role::Step}) {
             size_t count = m.entry_tensors(int(e), r).size();
             size_t want = train || r == Role::Loss ? 1 : 0;
             if (count != want)
-                fail(fmt::format("{} ({}) has {} tensors of role '{}', it needs {}", where, train ? "train" : "eval",
-                                 count, role_name(r), want == 1 ? "exactly one" : "none"));
+                fail(fmt::format("{} ({}) has {} tensors of role '{}', it needs {}", where, kind, count,
+                                 role_name(r), want == 1 ? "exactly one" : "none"));
         }
         size_t keys = m.entry_tensors(int(e), Role::Random).size();
         if (keys > (train ? 1 : 0))
-            fail(fmt::format("{} ({}) has {} tensors of role 'random', it needs {}", where, train ? "train" : "eval",
-                             keys, train ? "at most one" : "none"));
+            fail(fmt::format("{} ({}) has {} tensors of role 'random', it needs {}", where, kind, keys,
+                             train ? "at most one" : "none"));
         if (m.entry_tensors(int(e), Role::Input).empty()) fail(where + " has no input");
     }
     if (evals > 1) fail(fmt::format("{} eval entries; at most one is supported", evals));
@@ -298,9 +281,9 @@ void check_entries(Manifest &m) {
 }  // namespace
 
 const char *role_name(Role role) {
-    for (const RoleEntry &r : kRoles)
-        if (r.role == role) return r.name;
-    return "?";
+    // The table's spellings are string literals, so data() ends in a '\0'.
+    std::string_view name = spelling(kRoles, role);
+    return name.empty() ? "?" : name.data();
 }
 
 const char *dtype_name(DType d) { return d == DType::i32 ? "i32" : "f32"; }

@@ -17,6 +17,7 @@
 #include <optional>
 
 #include "kiln/checkpoint.h"
+#include "kiln/contract.h"
 #include "kiln/datasets.h"
 #include "kiln/error.h"
 #include "kiln/kernel_errors.h"
@@ -486,13 +487,13 @@ int run(const ModelAbi &model, const Options &given) {
 
     if (!options.save.empty()) {
         save_tensors(options.save, manifest, arena,
-                     {{"kiln.format", "params"}, {"kiln.model", manifest.model}});
+                     {{checkpoint_key::format, "params"}, {checkpoint_key::model, manifest.model}});
         if (!quiet) fmt::print("saved parameters to {}\n", options.save);
     }
     if (!options.save_net.empty()) {
         save_tensors(options.save_net, manifest, arena,
-                     {{"kiln.format", "whole-net"}, {"kiln.model", manifest.model},
-                      {"kiln.ir", model.model_ir ? model.model_ir : ""}});
+                     {{checkpoint_key::format, "whole-net"}, {checkpoint_key::model, manifest.model},
+                      {checkpoint_key::ir, model.model_ir ? model.model_ir : ""}});
         if (!quiet) fmt::print("saved the whole net to {}\n", options.save_net);
     }
     if (!options.checkpoint.empty()) write_checkpoint(settings.steps, false);

@@ -35,9 +35,7 @@ void checkModel(const std::function<Tensor(kiln::Trace &)> &build, const Inputs 
   trace.finish(loss);
   auto &m = trace.impl();
   mlir::PassManager pm(&m.context);
-  for (const kiln::Stage &stage : kiln::irPipeline())
-    if (stage.name == "grad")
-      stage.addPasses(pm, kiln::PipelineOptions{});
+  kiln::addStagePasses(kiln::Stage::grad, pm, kiln::PipelineOptions{});
   ASSERT_TRUE(mlir::succeeded(pm.run(*m.module)));
   auto forward = m.module->lookupSymbol<mlir::func::FuncOp>("forward");
   auto grad = m.module->lookupSymbol<mlir::func::FuncOp>("grad");

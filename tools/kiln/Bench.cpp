@@ -5,10 +5,10 @@
 // more run of each, on the first thread count, times every kernel call of the train step
 // (the binary's --kernel-times) for the per-kernel table, the picture and the --profile trace.
 #include "codegen/KernelSpec.h"
+#include "compiler/Compiler.h"
 #include "ir/Dialect.h"
-#include "passes/Passes.h"
-#include "tools/kiln/Driver.h"
 #include "ir/ModelFile.h"
+#include "tools/kiln/Commands.h"
 
 #include "kiln/plot.h"
 
@@ -34,8 +34,14 @@ namespace kiln {
 namespace {
 
 cl::SubCommand benchCmd("bench", "Time a model's fused and unfused builds and compare them");
-cl::opt<std::string> model(cl::Positional, cl::desc("MODEL.mlir, MODEL.cpp (traced first) or NET.safetensors"), cl::Required,
-                           cl::sub(benchCmd));
+cl::opt<std::string> model(cl::Positional, cl::desc("MODEL.mlir, MODEL.cpp (traced first) or NET.safetensors"),
+                           cl::init(""), cl::sub(benchCmd));
+cl::opt<bool> listStages("list-stages", cl::desc("List the stages both builds go through, and exit"), cl::init(false),
+                         cl::sub(benchCmd));
+StageOption emit("emit", cl::desc("Write both builds' product of this stage (fused first) instead of timing them"),
+                 cl::init(Stage::exe), cl::sub(benchCmd));
+cl::opt<int64_t> batch("batch", cl::desc("Train with this many rows per step (as kiln compile --batch)"),
+                       cl::value_desc("N"), cl::init(0), cl::sub(benchCmd));
 cl::list<int> threadCounts("threads", cl::desc("Worker threads, one measurement each (default 1,2)"),
                            cl::CommaSeparated, cl::sub(benchCmd));
 cl::opt<int> repeats("repeats", cl::desc("Runs of each binary; the median is reported"), cl::init(5),
@@ -260,11 +266,45 @@ int fail(const Twine &message) {
   return 1;
 }
 
+// The fused and the unfused build of `module`, each compiled to an executable; or, with --emit,
+// each one's product of that stage written to stdout.
+mlir::LogicalResult buildVariants(mlir::ModuleOp module, const TempFolder &temps, std::vector<Variant> &variants) {
+  for (auto [i, v] : llvm::enumerate(variants)) {
+    v.name = i == 0 ? "fused" : "unfused";
+    CompileOptions options;
+    options.target = benchTarget;
+    options.fusion = i == 0;
+    options.batch = batch;
+    options.dataPath = data;
+    mlir::OwningOpRef<mlir::ModuleOp> copy = module.clone();
+    Compiler compiler(*module.getContext(), options, temps);
+    if (emit != Stage::exe) {
+      outs() << "// ===== kiln bench: the " << v.name << " build, " << stageInfo(emit).name << "\n";
+      outs().flush();
+      if (failed(compiler.run(*copy, emit, "-")))
+        return mlir::failure();
+      continue;
+    }
+    sys::fs::create_directories(temps / v.name);
+    v.exe = temps / (v.name + "/model");
+    if (failed(compiler.run(*copy, Stage::exe, v.exe)))
+      return mlir::failure();
+    v.plan = std::move(compiler.stepPlan());
+  }
+  return mlir::success();
+}
+
 } // namespace
 
 bool benchCommand() { return bool(benchCmd); }
 
 int bench() {
+  if (listStages) {
+    printStages(outs());
+    return 0;
+  }
+  if (model.empty())
+    return fail("no model given; try 'kiln bench MODEL.mlir'");
   std::vector<int> threads(threadCounts.begin(), threadCounts.end());
   if (threads.empty())
     threads = {1, 2};
@@ -282,22 +322,12 @@ int bench() {
   mlir::OwningOpRef<mlir::ModuleOp> module = loadModel(context, sources, model, temps);
   if (!module)
     return 1;
-  std::string modelIR;
-  raw_string_ostream(modelIR) << *module;
 
   std::vector<Variant> variants(2);
-  for (auto [i, v] : llvm::enumerate(variants)) {
-    v.name = i == 0 ? "fused" : "unfused";
-    auto plan = planVariant(*module, modelIR, /*fusion=*/i == 0, benchTarget);
-    if (failed(plan))
-      return 1;
-    v.plan = std::move(*plan);
-    std::string dir = temps / v.name;
-    sys::fs::create_directories(dir);
-    v.exe = temps / (v.name + "/model");
-    if (std::string err = buildBinary(v.plan, dir, v.exe, false, {false, true}, benchTarget); !err.empty())
-      return fail(err);
-  }
+  if (failed(buildVariants(*module, temps, variants)))
+    return 1;
+  if (emit != Stage::exe)
+    return 0;
 
   const char *where = benchTarget == Device::host ? "" : benchTarget == Device::cuda ? ", kernels on CUDA" : ", kernels on OpenCL";
   outs() << "kiln bench " << sys::path::filename(model) << ": " << cpuName() << where << "; " << steps

@@ -11,10 +11,10 @@
 // it reads already did carries that difference forward (a ReLU that decided differently at a
 // value within rounding of zero changes every output its element reaches); those are counted,
 // not blamed. The exit status is diff(1)'s: 0 the builds agree, 1 they differ, 2 trouble.
+#include "compiler/Compiler.h"
 #include "ir/Dialect.h"
-#include "passes/Passes.h"
-#include "tools/kiln/Driver.h"
 #include "ir/ModelFile.h"
+#include "tools/kiln/Commands.h"
 
 #include "kiln/error.h"
 #include "kiln/safetensors.h"
@@ -41,8 +41,10 @@ namespace kiln {
 namespace {
 
 cl::SubCommand diffCmd("diff", "Run one training step of two builds of a model and compare every kernel's outputs");
-cl::opt<std::string> model(cl::Positional, cl::desc("MODEL.mlir, MODEL.cpp or NET.safetensors"), cl::Required,
+cl::opt<std::string> model(cl::Positional, cl::desc("MODEL.mlir, MODEL.cpp or NET.safetensors"), cl::init(""),
                            cl::sub(diffCmd));
+cl::opt<bool> listStages("list-stages", cl::desc("List the stages both builds go through, and exit"), cl::init(false),
+                         cl::sub(diffCmd));
 cl::opt<std::string> specA("a", cl::desc("Build A: comma-separated choices among host|cuda|opencl and fused|unfused "
                                          "(default host; unnamed choices are host, fused)"),
                            cl::value_desc("SPEC"), cl::init("host"), cl::sub(diffCmd));
@@ -105,15 +107,19 @@ std::string parseSpec(StringRef spec, Build &b) {
   return "";
 }
 
-std::string compile(Build &b, mlir::ModuleOp module, const std::string &modelIR, const std::string &dir) {
-  auto plan = planVariant(module, modelIR, b.fusion, b.device);
-  if (failed(plan))
+std::string compile(Build &b, mlir::ModuleOp module, const TempFolder &temps) {
+  CompileOptions options;
+  options.target = b.device;
+  options.fusion = b.fusion;
+  options.dataPath = data;
+  Compiler compiler(*module.getContext(), options, temps);
+  mlir::OwningOpRef<mlir::ModuleOp> copy = module.clone();
+  if (failed(compiler.plan(*copy)))
     return "build " + b.name + " failed (reported above)";
-  b.plan = std::move(*plan);
   if (!b.offByOne.empty()) {
     std::string names;
     bool found = false;
-    for (FusedKernel &k : b.plan.kernels) {
+    for (FusedKernel &k : compiler.stepPlan().kernels) {
       names += " " + k.name;
       if (k.name == b.offByOne)
         found = k.offByOne = true;
@@ -121,13 +127,15 @@ std::string compile(Build &b, mlir::ModuleOp module, const std::string &modelIR,
     if (!found)
       return "off-by-one=" + b.offByOne + ": build " + b.name + " has no such kernel; its kernels:" + names;
   }
+  b.plan = compiler.stepPlan();
+  const std::string dir = temps / b.name;
   if (std::error_code ec = sys::fs::create_directories(dir))
     return "cannot create " + dir + ": " + ec.message();
   b.exe = dir + "/model";
   b.dump = dir + "/kernels.safetensors";
-  RuntimeParts parts = runtimeParts(module);
-  parts.pictures = false;  // the runs draw nothing
-  return buildBinary(b.plan, dir, b.exe, false, parts, b.device);
+  if (failed(compiler.build(*copy, Stage::exe, b.exe)))
+    return "build " + b.name + " failed (reported above)";
+  return "";
 }
 
 std::string run(const Build &b) {
@@ -232,6 +240,12 @@ std::string sourcesText(const KernelCall &call) {
 bool diffCommand() { return bool(diffCmd); }
 
 int diff() {
+  if (listStages) {
+    printStages(outs());
+    return 0;
+  }
+  if (model.empty())
+    return trouble("no model given; try 'kiln diff MODEL.mlir --a host --b opencl'");
   Build a, b;
   a.name = "A";
   b.name = "B";
@@ -252,11 +266,8 @@ int diff() {
   mlir::OwningOpRef<mlir::ModuleOp> module = loadModel(context, sources, model, temps);
   if (!module)
     return 2;
-  std::string modelIR;
-  raw_string_ostream(modelIR) << *module;
-
   for (Build *build : {&a, &b}) {
-    if (std::string err = compile(*build, *module, modelIR, temps / build->name); !err.empty())
+    if (std::string err = compile(*build, *module, temps); !err.empty())
       return trouble(err);
     if (std::string err = run(*build); !err.empty())
       return trouble(err);

@@ -18,6 +18,7 @@
 #ifndef KILN_MANIFEST_H
 #define KILN_MANIFEST_H
 
+#include "kiln/contract.h"
 #include "kiln/types.h"
 
 #include <cstdint>
@@ -28,7 +29,7 @@
 
 namespace kiln {
 
-enum class Role { Param, State, Input, Lr, Step, Loss, Output, Random, Buffer };
+// Role, what a tensor holds, is declared with its spellings in kiln/contract.h.
 
 // An entry index meaning "shared by every entry" (params and state).
 constexpr int kShared = -1;

@@ -1,5 +1,5 @@
 // Runs the system C++ driver ($CXX, else c++) as linker and as compiler of tracing programs.
-#include "tools/kiln/Link.h"
+#include "compiler/Link.h"
 
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
@@ -89,15 +89,18 @@ std::string linkRelocatable(const std::vector<std::string> &objects, const std::
 
 std::string buildTracer(const std::string &source, const std::string &program) {
   std::string root = kilnRoot(), lib = under(root, "lib");
-  // Installed, the headers are in include/; in the build tree they are still in the sources.
-  std::string include = under(root, "include");
-  if (!llvm::sys::fs::exists(under(include, "kiln", "kiln.h")))
-    include = KILN_SOURCE_INCLUDE_DIR;
+  // Installed, the headers are in include/; in the build tree they are still in the sources, the
+  // DSL's and the vocabulary it shares with the compiler apart.
+  std::vector<std::string> includes = {under(root, "include")};
+  if (!llvm::sys::fs::exists(under(includes[0], "kiln/kiln.h")))
+    includes = {KILN_SOURCE_INCLUDE_DIR, KILN_COMMON_INCLUDE_DIR};
   if (!llvm::sys::fs::exists(under(lib, "libkiln_trace.so")))
     return "the DSL library " + under(lib, "libkiln_trace.so") + " is missing";
   // The tracing program runs once; compiling it fast matters more than its speed.
-  std::vector<std::string> args = {"-std=c++17", "-O0", "-I" + include, source, "-o", program, "-L" + lib,
-                                   "-lkiln_model_main", "-lkiln_trace", "-Wl,-rpath," + lib};
+  std::vector<std::string> args = {"-std=c++17", "-O0"};
+  for (const std::string &dir : includes)
+    args.push_back("-I" + dir);
+  args.insert(args.end(), {source, "-o", program, "-L" + lib, "-lkiln_model_main", "-lkiln_trace", "-Wl,-rpath," + lib});
   appendWords(args, KILN_SANITIZE_LINK_FLAGS);
   return run(args, "building the tracing program");
 }

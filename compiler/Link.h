@@ -1,8 +1,8 @@
 // Runs the system C++ driver: to link a compiled model, and to build a model file's tracing
 // program. kiln's own files are found next to the driver: an installed prefix and kiln's
 // build tree share the layout bin/kiln, lib/ (runtime and DSL libraries), include/kiln.
-#ifndef KILN_TOOLS_KILN_LINK_H
-#define KILN_TOOLS_KILN_LINK_H
+#ifndef KILN_COMPILER_LINK_H
+#define KILN_COMPILER_LINK_H
 
 #include <string>
 #include <vector>

@@ -1,10 +1,10 @@
-// Reading a model and building a binary: shared by `kiln compile` and `kiln bench`.
-#include "tools/kiln/Driver.h"
+// Reading the model a tool was given: IR text, a whole-net checkpoint, or a DSL file to trace.
+#include "compiler/ModelInput.h"
 
-#include "codegen/host/HostModule.h"
+#include "compiler/Link.h"
 #include "ir/ModelFile.h"
-#include "passes/Passes.h"
-#include "tools/kiln/Link.h"
+
+#include "kiln/contract.h"
 
 #include "kiln/error.h"
 #include "kiln/input_file.h"
@@ -28,18 +28,18 @@ namespace kiln {
 namespace {
 
 // A whole-net checkpoint (safetensors) carries the traced model in its metadata, under
-// "kiln.ir": compiling it needs no C++ source. Read with the runtime's reader, so the file is
+// kiln.ir: compiling it needs no C++ source. Read with the runtime's reader, so the file is
 // checked as the binaries check it. Returns the IR, or an error message.
 Expected<std::unique_ptr<MemoryBuffer>> modelFromCheckpoint(StringRef path) {
   try {
     SafetensorsFile file = SafetensorsFile::read(path.str());
-    auto ir = file.metadata().find("kiln.ir");
+    auto ir = file.metadata().find(checkpoint_key::ir);
     if (ir == file.metadata().end())
       return createStringError(inconvertibleErrorCode(),
-                               "%s holds parameters only (no \"kiln.ir\" in its metadata); "
+                               "%s holds parameters only (no \"%s\" in its metadata); "
                                "save the whole net with --save-net to compile it",
-                               path.str().c_str());
-    return MemoryBuffer::getMemBufferCopy(ir->second, path.str() + ":kiln.ir");
+                               path.str().c_str(), checkpoint_key::ir);
+    return MemoryBuffer::getMemBufferCopy(ir->second, path.str() + ":" + checkpoint_key::ir);
   } catch (const UserError &e) {
     return createStringError(inconvertibleErrorCode(), "%s", e.what());
   }
@@ -128,65 +128,6 @@ mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, SourceMg
   // the DSL lines.
   bool locateInFile = !traced && !StringRef(path).ends_with(".safetensors");
   return parseModel(context, sources, std::move(file), locateInFile);
-}
-
-mlir::FailureOr<StepPlan> planVariant(mlir::ModuleOp module, const std::string &modelIR, bool fusion,
-                                      Device device) {
-  mlir::OwningOpRef<mlir::ModuleOp> copy = module.clone();
-  PipelineOptions options;
-  options.fusion = fusion;
-  mlir::PassManager pm(module.getContext());
-  for (const Stage &stage : irPipeline())
-    stage.addPasses(pm, options);
-  if (failed(pm.run(*copy)))
-    return mlir::failure();
-  return planModel(*copy, modelIR, device);
-}
-
-RuntimeParts runtimeParts(mlir::ModuleOp module) {
-  auto train = module->getAttrOfType<mlir::DictionaryAttr>("kiln.train");
-  auto draw = train ? train.getAs<mlir::BoolAttr>("draw") : nullptr;
-  auto dataset = train ? train.getAs<mlir::StringAttr>("dataset") : nullptr;
-  auto ranks = module->getAttrOfType<mlir::IntegerAttr>("kiln.ranks");
-  return {draw && draw.getValue(), dataset && !dataset.getValue().empty(), ranks && ranks.getInt() > 1};
-}
-
-std::string buildBinary(const StepPlan &plan, const std::string &tempDir, const std::string &out,
-                        bool relocatable, RuntimeParts parts, Device device) {
-  auto temp = [&](StringRef name) {
-    SmallString<128> p(tempDir);
-    sys::path::append(p, name);
-    return std::string(p);
-  };
-  std::vector<std::string> kernelObjects;
-  KernelOutputs outs;
-  outs.object = temp("kernels.o");
-  outs.runtime = temp("halide_runtime.o");
-  if (device != Device::host)
-    outs.objects = &kernelObjects;
-  else
-    kernelObjects.push_back(outs.object);
-  std::string err = compileKernels(plan.kernels, outs, device);
-  if (!err.empty())
-    return err;
-  // The runtime names the device in its errors (a CUDA build on a machine without a GPU).
-  StepPlan built = plan;
-  if (device != Device::host) {
-    auto manifest = json::parse(plan.manifest);
-    if (!manifest || !manifest->getAsObject())
-      return "internal error: the manifest is not a JSON object";
-    (*manifest->getAsObject())["device"] = device == Device::cuda ? "cuda" : "opencl";
-    built.manifest.clear();
-    raw_string_ostream(built.manifest) << *manifest;
-  }
-  LLVMContext llvmContext;
-  std::unique_ptr<llvm::Module> host = emitHostModule(built, llvmContext, device);
-  err = emitObjectFile(*host, temp("host.o"));
-  if (!err.empty())
-    return err;
-  std::vector<std::string> objects = {temp("host.o"), outs.runtime};
-  objects.insert(objects.end(), kernelObjects.begin(), kernelObjects.end());
-  return relocatable ? linkRelocatable(objects, out) : linkExecutable(objects, out, parts);
 }
 
 } // namespace kiln
