@@ -1,8 +1,13 @@
 // Emits the host module with LLVM's IRBuilder and compiles it with LLVM's code generator.
 //
-// Each arena buffer is a static halide_buffer_t (Halide 14's layout, see HalideRuntime.h)
-// whose host pointer kiln_bind fills in; the step passes those descriptors to the kernels.
+// Each arena buffer is a static halide_buffer_t (the layout of the HalideRuntime.h it is built
+// against, checked below) whose host pointer kiln_bind fills in; the step passes those
+// descriptors to the kernels.
 #include "codegen/host/HostModule.h"
+
+#include "HalideRuntime.h"
+
+#include <cstddef>
 
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
@@ -20,14 +25,31 @@ using namespace llvm;
 namespace kiln {
 namespace {
 
-// halide_type_t: {code, bits, lanes}; codes: int 0, uint 1, float 2.
+// The LLVM types below spell Halide's descriptors field by field: a Halide whose layout differs
+// fails to build here instead of handing its kernels misread buffers.
+static_assert(sizeof(halide_dimension_t) == 16 && offsetof(halide_dimension_t, min) == 0 &&
+                  offsetof(halide_dimension_t, extent) == 4 && offsetof(halide_dimension_t, stride) == 8 &&
+                  offsetof(halide_dimension_t, flags) == 12,
+              "halide_dimension_t is no longer {i32 min, extent, stride, flags}");
+static_assert(sizeof(halide_type_t) == 4 && offsetof(halide_type_t, code) == 0 && offsetof(halide_type_t, bits) == 1 &&
+                  offsetof(halide_type_t, lanes) == 2,
+              "halide_type_t is no longer {u8 code, u8 bits, u16 lanes}");
+static_assert(sizeof(halide_buffer_t) == 56 && offsetof(halide_buffer_t, device) == 0 &&
+                  offsetof(halide_buffer_t, device_interface) == 8 && offsetof(halide_buffer_t, host) == 16 &&
+                  offsetof(halide_buffer_t, flags) == 24 && offsetof(halide_buffer_t, type) == 32 &&
+                  offsetof(halide_buffer_t, dimensions) == 36 && offsetof(halide_buffer_t, dim) == 40 &&
+                  offsetof(halide_buffer_t, padding) == 48,
+              "halide_buffer_t is no longer {u64 device, ptr interface, ptr host, u64 flags, type, i32 dimensions, "
+              "ptr dim, ptr padding}");
+
+// halide_type_t's {code, bits} of each element type.
 std::array<int, 2> halideTypeCode(DType t) {
   switch (t) {
-  case DType::f32: return {2, 32};
-  case DType::i32: return {0, 32};
-  case DType::i1: return {1, 8};
+  case DType::f32: return {halide_type_float, 32};
+  case DType::i32: return {halide_type_int, 32};
+  case DType::i1: return {halide_type_uint, 8};
   }
-  return {2, 32};
+  return {halide_type_float, 32};
 }
 
 struct Emitter {
@@ -133,8 +155,8 @@ struct Emitter {
 
   // GPU: every buffer is a crop of one device arena at its plan offset, made at bind; a view
   // shares its base's. Values stay on the device between calls and steps; only what the runtime writes or
-  // reads crosses, copied explicitly (Halide's dirty flags, bits 0 and 1 of `flags`, are set
-  // to force the direction, since a view's writes do not mark its base).
+  // reads crosses, copied explicitly (Halide's host and device dirty flags are set to force the
+  // direction, since a view's writes do not mark its base).
   Value *null() { return ConstantPointerNull::get(PointerType::getUnqual(ctx)); }
 
   Value *deviceInterface(IRBuilder<> &b) {
@@ -146,7 +168,7 @@ struct Emitter {
 
   void setDirty(IRBuilder<> &b, GlobalVariable *d, uint64_t set) {
     Value *flags = b.CreateStructGEP(bufferType, d, 3);
-    Value *cleared = b.CreateAnd(b.CreateLoad(b.getInt64Ty(), flags), b.getInt64(~uint64_t(3)));
+    Value *cleared = b.CreateAnd(b.CreateLoad(b.getInt64Ty(), flags), b.getInt64(~uint64_t(halide_buffer_flag_host_dirty | halide_buffer_flag_device_dirty)));
     b.CreateStore(b.CreateOr(cleared, b.getInt64(set)), flags);
   }
 
@@ -171,7 +193,7 @@ struct Emitter {
   void toDevice(IRBuilder<> &b, Function *fn, int buffer) {
     Type *ptr = PointerType::getUnqual(ctx);
     countBytes(b, buffer);
-    setDirty(b, descriptors[buffer], 1);
+    setDirty(b, descriptors[buffer], halide_buffer_flag_host_dirty);
     FunctionCallee copy = module->getOrInsertFunction(
         "halide_copy_to_device", FunctionType::get(b.getInt32Ty(), {ptr, ptr, ptr}, false));
     returnIfFailed(b, fn, b.CreateCall(copy, {null(), descriptors[buffer], deviceInterface(b)}));
@@ -180,7 +202,7 @@ struct Emitter {
   void toHost(IRBuilder<> &b, Function *fn, int buffer) {
     Type *ptr = PointerType::getUnqual(ctx);
     countBytes(b, buffer);
-    setDirty(b, descriptors[buffer], 2);
+    setDirty(b, descriptors[buffer], halide_buffer_flag_device_dirty);
     FunctionCallee copy = module->getOrInsertFunction(
         "halide_copy_to_host", FunctionType::get(b.getInt32Ty(), {ptr, ptr}, false));
     returnIfFailed(b, fn, b.CreateCall(copy, {null(), descriptors[buffer]}));
@@ -230,7 +252,7 @@ struct Emitter {
     for (size_t k = 0; k < call.values.size(); ++k) {
       int buf = call.buffers[inputs + k];
       if (device != Device::host) {
-        setDirty(b, descriptors[buf], 2);
+        setDirty(b, descriptors[buf], halide_buffer_flag_device_dirty);
         FunctionCallee copy = module->getOrInsertFunction(
             "halide_copy_to_host", FunctionType::get(b.getInt32Ty(), {ptr, ptr}, false));
         returnIfFailed(b, fn, b.CreateCall(copy, {null(), descriptors[buf]}));
