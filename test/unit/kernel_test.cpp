@@ -287,7 +287,8 @@ std::string checkTransposedMatmul(int m, int k, int n, bool transposeRhs, const 
 TEST(Kernel, MatmulOfTransposedNarrow) {
   const int lanes = kiln::hostVectorLanes();
   const std::string over = "outer products over the reduction of ";
-  checkTransposedMatmul(10, 200, 2, false, over + "200, 10 lanes over m");
+  // m = 10 fits one vector of 16 lanes; with 8 the vector runs over 8 of the rows at a time.
+  checkTransposedMatmul(10, 200, 2, false, over + "200, " + std::to_string(std::min(10, lanes)) + " lanes over m");
   checkTransposedMatmul(2, 200, lanes / 2 + 2, false, over + "200, " + std::to_string(lanes / 2 + 2) + " lanes over n");
   // A column taller than a vector: whole vectors, then a masked one.
   checkTransposedMatmul(lanes + 4, 32, 1, false, over + "32, " + std::to_string(lanes) + " lanes over m");
@@ -317,11 +318,13 @@ TEST(Kernel, MatmulShapeGrid) {
 }
 
 // A tall product with few column blocks splits its rows over threads; a wide one its columns.
+// Both are large enough (2^22 multiply-adds) to split at 8 lanes as at 16.
 TEST(Kernel, LargeMatmulsRunInParallel) {
   const int lanes = kiln::hostVectorLanes();
-  EXPECT_NE(checkTransposedMatmul(2048, 160, lanes + 4, true, "*").find("parallel over row blocks"), std::string::npos);
-  EXPECT_NE(checkTransposedMatmul(64, 300, 16 * lanes, false, "*").find("parallel over column blocks"),
-            std::string::npos);
+  const std::string tall = checkTransposedMatmul(4096, 160, lanes + 4, true, "*");
+  EXPECT_NE(tall.find("parallel over row blocks"), std::string::npos) << tall;
+  const std::string wide = checkTransposedMatmul(64, 600, 16 * lanes, false, "*");
+  EXPECT_NE(wide.find("parallel over column blocks"), std::string::npos) << wide;
 }
 
 // Every reduction over every set of axes of a rank-3 tensor with odd extents.
