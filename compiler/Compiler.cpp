@@ -115,11 +115,24 @@ mlir::LogicalResult Compiler::prepare(mlir::ModuleOp module) {
   module->removeAttr(attr::ranks);
   modelIR_.clear();
   plan_.reset();
-  if (failed(overrideOptimizer(module)))
+  if (failed(overrideOptimizer(module)) || failed(checkDataset(module)))
     return mlir::failure();
   if (options_.ranks > 1)
     raw_string_ostream(modelIR_) << module;
   return countDataRows(module, pipeline_.batch.dataRows);
+}
+
+// A data set named by kiln.train is one the runtime has: refused now, not when the binary runs.
+mlir::LogicalResult Compiler::checkDataset(mlir::ModuleOp module) {
+  auto settings = module->getAttrOfType<mlir::DictionaryAttr>(attr::train);
+  auto dataset = settings ? settings.getAs<mlir::StringAttr>(setting::dataset) : nullptr;
+  if (!dataset || dataset.getValue().empty() || find_dataset(std::string_view(dataset.getValue())))
+    return mlir::success();
+  std::string known;
+  for (const DatasetEntry &e : dataset_registry())
+    known += std::string(known.empty() ? "" : ", ") + e.name;
+  return module.emitError() << attr::train << ": unknown dataset '" << dataset.getValue() << "' (known: " << known
+                            << "; or \"\" for a model whose data comes from --data)";
 }
 
 // Applies --optimizer and --optimizer-option to the module's kiln.optimizer attribute.

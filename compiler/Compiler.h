@@ -54,6 +54,7 @@ public:
 private:
   mlir::LogicalResult prepare(mlir::ModuleOp module);
   mlir::LogicalResult overrideOptimizer(mlir::ModuleOp module);
+  mlir::LogicalResult checkDataset(mlir::ModuleOp module);
   mlir::LogicalResult countDataRows(mlir::ModuleOp module, int64_t &rows);
   mlir::LogicalResult runIRStage(mlir::ModuleOp module, Stage stage);
   mlir::LogicalResult planMemory(mlir::ModuleOp module);

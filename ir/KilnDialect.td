@@ -12,6 +12,10 @@ def Kiln_Dialect : Dialect {
   let cppNamespace = "::kiln";
   let hasConstantMaterializer = 1;
   let hasCanonicalizer = 1;
+  // The model contract (ModelContract.cpp): every kiln.* attribute where it belongs, of its type.
+  let hasOperationAttrVerify = 1;
+  let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
   let summary = "Primitive tensor ops that kiln differentiates, fuses and lowers to Halide.";
   let description = [{
     Values are ranked, statically shaped builtin tensors of f32 (data), i1 (masks) or i32

@@ -66,12 +66,8 @@ mlir::OwningOpRef<mlir::ModuleOp> parseModel(mlir::MLIRContext &context, SourceM
   assert(sources.getNumBuffers() == 0 && "parseModel takes an empty SourceMgr");
   StringRef text = file->getBuffer();
   std::string name = file->getBufferIdentifier().str();
-  if (Position deep = tooDeep(text, kMaxNesting); deep.line != 0) {
-    // Printed without the source line, which may be all the brackets.
-    errs() << name << ":" << deep.line << ":" << deep.column << ": error: nested more than " << kMaxNesting
-           << " brackets deep; kiln reads models nested at most that deep\n";
+  if (!nestedWithinLimit(*file))
     return nullptr;
-  }
   size_t at = text.find("\nmodule");
   unsigned moduleLine = at == StringRef::npos ? 1 : 2 + unsigned(text.take_front(at).count('\n'));
   unsigned buffer = sources.AddNewSourceBuffer(std::move(file), SMLoc());
@@ -101,6 +97,16 @@ mlir::OwningOpRef<mlir::ModuleOp> parseModel(mlir::MLIRContext &context, SourceM
   if (failed(mlir::verify(*module)))
     return nullptr;
   return module;
+}
+
+bool nestedWithinLimit(MemoryBufferRef file) {
+  Position deep = tooDeep(file.getBuffer(), kMaxNesting);
+  if (deep.line == 0)
+    return true;
+  // Printed without the source line, which may be all the brackets.
+  errs() << file.getBufferIdentifier() << ":" << deep.line << ":" << deep.column << ": error: nested more than "
+         << kMaxNesting << " brackets deep; kiln reads models nested at most that deep\n";
+  return false;
 }
 
 mlir::FileLineColLoc sourceLine(mlir::Location loc) {

@@ -21,6 +21,10 @@ namespace kiln {
 mlir::OwningOpRef<mlir::ModuleOp> parseModel(mlir::MLIRContext &context, llvm::SourceMgr &sources,
                                              std::unique_ptr<llvm::MemoryBuffer> file, bool locateInFile);
 
+// Whether `file` nests brackets no deeper than every kiln tool reads (the parser recurses once
+// per level); false after printing where it goes deeper, without the source line.
+bool nestedWithinLimit(llvm::MemoryBufferRef file);
+
 // The line of the model's source an op comes from: the last file location in `loc` (the DSL
 // line for a traced op, its place in the IR file for one written by hand); null if none.
 mlir::FileLineColLoc sourceLine(mlir::Location loc);

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 
 #include "kiln/command_line.h"
 #include "kiln/datasets.h"
@@ -181,7 +182,12 @@ Options parse_flags(int argc, char **argv) {
     Options options;
     parse_command_line(
         argc, argv, kFlags,
-        [&](const Flag &flag, const std::string &name, const std::string &value) { flag.apply(options, name, value); },
+        [&](const Flag &flag, const std::string &name, const std::string &value) {
+            // An empty file name would write nothing and say nothing (or read a file named "").
+            if (flag.value && std::string_view(flag.value) == "FILE" && value.empty())
+                throw UsageError(fmt::format("{} '': expected a file name", name));
+            flag.apply(options, name, value);
+        },
         [](const std::string &arg) { throw UsageError(fmt::format("unexpected argument '{}'", arg)); });
     if (!options.resume.empty() && !options.init.empty())
         throw UsageError("--resume and --init both set the parameters; use one");

@@ -24,6 +24,24 @@ std::vector<const TensorSpec *> state_dict(const Manifest &manifest) {
 // What a counting buffer's f32 slot holds exactly: a whole number in [0, 2^24].
 bool counts(float x) { return x >= 0 && x <= float(1 << 24) && x == std::floor(x); }
 
+// A file that names a tensor the model lacks was written for another model (or a typo renamed
+// one): refused, as PyTorch's strict load_state_dict refuses unexpected keys. The model's
+// optimizer state may be there too (a checkpoint feeding its parameters).
+void refuse_unexpected(const SafetensorsFile &file, const Manifest &manifest) {
+    std::string names;
+    for (const TensorSpec *spec : state_dict(manifest)) names += (names.empty() ? "" : ", ") + spec->name;
+    for (const auto &[name, entry] : file.tensors()) {
+        bool known = false;
+        for (const TensorSpec &spec : manifest.tensors)
+            known |= spec.name == name && (spec.role == Role::Param || spec.role == Role::Buffer ||
+                                           spec.role == Role::State);
+        if (!known)
+            throw UserError(fmt::format("{}: tensor '{}' is not a parameter or buffer of model '{}' (its "
+                                        "parameters and buffers: {})",
+                                        file.path(), name, manifest.model, names));
+    }
+}
+
 }  // namespace
 
 void load_tensors(const std::string &path, const Manifest &manifest, Arena &arena) {
@@ -52,6 +70,8 @@ void load_tensors(const std::string &path, const Manifest &manifest, Arena &aren
         }
         values.push_back(std::move(v));
     }
+    // After the tensors the model needs, so that a renamed one is reported as missing.
+    refuse_unexpected(file, manifest);
     size_t k = 0;
     for (const TensorSpec *spec : state_dict(manifest)) std::memcpy(arena.at(*spec), values[k++].data(), spec->bytes());
 }

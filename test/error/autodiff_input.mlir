@@ -1,7 +1,8 @@
 // Models autodiff cannot differentiate are refused with the reason, never a crash.
 // RUN: not kiln-opt %s --split-input-file --kiln-autodiff 2>&1 | FileCheck %s
 
-// CHECK: error: kiln-autodiff: argument 0: kiln.param must name an f32 tensor
+// A parameter's kiln.param is its name: the model contract refuses one without, as it is read.
+// CHECK: error: kiln.param must be a name, a string, not unit
 func.func @forward(%w: tensor<4xf32> {kiln.param}) -> tensor<f32> {
   %l = kiln.reduce_sum %w {dimensions = array<i64: 0>} : (tensor<4xf32>) -> tensor<f32>
   return %l : tensor<f32>

@@ -88,11 +88,37 @@ inline constexpr char schedule[] = "kiln.schedule";  // a kernel's schedule, in 
 // Keys of the kiln.train dictionary (also the manifest's "train" object).
 namespace setting {
 inline constexpr char batch[] = "batch";
-inline constexpr char drop_last[] = "drop_last";
-inline constexpr char dataset[] = "dataset";
 inline constexpr char data_dir[] = "data_dir";
+inline constexpr char dataset[] = "dataset";
 inline constexpr char draw[] = "draw";
+inline constexpr char drop_last[] = "drop_last";
+inline constexpr char epochs[] = "epochs";
+inline constexpr char eval_every[] = "eval_every";
+inline constexpr char eval_subset[] = "eval_subset";
+inline constexpr char log_every[] = "log_every";
 inline constexpr char lr[] = "lr";
+inline constexpr char print_batches[] = "print_batches";
+inline constexpr char show_predictions[] = "show_predictions";
+inline constexpr char shuffle[] = "shuffle";
+inline constexpr char steps[] = "steps";
+inline constexpr char summary[] = "summary";
+inline constexpr char task[] = "task";
+
+// What each setting holds: the model's IR is refused when one holds anything else.
+enum class Kind { text, count, number, flag };
+struct Spec {
+  const char *key;
+  Kind kind;
+};
+inline constexpr Spec kSpecs[] = {
+    {batch, Kind::count},      {data_dir, Kind::text},         {dataset, Kind::text},
+    {draw, Kind::flag},        {drop_last, Kind::flag},        {epochs, Kind::count},
+    {eval_every, Kind::count}, {eval_subset, Kind::count},     {log_every, Kind::count},
+    {lr, Kind::number},        {print_batches, Kind::flag},    {show_predictions, Kind::count},
+    {shuffle, Kind::flag},     {steps, Kind::count},           {summary, Kind::text},
+    {task, Kind::text}};
+// The tasks the runtime's loop knows.
+inline constexpr std::string_view kTasks[] = {"regression", "classification"};
 } // namespace setting
 
 // Keys of the kiln.min_rows dictionary.
