@@ -93,13 +93,9 @@ EntrySpec parse_entry(const json &e, size_t index) {
     return spec;
 }
 
-TensorSpec parse_tensor(const json &t, size_t index, const Manifest &m) {
-    std::string where = fmt::format("tensor #{}", index);
-    if (!t.is_object()) fail(where + ": must be an object");
-    TensorSpec spec;
-    spec.name = string_field(t, "name", where);
-    where = fmt::format("tensor '{}'", spec.name);
-
+// The tensor's role, and the entry it belongs to unless the role is shared by every entry.
+// Returns the role as spelled in the manifest; `where` comes to name the entry too.
+std::string parse_role_and_entry(const json &t, const Manifest &m, TensorSpec &spec, std::string &where) {
     std::string role = string_field(t, "role", where);
     std::optional<Role> known = parseSpelling(kRoles, role);
     if (!known) fail(fmt::format("{}: unknown role '{}'", where, role));
@@ -116,7 +112,11 @@ TensorSpec parse_tensor(const json &t, size_t index, const Manifest &m) {
     } else if (!shared) {
         fail(fmt::format("{}: a '{}' tensor needs an \"entry\"", where, role));
     }
+    return role;
+}
 
+// The element type, and whether the role allows it (only inputs, outputs and the key are i32).
+void parse_dtype(const json &t, const std::string &role, const std::string &where, TensorSpec &spec) {
     std::string dtype = string_field(t, "dtype", where);
     if (dtype == "f32")
         spec.dtype = DType::f32;
@@ -129,7 +129,10 @@ TensorSpec parse_tensor(const json &t, size_t index, const Manifest &m) {
     } else if (spec.dtype == DType::i32 && spec.role != Role::Input && spec.role != Role::Output) {
         fail(fmt::format("{}: a '{}' tensor must be f32, not i32", where, role));
     }
+}
 
+// The shape, each dimension in [0, kMaxDim].
+void parse_shape(const json &t, const std::string &where, TensorSpec &spec) {
     const json &shape = field(t, "shape", where);
     if (!shape.is_array()) fail(where + ": \"shape\" must be an array");
     for (const json &d : shape) {
@@ -137,7 +140,10 @@ TensorSpec parse_tensor(const json &t, size_t index, const Manifest &m) {
             fail(fmt::format("{}: bad shape {}", where, shape.dump()));
         spec.shape.push_back(d.get<int64_t>());
     }
+}
 
+// The offset, and that the tensor's bytes lie aligned and inside the arena.
+void parse_placement(const json &t, const Manifest &m, const std::string &where, TensorSpec &spec) {
     spec.offset = unsigned_field(t, "offset", where);
     // Kernels read 4-byte elements through aligned pointers; a misaligned offset is a compiler bug.
     if (spec.offset % 4 != 0) fail(fmt::format("{}: offset {} is not 4-byte aligned", where, spec.offset));
@@ -151,7 +157,10 @@ TensorSpec parse_tensor(const json &t, size_t index, const Manifest &m) {
     if (spec.offset > m.arena_bytes || spec.bytes() > m.arena_bytes - spec.offset)
         fail(fmt::format("{}: offset {} + {} bytes lies outside the arena of {} bytes", where, spec.offset,
                          spec.bytes(), m.arena_bytes));
+}
 
+// The fields only some roles take: a param's fan_in, an initial value, a buffer's "integer".
+void parse_role_fields(const json &t, const std::string &where, TensorSpec &spec) {
     if (spec.role == Role::Param) {
         spec.fan_in = unsigned_field(t, "fan_in", where);
         if (spec.fan_in == 0) fail(where + ": fan_in must be positive");
@@ -172,6 +181,11 @@ TensorSpec parse_tensor(const json &t, size_t index, const Manifest &m) {
         if (spec.integer && !(start >= 0 && start <= double(1 << 24) && start == std::floor(start)))
             fail(fmt::format("{}: a counting buffer starts at a whole number in [0, 2^24], not {}", where, start));
     }
+}
+
+// The shapes the role fixes: one value for lr, step and loss, [4] for the key, the entry's batch
+// first for inputs and outputs.
+void check_role_shape(const Manifest &m, const std::string &role, const std::string &where, const TensorSpec &spec) {
     if ((spec.role == Role::Lr || spec.role == Role::Step || spec.role == Role::Loss) && spec.numel() != 1)
         fail(fmt::format("{}: a '{}' tensor must hold one value, shape is {}", where, role, shape_string(spec.shape)));
     if (spec.role == Role::Random && spec.shape != std::vector<int64_t>{4})
@@ -183,6 +197,20 @@ TensorSpec parse_tensor(const json &t, size_t index, const Manifest &m) {
             fail(fmt::format("{}: shape {} must start with the entry's batch {}", where, shape_string(spec.shape),
                              batch));
     }
+}
+
+TensorSpec parse_tensor(const json &t, size_t index, const Manifest &m) {
+    std::string where = fmt::format("tensor #{}", index);
+    if (!t.is_object()) fail(where + ": must be an object");
+    TensorSpec spec;
+    spec.name = string_field(t, "name", where);
+    where = fmt::format("tensor '{}'", spec.name);
+    const std::string role = parse_role_and_entry(t, m, spec, where);
+    parse_dtype(t, role, where, spec);
+    parse_shape(t, where, spec);
+    parse_placement(t, m, where, spec);
+    parse_role_fields(t, where, spec);
+    check_role_shape(m, role, where, spec);
     return spec;
 }
 

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <numeric>
+#include <optional>
 
 #include "kiln/error.h"
 #include "kiln/kernel_errors.h"
@@ -23,6 +24,207 @@ namespace {
 
 // The count so far; 0 where the binary has no counter.
 int64_t device_bytes() { return &kiln_device_bytes && kiln_device_bytes ? *kiln_device_bytes : 0; }
+
+// The scalars of one train entry, looked up once rather than every step.
+struct EntryScalars {
+    const TensorSpec *lr = nullptr, *step = nullptr, *loss = nullptr, *key = nullptr;
+};
+
+// Each train entry's scalars, indexed by entry. Present: parse_manifest checked that every train
+// entry has one lr, step and loss (and at most one key).
+std::vector<EntryScalars> entry_scalars(const Manifest &manifest) {
+    std::vector<EntryScalars> scalars(manifest.entries.size());
+    for (size_t e = 0; e < manifest.entries.size(); ++e)
+        if (manifest.entries[e].kind == EntryKind::train)
+            scalars[e] = {manifest.find_role(Role::Lr, int(e)), manifest.find_role(Role::Step, int(e)),
+                          manifest.find_role(Role::Loss, int(e)), manifest.find_role(Role::Random, int(e))};
+    return scalars;
+}
+
+// What the steps of one train() call share.
+struct TrainLoop {
+    const ModelAbi &model;
+    const Manifest &manifest;
+    Arena &arena;
+    const Dataset &data;
+    const Loader &loader;
+    const TrainSettings &settings;
+    MetricsWriter &metrics;
+    ProgressLine &progress;
+    TrainResult &result;
+    std::vector<EntryScalars> scalars;
+    bool periodic;       // evaluate every eval_every steps and at the last
+    int width;           // of the step column
+    bool warned = false; // about a non-finite loss, which is warned about once
+};
+
+// Writes step t's lr, step number and (where the entry draws random numbers) generator key.
+void write_step_scalars(const TrainLoop &loop, const EntryScalars &entry, int64_t t) {
+    const TrainSettings &settings = loop.settings;
+    *loop.arena.f32(*entry.lr) = float(settings.lr);
+    // f32 holds every integer up to 2^24 exactly, far beyond any step count here.
+    *loop.arena.f32(*entry.step) = float(t);
+    if (entry.key) {
+        const uint32_t values[4] = {uint32_t(settings.seed), uint32_t(settings.seed >> 32), uint32_t(t),
+                                    uint32_t(settings.rank)};
+        std::memcpy(loop.arena.i32(*entry.key), values, sizeof values);
+    }
+}
+
+// Runs the entry of step t; returns how long it took in ms.
+double timed_step(const TrainLoop &loop, int entry, int64_t t) {
+    auto start = std::chrono::steady_clock::now();
+    int rc = loop.model.run(entry);
+    auto stop = std::chrono::steady_clock::now();
+    if (rc != 0) {
+        loop.progress.clear();
+        throw UserError(fmt::format("training step {} (entry '{}') failed with error code {}{}", t,
+                                    loop.manifest.entries[size_t(entry)].name, rc, kernel_error_detail(loop.manifest)));
+    }
+    return std::chrono::duration<double, std::milli>(stop - start).count();
+}
+
+// The periodic evaluation after step t: recorded in the result and the metrics' extras; returns
+// what the step's console line says of it.
+std::string periodic_eval(const TrainLoop &loop, int64_t t, MetricsWriter::Extra &extra) {
+    const TrainSettings &settings = loop.settings;
+    EvalResult ev = evaluate(loop.model, loop.manifest, loop.arena, *settings.eval_data,
+                             settings.eval_rows > 0 ? settings.eval_rows : -1);
+    EvalPoint point{t, ev.loss, ev.classified ? ev.accuracy() : NAN};
+    loop.result.evals.push_back(point);
+    extra.push_back({settings.eval_split + "_loss", point.loss});
+    if (ev.classified) {
+        extra.push_back({settings.eval_split + "_accuracy", point.accuracy});
+        return fmt::format("{} accuracy {:.4f}", settings.eval_split, point.accuracy);
+    }
+    return fmt::format("{} loss {:.4f}", settings.eval_split, point.loss);
+}
+
+// A non-finite loss stops the run, or is warned about once.
+void check_finite_loss(TrainLoop &loop, float l, int64_t t) {
+    if (!std::isfinite(l) && loop.settings.stop_on_nonfinite) {
+        loop.progress.clear();
+        throw UserError(fmt::format("the loss is {} at step {}: training diverged and stops here, saving "
+                                    "nothing (try a smaller --lr; --on-nonfinite warn trains on)",
+                                    l, t));
+    }
+    if (!std::isfinite(l) && !loop.warned && loop.settings.warn) {
+        loop.progress.clear();
+        fmt::print(stderr, "warning: the loss is {} at step {}; training continues, but diverged "
+                           "(try a smaller --lr)\n", l, t);
+        loop.warned = true;
+    }
+}
+
+// The console line of step t: always with a periodic evaluation, else at the first, every
+// log_every-th and the last step.
+void print_step_line(const TrainLoop &loop, int64_t t, float l, const std::string &measured) {
+    const TrainSettings &settings = loop.settings;
+    if (!settings.quiet && !measured.empty()) {
+        loop.progress.clear();
+        fmt::print("step {:>{}}  train loss {:.4f}  {}\n", t, loop.width, l, measured);
+    } else if (!settings.quiet && (t == 1 || t % settings.log_every == 0 || t == settings.steps)) {
+        loop.progress.clear();
+        fmt::print("step {:>{}}  loss {}\n", t, loop.width, format_loss(l));
+    }
+}
+
+// Optimizer step t, on `batch` of `epoch`: inputs and scalars in, the run, then its loss
+// recorded, measured, reported and checkpointed.
+void train_step(TrainLoop &loop, const Batch &batch, int64_t t, int64_t epoch) {
+    const TrainSettings &settings = loop.settings;
+    loop.loader.copy(batch, loop.arena);
+    const EntryScalars &entry = loop.scalars[size_t(batch.entry)];
+    write_step_scalars(loop, entry, t);
+    if (settings.print_batches) {
+        loop.progress.clear();
+        fmt::print("{}\n", format_batch(loop.manifest, loop.data, batch));
+    }
+    const int64_t crossed = device_bytes();
+    const double ms = timed_step(loop, batch.entry, t);
+    float l = *loop.arena.f32(*entry.loss);
+    loop.result.record(l, ms);
+    loop.result.last_entry = batch.entry;
+
+    MetricsWriter::Extra extra;
+    if (loop.manifest.device != "host") extra.push_back({"device_bytes", double(device_bytes() - crossed)});
+    std::string measured;
+    if (loop.periodic && (t % settings.eval_every == 0 || t == settings.steps))
+        measured = periodic_eval(loop, t, extra);
+    loop.metrics.write(t, epoch, l, ms, settings.lr, extra);
+    check_finite_loss(loop, l, t);
+    print_step_line(loop, t, l, measured);
+    loop.progress.update(t, l);
+    if (settings.checkpoint_every > 0 && t % settings.checkpoint_every == 0 && t < settings.steps) {
+        loop.progress.clear();
+        settings.checkpoint(t);
+    }
+}
+
+// The eval entry's outputs for `rows` rows, zeroed, in the entry's order.
+Dataset zeroed_outputs(const std::vector<const TensorSpec *> &outputs, int64_t rows) {
+    Dataset result;
+    for (const TensorSpec *out : outputs) {
+        DataTensor t;
+        t.name = out->name;
+        t.dtype = out->dtype;
+        t.shape = out->shape;
+        t.shape[0] = rows;
+        (t.dtype == DType::i32 ? t.i32.resize(size_t(rows) * out->row_numel())
+                               : t.f32.resize(size_t(rows) * out->row_numel()));
+        result.tensors.push_back(std::move(t));
+    }
+    return result;
+}
+
+// A classification model's scores output and labels input in the eval entry.
+struct ClassTensors {
+    const TensorSpec *scores = nullptr, *labels = nullptr;
+};
+
+// The first f32 output of one dimension per row and the first i32 input of one value per row.
+ClassTensors find_class_tensors(const Manifest &manifest, int entry, const std::vector<const TensorSpec *> &outputs) {
+    ClassTensors found;
+    for (const TensorSpec *out : outputs)
+        if (!found.scores && out->dtype == DType::f32 && out->row_shape().size() == 1) found.scores = out;
+    for (const TensorSpec *in : manifest.entry_tensors(entry, Role::Input))
+        if (!found.labels && in->dtype == DType::i32 && in->row_numel() == 1) found.labels = in;
+    if (!found.scores || !found.labels) {
+        const int64_t batch = manifest.entries[size_t(entry)].batch;
+        throw UserError(fmt::format("task 'classification' needs an i32 labels input of shape [{}] and an f32 "
+                                    "scores output of shape [{}, classes] in eval entry '{}'",
+                                    batch, batch, manifest.entries[size_t(entry)].name));
+    }
+    return found;
+}
+
+// The argmax of each row of chunk c's scores (the first maximum wins, NaN above all), counted
+// against its labels.
+void record_predictions(Arena &arena, const ClassTensors &tensors, int64_t batch, int64_t c, EvalResult &result) {
+    const float *s = arena.f32(*tensors.scores);
+    const int32_t *y = arena.i32(*tensors.labels);
+    const int64_t classes = tensors.scores->shape[1];
+    for (int64_t i = 0; i < batch; ++i) {
+        const float *row = s + i * classes;
+        int32_t best = int32_t(std::max_element(row, row + classes, [](float a, float b) {
+                                   return a < b || (std::isnan(b) && !std::isnan(a));
+                               }) - row);
+        result.predicted[size_t(c * batch + i)] = best;
+        result.correct += best == y[i];
+    }
+}
+
+// Adds up what each rank of a data-parallel run measured: the loss sum, the correct count, the
+// outputs and the predictions (every rank's rows of the others are 0).
+void sum_eval_over_ranks(double &loss_sum, EvalResult &result) {
+    double sums[2] = {loss_sum, double(result.correct)};
+    sum_over_ranks(sums, 2);
+    loss_sum = sums[0];
+    result.correct = int64_t(sums[1]);
+    for (DataTensor &t : result.outputs.tensors)
+        t.dtype == DType::i32 ? sum_over_ranks(t.i32.data(), t.i32.size()) : sum_over_ranks(t.f32.data(), t.f32.size());
+    sum_over_ranks(result.predicted.data(), result.predicted.size());
+}
 
 }  // namespace
 
@@ -68,97 +270,18 @@ TrainResult train(const ModelAbi &model, const Manifest &manifest, Arena &arena,
 
     // Step numbers line up in a column as wide as the last one.
     const int width = std::max<int>(3, int(std::to_string(settings.steps).size()));
-    bool warned = false;
     const size_t ahead = size_t(std::min<int64_t>(settings.steps - settings.start_step, TrainResult::kMaxRecords));
     result.losses.reserve(ahead);
     result.step_ms.reserve(ahead);
     ProgressLine progress(settings.progress && !settings.quiet, settings.start_step, settings.steps);
-    // Each train entry's scalars, looked up once rather than every step. Present: parse_manifest
-    // checked that every train entry has one lr, step and loss (and at most one key).
-    struct Scalars {
-        const TensorSpec *lr = nullptr, *step = nullptr, *loss = nullptr, *key = nullptr;
-    };
-    std::vector<Scalars> scalars(manifest.entries.size());
-    for (size_t e = 0; e < manifest.entries.size(); ++e)
-        if (manifest.entries[e].kind == EntryKind::train)
-            scalars[e] = {manifest.find_role(Role::Lr, int(e)), manifest.find_role(Role::Step, int(e)),
-                          manifest.find_role(Role::Loss, int(e)), manifest.find_role(Role::Random, int(e))};
+    TrainLoop loop{model, manifest, arena, data, loader, settings, metrics, progress, result,
+                   entry_scalars(manifest), periodic, width};
     int64_t t = settings.start_step;
     for (int64_t epoch = t / per_epoch; t < settings.steps; ++epoch) {
         const std::vector<Batch> batches = loader.batches(epoch);
         for (size_t b = size_t(t % per_epoch); b < batches.size() && t < settings.steps; ++b) {
-            const Batch &batch = batches[b];
             ++t;
-            loader.copy(batch, arena);
-            const Scalars &entry = scalars[size_t(batch.entry)];
-            *arena.f32(*entry.lr) = float(settings.lr);
-            // f32 holds every integer up to 2^24 exactly, far beyond any step count here.
-            *arena.f32(*entry.step) = float(t);
-            if (entry.key) {
-                const uint32_t values[4] = {uint32_t(settings.seed), uint32_t(settings.seed >> 32), uint32_t(t),
-                                            uint32_t(settings.rank)};
-                std::memcpy(arena.i32(*entry.key), values, sizeof values);
-            }
-            if (settings.print_batches) {
-                progress.clear();
-                fmt::print("{}\n", format_batch(manifest, data, batch));
-            }
-            const int64_t crossed = device_bytes();
-            auto start = std::chrono::steady_clock::now();
-            int rc = model.run(batch.entry);
-            auto stop = std::chrono::steady_clock::now();
-            if (rc != 0) {
-                progress.clear();
-                throw UserError(fmt::format("training step {} (entry '{}') failed with error code {}{}", t,
-                                            manifest.entries[size_t(batch.entry)].name, rc,
-                                            kernel_error_detail(manifest)));
-            }
-            double ms = std::chrono::duration<double, std::milli>(stop - start).count();
-            float l = *arena.f32(*entry.loss);
-            result.record(l, ms);
-            result.last_entry = batch.entry;
-
-            MetricsWriter::Extra extra;
-            if (manifest.device != "host") extra.push_back({"device_bytes", double(device_bytes() - crossed)});
-            std::string measured;
-            if (periodic && (t % settings.eval_every == 0 || t == settings.steps)) {
-                EvalResult ev = evaluate(model, manifest, arena, *settings.eval_data,
-                                         settings.eval_rows > 0 ? settings.eval_rows : -1);
-                EvalPoint point{t, ev.loss, ev.classified ? ev.accuracy() : NAN};
-                result.evals.push_back(point);
-                extra.push_back({settings.eval_split + "_loss", point.loss});
-                if (ev.classified) {
-                    extra.push_back({settings.eval_split + "_accuracy", point.accuracy});
-                    measured = fmt::format("{} accuracy {:.4f}", settings.eval_split, point.accuracy);
-                } else {
-                    measured = fmt::format("{} loss {:.4f}", settings.eval_split, point.loss);
-                }
-            }
-            metrics.write(t, epoch, l, ms, settings.lr, extra);
-            if (!std::isfinite(l) && settings.stop_on_nonfinite) {
-                progress.clear();
-                throw UserError(fmt::format("the loss is {} at step {}: training diverged and stops here, saving "
-                                            "nothing (try a smaller --lr; --on-nonfinite warn trains on)",
-                                            l, t));
-            }
-            if (!std::isfinite(l) && !warned && settings.warn) {
-                progress.clear();
-                fmt::print(stderr, "warning: the loss is {} at step {}; training continues, but diverged "
-                                   "(try a smaller --lr)\n", l, t);
-                warned = true;
-            }
-            if (!settings.quiet && !measured.empty()) {
-                progress.clear();
-                fmt::print("step {:>{}}  train loss {:.4f}  {}\n", t, width, l, measured);
-            } else if (!settings.quiet && (t == 1 || t % settings.log_every == 0 || t == settings.steps)) {
-                progress.clear();
-                fmt::print("step {:>{}}  loss {}\n", t, width, format_loss(l));
-            }
-            progress.update(t, l);
-            if (settings.checkpoint_every > 0 && t % settings.checkpoint_every == 0 && t < settings.steps) {
-                progress.clear();
-                settings.checkpoint(t);
-            }
+            train_step(loop, batches[b], t, epoch);
         }
     }
     progress.clear();
@@ -176,27 +299,10 @@ EvalResult evaluate(const ModelAbi &model, const Manifest &manifest, Arena &aren
     EvalResult result;
     result.rows = chunks * batch;
     result.skipped = available - result.rows;
-    for (const TensorSpec *out : outputs) {
-        DataTensor t;
-        t.name = out->name;
-        t.dtype = out->dtype;
-        t.shape = out->shape;
-        t.shape[0] = result.rows;
-        (t.dtype == DType::i32 ? t.i32.resize(size_t(result.rows) * out->row_numel())
-                               : t.f32.resize(size_t(result.rows) * out->row_numel()));
-        result.outputs.tensors.push_back(std::move(t));
-    }
-
-    const TensorSpec *scores = nullptr, *labels = nullptr;
+    result.outputs = zeroed_outputs(outputs, result.rows);
+    std::optional<ClassTensors> class_tensors;
     if (manifest.train.task == "classification") {
-        for (const TensorSpec *out : outputs)
-            if (!scores && out->dtype == DType::f32 && out->row_shape().size() == 1) scores = out;
-        for (const TensorSpec *in : manifest.entry_tensors(entry, Role::Input))
-            if (!labels && in->dtype == DType::i32 && in->row_numel() == 1) labels = in;
-        if (!scores || !labels)
-            throw UserError(fmt::format("task 'classification' needs an i32 labels input of shape [{}] and an f32 "
-                                        "scores output of shape [{}, classes] in eval entry '{}'",
-                                        batch, batch, manifest.entries[size_t(entry)].name));
+        class_tensors = find_class_tensors(manifest, entry, outputs);
         result.classified = true;
         result.predicted.assign(size_t(result.rows), 0);
     }
@@ -219,29 +325,9 @@ EvalResult evaluate(const ModelAbi &model, const Manifest &manifest, Arena &aren
             DataTensor &t = result.outputs.tensors[o];
             std::memcpy(t.row(c * batch), arena.at(*outputs[o]), outputs[o]->bytes());
         }
-        if (scores) {
-            const float *s = arena.f32(*scores);
-            const int32_t *y = arena.i32(*labels);
-            const int64_t classes = scores->shape[1];
-            for (int64_t i = 0; i < batch; ++i) {
-                const float *row = s + i * classes;
-                int32_t best = int32_t(std::max_element(row, row + classes, [](float a, float b) {
-                                           return a < b || (std::isnan(b) && !std::isnan(a));
-                                       }) - row);
-                result.predicted[size_t(c * batch + i)] = best;
-                result.correct += best == y[i];
-            }
-        }
+        if (class_tensors) record_predictions(arena, *class_tensors, batch, c, result);
     }
-    if (rank.size > 1) {
-        double sums[2] = {loss_sum, double(result.correct)};
-        sum_over_ranks(sums, 2);
-        loss_sum = sums[0];
-        result.correct = int64_t(sums[1]);
-        for (DataTensor &t : result.outputs.tensors)
-            t.dtype == DType::i32 ? sum_over_ranks(t.i32.data(), t.i32.size()) : sum_over_ranks(t.f32.data(), t.f32.size());
-        sum_over_ranks(result.predicted.data(), result.predicted.size());
-    }
+    if (rank.size > 1) sum_eval_over_ranks(loss_sum, result);
     if (chunks > 0) result.loss = loss_sum / double(chunks);
     return result;
 }
