@@ -44,6 +44,35 @@ struct AutodiffPass : PassWrapper<AutodiffPass, OperationPass<ModuleOp>> {
   }
 
   LogicalResult differentiate(func::FuncOp forward, std::string gradName) {
+    if (failed(checkForward(forward)))
+      return failure();
+    FunctionType type = forward.getFunctionType();
+    SmallVector<unsigned> params;
+    for (unsigned i = 0; i < type.getNumInputs(); ++i)
+      if (forward.getArgAttr(i, attr::param))
+        params.push_back(i);
+
+    OpBuilder b(forward);
+    func::FuncOp grad = createGradFunction(b, forward, gradName, params);
+    IRMapping map;
+    func::ReturnOp forwardReturn;
+    SmallVector<Operation *> tape = cloneForward(b, forward, grad, map, forwardReturn);
+    llvm::DenseSet<Value> active = activeValues(grad, params, tape);
+    llvm::DenseMap<Value, Value> adjoint;
+    Value loss = map.lookup(forwardReturn.getOperand(0));
+    adjoint[loss] = splat(b, forward.getLoc(), scalarF32(), 1.0);
+    if (failed(sweepBackwards(b, tape, active, adjoint)))
+      return failure();
+    returnGradients(b, forward, grad, params, map, forwardReturn, adjoint);
+    return success();
+  }
+
+  // The loss's type: a scalar f32 tensor.
+  RankedTensorType scalarF32() { return tensorOf(Float32Type::get(&getContext()), {}); }
+
+  // Refuses a forward function autodiff cannot take: no body, dynamic or non-tensor arguments,
+  // params that are not named f32 tensors, or no scalar loss first.
+  LogicalResult checkForward(func::FuncOp forward) {
     if (forward.isExternal())
       return forward.emitError("kiln-autodiff: @") << forward.getName() << " has no body to differentiate";
     FunctionType type = forward.getFunctionType();
@@ -58,34 +87,36 @@ struct AutodiffPass : PassWrapper<AutodiffPass, OperationPass<ModuleOp>> {
                << i << ": " << attr::param << " must name an f32 tensor, as in {" << attr::param
                << " = \"fc1.weight\"}";
     }
-    auto scalarF32 = tensorOf(Float32Type::get(&getContext()), {});
-    if (type.getNumResults() == 0 || type.getResult(0) != scalarF32)
+    if (type.getNumResults() == 0 || type.getResult(0) != scalarF32())
       return forward.emitError("kiln-autodiff: @forward must return the loss as tensor<f32> first");
+    return success();
+  }
 
-    SmallVector<unsigned> params;
-    for (unsigned i = 0; i < type.getNumInputs(); ++i)
-      if (forward.getArgAttr(i, attr::param))
-        params.push_back(i);
-
+  // The empty gradient function after `forward`: its arguments, its results and then one
+  // gradient per param.
+  static func::FuncOp createGradFunction(OpBuilder &b, func::FuncOp forward, const std::string &gradName,
+                                         ArrayRef<unsigned> params) {
+    FunctionType type = forward.getFunctionType();
     SmallVector<Type> results(type.getResults());
     for (unsigned p : params)
       results.push_back(type.getInput(p));
-
-    OpBuilder b(forward);
     b.setInsertionPointAfter(forward);
     auto grad = func::FuncOp::create(b, forward.getLoc(), gradName,
                                      b.getFunctionType(type.getInputs(), results));
     setRole(grad, FunctionRole::grad);
     grad.setAllArgAttrs(forward.getAllArgAttrs());
-    Block *body = grad.addEntryBlock();
+    return grad;
+  }
 
-    // Clone the forward computation.
-    IRMapping map;
+  // Clones the forward computation into `grad`'s new body; returns the cloned ops (the tape)
+  // and sets `forwardReturn` to the forward's return.
+  static SmallVector<Operation *> cloneForward(OpBuilder &b, func::FuncOp forward, func::FuncOp grad, IRMapping &map,
+                                               func::ReturnOp &forwardReturn) {
+    Block *body = grad.addEntryBlock();
     for (auto [from, to] : llvm::zip(forward.getArguments(), grad.getArguments()))
       map.map(from, to);
     b.setInsertionPointToEnd(body);
     SmallVector<Operation *> tape;
-    func::ReturnOp forwardReturn;
     for (Operation &op : forward.getBody().front()) {
       if (auto ret = llvm::dyn_cast<func::ReturnOp>(op)) {
         forwardReturn = ret;
@@ -93,19 +124,24 @@ struct AutodiffPass : PassWrapper<AutodiffPass, OperationPass<ModuleOp>> {
       }
       tape.push_back(b.clone(op, map));
     }
+    return tape;
+  }
 
-    // Values that depend on a parameter: only they need adjoints.
+  // Values that depend on a parameter: only they need adjoints.
+  static llvm::DenseSet<Value> activeValues(func::FuncOp grad, ArrayRef<unsigned> params,
+                                            ArrayRef<Operation *> tape) {
     llvm::DenseSet<Value> active;
     for (unsigned p : params)
       active.insert(grad.getArgument(p));
     for (Operation *op : tape)
       if (llvm::any_of(op->getOperands(), [&](Value v) { return active.contains(v); }))
         active.insert(op->result_begin(), op->result_end());
+    return active;
+  }
 
-    // Sweep the tape backwards, accumulating adjoints.
-    llvm::DenseMap<Value, Value> adjoint;
-    Value loss = map.lookup(forwardReturn.getOperand(0));
-    adjoint[loss] = splat(b, forward.getLoc(), scalarF32, 1.0);
+  // Sweeps the tape backwards, accumulating adjoints by each op's gradient rule.
+  static LogicalResult sweepBackwards(OpBuilder &b, ArrayRef<Operation *> tape, const llvm::DenseSet<Value> &active,
+                                      llvm::DenseMap<Value, Value> &adjoint) {
     for (Operation *op : llvm::reverse(tape)) {
       SmallVector<Value> resultGrads;
       bool any = false;
@@ -130,7 +166,15 @@ struct AutodiffPass : PassWrapper<AutodiffPass, OperationPass<ModuleOp>> {
         acc = acc ? Value(AddOp::create(b, op->getLoc(), acc, g)) : g;
       }
     }
+    return success();
+  }
 
+  // Returns the forward's results and then each param's gradient, tagging the gradients with
+  // the param they belong to.
+  static void returnGradients(OpBuilder &b, func::FuncOp forward, func::FuncOp grad, ArrayRef<unsigned> params,
+                              IRMapping &map, func::ReturnOp forwardReturn,
+                              const llvm::DenseMap<Value, Value> &adjoint) {
+    FunctionType type = forward.getFunctionType();
     SmallVector<Value> returned;
     for (Value v : forwardReturn.getOperands())
       returned.push_back(map.lookup(v));
@@ -146,7 +190,6 @@ struct AutodiffPass : PassWrapper<AutodiffPass, OperationPass<ModuleOp>> {
       grad.setResultAttrs(i, forward.getResultAttrDict(i));
     for (auto [k, p] : llvm::enumerate(params))
       grad.setResultAttr(type.getNumResults() + k, attr::grad_of, forward.getArgAttr(p, attr::param));
-    return success();
   }
 };
 

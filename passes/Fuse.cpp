@@ -251,6 +251,23 @@ struct FunctionFusion {
   }
 
   LogicalResult run() {
+    if (failed(collectOps()))
+      return failure();
+    if (enabled)
+      decide();
+    else
+      for (Operation *op : ops)
+        materialized.insert(op->getResult(0));
+    std::vector<Group> groups = groupsOfMaterialized();
+    std::vector<int> mergedInto(groups.size(), -1);
+    if (enabled)
+      mergeElementwiseGroups(groups, mergedInto);
+    buildKernels(groups, mergedInto);
+    return eraseFusedOps();
+  }
+
+  // Records the body's primitives and collectives; anything else is an error.
+  LogicalResult collectOps() {
     for (Operation &op : fn.getBody().front()) {
       if (llvm::isa<func::ReturnOp>(op))
         continue;
@@ -264,16 +281,12 @@ struct FunctionFusion {
       position[&op] = int(ops.size());
       ops.push_back(&op);
     }
-    if (enabled)
-      decide();
-    else
-      for (Operation *op : ops)
-        materialized.insert(op->getResult(0));
+    return success();
+  }
 
-    // One group per materialized value, then same-shaped elementwise groups merge into the
-    // one group that reads them.
+  // One group per materialized value, in program order.
+  std::vector<Group> groupsOfMaterialized() {
     std::vector<Group> groups;
-    llvm::DenseMap<Value, int> groupOf;
     for (Operation *op : ops) {
       Value v = op->getResult(0);
       if (!materialized.contains(v))
@@ -283,101 +296,119 @@ struct FunctionFusion {
       collect(v, true, g);
       sortByPosition(g.members);
       g.last = op;
-      groupOf[v] = int(groups.size());
       groups.push_back(std::move(g));
     }
-    std::vector<int> mergedInto(groups.size(), -1);
-    if (enabled) {
-      for (int a = int(groups.size()) - 1; a >= 0; --a) {
-        Value v = groups[a].outputs.front();
-        if (!pointwise(v.getDefiningOp()) || holdsContraction(groups[a]))
-          continue;
-        // The one group whose ops read v.
-        int target = -1;
-        bool single = true;
-        for (int b = a + 1; b < int(groups.size()); ++b) {
-          int root = b;
-          while (mergedInto[root] >= 0)
-            root = mergedInto[root];
-          bool reads = llvm::any_of(groups[b].members, [&](Operation *m) {
-            return llvm::is_contained(m->getOperands(), v);
-          });
-          if (!reads)
-            continue;
-          if (target >= 0 && target != root)
-            single = false;
-          target = root;
-        }
-        if (!single || target < 0)
-          continue;
-        Group &g = groups[target];
-        Value t = g.outputs.front();
-        if (!pointwise(t.getDefiningOp()) || t.getType() != v.getType() || holdsContraction(g))
-          continue;
-        // Every reader of v must be inside the target (or the return).
-        bool contained = llvm::all_of(v.getUsers(), [&](Operation *u) {
-          return llvm::isa<func::ReturnOp>(u) || g.has.contains(u);
-        });
-        auto elementwiseOps = [](const Group &x) {
-          return llvm::count_if(x.members, [](Operation *m) { return kindOf(m) == Kind::elementwise; });
-        };
-        if (!contained || elementwiseOps(g) + elementwiseOps(groups[a]) > kMaxKernelOps)
-          continue;
-        mergedInto[a] = target;
-        for (Operation *m : groups[a].members)
-          if (g.has.insert(m).second)
-            g.members.push_back(m);
-        sortByPosition(g.members);
-        g.outputs.append(groups[a].outputs);
-        llvm::sort(g.outputs, [&](Value x, Value y) {
-          return position[x.getDefiningOp()] < position[y.getDefiningOp()];
-        });
-      }
-    }
+    return groups;
+  }
 
-    // Build the kernels where their last op is; then the primitives go.
+  // Same-shaped elementwise groups merge into the one group that reads them (multi-output
+  // kernels); `mergedInto[a]` is the group that group a joined, or -1.
+  void mergeElementwiseGroups(std::vector<Group> &groups, std::vector<int> &mergedInto) {
+    for (int a = int(groups.size()) - 1; a >= 0; --a) {
+      Value v = groups[a].outputs.front();
+      if (!pointwise(v.getDefiningOp()) || holdsContraction(groups[a]))
+        continue;
+      int target = onlyReaderGroup(groups, mergedInto, a);
+      if (target < 0)
+        continue;
+      Group &g = groups[target];
+      Value t = g.outputs.front();
+      if (!pointwise(t.getDefiningOp()) || t.getType() != v.getType() || holdsContraction(g))
+        continue;
+      // Every reader of v must be inside the target (or the return).
+      bool contained = llvm::all_of(v.getUsers(), [&](Operation *u) {
+        return llvm::isa<func::ReturnOp>(u) || g.has.contains(u);
+      });
+      auto elementwiseOps = [](const Group &x) {
+        return llvm::count_if(x.members, [](Operation *m) { return kindOf(m) == Kind::elementwise; });
+      };
+      if (!contained || elementwiseOps(g) + elementwiseOps(groups[a]) > kMaxKernelOps)
+        continue;
+      mergedInto[a] = target;
+      for (Operation *m : groups[a].members)
+        if (g.has.insert(m).second)
+          g.members.push_back(m);
+      sortByPosition(g.members);
+      g.outputs.append(groups[a].outputs);
+      llvm::sort(g.outputs, [&](Value x, Value y) {
+        return position[x.getDefiningOp()] < position[y.getDefiningOp()];
+      });
+    }
+  }
+
+  // The one group (after merges) whose ops read group a's value; -1 when none or several do.
+  static int onlyReaderGroup(const std::vector<Group> &groups, const std::vector<int> &mergedInto, int a) {
+    Value v = groups[a].outputs.front();
+    int target = -1;
+    bool single = true;
+    for (int b = a + 1; b < int(groups.size()); ++b) {
+      int root = b;
+      while (mergedInto[root] >= 0)
+        root = mergedInto[root];
+      bool reads = llvm::any_of(groups[b].members, [&](Operation *m) {
+        return llvm::is_contained(m->getOperands(), v);
+      });
+      if (!reads)
+        continue;
+      if (target >= 0 && target != root)
+        single = false;
+      target = root;
+    }
+    return single ? target : -1;
+  }
+
+  // Builds each unmerged group's kernel where its last op is, and points the group's values
+  // at the kernel's results.
+  void buildKernels(const std::vector<Group> &groups, const std::vector<int> &mergedInto) {
     OpBuilder b(fn.getContext());
     llvm::DenseMap<Value, Value> replacement;
-    for (auto [i, g] : llvm::enumerate(groups)) {
-      if (mergedInto[i] >= 0)
-        continue;
-      SmallVector<Value> inputs;
-      for (Operation *m : g.members)
-        for (Value in : m->getOperands()) {
-          bool inside = !llvm::isa<BlockArgument>(in) && g.has.contains(in.getDefiningOp());
-          if (!inside && !llvm::is_contained(inputs, in))
-            inputs.push_back(in);
-        }
-      SmallVector<Value> mappedInputs;
-      SmallVector<Type> inputTypes, outputTypes;
-      for (Value in : inputs) {
-        mappedInputs.push_back(replacement.lookup(in) ? replacement.lookup(in) : in);
-        inputTypes.push_back(in.getType());
-      }
-      for (Value out : g.outputs)
-        outputTypes.push_back(out.getType());
-      Operation *root = g.outputs.back().getDefiningOp();
-      b.setInsertionPoint(g.last);
-      auto kernel = KernelOp::create(b, root->getLoc(), outputTypes, mappedInputs,
-                                     b.getStringAttr(kernelName(root, g.members)));
-      kernel->setAttr(attr::sources, sourcesOf(b, g.members));
-      Block *body = new Block();
-      kernel.getBody().push_back(body);
-      IRMapping map;
-      for (Value in : inputs)
-        map.map(in, body->addArgument(in.getType(), in.getLoc()));
-      OpBuilder inner = OpBuilder::atBlockEnd(body);
-      for (Operation *m : g.members)
-        inner.clone(*m, map);
-      SmallVector<Value> yielded;
-      for (Value out : g.outputs)
-        yielded.push_back(map.lookup(out));
-      YieldOp::create(inner, root->getLoc(), yielded);
-      for (auto [out, result] : llvm::zip(g.outputs, kernel.getResults()))
-        replacement[out] = result;
-    }
+    for (auto [i, g] : llvm::enumerate(groups))
+      if (mergedInto[i] < 0)
+        buildKernel(b, g, replacement);
     for (auto [from, to] : replacement)
       from.replaceAllUsesWith(to);
+  }
+
+  // Builds the kiln.kernel of group `g`, recording its results in `replacement`.
+  void buildKernel(OpBuilder &b, const Group &g, llvm::DenseMap<Value, Value> &replacement) {
+    SmallVector<Value> inputs;
+    for (Operation *m : g.members)
+      for (Value in : m->getOperands()) {
+        bool inside = !llvm::isa<BlockArgument>(in) && g.has.contains(in.getDefiningOp());
+        if (!inside && !llvm::is_contained(inputs, in))
+          inputs.push_back(in);
+      }
+    SmallVector<Value> mappedInputs;
+    SmallVector<Type> inputTypes, outputTypes;
+    for (Value in : inputs) {
+      mappedInputs.push_back(replacement.lookup(in) ? replacement.lookup(in) : in);
+      inputTypes.push_back(in.getType());
+    }
+    for (Value out : g.outputs)
+      outputTypes.push_back(out.getType());
+    Operation *root = g.outputs.back().getDefiningOp();
+    b.setInsertionPoint(g.last);
+    auto kernel = KernelOp::create(b, root->getLoc(), outputTypes, mappedInputs,
+                                   b.getStringAttr(kernelName(root, g.members)));
+    kernel->setAttr(attr::sources, sourcesOf(b, g.members));
+    Block *body = new Block();
+    kernel.getBody().push_back(body);
+    IRMapping map;
+    for (Value in : inputs)
+      map.map(in, body->addArgument(in.getType(), in.getLoc()));
+    OpBuilder inner = OpBuilder::atBlockEnd(body);
+    for (Operation *m : g.members)
+      inner.clone(*m, map);
+    SmallVector<Value> yielded;
+    for (Value out : g.outputs)
+      yielded.push_back(map.lookup(out));
+    YieldOp::create(inner, root->getLoc(), yielded);
+    for (auto [out, result] : llvm::zip(g.outputs, kernel.getResults()))
+      replacement[out] = result;
+  }
+
+  // Erases the primitives, now that the kernels compute them.
+  LogicalResult eraseFusedOps() {
     for (Operation *op : llvm::reverse(ops)) {
       if (!op->use_empty())
         return op->emitError("kiln-fuse: internal error: a fused value is still used outside "

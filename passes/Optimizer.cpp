@@ -394,96 +394,138 @@ struct OptimizerPass : PassWrapper<OptimizerPass, OperationPass<ModuleOp>> {
     }
   }
 
-  void buildTrainStep(func::FuncOp grad, std::string name, const UpdateRule &rule,
-                      const Hyper &hyper) {
-    MLIRContext *ctx = &getContext();
-    FunctionType gradType = grad.getFunctionType();
-    auto scalar = tensorOf(Float32Type::get(ctx), {});
+  // The arguments of @grad by role: params, and the inputs (everything else).
+  struct GradArguments {
     SmallVector<unsigned> params, inputs;
-    for (unsigned i = 0; i < gradType.getNumInputs(); ++i)
-      (grad.getArgAttr(i, attr::param) ? params : inputs).push_back(i);
-    unsigned numForwardResults = gradType.getNumResults() - params.size();
-    SmallVector<std::string> stateNames = rule.stateNames(hyper);
+  };
 
-    // Signature: params, state (per param, per name), inputs, lr, step.
+  // The train step's signature: params, state (per param, per name), inputs, lr, step; and
+  // the forward results, then the new params and the new state.
+  struct Signature {
     SmallVector<Type> argTypes, resultTypes;
     SmallVector<DictionaryAttr> argAttrs;
-    for (unsigned p : params) {
-      argTypes.push_back(gradType.getInput(p));
-      argAttrs.push_back(grad.getArgAttrDict(p));
-    }
-    for (unsigned p : params)
-      for (const std::string &s : stateNames) {
-        argTypes.push_back(gradType.getInput(p));
-        auto paramName = grad.getArgAttrOfType<StringAttr>(p, attr::param).getValue();
-        argAttrs.push_back(DictionaryAttr::get(
-            ctx, {NamedAttribute(StringAttr::get(ctx, attr::state),
-                                 StringAttr::get(ctx, paramName + "." + s))}));
-      }
-    for (unsigned i : inputs) {
-      argTypes.push_back(gradType.getInput(i));
-      argAttrs.push_back(grad.getArgAttrDict(i));
-    }
-    for (StringRef role : {attr::lr, attr::step}) {
-      argTypes.push_back(scalar);
-      argAttrs.push_back(DictionaryAttr::get(
-          ctx, {NamedAttribute(StringAttr::get(ctx, role), UnitAttr::get(ctx))}));
-    }
-    for (unsigned r = 0; r < numForwardResults; ++r)
-      resultTypes.push_back(gradType.getResult(r));
-    for (unsigned k = 0; k < params.size() * (1 + stateNames.size()); ++k)
-      resultTypes.push_back(argTypes[k]);
+  };
+
+  // @grad inlined into the train step: its results there, and the arguments the updates read.
+  struct Inlined {
+    SmallVector<Value> forwardResults, grads;
+    unsigned stateBase = 0;  // the first state argument
+    Value lr, step;
+    func::ReturnOp gradReturn;
+  };
+
+  void buildTrainStep(func::FuncOp grad, std::string name, const UpdateRule &rule,
+                      const Hyper &hyper) {
+    FunctionType gradType = grad.getFunctionType();
+    GradArguments args;
+    for (unsigned i = 0; i < gradType.getNumInputs(); ++i)
+      (grad.getArgAttr(i, attr::param) ? args.params : args.inputs).push_back(i);
+    unsigned numForwardResults = gradType.getNumResults() - args.params.size();
+    SmallVector<std::string> stateNames = rule.stateNames(hyper);
+    Signature sig = trainStepSignature(grad, args, stateNames, numForwardResults);
 
     OpBuilder b(grad);
     b.setInsertionPointAfter(grad);
     Location loc = grad.getLoc();
-    auto step = func::FuncOp::create(b, loc, name, b.getFunctionType(argTypes, resultTypes));
+    auto step = func::FuncOp::create(b, loc, name, b.getFunctionType(sig.argTypes, sig.resultTypes));
     setRole(step, FunctionRole::train);
-    step.setAllArgAttrs(argAttrs);
+    step.setAllArgAttrs(sig.argAttrs);
     Block *body = step.addEntryBlock();
     b.setInsertionPointToEnd(body);
 
-    // Inline @grad.
+    Inlined inlined = inlineGrad(b, grad, step, args, stateNames.size(), numForwardResults);
+    SmallVector<Value> results = inlined.forwardResults;
+    results.append(updates(b, loc, step, inlined, stateNames.size(), rule, hyper));
+    func::ReturnOp::create(b, inlined.gradReturn.getLoc(), results);
+    tagResults(grad, step, numForwardResults, args.params.size() * (1 + stateNames.size()));
+  }
+
+  // The train step's signature (see Signature) for @grad's arguments and `stateNames`.
+  Signature trainStepSignature(func::FuncOp grad, const GradArguments &args, ArrayRef<std::string> stateNames,
+                               unsigned numForwardResults) {
+    MLIRContext *ctx = &getContext();
+    FunctionType gradType = grad.getFunctionType();
+    auto scalar = tensorOf(Float32Type::get(ctx), {});
+    Signature sig;
+    for (unsigned p : args.params) {
+      sig.argTypes.push_back(gradType.getInput(p));
+      sig.argAttrs.push_back(grad.getArgAttrDict(p));
+    }
+    for (unsigned p : args.params)
+      for (const std::string &s : stateNames) {
+        sig.argTypes.push_back(gradType.getInput(p));
+        auto paramName = grad.getArgAttrOfType<StringAttr>(p, attr::param).getValue();
+        sig.argAttrs.push_back(DictionaryAttr::get(
+            ctx, {NamedAttribute(StringAttr::get(ctx, attr::state),
+                                 StringAttr::get(ctx, paramName + "." + s))}));
+      }
+    for (unsigned i : args.inputs) {
+      sig.argTypes.push_back(gradType.getInput(i));
+      sig.argAttrs.push_back(grad.getArgAttrDict(i));
+    }
+    for (StringRef role : {attr::lr, attr::step}) {
+      sig.argTypes.push_back(scalar);
+      sig.argAttrs.push_back(DictionaryAttr::get(
+          ctx, {NamedAttribute(StringAttr::get(ctx, role), UnitAttr::get(ctx))}));
+    }
+    for (unsigned r = 0; r < numForwardResults; ++r)
+      sig.resultTypes.push_back(gradType.getResult(r));
+    for (unsigned k = 0; k < args.params.size() * (1 + stateNames.size()); ++k)
+      sig.resultTypes.push_back(sig.argTypes[k]);
+    return sig;
+  }
+
+  // Clones @grad's body (all but its return) into the train step at `b`.
+  static Inlined inlineGrad(OpBuilder &b, func::FuncOp grad, func::FuncOp step, const GradArguments &args,
+                            size_t numStateNames, unsigned numForwardResults) {
+    Inlined inlined;
     IRMapping map;
     unsigned next = 0;
-    for (unsigned p : params)
+    for (unsigned p : args.params)
       map.map(grad.getArgument(p), step.getArgument(next++));
-    unsigned stateBase = next;
-    next += params.size() * stateNames.size();
-    for (unsigned i : inputs)
+    inlined.stateBase = next;
+    next += args.params.size() * numStateNames;
+    for (unsigned i : args.inputs)
       map.map(grad.getArgument(i), step.getArgument(next++));
-    Value lr = step.getArgument(next++), t = step.getArgument(next++);
-    func::ReturnOp gradReturn;
+    inlined.lr = step.getArgument(next++);
+    inlined.step = step.getArgument(next++);
     for (Operation &op : grad.getBody().front()) {
       if (auto ret = llvm::dyn_cast<func::ReturnOp>(op))
-        gradReturn = ret;
+        inlined.gradReturn = ret;
       else
         b.clone(op, map);
     }
+    for (auto [r, v] : llvm::enumerate(inlined.gradReturn.getOperands()))
+      (r < numForwardResults ? inlined.forwardResults : inlined.grads).push_back(map.lookup(v));
+    return inlined;
+  }
 
-    SmallVector<Value> results, newParams, newState;
-    for (unsigned r = 0; r < numForwardResults; ++r)
-      results.push_back(map.lookup(gradReturn.getOperand(r)));
-    for (auto [k, p] : llvm::enumerate(params)) {
+  // Applies the update rule to each param: the new params, then the new state.
+  static SmallVector<Value> updates(OpBuilder &b, Location loc, func::FuncOp step, const Inlined &inlined,
+                                    size_t numStateNames, const UpdateRule &rule, const Hyper &hyper) {
+    SmallVector<Value> newParams, newState;
+    for (auto [k, paramGrad] : llvm::enumerate(inlined.grads)) {
       Slot slot;
-      slot.param = step.getArgument(k);
-      slot.grad = map.lookup(gradReturn.getOperand(numForwardResults + k));
+      slot.param = step.getArgument(unsigned(k));
+      slot.grad = paramGrad;
       auto type = llvm::cast<RankedTensorType>(slot.param.getType());
-      slot.lr = broadcastScalar(b, loc, lr, type);
-      slot.step = broadcastScalar(b, loc, t, type);
-      for (unsigned s = 0; s < stateNames.size(); ++s)
-        slot.state.push_back(step.getArgument(stateBase + k * stateNames.size() + s));
+      slot.lr = broadcastScalar(b, loc, inlined.lr, type);
+      slot.step = broadcastScalar(b, loc, inlined.step, type);
+      for (unsigned s = 0; s < numStateNames; ++s)
+        slot.state.push_back(step.getArgument(unsigned(inlined.stateBase + k * numStateNames + s)));
       SmallVector<Value> updated = rule.update(b, loc, hyper, slot);
       newParams.push_back(updated[0]);
       newState.append(updated.begin() + 1, updated.end());
     }
-    results.append(newParams);
-    results.append(newState);
-    func::ReturnOp::create(b, gradReturn.getLoc(), results);
+    newParams.append(newState);
+    return newParams;
+  }
 
+  // Gives the forward results @grad's attributes, and each new value the param or state it replaces.
+  static void tagResults(func::FuncOp grad, func::FuncOp step, unsigned numForwardResults, size_t numUpdates) {
     for (unsigned r = 0; r < numForwardResults; ++r)
       step.setResultAttrs(r, grad.getResultAttrDict(r));
-    for (unsigned k = 0; k < params.size() * (1 + stateNames.size()); ++k) {
+    for (unsigned k = 0; k < numUpdates; ++k) {
       auto dict = step.getArgAttrDict(k);
       Attribute name = dict.get(attr::param) ? dict.get(attr::param) : dict.get(attr::state);
       step.setResultAttr(numForwardResults + k, attr::update_of, name);

@@ -374,6 +374,38 @@ void randomUniform(Kernel &k) {
   k.define(cast<float>(bits >> 8) * (1.0f / 16777216.0f));
 }
 
+// Operand dimension i reads result dimension dims[i], or 0 where it expands from 1.
+void broadcastInDim(Kernel &k) {
+  std::vector<Expr> idx = k.index(), src;
+  const auto &inShape = k.spec.inputs[0].shape;
+  for (size_t i = 0; i < k.spec.dims.size(); ++i)
+    src.push_back(inShape[i] == 1 ? Expr(0) : idx[k.spec.dims[i]]);
+  k.define(k.at(0, src));
+}
+
+// Row-major linear index of the output coordinate, unflattened in the input's shape.
+void reshapeRowMajor(Kernel &k) {
+  Expr linear = 0;
+  std::vector<Expr> idx = k.index();
+  for (size_t d = 0; d < idx.size(); ++d)
+    linear = linear * int(k.spec.output.shape[d]) + idx[d];
+  const auto &inShape = k.spec.inputs[0].shape;
+  std::vector<Expr> src(inShape.size());
+  for (int d = int(inShape.size()) - 1; d >= 0; --d) {
+    src[d] = linear % int(inShape[d]);
+    linear = linear / int(inShape[d]);
+  }
+  k.define(k.at(0, src));
+}
+
+// Result dimension i is operand dimension perm[i].
+void transposeDims(Kernel &k) {
+  std::vector<Expr> idx = k.index(), src(idx.size());
+  for (size_t i = 0; i < idx.size(); ++i)
+    src[k.spec.dims[i]] = idx[i];
+  k.define(k.at(0, src));
+}
+
 } // namespace
 
 void defineAlgorithm(Kernel &k) {
@@ -417,35 +449,9 @@ void defineAlgorithm(Kernel &k) {
     std::copy(v.begin(), v.end(), data.data());
     return k.define(cast(t, data(std::vector<Expr>(k.vars.begin(), k.vars.end()))));
   }
-  case Primitive::broadcast_in_dim: {
-    // Operand dimension i reads result dimension dims[i], or 0 where it expands from 1.
-    std::vector<Expr> idx = k.index(), src;
-    const auto &inShape = k.spec.inputs[0].shape;
-    for (size_t i = 0; i < k.spec.dims.size(); ++i)
-      src.push_back(inShape[i] == 1 ? Expr(0) : idx[k.spec.dims[i]]);
-    return k.define(k.at(0, src));
-  }
-  case Primitive::reshape: {
-    // Row-major linear index of the output coordinate, unflattened in the input's shape.
-    Expr linear = 0;
-    std::vector<Expr> idx = k.index();
-    for (size_t d = 0; d < idx.size(); ++d)
-      linear = linear * int(k.spec.output.shape[d]) + idx[d];
-    const auto &inShape = k.spec.inputs[0].shape;
-    std::vector<Expr> src(inShape.size());
-    for (int d = int(inShape.size()) - 1; d >= 0; --d) {
-      src[d] = linear % int(inShape[d]);
-      linear = linear / int(inShape[d]);
-    }
-    return k.define(k.at(0, src));
-  }
-  case Primitive::transpose: {
-    // Result dimension i is operand dimension perm[i].
-    std::vector<Expr> idx = k.index(), src(idx.size());
-    for (size_t i = 0; i < idx.size(); ++i)
-      src[k.spec.dims[i]] = idx[i];
-    return k.define(k.at(0, src));
-  }
+  case Primitive::broadcast_in_dim: return broadcastInDim(k);
+  case Primitive::reshape: return reshapeRowMajor(k);
+  case Primitive::transpose: return transposeDims(k);
   case Primitive::reduce_sum: return reduce(k, Reduction::sum);
   case Primitive::reduce_mean: return reduce(k, Reduction::mean);
   case Primitive::reduce_max: return reduce(k, Reduction::max);

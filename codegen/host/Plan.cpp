@@ -110,6 +110,31 @@ struct Planner {
   struct Interval {
     int buffer, first, last;  // op indices within the entry
   };
+
+  // What the phases of planEntry share about the entry being planned.
+  struct EntryState {
+    EntryState(func::FuncOp fn, EntryKind kind, int index)
+        : fn(fn), index(index), entry{fn.getName().str(), kind, 0, {}, {}}, ids(fn) {
+      Operation *terminator = fn.getBody().front().getTerminator();
+      for (Value v : terminator->getOperands())
+        returned.insert(v);
+      for (auto [r, v] : llvm::enumerate(terminator->getOperands()))
+        if (auto of = fn.getResultAttrOfType<StringAttr>(r, attr::update_of))
+          updateOf[v] = of.getValue();
+    }
+    func::FuncOp fn;
+    int index;  // the entry's number in the plan
+    EntryPlan entry;
+    llvm::DenseMap<Value, int> slot;  // the buffer of each value planned so far
+    // Results outlive the run (the runtime reads them); everything else is scratch.
+    llvm::DenseSet<Value> returned;
+    llvm::DenseMap<Value, Interval> lifetime;  // of each scratch value
+    ValueIds ids;
+    int opIndex = 0;  // of the kiln op being planned, from 1
+    // Returned values that are the new value of a param, state or buffer, by its name.
+    llvm::DenseMap<Value, StringRef> updateOf;
+    std::set<std::string> inputNames;
+  };
   std::vector<int> scratchBuffers;
   int64_t scratchBytes = 0;
 
@@ -246,9 +271,7 @@ struct Planner {
 
   // A collective starts where it stands (its operand was computed by the call before it) and
   // writes its result buffer until its wait: both buffers live from here to the wait.
-  LogicalResult planCollective(Operation &op, EntryPlan &entry, llvm::DenseMap<Value, int> &slot,
-                               llvm::DenseMap<Value, Interval> &lifetime, const llvm::DenseSet<Value> &returned,
-                               int opIndex) {
+  LogicalResult planCollective(Operation &op, EntryState &e) {
     if (op.getNumOperands() != 1 || op.getNumResults() != 1)
       return op.emitError("kiln codegen: a collective has one operand and one result");
     Value in = op.getOperand(0), out = op.getResult(0);
@@ -257,31 +280,31 @@ struct Planner {
       return failure();
     PlannedCollective c;
     auto of = op.getAttrOfType<StringAttr>(attr::of);
-    c.of = of ? of.getValue().str() : "value " + std::to_string(entry.collectives.size());
-    c.input = slot.lookup(in);
-    c.start = int(entry.calls.size());
+    c.of = of ? of.getValue().str() : "value " + std::to_string(e.entry.collectives.size());
+    c.input = e.slot.lookup(in);
+    c.start = int(e.entry.calls.size());
     std::string name = "sum." + c.of;
-    if (returned.contains(out)) {
-      c.output = slot[out] = allocate(name, *d);
+    if (e.returned.contains(out)) {
+      c.output = e.slot[out] = allocate(name, *d);
     } else {
-      c.output = slot[out] = allocateScratch(name, *d);
-      lifetime[out] = {c.output, std::max(opIndex, 1), std::max(opIndex, 1)};
+      c.output = e.slot[out] = allocateScratch(name, *d);
+      e.lifetime[out] = {c.output, std::max(e.opIndex, 1), std::max(e.opIndex, 1)};
     }
-    unwaited[out] = int(entry.collectives.size());
-    entry.collectives.push_back(c);
+    unwaited[out] = int(e.entry.collectives.size());
+    e.entry.collectives.push_back(c);
     return success();
   }
 
-  // Places the wait of the collective giving `v` before the op `opIndex` (the call about to be
-  // added), the first that reads it, and keeps its input buffer until then.
-  void waitFor(Value v, EntryPlan &entry, llvm::DenseMap<Value, Interval> &lifetime, int opIndex) {
+  // Places the wait of the collective giving `v` before the op `e.opIndex` (the call about to
+  // be added), the first that reads it, and keeps its input buffer until then.
+  void waitFor(Value v, EntryState &e) {
     auto it = unwaited.find(v);
     if (it == unwaited.end())
       return;
-    entry.collectives[size_t(it->second)].wait = int(entry.calls.size());
-    auto in = lifetime.find(v.getDefiningOp()->getOperand(0));
-    if (in != lifetime.end())
-      in->second.last = std::max(in->second.last, std::max(opIndex, 1));
+    e.entry.collectives[size_t(it->second)].wait = int(e.entry.calls.size());
+    auto in = e.lifetime.find(v.getDefiningOp()->getOperand(0));
+    if (in != e.lifetime.end())
+      in->second.last = std::max(in->second.last, std::max(e.opIndex, 1));
     unwaited.erase(it);
   }
 
@@ -296,248 +319,305 @@ struct Planner {
     return "";
   }
 
+  // Adds the entry `fn` to the plan: its arguments, then its ops in order, then its scratch.
   LogicalResult planEntry(func::FuncOp fn, EntryKind kind) {
     if (fn.isExternal())
       return fn.emitError("kiln codegen: @") << fn.getName() << " has no body";
-    int index = int(plan.entries.size());
-    EntryPlan entry{fn.getName().str(), kind, 0, {}, {}};
-    llvm::DenseMap<Value, int> slot;
-    // Results outlive the run (the runtime reads them); everything else is scratch.
-    llvm::DenseSet<Value> returned;
-    for (Value v : fn.getBody().front().getTerminator()->getOperands())
-      returned.insert(v);
-    llvm::DenseMap<Value, Interval> lifetime;
-    ValueIds ids(fn);
-    int opIndex = 0;
-    // Returned values that are the new value of a param, state or buffer, by its name.
-    llvm::DenseMap<Value, StringRef> updateOf;
-    for (auto [r, v] : llvm::enumerate(fn.getBody().front().getTerminator()->getOperands()))
-      if (auto of = fn.getResultAttrOfType<StringAttr>(r, attr::update_of))
-        updateOf[v] = of.getValue();
-    auto local = [&](Value v, std::string name) -> FailureOr<int> {
-      auto it = slot.find(v);
-      if (it != slot.end())
-        return it->second;
-      auto d = tensorDesc(fn.getLoc(), v.getType());
-      if (failed(d))
+    EntryState e(fn, kind, int(plan.entries.size()));
+    if (failed(planArguments(e)))
+      return failure();
+    for (Operation &op : fn.getBody().front())
+      if (failed(planOp(op, e)))
         return failure();
-      return slot[v] = allocate(std::move(name), *d);
-    };
+    waitAtEnd(e);
+    finishEntry(e);
+    return success();
+  }
 
-    std::set<std::string> inputNames;
+  // The buffer of `v`: the one it has, or a new persistent one named `name`.
+  FailureOr<int> local(Value v, std::string name, EntryState &e) {
+    auto it = e.slot.find(v);
+    if (it != e.slot.end())
+      return it->second;
+    auto d = tensorDesc(e.fn.getLoc(), v.getType());
+    if (failed(d))
+      return failure();
+    return e.slot[v] = allocate(std::move(name), *d);
+  }
+
+  // How errors about argument `i` of `fn` begin.
+  static std::string argumentWhere(func::FuncOp fn, unsigned i) {
+    return "kiln codegen: @" + fn.getName().str() + "'s argument " + std::to_string(i);
+  }
+
+  // Names key checkpoints, --init files and the manifest: non-empty, not safetensors'
+  // reserved key, one tensor each. The error for a name that breaks the first two rules.
+  static std::optional<std::string> badName(const std::string &where, StringRef name, Role role) {
+    if (name.empty())
+      return where + " is a " + roleName(role).str() + " with an empty name";
+    if (name == "__metadata__")
+      return where + " is a " + roleName(role).str() + " named '__metadata__', which safetensors files reserve";
+    return std::nullopt;
+  }
+
+  // `extra` with an argument's constant start (kiln.init, a float) and whether it is a counter
+  // kept as int64 in files (kiln.integer); a kiln.init that is not a float goes to `badInit`.
+  static llvm::json::Object withStart(func::FuncOp fn, unsigned i, llvm::json::Object extra, Attribute &badInit) {
+    if (auto init = fn.getArgAttrOfType<FloatAttr>(i, attr::init))
+      extra["init"] = init.getValueAsDouble();
+    else if (Attribute other = fn.getArgAttr(i, attr::init))
+      badInit = other;
+    if (fn.getArgAttr(i, attr::integer))
+      extra["integer"] = true;
+    return extra;
+  }
+
+  // Gives every argument its slot: params, state and buffers share one by name across
+  // entries; what the runtime writes (inputs, lr, step, random) gets one of the entry's own.
+  LogicalResult planArguments(EntryState &e) {
+    func::FuncOp fn = e.fn;
     for (BlockArgument arg : fn.getArguments()) {
       unsigned i = arg.getArgNumber();
       auto d = tensorDesc(fn.getLoc(), arg.getType());
       if (failed(d))
         return failure();
-      auto where = [&]() { return "kiln codegen: @" + fn.getName().str() + "'s argument " + std::to_string(i); };
-      // Names key checkpoints, --init files and the manifest: non-empty, not safetensors'
-      // reserved key, one tensor each.
-      auto badName = [&](StringRef name, Role role) -> std::optional<std::string> {
-        if (name.empty())
-          return where() + " is a " + roleName(role).str() + " with an empty name";
-        if (name == "__metadata__")
-          return where() + " is a " + roleName(role).str() + " named '__metadata__', which safetensors files reserve";
-        return std::nullopt;
-      };
-      auto shared = [&](StringRef name, Role role, llvm::json::Object extra) -> LogicalResult {
-        if (auto bad = badName(name, role))
-          return fn.emitError(*bad);
-        if (inputNames.count(name.str()))
-          return fn.emitError(where()) << " is a " << roleName(role) << " named '" << name
-                                       << "', the name of an input; every tensor needs a name of its own";
-        auto [it, added] = sharedSlots.try_emplace(name.str(), -1);
-        if (added) {
-          it->second = allocate(name.str(), *d);
-          sharedRoles[name.str()] = role;
-          record(it->second, role, std::nullopt, std::move(extra));
-        } else if (sharedRoles[name.str()] != role) {
-          return fn.emitError(where()) << " is a " << roleName(role) << " named '" << name << "', the name of a "
-                                       << roleName(sharedRoles[name.str()]) << "; every tensor needs a name of its own";
-        } else if (plan.buffers[it->second].desc.shape != d->shape) {
-          return fn.emitError(where()) << ", " << roleName(role) << " '" << name << "', is " << arg.getType()
-                                       << " here but " << shapeString(plan.buffers[it->second].desc.shape)
-                                       << " in an earlier entry";
-        }
-        slot[arg] = it->second;
-        return success();
-      };
       LogicalResult ok = success();
-      // A constant start (kiln.init, a float) and a counter kept as int64 in files (kiln.integer).
       Attribute badInit;
-      auto start = [&](llvm::json::Object extra) {
-        if (auto init = fn.getArgAttrOfType<FloatAttr>(i, attr::init))
-          extra["init"] = init.getValueAsDouble();
-        else if (Attribute other = fn.getArgAttr(i, attr::init))
-          badInit = other;
-        if (fn.getArgAttr(i, attr::integer))
-          extra["integer"] = true;
-        return extra;
-      };
       if (auto p = fn.getArgAttrOfType<StringAttr>(i, attr::param)) {
         llvm::json::Object extra;
         if (auto fan = fn.getArgAttrOfType<IntegerAttr>(i, attr::fan_in))
           extra["fan_in"] = fan.getInt();
-        ok = shared(p.getValue(), Role::Param, start(std::move(extra)));
+        ok = planShared(arg, *d, p.getValue(), Role::Param, withStart(fn, i, std::move(extra), badInit), e);
       } else if (auto s = fn.getArgAttrOfType<StringAttr>(i, attr::state)) {
-        ok = shared(s.getValue(), Role::State, {});
+        ok = planShared(arg, *d, s.getValue(), Role::State, {}, e);
       } else if (auto buf = fn.getArgAttrOfType<StringAttr>(i, attr::buffer)) {
-        ok = shared(buf.getValue(), Role::Buffer, start({}));
-      } else {
-        Role role = Role::Input;
-        std::string name;
-        if (auto in = fn.getArgAttrOfType<StringAttr>(i, attr::input))
-          role = Role::Input, name = in.getValue().str();
-        else if (fn.getArgAttr(i, attr::lr))
-          role = Role::Lr, name = "lr";
-        else if (fn.getArgAttr(i, attr::step))
-          role = Role::Step, name = "step";
-        else if (fn.getArgAttr(i, attr::random))
-          role = Role::Random, name = "random";
-        else
-          return fn.emitError(where()) << " (" << arg.getType() << ") has no kiln role: " << attr::param << ", "
-                                       << attr::state << ", " << attr::buffer << ", " << attr::input << ", "
-                                       << attr::lr << ", " << attr::step << " or " << attr::random;
-        if (role == Role::Input) {
-          if (auto bad = badName(name, role))
-            return fn.emitError(*bad);
-          if (sharedSlots.count(name) || name == "lr" || name == "step" || name == "random" ||
-              !inputNames.insert(name).second)
-            return fn.emitError(where()) << " is an input named '" << name
-                                         << "', a name already taken by another tensor of the model";
-        }
-        int b = *local(arg, name);
-        record(b, role, index);
-        entry.hostWrites.push_back(b);
-        if (role == Role::Input && entry.batch == 0 && !d->shape.empty())
-          entry.batch = d->shape[0];
+        ok = planShared(arg, *d, buf.getValue(), Role::Buffer, withStart(fn, i, {}, badInit), e);
+      } else if (failed(planHostArgument(arg, *d, e))) {
+        return failure();
       }
       if (badInit)
-        return fn.emitError(where()) << ": " << attr::init << " is " << badInit << "; it takes a float, as in "
-                                     << attr::init << " = 1.0";
+        return fn.emitError(argumentWhere(fn, i)) << ": " << attr::init << " is " << badInit
+                                                  << "; it takes a float, as in " << attr::init << " = 1.0";
       if (failed(ok))
         return failure();
     }
+    return success();
+  }
 
-    for (Operation &op : fn.getBody().front()) {
-      if (auto ret = llvm::dyn_cast<func::ReturnOp>(op)) {
-        for (Value v : ret.getOperands())
-          waitFor(v, entry, lifetime, opIndex);
-        for (auto [r, v] : llvm::enumerate(ret.getOperands())) {
-          auto b = local(v, "result" + std::to_string(r));
-          if (failed(b))
-            return failure();
-          if (auto of = fn.getResultAttrOfType<StringAttr>(r, attr::update_of)) {
-            auto target = sharedSlots.find(of.getValue().str());
-            if (target == sharedSlots.end())
-              return fn.emitError("kiln codegen: update of unknown tensor ") << of;
-            if (target->second == *b)
-              continue;
-            // Another tensor's old value (b.set(a) while a changes too) is saved before the
-            // updates overwrite it, as an argument returned as an output is.
-            int from = *b;
-            if (llvm::isa<BlockArgument>(v)) {
-              from = allocate(of.getValue().str() + ".new", plan.buffers[*b].desc);
-              entry.outputCopies.push_back({*b, from});
-            }
-            entry.copies.push_back({from, target->second});
-            continue;
-          }
-          auto name = fn.getResultAttrOfType<StringAttr>(r, attr::output);
-          std::string outName = name ? name.getValue().str() : "output" + std::to_string(r);
-          if (llvm::isa<BlockArgument>(v)) {
-            // An argument returned as an output (a param, say) is copied to a slot of its own
-            // before the updates overwrite it: the runtime reads the value this step used.
-            int own = allocate(outName, plan.buffers[*b].desc);
-            entry.outputCopies.push_back({*b, own});
-            b = own;
-          } else {
-            plan.buffers[*b].name = outName;
-          }
-          record(*b, r == 0 ? Role::Loss : Role::Output, index);
-          entry.hostReads.push_back(*b);
-        }
-        continue;
-      }
-      if (op.hasTrait<OpTrait::Communication>()) {
-        if (failed(planCollective(op, entry, slot, lifetime, returned, opIndex)))
-          return failure();
-        continue;
-      }
-      if (!llvm::isa<KilnDialect>(op.getDialect()))
-        return op.emitError("kiln codegen: cannot lower ") << op.getName();
-      ++opIndex;
-      for (Value v : op.getOperands()) {
-        waitFor(v, entry, lifetime, opIndex);
-        auto it = lifetime.find(v);
-        if (it != lifetime.end())
-          it->second.last = opIndex;
-      }
-      std::vector<int> operandOf;
-      auto fused = kernelOf(&op, &operandOf);
-      if (failed(fused))
-        return failure();
-      *fused = flattenElementwise(*fused);
-      // Outputs written over the param or state they replace; the kernel must then compute
-      // each point once, which is part of what it compiles to.
-      std::vector<int> inPlace;
-      for (Value result : op.getResults()) {
-        inPlace.push_back(inPlaceSlot(fn, op, *fused, operandOf, result, updateOf));
-        fused->updatesInPlace |= inPlace.back() >= 0;
-      }
-      auto [it, added] = kernelByKey.try_emplace(fused->key(), int(plan.kernels.size()));
-      if (added) {
-        fused->name = "kiln_" + fused->name + "_" + std::to_string(plan.kernels.size());
-        plan.kernels.push_back(*fused);
-      }
-      KernelCall call{it->second, {}, {}, {}, {}, sourcesOf(op)};
-      for (auto [i, operand] : llvm::enumerate(operandOf)) {
-        call.buffers.push_back(view(slot.lookup(op.getOperand(operand)), fused->inputs[i]));
-        call.reads.push_back(ids[op.getOperand(operand)]);
-      }
-      for (Value result : op.getResults()) {
-        std::string name = "e" + std::to_string(index) + ".v" + std::to_string(plan.buffers.size());
-        FailureOr<int> out;
-        int target = inPlace[llvm::cast<OpResult>(result).getResultNumber()];
-        if (target >= 0) {
-          out = slot[result] = target;
-        } else if (returned.contains(result) || op.getNumOperands() == 0) {
-          out = local(result, name);
-        } else {
-          auto d = tensorDesc(op.getLoc(), result.getType());
-          if (failed(d))
-            return failure();
-          out = slot[result] = allocateScratch(name, *d);
-          lifetime[result] = {*out, opIndex, opIndex};
-        }
-        if (failed(out))
-          return failure();
-        const TensorDesc &written = fused->output(int(llvm::cast<OpResult>(result).getResultNumber()));
-        call.buffers.push_back(view(*out, written));
-        call.values.push_back(ids[result]);
-        call.written.push_back(plan.buffers[*out].desc);  // the value's own shape
-      }
-      // Without inputs a kernel computes a constant: once, when the arena is bound.
-      (op.getNumOperands() == 0 ? plan.once : entry.calls).push_back(call);
+  // The shared slot of the param, state or buffer `name`: allocated and recorded when first
+  // seen, then checked to be the same tensor in every entry.
+  LogicalResult planShared(BlockArgument arg, const TensorDesc &d, StringRef name, Role role, llvm::json::Object extra,
+                           EntryState &e) {
+    func::FuncOp fn = e.fn;
+    std::string where = argumentWhere(fn, arg.getArgNumber());
+    if (auto bad = badName(where, name, role))
+      return fn.emitError(*bad);
+    if (e.inputNames.count(name.str()))
+      return fn.emitError(where) << " is a " << roleName(role) << " named '" << name
+                                 << "', the name of an input; every tensor needs a name of its own";
+    auto [it, added] = sharedSlots.try_emplace(name.str(), -1);
+    if (added) {
+      it->second = allocate(name.str(), d);
+      sharedRoles[name.str()] = role;
+      record(it->second, role, std::nullopt, std::move(extra));
+    } else if (sharedRoles[name.str()] != role) {
+      return fn.emitError(where) << " is a " << roleName(role) << " named '" << name << "', the name of a "
+                                 << roleName(sharedRoles[name.str()]) << "; every tensor needs a name of its own";
+    } else if (plan.buffers[it->second].desc.shape != d.shape) {
+      return fn.emitError(where) << ", " << roleName(role) << " '" << name << "', is " << arg.getType()
+                                 << " here but " << shapeString(plan.buffers[it->second].desc.shape)
+                                 << " in an earlier entry";
     }
-    for (auto &kv : unwaited) {  // results nothing reads: waited for at the end
-      entry.collectives[size_t(kv.second)].wait = int(entry.calls.size());
+    e.slot[arg] = it->second;
+    return success();
+  }
+
+  // The entry's own slot for an argument the runtime writes before a run: an input, the
+  // learning rate, the step or the random seed. The first input's dimension 0 is the batch.
+  LogicalResult planHostArgument(BlockArgument arg, const TensorDesc &d, EntryState &e) {
+    func::FuncOp fn = e.fn;
+    unsigned i = arg.getArgNumber();
+    std::string where = argumentWhere(fn, i);
+    Role role = Role::Input;
+    std::string name;
+    if (auto in = fn.getArgAttrOfType<StringAttr>(i, attr::input))
+      role = Role::Input, name = in.getValue().str();
+    else if (fn.getArgAttr(i, attr::lr))
+      role = Role::Lr, name = "lr";
+    else if (fn.getArgAttr(i, attr::step))
+      role = Role::Step, name = "step";
+    else if (fn.getArgAttr(i, attr::random))
+      role = Role::Random, name = "random";
+    else
+      return fn.emitError(where) << " (" << arg.getType() << ") has no kiln role: " << attr::param << ", "
+                                 << attr::state << ", " << attr::buffer << ", " << attr::input << ", "
+                                 << attr::lr << ", " << attr::step << " or " << attr::random;
+    if (role == Role::Input) {
+      if (auto bad = badName(where, name, role))
+        return fn.emitError(*bad);
+      if (sharedSlots.count(name) || name == "lr" || name == "step" || name == "random" ||
+          !e.inputNames.insert(name).second)
+        return fn.emitError(where) << " is an input named '" << name
+                                   << "', a name already taken by another tensor of the model";
+    }
+    int b = *local(arg, name, e);
+    record(b, role, e.index);
+    e.entry.hostWrites.push_back(b);
+    if (role == Role::Input && e.entry.batch == 0 && !d.shape.empty())
+      e.entry.batch = d.shape[0];
+    return success();
+  }
+
+  // Plans one op of the body: the return, a collective, or a kernel call.
+  LogicalResult planOp(Operation &op, EntryState &e) {
+    if (auto ret = llvm::dyn_cast<func::ReturnOp>(op))
+      return planResults(ret, e);
+    if (op.hasTrait<OpTrait::Communication>())
+      return planCollective(op, e);
+    if (!llvm::isa<KilnDialect>(op.getDialect()))
+      return op.emitError("kiln codegen: cannot lower ") << op.getName();
+    return planCall(op, e);
+  }
+
+  // The entry's results: the loss and the outputs, which the runtime reads, and the updates,
+  // copied over the param, state or buffer they replace after the step.
+  LogicalResult planResults(func::ReturnOp ret, EntryState &e) {
+    func::FuncOp fn = e.fn;
+    for (Value v : ret.getOperands())
+      waitFor(v, e);
+    for (auto [r, v] : llvm::enumerate(ret.getOperands())) {
+      auto b = local(v, "result" + std::to_string(r), e);
+      if (failed(b))
+        return failure();
+      if (auto of = fn.getResultAttrOfType<StringAttr>(r, attr::update_of)) {
+        auto target = sharedSlots.find(of.getValue().str());
+        if (target == sharedSlots.end())
+          return fn.emitError("kiln codegen: update of unknown tensor ") << of;
+        if (target->second == *b)
+          continue;
+        // Another tensor's old value (b.set(a) while a changes too) is saved before the
+        // updates overwrite it, as an argument returned as an output is.
+        int from = *b;
+        if (llvm::isa<BlockArgument>(v)) {
+          from = allocate(of.getValue().str() + ".new", plan.buffers[*b].desc);
+          e.entry.outputCopies.push_back({*b, from});
+        }
+        e.entry.copies.push_back({from, target->second});
+        continue;
+      }
+      auto name = fn.getResultAttrOfType<StringAttr>(r, attr::output);
+      std::string outName = name ? name.getValue().str() : "output" + std::to_string(r);
+      if (llvm::isa<BlockArgument>(v)) {
+        // An argument returned as an output (a param, say) is copied to a slot of its own
+        // before the updates overwrite it: the runtime reads the value this step used.
+        int own = allocate(outName, plan.buffers[*b].desc);
+        e.entry.outputCopies.push_back({*b, own});
+        b = own;
+      } else {
+        plan.buffers[*b].name = outName;
+      }
+      record(*b, r == 0 ? Role::Loss : Role::Output, e.index);
+      e.entry.hostReads.push_back(*b);
+    }
+    return success();
+  }
+
+  // The call of the kernel `op` compiles to, over its operands' buffers and new ones for its
+  // results (or the slots they update in place).
+  LogicalResult planCall(Operation &op, EntryState &e) {
+    ++e.opIndex;
+    for (Value v : op.getOperands()) {
+      waitFor(v, e);
+      auto it = e.lifetime.find(v);
+      if (it != e.lifetime.end())
+        it->second.last = e.opIndex;
+    }
+    std::vector<int> operandOf;
+    auto fused = kernelOf(&op, &operandOf);
+    if (failed(fused))
+      return failure();
+    *fused = flattenElementwise(*fused);
+    // Outputs written over the param or state they replace; the kernel must then compute
+    // each point once, which is part of what it compiles to.
+    std::vector<int> inPlace;
+    for (Value result : op.getResults()) {
+      inPlace.push_back(inPlaceSlot(e.fn, op, *fused, operandOf, result, e.updateOf));
+      fused->updatesInPlace |= inPlace.back() >= 0;
+    }
+    KernelCall call{kernelNumber(*fused), {}, {}, {}, {}, sourcesOf(op)};
+    for (auto [i, operand] : llvm::enumerate(operandOf)) {
+      call.buffers.push_back(view(e.slot.lookup(op.getOperand(operand)), fused->inputs[i]));
+      call.reads.push_back(e.ids[op.getOperand(operand)]);
+    }
+    if (failed(planCallResults(op, *fused, inPlace, call, e)))
+      return failure();
+    // Without inputs a kernel computes a constant: once, when the arena is bound.
+    (op.getNumOperands() == 0 ? plan.once : e.entry.calls).push_back(call);
+    return success();
+  }
+
+  // The kernel's number in the plan; a kernel no call used yet is added, named by its number.
+  int kernelNumber(FusedKernel &fused) {
+    auto [it, added] = kernelByKey.try_emplace(fused.key(), int(plan.kernels.size()));
+    if (added) {
+      fused.name = "kiln_" + fused.name + "_" + std::to_string(plan.kernels.size());
+      plan.kernels.push_back(fused);
+    }
+    return it->second;
+  }
+
+  // The buffers `call` writes `op`'s results to: the slot a result updates in place, a
+  // persistent one for a result or a constant, or scratch that lives from this call on.
+  LogicalResult planCallResults(Operation &op, const FusedKernel &fused, const std::vector<int> &inPlace,
+                                KernelCall &call, EntryState &e) {
+    for (Value result : op.getResults()) {
+      std::string name = "e" + std::to_string(e.index) + ".v" + std::to_string(plan.buffers.size());
+      FailureOr<int> out;
+      int target = inPlace[llvm::cast<OpResult>(result).getResultNumber()];
+      if (target >= 0) {
+        out = e.slot[result] = target;
+      } else if (e.returned.contains(result) || op.getNumOperands() == 0) {
+        out = local(result, name, e);
+      } else {
+        auto d = tensorDesc(op.getLoc(), result.getType());
+        if (failed(d))
+          return failure();
+        out = e.slot[result] = allocateScratch(name, *d);
+        e.lifetime[result] = {*out, e.opIndex, e.opIndex};
+      }
+      if (failed(out))
+        return failure();
+      const TensorDesc &written = fused.output(int(llvm::cast<OpResult>(result).getResultNumber()));
+      call.buffers.push_back(view(*out, written));
+      call.values.push_back(e.ids[result]);
+      call.written.push_back(plan.buffers[*out].desc);  // the value's own shape
+    }
+    return success();
+  }
+
+  // Collectives whose results nothing reads are waited for at the end of the entry.
+  void waitAtEnd(EntryState &e) {
+    for (auto &kv : unwaited) {
+      e.entry.collectives[size_t(kv.second)].wait = int(e.entry.calls.size());
       for (Value v : {kv.first, kv.first.getDefiningOp()->getOperand(0)})
-        if (auto it = lifetime.find(v); it != lifetime.end())
-          it->second.last = std::max(it->second.last, std::max(opIndex, 1));
+        if (auto it = e.lifetime.find(v); it != e.lifetime.end())
+          it->second.last = std::max(it->second.last, std::max(e.opIndex, 1));
     }
     unwaited.clear();
+  }
+
+  // Records the scratch values' lifetimes in calls, places them, and adds the entry to the plan.
+  void finishEntry(EntryState &e) {
     std::vector<Interval> intervals;
-    for (auto &kv : lifetime)
+    for (auto &kv : e.lifetime)
       intervals.push_back(kv.second);
     for (const Interval &iv : intervals) {
-      plan.buffers[iv.buffer].entry = index;
+      plan.buffers[iv.buffer].entry = e.index;
       plan.buffers[iv.buffer].first = iv.first - 1;  // op indices count from 1: calls from 0
       plan.buffers[iv.buffer].last = iv.last - 1;
     }
     assignScratch(std::move(intervals));
-    plan.entries.push_back(std::move(entry));
-    return success();
+    plan.entries.push_back(std::move(e.entry));
   }
 };
 
