@@ -266,6 +266,58 @@ int fail(const Twine &message) {
   return 1;
 }
 
+// Each variant's median step time per thread count: the median over the steps of a run (after
+// a fifth of them as warm-up), then over --repeats runs. "" or the error.
+std::string timeSteps(std::vector<Variant> &variants, const std::vector<int> &threads, const TempFolder &temps) {
+  for (int t : threads)
+    for (Variant &v : variants) {
+      std::vector<double> runMedians;
+      for (int r = 0; r < repeats; ++r) {
+        std::vector<double> losses, ms;
+        std::string metrics = temps / (v.name + ".jsonl");
+        if (std::string err = runBinary(v, t, metrics, losses, ms); !err.empty())
+          return err;
+        if (v.losses.empty())
+          v.losses = losses;
+        ms.erase(ms.begin(), ms.begin() + std::min<size_t>(ms.size() / 5, ms.size()));  // warm-up
+        runMedians.push_back(median(ms));
+      }
+      v.stepMs[t] = median(runMedians);
+    }
+  return "";
+}
+
+void printStepTable(const std::vector<Variant> &variants, const std::vector<int> &threads) {
+  const Variant &fused = variants[0], &unfused = variants[1];
+  outs() << formatv("\n{0,-8} {1,8} {2,12} {3,14} {4,9}\n", "variant", "threads", "step us", "kernels/step", "MB moved");
+  for (int t : threads)
+    for (const Variant &v : variants) {
+      int64_t bytes = 0;
+      for (const KernelCall &c : v.plan.entries.front().calls)
+        bytes += v.plan.kernels[c.kernel].bytesMoved();
+      outs() << formatv("{0,-8} {1,8} {2,12:f2} {3,14} {4,9:f2}\n", v.name, t, 1000 * v.stepMs.at(t),
+                        v.plan.entries.front().calls.size(), bytes / 1e6);
+    }
+  for (int t : threads)
+    outs() << formatv("fused / unfused, {0} thread(s): {1:f3}\n", t, fused.stepMs.at(t) / unfused.stepMs.at(t));
+}
+
+// Float rounding differs between the variants (fused code keeps values in registers and
+// contracts multiply-adds), so their losses agree to rounding and drift apart only as training
+// amplifies it.
+void printLossDifference(const Variant &fused, const Variant &unfused) {
+  double worst = 0, worstEarly = 0;
+  size_t n = std::min(fused.losses.size(), unfused.losses.size());
+  for (size_t i = 0; i < n; ++i) {
+    double d = std::abs(fused.losses[i] - unfused.losses[i]) / std::max(1e-30, std::abs(unfused.losses[i]));
+    worst = std::max(worst, d);
+    if (i < 10)
+      worstEarly = std::max(worstEarly, d);
+  }
+  outs() << formatv("largest relative loss difference, fused vs unfused: {0:e2} over the first 10 steps, "
+                    "{1:e2} over all {2}\n", worstEarly, worst, n);
+}
+
 // The fused and the unfused build of `module`, each compiled to an executable; or, with --emit,
 // each one's product of that stage written to stdout.
 mlir::LogicalResult buildVariants(mlir::ModuleOp module, const TempFolder &temps, std::vector<Variant> &variants) {
@@ -332,48 +384,10 @@ int bench() {
   const char *where = benchTarget == Device::host ? "" : benchTarget == Device::cuda ? ", kernels on CUDA" : ", kernels on OpenCL";
   outs() << "kiln bench " << sys::path::filename(model) << ": " << cpuName() << where << "; " << steps
          << " steps per run, median step of each run, median of " << repeats << " runs\n";
-  for (int t : threads)
-    for (Variant &v : variants) {
-      std::vector<double> runMedians;
-      for (int r = 0; r < repeats; ++r) {
-        std::vector<double> losses, ms;
-        std::string metrics = temps / (v.name + ".jsonl");
-        if (std::string err = runBinary(v, t, metrics, losses, ms); !err.empty())
-          return fail(err);
-        if (v.losses.empty())
-          v.losses = losses;
-        ms.erase(ms.begin(), ms.begin() + std::min<size_t>(ms.size() / 5, ms.size()));  // warm-up
-        runMedians.push_back(median(ms));
-      }
-      v.stepMs[t] = median(runMedians);
-    }
-
-  const Variant &fused = variants[0], &unfused = variants[1];
-  outs() << formatv("\n{0,-8} {1,8} {2,12} {3,14} {4,9}\n", "variant", "threads", "step us", "kernels/step", "MB moved");
-  for (int t : threads)
-    for (const Variant &v : variants) {
-      int64_t bytes = 0;
-      for (const KernelCall &c : v.plan.entries.front().calls)
-        bytes += v.plan.kernels[c.kernel].bytesMoved();
-      outs() << formatv("{0,-8} {1,8} {2,12:f2} {3,14} {4,9:f2}\n", v.name, t, 1000 * v.stepMs.at(t),
-                        v.plan.entries.front().calls.size(), bytes / 1e6);
-    }
-  for (int t : threads)
-    outs() << formatv("fused / unfused, {0} thread(s): {1:f3}\n", t, fused.stepMs.at(t) / unfused.stepMs.at(t));
-
-  // Losses: float rounding differs between the variants (fused code keeps values in registers
-  // and contracts multiply-adds), so they agree to rounding and drift apart only as training
-  // amplifies it.
-  double worst = 0, worstEarly = 0;
-  size_t n = std::min(fused.losses.size(), unfused.losses.size());
-  for (size_t i = 0; i < n; ++i) {
-    double d = std::abs(fused.losses[i] - unfused.losses[i]) / std::max(1e-30, std::abs(unfused.losses[i]));
-    worst = std::max(worst, d);
-    if (i < 10)
-      worstEarly = std::max(worstEarly, d);
-  }
-  outs() << formatv("largest relative loss difference, fused vs unfused: {0:e2} over the first 10 steps, "
-                    "{1:e2} over all {2}\n", worstEarly, worst, n);
+  if (std::string err = timeSteps(variants, threads, temps); !err.empty())
+    return fail(err);
+  printStepTable(variants, threads);
+  printLossDifference(variants[0], variants[1]);
 
   for (Variant &v : variants) {
     if (std::string err = timeKernels(v, threads.front(), temps / (v.name + ".times.json"));

@@ -164,7 +164,7 @@ std::string tensorName(const StepPlan &plan, const EntryPlan &entry, size_t call
 }
 
 // How far apart one output of the two builds is.
-struct Comparison {
+struct Difference {
   int64_t elements = 0, beyond = 0;
   double maxAbs = 0, maxRel = 0;
   int64_t atAbs = -1, atRel = -1;
@@ -191,8 +191,8 @@ std::vector<double> valuesOf(const SafetensorsFile &file, const SafetensorsEntry
   return values;
 }
 
-Comparison compare(const std::vector<double> &a, const std::vector<double> &b, bool floating) {
-  Comparison c;
+Difference compare(const std::vector<double> &a, const std::vector<double> &b, bool floating) {
+  Difference c;
   c.elements = int64_t(a.size());
   double scale = 0;
   for (const std::vector<double> *side : {&a, &b})
@@ -234,6 +234,142 @@ std::string sourcesText(const KernelCall &call) {
     text += (text.empty() ? "" : ", ") + s;
   return text;
 }
+
+// The values both builds wrote, compared in the order A computes them: the first that differs
+// beyond tolerance while every value its kernel read agreed is blamed; those that differ where a
+// value they read already did are counted as carried.
+class Comparison {
+public:
+  Comparison(const Build &a, const Build &b, const SafetensorsFile &dumpA, const SafetensorsFile &dumpB)
+      : a(a), b(b), dumpA(dumpA), dumpB(dumpB) {
+    for (const EntryPlan &entry : b.plan.entries) {
+      entriesB[entry.name] = &entry;
+      for (size_t c = 0; c < entry.calls.size(); ++c)
+        for (size_t o = 0; o < entry.calls[c].values.size(); ++o)
+          inB.try_emplace({entry.name, entry.calls[c].values[o]}, c, o);
+    }
+  }
+
+  // diff(1)'s exit status: 0 the builds agree, 1 they differ, 2 trouble.
+  int run() {
+    for (const EntryPlan &entry : a.plan.entries) {
+      auto other = entriesB.find(entry.name);
+      if (other == entriesB.end() || entry.calls.empty() || !dumpA.find(tensorName(a.plan, entry, 0, 0)))
+        continue;  // an entry the step did not run (the short last batch's)
+      if (std::optional<int> status = compareEntry(entry, *other->second))
+        return *status;
+    }
+    return summary();
+  }
+
+private:
+  // A call's output in each build: its entries, calls and output indices.
+  struct Written {
+    const EntryPlan &entry, &entryB;
+    size_t call, output, callB, outputB;
+  };
+
+  // The entry's values in A's order; an exit status once one differs or trouble stops it.
+  std::optional<int> compareEntry(const EntryPlan &entry, const EntryPlan &entryB) {
+    int64_t here = 0, writtenA = 0;
+    for (size_t c = 0; c < entry.calls.size(); ++c)
+      for (size_t o = 0; o < entry.calls[c].values.size(); ++o) {
+        ++writtenA;
+        auto where = inB.find({entry.name, entry.calls[c].values[o]});
+        if (where == inB.end())
+          continue;
+        ++here;
+        auto [cb, ob] = where->second;
+        if (std::optional<int> status = compareValue({entry, entryB, c, o, cb, ob}))
+          return status;
+      }
+    size_t writtenB = 0;
+    for (const KernelCall &call : entryB.calls)
+      writtenB += call.values.size();
+    outs() << formatv("{0}: {1} of the {2} outputs A writes compared, the values B writes too (B writes {3})\n",
+                      entry.name, here, writtenA, writtenB);
+    return std::nullopt;
+  }
+
+  std::optional<int> compareValue(const Written &w) {
+    const KernelCall &call = w.entry.calls[w.call];
+    std::string nameA = tensorName(a.plan, w.entry, w.call, w.output);
+    std::string nameB = tensorName(b.plan, w.entryB, w.callB, w.outputB);
+    const SafetensorsEntry *ta = dumpA.find(nameA), *tb = dumpB.find(nameB);
+    if (!ta || !tb)
+      return trouble("the kernel outputs of " + std::string(!ta ? "A" : "B") + " lack " + (!ta ? nameA : nameB));
+    std::vector<double> va = valuesOf(dumpA, *ta), vb = valuesOf(dumpB, *tb);
+    if (va.size() != vb.size() || ta->dtype != tb->dtype)
+      return trouble(nameA + " of A and " + nameB + " of B hold different types (" + ta->dtype + ", " + tb->dtype +
+                     ")");
+    Difference cmp = compare(va, vb, ta->dtype == "F32");
+    ++compared;
+    beyondOf[call.values[w.output]] = cmp.beyond;
+    const std::string &kernelB = b.plan.kernels[w.entryB.calls[w.callB].kernel].name;
+    if (cmp.maxRel > worstRel)
+      worstRel = cmp.maxRel, worstAt = kernelB + " of " + w.entry.name;
+    if (cmp.beyond > 0 && firstBeyond.empty())
+      firstBeyond = formatv("{0} of {1}, {2} of its {3} elements", kernelB, w.entry.name, cmp.beyond, cmp.elements);
+    if (cmp.beyond <= int64_t(maxMismatch * double(cmp.elements)))
+      return std::nullopt;
+    bool readDiffers = false;
+    for (uint64_t read : call.reads) {
+      auto it = beyondOf.find(read);
+      readDiffers |= it != beyondOf.end() && it->second > 0;
+    }
+    if (!readDiffers) {
+      printFirstDifference(w, cmp);
+      return 1;
+    }
+    if (carried++ == 0)
+      firstCarried = formatv("{0} of {1}, {2} of its {3} elements", kernelB, w.entry.name, cmp.beyond, cmp.elements);
+    return std::nullopt;
+  }
+
+  void printFirstDifference(const Written &w, const Difference &cmp) {
+    const KernelCall &call = w.entry.calls[w.call], &callB = w.entryB.calls[w.callB];
+    const TensorDesc &value = call.written[w.output];
+    outs() << formatv("\nfirst difference: {0}, the value written by\n", w.entry.name)
+           << formatv("  A: call {0}, {1}, output {2}: {3}\n", w.call, a.plan.kernels[call.kernel].name, w.output,
+                      sourcesText(call))
+           << formatv("  B: call {0}, {1}, output {2}: {3}\n", w.callB, b.plan.kernels[callB.kernel].name, w.outputB,
+                      sourcesText(callB))
+           << formatv("  {0} of its {1} elements ({2}) differ ({3:f2}%)\n", cmp.beyond, cmp.elements,
+                      shapeString(value.shape), 100.0 * double(cmp.beyond) / double(cmp.elements))
+           << formatv("  largest absolute error {0:e3} at {1}: A {2:e6}, B {3:e6}\n", cmp.maxAbs,
+                      coordinates(cmp.atAbs, value.shape), cmp.aAbs, cmp.bAbs)
+           << formatv("  largest relative error {0:e3} at {1}: A {2:e6}, B {3:e6}\n", cmp.maxRel,
+                      coordinates(cmp.atRel, value.shape), cmp.aRel, cmp.bRel)
+           << formatv("  ({0} earlier outputs agree)\n", compared - 1);
+  }
+
+  int summary() {
+    if (compared == 0)
+      return trouble("the builds keep no value in common: nothing to compare");
+    if (carried == 0) {
+      outs() << formatv("the builds agree: all {0} outputs compared are within tolerance", compared);
+      if (worstRel > 0)
+        outs() << formatv(" (largest relative error {0:e2}, in {1})", worstRel, worstAt);
+      outs() << "\n";
+      return 0;
+    }
+    outs() << formatv("the builds agree: of the {0} outputs compared, the {1} beyond tolerance differ only where a "
+                      "value their kernels read already did (first: {2}), carrying forward a difference within the "
+                      "allowed share that began at {3}: elements decided within rounding, as a ReLU at zero\n",
+                      compared, carried, firstCarried, firstBeyond);
+    return 0;
+  }
+
+  const Build &a, &b;
+  const SafetensorsFile &dumpA, &dumpB;
+  // Where B writes each value: entry name and value -> (call, output).
+  std::map<std::pair<std::string, uint64_t>, std::pair<size_t, size_t>> inB;
+  std::map<std::string, const EntryPlan *> entriesB;
+  int64_t compared = 0, carried = 0;
+  double worstRel = 0;
+  std::string worstAt, firstCarried, firstBeyond;
+  std::map<uint64_t, int64_t> beyondOf;  // compared values: their elements beyond tolerance
+};
 
 } // namespace
 
@@ -279,110 +415,12 @@ int diff() {
   } catch (const UserError &e) {
     return trouble(e.what());
   }
-
   outs() << "kiln diff " << sys::path::filename(model) << ": A = " << a.describe() << ", B = " << b.describe()
          << "; one train step (seed " << seed << ") and the first evaluation batch\n"
          << format("an element differs when |a - b| > %g * max(|a|, |b|) + %g * (the output's largest magnitude); "
                    "an output, when more than a share %g of its elements do\n",
                    rtol.getValue(), atol.getValue(), maxMismatch.getValue());
-
-  // Where B writes each value: entry name and value -> (call, output).
-  std::map<std::pair<std::string, uint64_t>, std::pair<size_t, size_t>> inB;
-  for (const EntryPlan &entry : b.plan.entries)
-    for (size_t c = 0; c < entry.calls.size(); ++c)
-      for (size_t o = 0; o < entry.calls[c].values.size(); ++o)
-        inB.try_emplace({entry.name, entry.calls[c].values[o]}, c, o);
-  std::map<std::string, const EntryPlan *> entriesB;
-  for (const EntryPlan &entry : b.plan.entries)
-    entriesB[entry.name] = &entry;
-
-  int64_t compared = 0, carried = 0;
-  double worstRel = 0;
-  std::string worstAt, firstCarried, firstBeyond;
-  std::map<uint64_t, int64_t> beyondOf;  // compared values: their elements beyond tolerance
-  for (const EntryPlan &entry : a.plan.entries) {
-    auto other = entriesB.find(entry.name);
-    if (other == entriesB.end() || entry.calls.empty() || !dumpA->find(tensorName(a.plan, entry, 0, 0)))
-      continue;  // an entry the step did not run (the short last batch's)
-    const EntryPlan &entryB = *other->second;
-    int64_t here = 0, writtenA = 0;
-    for (size_t c = 0; c < entry.calls.size(); ++c) {
-      const KernelCall &call = entry.calls[c];
-      for (size_t o = 0; o < call.values.size(); ++o) {
-        ++writtenA;
-        auto where = inB.find({entry.name, call.values[o]});
-        if (where == inB.end())
-          continue;
-        auto [cb, ob] = where->second;
-        std::string nameA = tensorName(a.plan, entry, c, o), nameB = tensorName(b.plan, entryB, cb, ob);
-        const SafetensorsEntry *ta = dumpA->find(nameA), *tb = dumpB->find(nameB);
-        if (!ta || !tb)
-          return trouble("the kernel outputs of " + std::string(!ta ? "A" : "B") + " lack " + (!ta ? nameA : nameB));
-        std::vector<double> va = valuesOf(*dumpA, *ta), vb = valuesOf(*dumpB, *tb);
-        if (va.size() != vb.size() || ta->dtype != tb->dtype)
-          return trouble(nameA + " of A and " + nameB + " of B hold different types (" + ta->dtype + ", " +
-                         tb->dtype + ")");
-        Comparison cmp = compare(va, vb, ta->dtype == "F32");
-        ++here;
-        ++compared;
-        beyondOf[call.values[o]] = cmp.beyond;
-        if (cmp.maxRel > worstRel)
-          worstRel = cmp.maxRel, worstAt = b.plan.kernels[entryB.calls[cb].kernel].name + " of " + entry.name;
-        if (cmp.beyond > 0 && firstBeyond.empty())
-          firstBeyond = formatv("{0} of {1}, {2} of its {3} elements", b.plan.kernels[entryB.calls[cb].kernel].name,
-                                entry.name, cmp.beyond, cmp.elements);
-        if (cmp.beyond <= int64_t(maxMismatch * double(cmp.elements)))
-          continue;
-        bool readDiffers = false;
-        for (uint64_t read : call.reads) {
-          auto it = beyondOf.find(read);
-          readDiffers |= it != beyondOf.end() && it->second > 0;
-        }
-        if (readDiffers) {
-          if (carried++ == 0)
-            firstCarried = formatv("{0} of {1}, {2} of its {3} elements", b.plan.kernels[entryB.calls[cb].kernel].name,
-                                   entry.name, cmp.beyond, cmp.elements);
-          continue;
-        }
-        const KernelCall &callB = entryB.calls[cb];
-        const TensorDesc &value = call.written[o];
-        outs() << formatv("\nfirst difference: {0}, the value written by\n", entry.name)
-               << formatv("  A: call {0}, {1}, output {2}: {3}\n", c, a.plan.kernels[call.kernel].name, o,
-                          sourcesText(call))
-               << formatv("  B: call {0}, {1}, output {2}: {3}\n", cb, b.plan.kernels[callB.kernel].name, ob,
-                          sourcesText(callB))
-               << formatv("  {0} of its {1} elements ({2}) differ ({3:f2}%)\n", cmp.beyond, cmp.elements,
-                          shapeString(value.shape), 100.0 * double(cmp.beyond) / double(cmp.elements))
-               << formatv("  largest absolute error {0:e3} at {1}: A {2:e6}, B {3:e6}\n", cmp.maxAbs,
-                          coordinates(cmp.atAbs, value.shape), cmp.aAbs, cmp.bAbs)
-               << formatv("  largest relative error {0:e3} at {1}: A {2:e6}, B {3:e6}\n", cmp.maxRel,
-                          coordinates(cmp.atRel, value.shape), cmp.aRel, cmp.bRel)
-               << formatv("  ({0} earlier outputs agree)\n", compared - 1);
-        return 1;
-      }
-    }
-    outs() << formatv("{0}: {1} of the {2} outputs A writes compared, the values B writes too (B writes {3})\n",
-                      entry.name, here, writtenA, [&] {
-                        size_t n = 0;
-                        for (const KernelCall &call : entryB.calls)
-                          n += call.values.size();
-                        return n;
-                      }());
-  }
-  if (compared == 0)
-    return trouble("the builds keep no value in common: nothing to compare");
-  if (carried == 0) {
-    outs() << formatv("the builds agree: all {0} outputs compared are within tolerance", compared);
-    if (worstRel > 0)
-      outs() << formatv(" (largest relative error {0:e2}, in {1})", worstRel, worstAt);
-    outs() << "\n";
-    return 0;
-  }
-  outs() << formatv("the builds agree: of the {0} outputs compared, the {1} beyond tolerance differ only where a "
-                    "value their kernels read already did (first: {2}), carrying forward a difference within the "
-                    "allowed share that began at {3}: elements decided within rounding, as a ReLU at zero\n",
-                    compared, carried, firstCarried, firstBeyond);
-  return 0;
+  return Comparison(a, b, *dumpA, *dumpB).run();
 }
 
 } // namespace kiln
