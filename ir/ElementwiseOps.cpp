@@ -1,13 +1,27 @@
 // Elementwise primitives: shape rules, verifiers, folds and gradient rules.
 //
-// Every op here maps equal shapes to the same shape, so the shape rule is "the result is the
-// first data operand's type" and the verifier checks that the shapes agree.
+// Every op here maps equal shapes to the same shape: the result type is the first data operand's
+// (generated from ElementwiseOps.td) and the Elementwise trait checks that the shapes agree.
 #include "ir/Dialect.h"
 
 using namespace mlir;
 
 namespace kiln {
 namespace {
+
+Value zerosLike(OpBuilder &b, Location loc, Value v) {
+  return splat(b, loc, llvm::cast<RankedTensorType>(v.getType()), 0.0);
+}
+
+// Folds `op(splat a, splat b)` to a splat when both operands are splat constants.
+OpFoldResult foldSplats(Operation *op, function_ref<double(double, double)> fn) {
+  auto a = splatValue(op->getOperand(0));
+  auto b = splatValue(op->getOperand(1));
+  if (!a || !b)
+    return {};
+  auto type = llvm::cast<ShapedType>(op->getResult(0).getType());
+  return DenseElementsAttr::get(type, llvm::ArrayRef<float>(static_cast<float>(fn(*a, *b))));
+}
 
 LogicalResult sameShapes(Operation *op, ValueRange values) {
   auto first = llvm::cast<ShapedType>(values.front().getType());
@@ -24,64 +38,15 @@ LogicalResult sameShapes(Operation *op, ValueRange values) {
   return success();
 }
 
-Value zerosLike(OpBuilder &b, Location loc, Value v) {
-  return splat(b, loc, llvm::cast<RankedTensorType>(v.getType()), 0.0);
-}
-
-// Folds `op(splat a, splat b)` to a splat when both operands are splat constants.
-OpFoldResult foldSplats(Operation *op, function_ref<double(double, double)> fn) {
-  auto a = splatValue(op->getOperand(0));
-  auto b = splatValue(op->getOperand(1));
-  if (!a || !b)
-    return {};
-  auto type = llvm::cast<ShapedType>(op->getResult(0).getType());
-  return DenseElementsAttr::get(type, llvm::ArrayRef<float>(static_cast<float>(fn(*a, *b))));
-}
-
 } // namespace
 
-#define KILN_SAME_TYPE_AS_OPERAND(Op, operand)                                                \
-  LogicalResult Op::inferReturnTypes(MLIRContext *, std::optional<Location>, Adaptor adaptor, \
-                                     SmallVectorImpl<Type> &types) {                          \
-    types.push_back(adaptor.operand().getType());                                             \
-    return success();                                                                         \
-  }
-KILN_SAME_TYPE_AS_OPERAND(AddOp, getLhs)
-KILN_SAME_TYPE_AS_OPERAND(SubOp, getLhs)
-KILN_SAME_TYPE_AS_OPERAND(MulOp, getLhs)
-KILN_SAME_TYPE_AS_OPERAND(DivOp, getLhs)
-KILN_SAME_TYPE_AS_OPERAND(MaxOp, getLhs)
-KILN_SAME_TYPE_AS_OPERAND(NegOp, getOperand)
-KILN_SAME_TYPE_AS_OPERAND(ExpOp, getOperand)
-KILN_SAME_TYPE_AS_OPERAND(LogOp, getOperand)
-KILN_SAME_TYPE_AS_OPERAND(SqrtOp, getOperand)
-KILN_SAME_TYPE_AS_OPERAND(StopGradientOp, getOperand)
-KILN_SAME_TYPE_AS_OPERAND(AbsOp, getOperand)
-KILN_SAME_TYPE_AS_OPERAND(SinOp, getOperand)
-KILN_SAME_TYPE_AS_OPERAND(CosOp, getOperand)
-KILN_SAME_TYPE_AS_OPERAND(ErfOp, getOperand)
-KILN_SAME_TYPE_AS_OPERAND(SelectOp, getOnTrue)
-#undef KILN_SAME_TYPE_AS_OPERAND
+LogicalResult verifySameShapes(Operation *op) { return sameShapes(op, op->getOperands()); }
 
-LogicalResult AddOp::verify() { return sameShapes(*this, getOperands()); }
-LogicalResult SubOp::verify() { return sameShapes(*this, getOperands()); }
-LogicalResult MulOp::verify() { return sameShapes(*this, getOperands()); }
-LogicalResult DivOp::verify() { return sameShapes(*this, getOperands()); }
-LogicalResult MaxOp::verify() { return sameShapes(*this, getOperands()); }
-LogicalResult NegOp::verify() { return sameShapes(*this, getOperand()); }
-LogicalResult ExpOp::verify() { return sameShapes(*this, getOperand()); }
-LogicalResult LogOp::verify() { return sameShapes(*this, getOperand()); }
-LogicalResult SqrtOp::verify() { return sameShapes(*this, getOperand()); }
 LogicalResult StopGradientOp::verify() { return sameShapes(*this, getOperand()); }
 
 // Used where a term's gradient is exactly zero in exact arithmetic (log_softmax's row maximum):
 // leaving it out keeps rounding noise out of the other gradients.
 SmallVector<Value> StopGradientOp::gradient(OpBuilder &, ValueRange) { return {Value()}; }
-LogicalResult AbsOp::verify() { return sameShapes(*this, getOperand()); }
-LogicalResult SinOp::verify() { return sameShapes(*this, getOperand()); }
-LogicalResult ErfOp::verify() { return sameShapes(*this, getOperand()); }
-LogicalResult CosOp::verify() { return sameShapes(*this, getOperand()); }
-LogicalResult SelectOp::verify() { return sameShapes(*this, getOperands()); }
 
 // d(a + b) = da + db
 SmallVector<Value> AddOp::gradient(OpBuilder &, ValueRange g) { return {g[0], g[0]}; }
@@ -214,7 +179,7 @@ LogicalResult CompareOp::verify() {
   if (!llvm::is_contained(directions, getDirection()))
     return emitOpError() << "unknown direction '" << getDirection()
                          << "'; expected EQ, NE, LT, LE, GT or GE";
-  return sameShapes(*this, getOperands());
+  return success();  // shapes: the Elementwise trait
 }
 
 LogicalResult ConstantOp::inferReturnTypes(MLIRContext *, std::optional<Location>,

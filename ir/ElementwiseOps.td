@@ -1,8 +1,20 @@
-// Elementwise primitives: operands and result share one shape (broadcasts are explicit).
+// Elementwise primitives: operands and result share one shape (broadcasts are explicit). The
+// shape rule is the Elementwise trait's verifier; the result type is the operand's, defined here.
 #ifndef KILN_ELEMENTWISE_OPS_TD
 #define KILN_ELEMENTWISE_OPS_TD
 
 include "ir/KilnDialect.td"
+
+// The result has the type of the operand `getter` returns.
+class Kiln_TypeOfOperand<string getter> {
+  code definition = [{
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(::mlir::MLIRContext *, std::optional<::mlir::Location>,
+                                                      Adaptor adaptor, ::llvm::SmallVectorImpl<::mlir::Type> &types) {
+      types.push_back(adaptor.}] # getter # [{().getType());
+      return ::mlir::success();
+    }
+  }];
+}
 
 class Kiln_BinaryOp<string mnemonic, string math, list<Trait> traits = []>
     : Kiln_Op<mnemonic, !listconcat(traits, [Kiln_Elementwise])> {
@@ -12,7 +24,7 @@ class Kiln_BinaryOp<string mnemonic, string math, list<Trait> traits = []>
     # "```mlir\n%z = kiln." # mnemonic # " %x, %y : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>\n```";
   let arguments = (ins Kiln_F32Tensor:$lhs, Kiln_F32Tensor:$rhs);
   let results = (outs Kiln_F32Tensor:$result);
-  let hasVerifier = 1;
+  let extraClassDefinition = Kiln_TypeOfOperand<"getLhs">.definition;
 }
 
 def Kiln_AddOp : Kiln_BinaryOp<"add", "lhs + rhs", [Commutative]> { let hasFolder = 1; }
@@ -28,7 +40,7 @@ class Kiln_UnaryOp<string mnemonic, string math, list<Trait> traits = [Kiln_Elem
     # "```mlir\n%y = kiln." # mnemonic # " %x : (tensor<4xf32>) -> tensor<4xf32>\n```";
   let arguments = (ins Kiln_F32Tensor:$operand);
   let results = (outs Kiln_F32Tensor:$result);
-  let hasVerifier = 1;
+  let extraClassDefinition = Kiln_TypeOfOperand<"getOperand">.definition;
 }
 
 def Kiln_NegOp : Kiln_UnaryOp<"neg", "-x">;
@@ -36,7 +48,9 @@ def Kiln_ExpOp : Kiln_UnaryOp<"exp", "exp(x)">;
 def Kiln_LogOp : Kiln_UnaryOp<"log", "log(x)">;
 def Kiln_SqrtOp : Kiln_UnaryOp<"sqrt", "sqrt(x)">;
 def Kiln_StopGradientOp : Kiln_UnaryOp<"stop_gradient", "x, with no gradient flowing back (a constant to autodiff)",
-                                       [Kiln_IndexOnly, Kiln_Dimensions]>;
+                                       [Kiln_IndexOnly, Kiln_Dimensions]> {
+  let hasVerifier = 1;  // an index-only op: the Elementwise trait's shape rule is not its own
+}
 def Kiln_AbsOp : Kiln_UnaryOp<"abs", "|x|; its gradient at 0 is 0, as in PyTorch">;
 def Kiln_SinOp : Kiln_UnaryOp<"sin", "sin(x)">;
 def Kiln_CosOp : Kiln_UnaryOp<"cos", "cos(x)">;
@@ -69,7 +83,7 @@ def Kiln_SelectOp : Kiln_Op<"select", [Kiln_Elementwise]> {
   }];
   let arguments = (ins Kiln_MaskTensor:$pred, Kiln_F32Tensor:$on_true, Kiln_F32Tensor:$on_false);
   let results = (outs Kiln_F32Tensor:$result);
-  let hasVerifier = 1;
+  let extraClassDefinition = Kiln_TypeOfOperand<"getOnTrue">.definition;
   let hasFolder = 1;
 }
 

@@ -4,9 +4,17 @@
 
 #include "mlir/IR/OpDefinition.h"
 
+namespace kiln {
+// The shape rule of every elementwise op: its operands and result share one shape.
+mlir::LogicalResult verifySameShapes(mlir::Operation *op);
+} // namespace kiln
+
 namespace kiln::OpTrait {
 
-template <typename Op> class Elementwise : public mlir::OpTrait::TraitBase<Op, Elementwise> {};
+template <typename Op> class Elementwise : public mlir::OpTrait::TraitBase<Op, Elementwise> {
+public:
+  static mlir::LogicalResult verifyTrait(mlir::Operation *op) { return verifySameShapes(op); }
+};
 template <typename Op> class IndexOnly : public mlir::OpTrait::TraitBase<Op, IndexOnly> {};
 template <typename Op> class Contraction : public mlir::OpTrait::TraitBase<Op, Contraction> {};
 template <typename Op> class Reduction : public mlir::OpTrait::TraitBase<Op, Reduction> {};
