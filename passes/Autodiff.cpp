@@ -14,19 +14,17 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/IRMapping.h"
 
+namespace kiln {
+#define GEN_PASS_DEF_KILNAUTODIFF
+#include "passes/Passes.h.inc"
+} // namespace kiln
+
 using namespace mlir;
 
 namespace kiln {
 namespace {
 
-struct AutodiffPass : PassWrapper<AutodiffPass, OperationPass<ModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(AutodiffPass)
-  StringRef getName() const override { return "KilnAutodiff"; }
-  StringRef getArgument() const override { return "kiln-autodiff"; }
-  StringRef getDescription() const override {
-    return "Differentiate @forward's loss w.r.t. its kiln.param arguments into @grad";
-  }
-  void getDependentDialects(DialectRegistry &r) const override { r.insert<KilnDialect>(); }
+struct AutodiffPass : impl::KilnAutodiffBase<AutodiffPass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -195,6 +193,5 @@ struct AutodiffPass : PassWrapper<AutodiffPass, OperationPass<ModuleOp>> {
 
 } // namespace
 
-std::unique_ptr<Pass> createAutodiffPass() { return std::make_unique<AutodiffPass>(); }
 
 } // namespace kiln

@@ -14,31 +14,18 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 
+namespace kiln {
+#define GEN_PASS_DEF_KILNBATCHSTEPS
+#include "passes/Passes.h.inc"
+} // namespace kiln
+
 using namespace mlir;
 
 namespace kiln {
 namespace {
 
-struct BatchStepsPass : PassWrapper<BatchStepsPass, OperationPass<ModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(BatchStepsPass)
-  BatchStepsPass() = default;
-  BatchStepsPass(const BatchStepsPass &other) : PassWrapper(other) {}
-  explicit BatchStepsPass(const BatchStepsOptions &o) {
-    batch = o.batch;
-    ranks = o.ranks;
-    dataRows = o.dataRows;
-  }
-  StringRef getName() const override { return "KilnBatchSteps"; }
-  StringRef getArgument() const override { return "kiln-batch-steps"; }
-  StringRef getDescription() const override {
-    return "Specialise the train entry to the batch (and rank share) and add the short last batch's step";
-  }
-  Option<int64_t> batch{*this, "batch", llvm::cl::desc("Rows per step (0: the traced batch)"), llvm::cl::init(0)};
-  Option<int64_t> ranks{*this, "ranks", llvm::cl::desc("Data-parallel processes sharing each batch"),
-                        llvm::cl::init(1)};
-  Option<int64_t> dataRows{*this, "data-rows",
-                           llvm::cl::desc("Rows of training data, to size the short last batch (0: unknown)"),
-                           llvm::cl::init(0)};
+struct BatchStepsPass : impl::KilnBatchStepsBase<BatchStepsPass> {
+  using Base::Base;
 
   void runOnOperation() override {
     if (failed(specialize(getOperation())))
@@ -167,8 +154,5 @@ LogicalResult BatchStepsPass::addTailStep(ModuleOp module, func::FuncOp main, Ar
 
 } // namespace
 
-std::unique_ptr<Pass> createBatchStepsPass(const BatchStepsOptions &options) {
-  return std::make_unique<BatchStepsPass>(options);
-}
 
 } // namespace kiln

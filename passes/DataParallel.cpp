@@ -16,19 +16,17 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
+namespace kiln {
+#define GEN_PASS_DEF_KILNDATAPARALLEL
+#include "passes/Passes.h.inc"
+} // namespace kiln
+
 using namespace mlir;
 
 namespace kiln {
 namespace {
 
-struct DataParallelPass : PassWrapper<DataParallelPass, OperationPass<ModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(DataParallelPass)
-  StringRef getName() const override { return "KilnDataParallel"; }
-  StringRef getArgument() const override { return "kiln-data-parallel"; }
-  StringRef getDescription() const override {
-    return "Add up each gradient and the loss over the ranks of a data-parallel run (kiln.ranks)";
-  }
-  void getDependentDialects(DialectRegistry &r) const override { r.insert<KilnDialect>(); }
+struct DataParallelPass : impl::KilnDataParallelBase<DataParallelPass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -82,6 +80,5 @@ struct DataParallelPass : PassWrapper<DataParallelPass, OperationPass<ModuleOp>>
 
 } // namespace
 
-std::unique_ptr<Pass> createDataParallelPass() { return std::make_unique<DataParallelPass>(); }
 
 } // namespace kiln

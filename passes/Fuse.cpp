@@ -31,6 +31,11 @@
 
 #include <set>
 
+namespace kiln {
+#define GEN_PASS_DEF_KILNFUSE
+#include "passes/Passes.h.inc"
+} // namespace kiln
+
 using namespace mlir;
 
 namespace kiln {
@@ -419,19 +424,8 @@ struct FunctionFusion {
   }
 };
 
-struct FusePass : PassWrapper<FusePass, OperationPass<ModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(FusePass)
-  FusePass() = default;
-  FusePass(const FusePass &other) : PassWrapper(other) {}
-  explicit FusePass(bool on) { enabled = on; }
-  StringRef getName() const override { return "KilnFuse"; }
-  StringRef getArgument() const override { return "kiln-fuse"; }
-  StringRef getDescription() const override {
-    return "Group primitives into kiln.kernel ops, one per generated kernel";
-  }
-  Option<bool> enabled{*this, "enabled",
-                       llvm::cl::desc("Fuse; false gives one kernel per primitive"),
-                       llvm::cl::init(true)};
+struct FusePass : impl::KilnFuseBase<FusePass> {
+  using Base::Base;
 
   void runOnOperation() override {
     for (auto fn : getOperation().getOps<func::FuncOp>()) {
@@ -446,6 +440,5 @@ struct FusePass : PassWrapper<FusePass, OperationPass<ModuleOp>> {
 
 } // namespace
 
-std::unique_ptr<Pass> createFusePass(bool enabled) { return std::make_unique<FusePass>(enabled); }
 
 } // namespace kiln

@@ -22,6 +22,11 @@
 
 #include <cmath>
 
+namespace kiln {
+#define GEN_PASS_DEF_KILNOPTIMIZER
+#include "passes/Passes.h.inc"
+} // namespace kiln
+
 using namespace mlir;
 
 namespace kiln {
@@ -347,14 +352,7 @@ const UpdateRule *findRule(StringRef name) {
   return nullptr;
 }
 
-struct OptimizerPass : PassWrapper<OptimizerPass, OperationPass<ModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(OptimizerPass)
-  StringRef getName() const override { return "KilnOptimizer"; }
-  StringRef getArgument() const override { return "kiln-optimizer"; }
-  StringRef getDescription() const override {
-    return "Append the kiln.optimizer update to @grad, giving @train_step";
-  }
-  void getDependentDialects(DialectRegistry &r) const override { r.insert<KilnDialect>(); }
+struct OptimizerPass : impl::KilnOptimizerBase<OptimizerPass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -535,6 +533,5 @@ struct OptimizerPass : PassWrapper<OptimizerPass, OperationPass<ModuleOp>> {
 
 } // namespace
 
-std::unique_ptr<Pass> createOptimizerPass() { return std::make_unique<OptimizerPass>(); }
 
 } // namespace kiln

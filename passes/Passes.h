@@ -14,32 +14,14 @@
 
 namespace kiln {
 
-// Reverse-mode autodiff: @forward (params, inputs) -> (loss, outputs...) gives
-// @grad (params, inputs) -> (loss, outputs..., dloss/dparam...).
-std::unique_ptr<mlir::Pass> createAutodiffPass();
+// The passes, declared in Passes.td: createKilnBatchSteps(KilnBatchStepsOptions),
+// createKilnAutodiff() (@forward -> @grad), createKilnDataParallel() (sums over kiln.ranks),
+// createKilnOptimizer() (@grad -> @train_step), createKilnFuse(KilnFuseOptions) (kiln.kernel
+// groups; enabled = false gives one kernel per primitive).
+#define GEN_PASS_DECL
+#include "passes/Passes.h.inc"
 
-// With a module attribute kiln.ranks = R > 1: adds up each gradient of @grad, and its loss,
-// over the R ranks of a data-parallel run (kiln.all_reduce_sum).
-std::unique_ptr<mlir::Pass> createDataParallelPass();
-
-// Appends the optimizer named by the module's `kiln.optimizer` attribute to @grad, giving
-// @train_step (params, state, inputs, lr, step) -> (loss, outputs..., new params, new state).
-std::unique_ptr<mlir::Pass> createOptimizerPass();
-
-// Groups each function's primitives into kiln.kernel ops; `enabled` false gives one kernel per
-// primitive (the unfused baseline).
-std::unique_ptr<mlir::Pass> createFusePass(bool enabled = true);
-
-// The train entries a run needs: the traced one re-specialised to `batch` rows (0: as traced),
-// each of `ranks` processes taking an equal share, and the step of the short last batch that
-// `dataRows` rows of training data leave (0: unknown).
-struct BatchStepsOptions {
-  int64_t batch = 0;
-  int64_t ranks = 1;
-  int64_t dataRows = 0;
-};
-std::unique_ptr<mlir::Pass> createBatchStepsPass(const BatchStepsOptions &options = {});
-
+// Registers the passes and the kiln-pipeline pipeline with MLIR (kiln-opt).
 void registerPasses();
 
 // @forward_tail -> @grad_tail: replaces the `from` prefix of `name` by `to`, or appends
@@ -65,7 +47,7 @@ void printStages(llvm::raw_ostream &os);
 // Choices that change what the IR stages do.
 struct PipelineOptions {
   bool fusion = true;
-  BatchStepsOptions batch;
+  KilnBatchStepsOptions batch;
 };
 
 // The passes of an IR stage (forward, grad, train or fused); none for a later stage.

@@ -2,6 +2,11 @@
 // of the IR stages, in the order they run.
 #include "passes/Passes.h"
 
+namespace kiln {
+#define GEN_PASS_REGISTRATION
+#include "passes/Passes.h.inc"
+} // namespace kiln
+
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -51,19 +56,19 @@ void printStages(llvm::raw_ostream &os) {
 void addStagePasses(Stage stage, mlir::OpPassManager &pm, const PipelineOptions &options) {
   switch (stage) {
   case Stage::forward:  // as traced: verified, and specialised to the batches it will train on
-    pm.addPass(createBatchStepsPass(options.batch));
+    pm.addPass(createKilnBatchSteps(options.batch));
     return;
   case Stage::grad:
-    pm.addPass(createAutodiffPass());
+    pm.addPass(createKilnAutodiff());
     cleanup(pm);
     return;
   case Stage::train:
-    pm.addPass(createDataParallelPass());
-    pm.addPass(createOptimizerPass());
+    pm.addPass(createKilnDataParallel());
+    pm.addPass(createKilnOptimizer());
     cleanup(pm);
     return;
   case Stage::fused:
-    pm.addPass(createFusePass(options.fusion));
+    pm.addPass(createKilnFuse(KilnFuseOptions{options.fusion}));
     return;
   default:
     return;
@@ -85,11 +90,7 @@ std::string derivedName(llvm::StringRef name, llvm::StringRef from, llvm::String
 }
 
 void registerPasses() {
-  mlir::registerPass([] { return createBatchStepsPass(); });
-  mlir::registerPass([] { return createAutodiffPass(); });
-  mlir::registerPass([] { return createDataParallelPass(); });
-  mlir::registerPass([] { return createOptimizerPass(); });
-  mlir::registerPass([] { return createFusePass(); });
+  registerKilnPasses();
   mlir::PassPipelineRegistration<>("kiln-pipeline",
                                    "The IR stages as kiln compile runs them: batch steps, autodiff, "
                                    "the optimizer and fusion",

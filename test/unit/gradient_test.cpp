@@ -64,7 +64,7 @@ public:
     module_ = parseSourceString<ModuleOp>(moduleText(c), &context_);
     EXPECT_TRUE(module_) << moduleText(c);
     PassManager pm(&context_);
-    pm.addPass(kiln::createAutodiffPass());
+    pm.addPass(kiln::createKilnAutodiff());
     EXPECT_TRUE(succeeded(pm.run(*module_)));
     std::mt19937 rng(42);
     for (const Param &p : c.params) {
