@@ -16,7 +16,7 @@ namespace kiln {
 // The primitives codegen lowers, named by their mnemonics in the kiln dialect. Each has one
 // algorithm in codegen/halide (a switch the compiler checks for every entry).
 #define KILN_PRIMITIVES(X)                                                                        \
-  X(add) X(sub) X(mul) X(div) X(max) X(neg) X(exp) X(log) X(sqrt) X(abs) X(sin) X(cos) X(erf)    \
+  X(add) X(sub) X(mul) X(div) X(max) X(min) X(neg) X(exp) X(log) X(sqrt) X(abs) X(sin) X(cos) X(erf)    \
   X(compare) X(select) X(stop_gradient) X(one_hot) X(constant) X(broadcast_in_dim) X(reshape)     \
   X(transpose) X(reduce_sum) X(reduce_mean) X(reduce_max) X(matmul) X(conv2d)                     \
   X(conv2d_input_grad) X(conv2d_filter_grad) X(max_pool2d) X(max_pool2d_grad) X(avg_pool2d)       \

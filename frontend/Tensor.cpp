@@ -293,6 +293,12 @@ Tensor maximum(const Tensor &a, const Tensor &b, Where at) {
   });
 }
 
+Tensor minimum(const Tensor &a, const Tensor &b, Where at) {
+  return binary(a, b, "minimum", at, [](OpBuilder &bld, Location l, Value x, Value y) -> Value {
+    return MinOp::create(bld, l, x, y);
+  });
+}
+
 static Tensor compare(const Tensor &a, const Tensor &b, const char *dir, Where at) {
   sameTrace({&a, &b}, "compare", at);
   Shape shape = broadcastShape(a.shape(), b.shape(), dir, at);

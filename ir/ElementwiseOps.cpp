@@ -69,17 +69,26 @@ SmallVector<Value> DivOp::gradient(OpBuilder &b, ValueRange g) {
   return {da, db};
 }
 
-// d max(a, b) = [a > b] da + [b > a] db, and half of each where a == b (PyTorch's rule).
-SmallVector<Value> MaxOp::gradient(OpBuilder &b, ValueRange g) {
-  Location loc = getLoc();
-  Value zero = zerosLike(b, loc, g[0]);
-  Value half = MulOp::create(b, loc, g[0], splat(b, loc, llvm::cast<RankedTensorType>(g[0].getType()), 0.5));
-  Value tie = CompareOp::create(b, loc, getLhs(), getRhs(), "EQ");
+// The adjoints of max (`wins` GT) or min (LT) of a and b: each side takes g where it wins, and
+// half of it where a == b (PyTorch's rule).
+static SmallVector<Value> extremumGradient(OpBuilder &b, Location loc, Value lhs, Value rhs, Value g, StringRef wins) {
+  Value zero = zerosLike(b, loc, g);
+  Value half = MulOp::create(b, loc, g, splat(b, loc, llvm::cast<RankedTensorType>(g.getType()), 0.5));
+  Value tie = CompareOp::create(b, loc, lhs, rhs, "EQ");
   Value tieShare = SelectOp::create(b, loc, tie, half, zero);
-  Value lhsWins = CompareOp::create(b, loc, getLhs(), getRhs(), "GT");
-  Value rhsWins = CompareOp::create(b, loc, getRhs(), getLhs(), "GT");
-  return {SelectOp::create(b, loc, lhsWins, g[0], tieShare),
-          SelectOp::create(b, loc, rhsWins, g[0], tieShare)};
+  Value lhsWins = CompareOp::create(b, loc, lhs, rhs, wins);
+  Value rhsWins = CompareOp::create(b, loc, rhs, lhs, wins);
+  return {SelectOp::create(b, loc, lhsWins, g, tieShare), SelectOp::create(b, loc, rhsWins, g, tieShare)};
+}
+
+// d max(a, b) = [a > b] da + [b > a] db, and half of each where a == b
+SmallVector<Value> MaxOp::gradient(OpBuilder &b, ValueRange g) {
+  return extremumGradient(b, getLoc(), getLhs(), getRhs(), g[0], "GT");
+}
+
+// d min(a, b) = [a < b] da + [b < a] db, and half of each where a == b
+SmallVector<Value> MinOp::gradient(OpBuilder &b, ValueRange g) {
+  return extremumGradient(b, getLoc(), getLhs(), getRhs(), g[0], "LT");
 }
 
 // d(-x) = -dx

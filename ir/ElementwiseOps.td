@@ -32,6 +32,7 @@ def Kiln_SubOp : Kiln_BinaryOp<"sub", "lhs - rhs"> { let hasFolder = 1; }
 def Kiln_MulOp : Kiln_BinaryOp<"mul", "lhs * rhs", [Commutative]> { let hasFolder = 1; }
 def Kiln_DivOp : Kiln_BinaryOp<"div", "lhs / rhs"> { let hasFolder = 1; }
 def Kiln_MaxOp : Kiln_BinaryOp<"max", "max(lhs, rhs); at ties each side gets half the gradient, as in PyTorch", [Commutative]>;
+def Kiln_MinOp : Kiln_BinaryOp<"min", "min(lhs, rhs); at ties each side gets half the gradient, as in PyTorch", [Commutative]>;
 
 class Kiln_UnaryOp<string mnemonic, string math, list<Trait> traits = [Kiln_Elementwise]>
     : Kiln_Op<mnemonic, traits> {

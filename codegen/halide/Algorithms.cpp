@@ -415,6 +415,7 @@ void defineAlgorithm(Kernel &k) {
   case Primitive::mul: return k.define(k.same(0) * k.same(1));
   case Primitive::div: return k.define(k.same(0) / k.same(1));
   case Primitive::max: return k.define(max(k.same(0), k.same(1)));
+  case Primitive::min: return k.define(min(k.same(0), k.same(1)));
   case Primitive::neg: return k.define(-k.same(0));
   case Primitive::exp: return k.define(exp(k.same(0)));
   case Primitive::log: return k.define(log(k.same(0)));

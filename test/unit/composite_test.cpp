@@ -142,6 +142,17 @@ TEST(Composite, Softplus) { checkActivation(softplusDefault, -4, 4, {25.0f, -30.
 TEST(Composite, Gelu) { checkActivation(kiln::nn::gelu, -4, 4, {0.0f, -9.0f, 9.0f}); }
 TEST(Composite, LogSoftmax) { checkActivation(kiln::nn::log_softmax, -2, 2); }
 
+// torch.minimum and torch.maximum of two parameters, through the DSL: each side's gradient
+// where it is the smaller (the larger).
+TEST(Composite, MinimumAndMaximum) {
+  checkModel(
+      [](kiln::Trace &t) {
+        Tensor a = t.parameter("a", {3, 5}, 1), b = t.parameter("b", {3, 5}, 1);
+        return weightedSum(t, kiln::minimum(a, b) + 2.0f * kiln::maximum(a, b));
+      },
+      weights(15), -2, 2);
+}
+
 // The mask is a constant of the step: the gradient is the kept elements' weights, scaled.
 TEST(Composite, Dropout) {
   checkModel(

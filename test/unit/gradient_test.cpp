@@ -155,6 +155,13 @@ TEST(Gradient, Max) {
                        {"tensor<2x3xf32>", {2, 3}, 0.5f, 1.5f})).run();
 }
 
+TEST(Gradient, Min) {
+  GradientCheck(binary("min", {"tensor<2x3xf32>", {2, 3}, 0.5f, 1.5f},
+                       {"tensor<2x3xf32>", {2, 3}, -1.5f, -0.5f})).run();
+  GradientCheck(binary("min", {"tensor<2x3xf32>", {2, 3}, -1.5f, -0.5f},
+                       {"tensor<2x3xf32>", {2, 3}, 0.5f, 1.5f})).run();
+}
+
 // select(p0 > p1, p0, p1 * p1): the mask comes from a compare, which passes no gradient.
 TEST(Gradient, CompareSelect) {
   Case c{{m23, m23}, m23.type, m23.shape,
@@ -277,6 +284,18 @@ TEST(Gradient, Constant) {
 // as select(x > 0, x, 0) has gradient 0 at x = 0.
 TEST(GradientTies, MaxSplitsEvenly) {
   Case c = binary("max", m23, m23);
+  GradientCheck check(c);
+  check.args_[1] = check.args_[0];
+  auto g = check.gradients(check.args_);
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_FLOAT_EQ(g[0].floats()[i], 0.5f * check.args_[2].floats()[i]);
+    EXPECT_FLOAT_EQ(g[1].floats()[i], 0.5f * check.args_[2].floats()[i]);
+  }
+}
+
+// min(a, a), as max(a, a): half the adjoint to each side (torch.minimum's rule).
+TEST(GradientTies, MinSplitsEvenly) {
+  Case c = binary("min", m23, m23);
   GradientCheck check(c);
   check.args_[1] = check.args_[0];
   auto g = check.gradients(check.args_);

@@ -69,6 +69,7 @@ TEST(Kernel, BinaryElementwise) {
   expectElementwise("mul", [](float a, float b) { return a * b; });
   expectElementwise("div", [](float a, float b) { return a / b; }, 0.5f, 2.0f);
   expectElementwise("max", [](float a, float b) { return std::max(a, b); });
+  expectElementwise("min", [](float a, float b) { return std::min(a, b); });
 }
 
 TEST(Kernel, UnaryElementwise) {

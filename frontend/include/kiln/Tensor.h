@@ -99,6 +99,7 @@ Tensor operator/(const Tensor &a, float b);
 Tensor operator*(float a, const Tensor &b);
 Tensor operator-(const Tensor &a);
 Tensor maximum(const Tensor &a, const Tensor &b, Where at = Where::here());
+Tensor minimum(const Tensor &a, const Tensor &b, Where at = Where::here());
 
 // Comparisons give masks (i1 tensors) for `where`.
 Tensor gt(const Tensor &a, const Tensor &b, Where at = Where::here());
