@@ -181,8 +181,6 @@ std::string FusedKernel::key() const {
     os << " " << o;
   if (updatesInPlace)
     os << " in-place";
-  if (offByOne)
-    os << " off-by-one";
   return os.str();
 }
 

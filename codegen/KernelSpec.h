@@ -86,10 +86,6 @@ struct FusedKernel {
   // An output is written over an input it reads point by point (an optimizer step in place):
   // no point may be computed twice.
   bool updatesInPlace = false;
-  // Testing `kiln diff` only: a schedule bug planted on purpose. The last element of every
-  // 16-wide tile along output 0's innermost dimension takes its neighbour's value, as a tile
-  // bound off by one would make it.
-  bool offByOne = false;
 
   // A kernel of one primitive.
   static FusedKernel of(const KernelSpec &spec);
@@ -124,6 +120,10 @@ struct KernelOutputs {
   std::string stmt;      // Halide's lowered statements, human-readable
   std::string assembly;  // the kernels' assembly
   std::string ptx;       // CUDA: the PTX of every kernel
+  // Testing `kiln diff` only: the kernel of this name gets a schedule bug planted on purpose.
+  // The last element of every 16-wide tile along output 0's innermost dimension takes its
+  // neighbour's value, as a tile bound off by one would make it.
+  std::string brokenKernel;
 };
 
 // Lowers every kernel to a Halide pipeline and compiles them ahead of time for the host CPU.

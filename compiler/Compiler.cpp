@@ -302,6 +302,7 @@ mlir::LogicalResult Compiler::writeBinary(mlir::ModuleOp module, Stage stage, co
   KernelOutputs outs;
   outs.object = temps_ / "kernels.o";
   outs.runtime = temps_ / "halide_runtime.o";
+  outs.brokenKernel = options_.brokenKernel;
   if (device != Device::host)
     outs.objects = &kernelObjects;
   else

@@ -27,6 +27,7 @@ struct CompileOptions {
   std::string optimizer;     // replaces the model's optimizer when set
   std::vector<std::string> optimizerOptions;  // KEY=VALUE hyper-parameters
   bool printAfterAll = false;                 // every pass's IR, and the plan, on stderr
+  std::string brokenKernel;  // testing kiln diff: this kernel is built with a planted bug
 };
 
 // Checks `options` that are not about any one model; "" or the error.

@@ -73,7 +73,7 @@ void fixLayout(OutputImageParam p, const std::vector<int64_t> &shape) {
   }
 }
 
-// FusedKernel::offByOne: `k`'s value, computed as scheduled, then read back with the last
+// KernelOutputs::brokenKernel: `k`'s value, computed as scheduled, then read back with the last
 // element of every 16-wide tile (and of the dimension) taking its predecessor's value, along
 // the innermost dimension longer than 1.
 Func offByOne(const Kernel &k, Device device) {
@@ -95,7 +95,7 @@ Func offByOne(const Kernel &k, Device device) {
 }
 
 // Each primitive's schedule is chosen, then its algorithm defined, then the kernel scheduled.
-Built build(const FusedKernel &fk, Device device = Device::host) {
+Built build(const FusedKernel &fk, Device device = Device::host, bool broken = false) {
   Built b;
   for (size_t i = 0; i < fk.inputs.size(); ++i) {
     b.params.emplace_back(halideType(fk.inputs[i].dtype), int(fk.inputs[i].shape.size()),
@@ -127,7 +127,7 @@ Built build(const FusedKernel &fk, Device device = Device::host) {
                                    : scheduleKernelGpu(nodes, fk.outputs, readers);
   for (int o : fk.outputs)
     b.outputs.push_back(nodes[o].out);
-  if (fk.offByOne)
+  if (broken)
     b.outputs[0] = offByOne(nodes[fk.outputs[0]], device);
   for (size_t i = 0; i < fk.outputs.size(); ++i)
     fixLayout(b.outputs[i].output_buffer(), nodes[fk.outputs[i]].spec.output.shape);
@@ -166,7 +166,7 @@ std::string compileKernels(const std::vector<FusedKernel> &kernels, const Kernel
     Target target = targetFor(device).with_feature(Target::NoRuntime).with_feature(Target::NoAsserts);
     std::vector<Module> modules;
     for (const FusedKernel &kernel : kernels) {
-      Built b = build(kernel, device);
+      Built b = build(kernel, device, kernel.name == outs.brokenKernel);
       modules.push_back(Pipeline(b.outputs).compile_to_module(arguments(b), kernel.name, target));
     }
     if (device != Device::host) {

@@ -41,8 +41,7 @@ FailureOr<TensorDesc> tensorDesc(Location loc, Type type) {
   return d;
 }
 
-// The family of work an op does, from its traits in the dialect.
-static std::optional<Family> familyOf(OperationName op) {
+std::optional<Family> familyOf(OperationName op) {
   if (op.hasTrait<OpTrait::Elementwise>())
     return Family::elementwise;
   if (op.hasTrait<OpTrait::IndexOnly>())
@@ -58,18 +57,6 @@ static std::optional<Family> familyOf(OperationName op) {
   if (op.hasTrait<OpTrait::Random>())
     return Family::random;
   return std::nullopt;
-}
-
-std::optional<Family> familyOf(Primitive primitive) {
-  static MLIRContext *context = [] {
-    auto *c = new MLIRContext();
-    c->loadDialect<KilnDialect>();
-    return c;
-  }();
-  OperationName name(KilnDialect::getDialectNamespace().str() + "." + std::string(mnemonic(primitive)), context);
-  if (!name.isRegistered())
-    return std::nullopt;
-  return familyOf(name);
 }
 
 FailureOr<KernelSpec> kernelFor(Operation *op) {

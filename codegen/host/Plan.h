@@ -77,9 +77,8 @@ mlir::FailureOr<TensorDesc> tensorDesc(mlir::Location loc, mlir::Type type);
 // The kernel that computes `op` (a kiln primitive) on its own.
 mlir::FailureOr<KernelSpec> kernelFor(mlir::Operation *op);
 
-// The family of a primitive, read from its op's traits in the dialect; none if the dialect
-// has no such op or gives it no kind.
-std::optional<Family> familyOf(Primitive primitive);
+// The family of work an op does, read from its traits in the dialect; none if it has no kind.
+std::optional<Family> familyOf(mlir::OperationName op);
 
 // The kernel a kiln.kernel op (or a lone primitive) compiles to; its name is the op's.
 // `operandOf`, when given, receives the op operand each kernel input reads (a reshaped input

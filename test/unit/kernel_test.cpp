@@ -396,7 +396,7 @@ TEST(Kernel, PrimitivesAreTheDialectsOps) {
 #undef KILN_TEST_ENTRY
   };
   for (kiln::Primitive p : all)
-    EXPECT_TRUE(kiln::familyOf(p).has_value()) << kiln::mnemonic(p) << " has no kiln op with a kind trait";
+    EXPECT_TRUE(familyOf(p).has_value()) << kiln::mnemonic(p) << " has no kiln op with a kind trait";
   mlir::MLIRContext context;
   context.loadDialect<kiln::KilnDialect>();
   int ops = 0;

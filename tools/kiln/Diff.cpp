@@ -75,7 +75,7 @@ struct Build {
   std::string name;  // "A" or "B"
   Device device = Device::host;
   bool fusion = true;
-  std::string offByOne;  // testing kiln diff: the kernel given FusedKernel::offByOne
+  std::string offByOne;  // testing kiln diff: the kernel built with a planted bug
   StepPlan plan;
   std::string exe, dump;
 
@@ -112,6 +112,7 @@ std::string compile(Build &b, mlir::ModuleOp module, const TempFolder &temps) {
   options.target = b.device;
   options.fusion = b.fusion;
   options.dataPath = data;
+  options.brokenKernel = b.offByOne;
   Compiler compiler(*module.getContext(), options, temps);
   mlir::OwningOpRef<mlir::ModuleOp> copy = module.clone();
   if (failed(compiler.plan(*copy)))
@@ -119,10 +120,9 @@ std::string compile(Build &b, mlir::ModuleOp module, const TempFolder &temps) {
   if (!b.offByOne.empty()) {
     std::string names;
     bool found = false;
-    for (FusedKernel &k : compiler.stepPlan().kernels) {
+    for (const FusedKernel &k : compiler.stepPlan().kernels) {
       names += " " + k.name;
-      if (k.name == b.offByOne)
-        found = k.offByOne = true;
+      found |= k.name == b.offByOne;
     }
     if (!found)
       return "off-by-one=" + b.offByOne + ": build " + b.name + " has no such kernel; its kernels:" + names;
