@@ -12,7 +12,7 @@ packages=(
   python3 python3-torch
   pocl-opencl-icd ocl-icd-opencl-dev
   libopenmpi-dev openmpi-bin
-  clang-22 libclang-rt-22-dev
+  clang-22 libclang-rt-22-dev clang-format-22
   dataset-fashion-mnist
 )
 
