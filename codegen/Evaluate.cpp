@@ -18,8 +18,7 @@ HostTensor HostTensor::f32(std::vector<int64_t> shape, std::vector<float> values
 
 FailureOr<std::vector<HostTensor>> evaluate(func::FuncOp fn, const std::vector<HostTensor> &args) {
   if (args.size() != fn.getNumArguments())
-    return fn.emitError("evaluate: expected ") << fn.getNumArguments() << " arguments, got "
-                                               << args.size();
+    return fn.emitError("evaluate: expected ") << fn.getNumArguments() << " arguments, got " << args.size();
   llvm::DenseMap<Value, HostTensor> values;
   for (auto [arg, t] : llvm::zip(fn.getArguments(), args)) {
     auto type = llvm::cast<RankedTensorType>(arg.getType());

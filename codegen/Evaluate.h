@@ -19,8 +19,7 @@ struct HostTensor {
 };
 
 // Evaluates `fn` on `args` (one per argument, matching its type) and returns its results.
-mlir::FailureOr<std::vector<HostTensor>> evaluate(mlir::func::FuncOp fn,
-                                                  const std::vector<HostTensor> &args);
+mlir::FailureOr<std::vector<HostTensor>> evaluate(mlir::func::FuncOp fn, const std::vector<HostTensor> &args);
 
 } // namespace kiln
 

@@ -7,9 +7,8 @@ namespace kiln {
 
 std::string_view mnemonic(Primitive p) {
   switch (p) {
-#define KILN_NAME_CASE(name) \
-  case Primitive::name:      \
-    return #name;
+#define KILN_NAME_CASE(name)                                                                                           \
+  case Primitive::name: return #name;
     KILN_PRIMITIVES(KILN_NAME_CASE)
 #undef KILN_NAME_CASE
   }
@@ -17,8 +16,8 @@ std::string_view mnemonic(Primitive p) {
 }
 
 std::optional<Primitive> primitiveNamed(std::string_view name) {
-#define KILN_LOOKUP(entry) \
-  if (name == #entry)      \
+#define KILN_LOOKUP(entry)                                                                                             \
+  if (name == #entry)                                                                                                  \
     return Primitive::entry;
   KILN_PRIMITIVES(KILN_LOOKUP)
 #undef KILN_LOOKUP
@@ -59,30 +58,27 @@ int64_t KernelSpec::flops() const {
   switch (family) {
   case Family::indexOnly:
   case Family::constant:
-  case Family::random:  // integer work only
+  case Family::random: // integer work only
     return 0;
-  case Family::elementwise:
-    return out;
-  case Family::reduction:
-    return inputs[0].elements();
-  case Family::pooling: {  // a window per output of the forward, per dy element of a gradient
+  case Family::elementwise: return out;
+  case Family::reduction: return inputs[0].elements();
+  case Family::pooling: { // a window per output of the forward, per dy element of a gradient
     int64_t windows = op == Primitive::max_pool2d || op == Primitive::avg_pool2d ? out
-                      : op == Primitive::max_pool2d_grad                          ? inputs[1].elements()  // x, dy
-                                                                                   : inputs[0].elements();  // dy
+                      : op == Primitive::max_pool2d_grad                         ? inputs[1].elements()  // x, dy
+                                                                                 : inputs[0].elements(); // dy
     return windows * window[0] * window[1];
   }
-  case Family::contraction:
-    break;
+  case Family::contraction: break;
   }
   if (op == Primitive::matmul)
     return 2 * out * inputs[0].shape[1];
   // Convolutions count every filter tap, padding included: the nominal work, as the figures
   // quoted for PyTorch count it (most kernels skip filter rows in the vertical padding).
-  if (op == Primitive::conv2d)  // out N,O,OH,OW; filter O,C,KH,KW
+  if (op == Primitive::conv2d) // out N,O,OH,OW; filter O,C,KH,KW
     return 2 * out * inputs[1].shape[1] * inputs[1].shape[2] * inputs[1].shape[3];
-  if (op == Primitive::conv2d_input_grad)  // dy N,O,OH,OW; filter O,C,KH,KW
+  if (op == Primitive::conv2d_input_grad) // dy N,O,OH,OW; filter O,C,KH,KW
     return 2 * inputs[0].elements() * inputs[1].shape[1] * inputs[1].shape[2] * inputs[1].shape[3];
-  return 2 * inputs[1].elements() * output.shape[1] * output.shape[2] * output.shape[3];  // filter grad
+  return 2 * inputs[1].elements() * output.shape[1] * output.shape[2] * output.shape[3]; // filter grad
 }
 
 int64_t FusedKernel::flops() const {
@@ -147,7 +143,7 @@ FusedKernel flattenElementwise(const FusedKernel &kernel) {
     for (TensorDesc &t : node.op.inputs)
       flat(t);
     flat(node.op.output);
-    if (node.op.op == Primitive::reshape)  // between flattened tensors, the identity
+    if (node.op.op == Primitive::reshape) // between flattened tensors, the identity
       node.op.op = Primitive::stop_gradient;
   }
   return f;

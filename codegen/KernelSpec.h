@@ -15,12 +15,14 @@ namespace kiln {
 
 // The primitives codegen lowers, named by their mnemonics in the kiln dialect. Each has one
 // algorithm in codegen/halide (a switch the compiler checks for every entry).
+// clang-format off
 #define KILN_PRIMITIVES(X)                                                                        \
-  X(add) X(sub) X(mul) X(div) X(max) X(min) X(neg) X(exp) X(log) X(sqrt) X(abs) X(sin) X(cos) X(erf)    \
-  X(compare) X(select) X(stop_gradient) X(one_hot) X(constant) X(broadcast_in_dim) X(reshape)     \
-  X(transpose) X(reduce_sum) X(reduce_mean) X(reduce_max) X(matmul) X(conv2d)                     \
+  X(add) X(sub) X(mul) X(div) X(max) X(min) X(neg) X(exp) X(log) X(sqrt) X(abs) X(sin) X(cos)    \
+  X(erf) X(compare) X(select) X(stop_gradient) X(one_hot) X(constant) X(broadcast_in_dim)         \
+  X(reshape) X(transpose) X(reduce_sum) X(reduce_mean) X(reduce_max) X(matmul) X(conv2d)          \
   X(conv2d_input_grad) X(conv2d_filter_grad) X(max_pool2d) X(max_pool2d_grad) X(avg_pool2d)       \
   X(avg_pool2d_grad) X(random_uniform)
+// clang-format on
 
 enum class Primitive {
 #define KILN_ENUM_ENTRY(name) name,
@@ -38,7 +40,7 @@ enum class Family { elementwise, indexOnly, constant, reduction, contraction, po
 
 struct TensorDesc {
   DType dtype = DType::f32;
-  std::vector<int64_t> shape;  // row-major, dense
+  std::vector<int64_t> shape; // row-major, dense
 
   int64_t elements() const {
     int64_t n = 1;
@@ -52,18 +54,18 @@ struct TensorDesc {
 // One primitive applied to dense row-major buffers; the function takes one buffer per input
 // and then the output buffer.
 struct KernelSpec {
-  std::string name;                // the function's symbol
+  std::string name; // the function's symbol
   Primitive op = Primitive::add;
   Family family = Family::elementwise;
   std::vector<TensorDesc> inputs;
   TensorDesc output;
-  std::vector<int64_t> dims;       // broadcast/reduce dimensions or transpose permutation
-  std::string direction;           // compare: EQ, NE, LT, LE, GT, GE
-  std::vector<float> values;       // constant: one value for a splat, else every element
+  std::vector<int64_t> dims; // broadcast/reduce dimensions or transpose permutation
+  std::string direction;     // compare: EQ, NE, LT, LE, GT, GE
+  std::vector<float> values; // constant: one value for a splat, else every element
   // Convolutions and pooling, (height, width) each: kernel size (pooling), stride, padding,
   // dilation (convolutions).
   std::vector<int64_t> window, stride, padding, dilation;
-  int64_t stream = 0;              // random_uniform: which of the step's generator ops
+  int64_t stream = 0; // random_uniform: which of the step's generator ops
 
   // Two specs with equal keys compute the same function and can share one kernel.
   std::string key() const;
@@ -77,12 +79,12 @@ struct KernelSpec {
 struct FusedKernel {
   struct Node {
     KernelSpec op;
-    std::vector<int> operands;  // k >= 0: node k; k < 0: kernel input -(k + 1)
+    std::vector<int> operands; // k >= 0: node k; k < 0: kernel input -(k + 1)
   };
-  std::string name;  // the function's symbol
+  std::string name; // the function's symbol
   std::vector<TensorDesc> inputs;
   std::vector<Node> nodes;
-  std::vector<int> outputs;  // the node of each output
+  std::vector<int> outputs; // the node of each output
   // An output is written over an input it reads point by point (an optimizer step in place):
   // no point may be computed twice.
   bool updatesInPlace = false;
@@ -116,10 +118,10 @@ struct KernelOutputs {
   // keep only one of them), their paths added to `objects`.
   std::string object;
   std::vector<std::string> *objects = nullptr;
-  std::string runtime;   // Halide's runtime as its own object
-  std::string stmt;      // Halide's lowered statements, human-readable
-  std::string assembly;  // the kernels' assembly
-  std::string ptx;       // CUDA: the PTX of every kernel
+  std::string runtime;  // Halide's runtime as its own object
+  std::string stmt;     // Halide's lowered statements, human-readable
+  std::string assembly; // the kernels' assembly
+  std::string ptx;      // CUDA: the PTX of every kernel
   // Testing `kiln diff` only: the kernel of this name gets a schedule bug planted on purpose.
   // The last element of every 16-wide tile along output 0's innermost dimension takes its
   // neighbour's value, as a tile bound off by one would make it.
@@ -142,8 +144,7 @@ std::vector<std::string> describeSchedule(const FusedKernel &kernel, Device devi
 // pipelines are cached by key). Returns an empty string on success, else the error.
 std::string runKernel(const FusedKernel &kernel, const std::vector<const void *> &inputs,
                       const std::vector<void *> &outputs);
-std::string runKernel(const KernelSpec &spec, const std::vector<const void *> &inputs,
-                      void *output);
+std::string runKernel(const KernelSpec &spec, const std::vector<const void *> &inputs, void *output);
 
 } // namespace kiln
 

@@ -79,8 +79,7 @@ mlir::LogicalResult Compiler::plan(mlir::ModuleOp module, std::optional<Stage> d
     if (failed(annotateSchedules(module, options_.target)))
       return mlir::failure();
     if (options_.printAfterAll)
-      errs() << "// -----// IR Dump After kiln-schedule (codegen's schedule per kernel) //----- //\n"
-             << module << "\n";
+      errs() << "// -----// IR Dump After kiln-schedule (codegen's schedule per kernel) //----- //\n" << module << "\n";
     if (dumpAt == Stage::scheduled)
       return dump(Stage::scheduled, [&](raw_ostream &os) { module.print(os); });
   }
@@ -202,7 +201,8 @@ mlir::LogicalResult Compiler::countDataRows(mlir::ModuleOp module, int64_t &rows
   };
   try {
     // Unknown rows (-1: data the compiler cannot count) give no short last batch's step.
-    rows = std::max<int64_t>(0, training_rows(text(setting::dataset), options_.dataPath, text(setting::data_dir), inputs));
+    rows =
+        std::max<int64_t>(0, training_rows(text(setting::dataset), options_.dataPath, text(setting::data_dir), inputs));
   } catch (const UserError &e) {
     return module.emitError("--data: ") << e.what();
   }
@@ -247,7 +247,7 @@ mlir::LogicalResult Compiler::writeKernels(Stage stage, const std::string &out) 
     return fail("--emit=ptx needs --target=cuda");
   KernelOutputs outs;
   std::vector<std::string> objects;
-  if (options_.target != Device::host) {  // a GPU target compiles one object per kernel
+  if (options_.target != Device::host) { // a GPU target compiles one object per kernel
     outs.object = temps_ / "kernels.o";
     outs.objects = &objects;
   }

@@ -20,14 +20,14 @@ namespace kiln {
 struct CompileOptions {
   Device target = Device::host;
   bool fusion = true;
-  int64_t batch = 0;         // rows per train step; 0: as traced
-  int64_t ranks = 1;         // data-parallel processes
-  std::string dataPath;      // the data the binary trains on, to size the short last batch's step
-  uint64_t maxArenaGiB = 64; // the largest memory plan accepted
-  std::string optimizer;     // replaces the model's optimizer when set
-  std::vector<std::string> optimizerOptions;  // KEY=VALUE hyper-parameters
-  bool printAfterAll = false;                 // every pass's IR, and the plan, on stderr
-  std::string brokenKernel;  // testing kiln diff: this kernel is built with a planted bug
+  int64_t batch = 0;                         // rows per train step; 0: as traced
+  int64_t ranks = 1;                         // data-parallel processes
+  std::string dataPath;                      // the data the binary trains on, to size the short last batch's step
+  uint64_t maxArenaGiB = 64;                 // the largest memory plan accepted
+  std::string optimizer;                     // replaces the model's optimizer when set
+  std::vector<std::string> optimizerOptions; // KEY=VALUE hyper-parameters
+  bool printAfterAll = false;                // every pass's IR, and the plan, on stderr
+  std::string brokenKernel;                  // testing kiln diff: this kernel is built with a planted bug
 };
 
 // Checks `options` that are not about any one model; "" or the error.
@@ -69,7 +69,7 @@ private:
   CompileOptions options_;
   const TempFolder &temps_;
   PipelineOptions pipeline_;
-  std::string modelIR_;  // the model as one process trains it, kept in whole-net checkpoints
+  std::string modelIR_; // the model as one process trains it, kept in whole-net checkpoints
   std::optional<StepPlan> plan_;
 };
 

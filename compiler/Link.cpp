@@ -100,7 +100,8 @@ std::string buildTracer(const std::string &source, const std::string &program) {
   std::vector<std::string> args = {"-std=c++17", "-O0"};
   for (const std::string &dir : includes)
     args.push_back("-I" + dir);
-  args.insert(args.end(), {source, "-o", program, "-L" + lib, "-lkiln_model_main", "-lkiln_trace", "-Wl,-rpath," + lib});
+  args.insert(args.end(),
+              {source, "-o", program, "-L" + lib, "-lkiln_model_main", "-lkiln_trace", "-Wl,-rpath," + lib});
   appendWords(args, KILN_SANITIZE_LINK_FLAGS);
   return run(args, "building the tracing program");
 }

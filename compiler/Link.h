@@ -11,10 +11,10 @@ namespace kiln {
 
 // The runtime's optional parts a model uses.
 struct RuntimeParts {
-  bool pictures = false;  // PLplot's SVGs (kiln.train "draw")
-  bool datasets = false;  // the tutorial's data sets (kiln.train names one)
-  bool ranks = false;     // MPI: the model trains data-parallel (kiln compile --ranks)
-  bool nccl = false;      // and its all-reduces run on CUDA GPUs
+  bool pictures = false; // PLplot's SVGs (kiln.train "draw")
+  bool datasets = false; // the tutorial's data sets (kiln.train names one)
+  bool ranks = false;    // MPI: the model trains data-parallel (kiln compile --ranks)
+  bool nccl = false;     // and its all-reduces run on CUDA GPUs
 };
 
 // objects + libkiln_runtime.a + the parts it uses + their libraries -> a standalone executable.

@@ -46,9 +46,7 @@ Expected<std::unique_ptr<MemoryBuffer>> modelFromCheckpoint(StringRef path) {
 }
 
 // A model file written with the DSL (.cpp, .cc, .cxx), which is traced before it is compiled.
-bool isModelSource(StringRef path) {
-  return path.ends_with(".cpp") || path.ends_with(".cc") || path.ends_with(".cxx");
-}
+bool isModelSource(StringRef path) { return path.ends_with(".cpp") || path.ends_with(".cc") || path.ends_with(".cxx"); }
 
 // Builds the model file's tracing program `program` and runs it to write the traced IR to
 // `ir`. "" or the error.
@@ -62,8 +60,7 @@ std::string traceModel(const std::string &source, const std::string &program, co
   std::string message;
   int rc = sys::ExecuteAndWait(program, args, std::nullopt, {}, 0, 0, &message);
   if (rc != 0)
-    return "tracing " + source + " failed" +
-           (message.empty() ? " (exit " + std::to_string(rc) + ")" : ": " + message);
+    return "tracing " + source + " failed" + (message.empty() ? " (exit " + std::to_string(rc) + ")" : ": " + message);
   return "";
 }
 
@@ -89,8 +86,8 @@ std::string TempFolder::operator/(const Twine &name) const {
   return std::string(p);
 }
 
-mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, SourceMgr &sources,
-                                            const std::string &input, const TempFolder &temps) {
+mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, SourceMgr &sources, const std::string &input,
+                                            const TempFolder &temps) {
   const bool traced = isModelSource(input);
   std::string path = input;
   if (traced) {
@@ -118,7 +115,8 @@ mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, SourceMg
   } else {
     try {
       std::vector<uint8_t> bytes = read_input_file(path);
-      file = MemoryBuffer::getMemBufferCopy(StringRef(reinterpret_cast<const char *>(bytes.data()), bytes.size()), path);
+      file =
+          MemoryBuffer::getMemBufferCopy(StringRef(reinterpret_cast<const char *>(bytes.data()), bytes.size()), path);
     } catch (const UserError &e) {
       errs() << "kiln: error: " << e.what() << "\n";
       return nullptr;

@@ -27,15 +27,17 @@ ModelDefinition::ModelDefinition(const char *name, ModelBody body) { definitions
 int main(int argc, char **argv) {
   const auto &models = kiln::definitions();
   if (argc != 2 || std::string(argv[1]).rfind('-', 0) == 0) {
-    std::fprintf(stderr, "usage: %s OUT.mlir\n  traces the model defined with KILN_MODEL and writes its IR to OUT.mlir\n",
+    std::fprintf(stderr,
+                 "usage: %s OUT.mlir\n  traces the model defined with KILN_MODEL and writes its IR to OUT.mlir\n",
                  argv[0]);
     return 2;
   }
   if (models.size() != 1) {
     std::fprintf(stderr, "error: %s\n",
                  models.empty() ? "no model is defined: a model file defines one with KILN_MODEL(name, trace)"
-                                : ("two models are defined (" + std::string(models[0].name) + ", " +
-                                   models[1].name + "): a program traces one KILN_MODEL").c_str());
+                                : ("two models are defined (" + std::string(models[0].name) + ", " + models[1].name +
+                                   "): a program traces one KILN_MODEL")
+                                      .c_str());
     return 1;
   }
   try {

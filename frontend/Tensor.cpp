@@ -20,7 +20,6 @@ std::string str(const Shape &s) {
   return os.str();
 }
 
-
 Trace &traceOf(const Tensor &a) {
   if (!a.defined())
     throw Error("use of an undefined kiln::Tensor");
@@ -61,8 +60,7 @@ Shape broadcastShape(const Shape &a, const Shape &b, const char *op, Where at) {
     int64_t da = i < a.size() ? a[a.size() - 1 - i] : 1;
     int64_t db = i < b.size() ? b[b.size() - 1 - i] : 1;
     if (da != db && da != 1 && db != 1)
-      throw Error(at.str() + ": " + op + ": shapes " + str(a) + " and " + str(b) +
-                  " cannot be broadcast together");
+      throw Error(at.str() + ": " + op + ": shapes " + str(a) + " and " + str(b) + " cannot be broadcast together");
     out[out.size() - 1 - i] = std::max(da, db);
   }
   return out;
@@ -72,7 +70,7 @@ Tensor binary(const Tensor &a, const Tensor &b, const char *op, Where at,
               Value (*make)(OpBuilder &, Location, Value, Value)) {
   if (a.trace() != b.trace())
     throw Error(at.str() + ": " + op + ": operands come from different traces");
-  val(a), val(b);  // both must belong to the entry being traced
+  val(a), val(b); // both must belong to the entry being traced
   Shape shape = broadcastShape(a.shape(), b.shape(), op, at);
   Tensor x = a.broadcast_to(shape, at), y = b.broadcast_to(shape, at);
   return wrap(a, make(builderOf(a), implOf(a).loc(at), val(x), val(y)));
@@ -116,8 +114,7 @@ Tensor Tensor::broadcast_to(Shape shape, Where at) const {
     dims.push_back(int64_t(offset + i));
   }
   OpBuilder &b = builderOf(*this);
-  return wrap(*this, BroadcastInDimOp::create(b, implOf(*this).loc(at), val(*this),
-                                              b.getDenseI64ArrayAttr(dims),
+  return wrap(*this, BroadcastInDimOp::create(b, implOf(*this).loc(at), val(*this), b.getDenseI64ArrayAttr(dims),
                                               b.getDenseI64ArrayAttr(shape)));
 }
 
@@ -220,19 +217,18 @@ Tensor Tensor::cos(Where at) const {
   return wrap(*this, CosOp::create(builderOf(*this), implOf(*this).loc(at), val(*this)));
 }
 
-Tensor conv2d(const Tensor &x, const Tensor &w, std::array<int64_t, 2> stride,
-              std::array<int64_t, 2> padding, std::array<int64_t, 2> dilation, Where at) {
+Tensor conv2d(const Tensor &x, const Tensor &w, std::array<int64_t, 2> stride, std::array<int64_t, 2> padding,
+              std::array<int64_t, 2> dilation, Where at) {
   sameTrace({&x, &w}, "conv2d", at);
   OpBuilder &b = builderOf(x);
-  return wrap(x, Conv2dOp::create(b, implOf(x).loc(at), val(x), val(w),
-                                  b.getDenseI64ArrayAttr({stride[0], stride[1]}),
+  return wrap(x, Conv2dOp::create(b, implOf(x).loc(at), val(x), val(w), b.getDenseI64ArrayAttr({stride[0], stride[1]}),
                                   b.getDenseI64ArrayAttr({padding[0], padding[1]}),
                                   b.getDenseI64ArrayAttr({dilation[0], dilation[1]})));
 }
 
 template <typename PoolOp>
-static Tensor pool(const Tensor &x, std::array<int64_t, 2> kernel,
-                   std::array<int64_t, 2> stride, std::array<int64_t, 2> padding, Where at) {
+static Tensor pool(const Tensor &x, std::array<int64_t, 2> kernel, std::array<int64_t, 2> stride,
+                   std::array<int64_t, 2> padding, Where at) {
   OpBuilder &b = builderOf(x);
   return wrap(x, PoolOp::create(b, implOf(x).loc(at), val(x), b.getDenseI64ArrayAttr({kernel[0], kernel[1]}),
                                 b.getDenseI64ArrayAttr({stride[0], stride[1]}),
@@ -267,13 +263,11 @@ Tensor Tensor::log(Where at) const {
   return wrap(*this, LogOp::create(builderOf(*this), implOf(*this).loc(at), val(*this)));
 }
 
-#define KILN_BINARY(Sym, Op, name)                                                             \
-  Tensor operator Sym(const Tensor &a, const Tensor &b) {                                      \
-    return binary(a, b, name, Where::current(),                                                \
-                  [](OpBuilder &bld, Location l, Value x, Value y) -> Value {                  \
-                    return Op::create(bld, l, x, y);                                           \
-                  });                                                                          \
-  }                                                                                            \
+#define KILN_BINARY(Sym, Op, name)                                                                                     \
+  Tensor operator Sym(const Tensor &a, const Tensor &b) {                                                              \
+    return binary(a, b, name, Where::current(),                                                                        \
+                  [](OpBuilder &bld, Location l, Value x, Value y) -> Value { return Op::create(bld, l, x, y); });     \
+  }                                                                                                                    \
   Tensor operator Sym(const Tensor &a, float b) { return a Sym scalarLike(a, b, Where::current()); }
 KILN_BINARY(+, AddOp, "add")
 KILN_BINARY(-, SubOp, "sub")
@@ -288,15 +282,13 @@ Tensor operator-(const Tensor &a) {
 }
 
 Tensor maximum(const Tensor &a, const Tensor &b, Where at) {
-  return binary(a, b, "maximum", at, [](OpBuilder &bld, Location l, Value x, Value y) -> Value {
-    return MaxOp::create(bld, l, x, y);
-  });
+  return binary(a, b, "maximum", at,
+                [](OpBuilder &bld, Location l, Value x, Value y) -> Value { return MaxOp::create(bld, l, x, y); });
 }
 
 Tensor minimum(const Tensor &a, const Tensor &b, Where at) {
-  return binary(a, b, "minimum", at, [](OpBuilder &bld, Location l, Value x, Value y) -> Value {
-    return MinOp::create(bld, l, x, y);
-  });
+  return binary(a, b, "minimum", at,
+                [](OpBuilder &bld, Location l, Value x, Value y) -> Value { return MinOp::create(bld, l, x, y); });
 }
 
 static Tensor compare(const Tensor &a, const Tensor &b, const char *dir, Where at) {
@@ -315,8 +307,8 @@ Tensor where(const Tensor &mask, const Tensor &a, const Tensor &b, Where at) {
   sameTrace({&mask, &a, &b}, "where", at);
   Shape shape = broadcastShape(broadcastShape(mask.shape(), a.shape(), "where", at), b.shape(), "where", at);
   if (mask.shape() != shape)
-    throw Error(at.str() + ": where: the mask's shape " + str(mask.shape()) +
-                " must be the result shape " + str(shape));
+    throw Error(at.str() + ": where: the mask's shape " + str(mask.shape()) + " must be the result shape " +
+                str(shape));
   Tensor x = a.broadcast_to(shape, at), y = b.broadcast_to(shape, at);
   return wrap(a, SelectOp::create(builderOf(a), implOf(a).loc(at), val(mask), val(x), val(y)));
 }

@@ -22,9 +22,7 @@ Trace::Trace(std::string model) : impl_(std::make_unique<Impl>()) {
   liveTraces.push_back(this);
 }
 
-Trace::~Trace() {
-  liveTraces.erase(std::remove(liveTraces.begin(), liveTraces.end(), this), liveTraces.end());
-}
+Trace::~Trace() { liveTraces.erase(std::remove(liveTraces.begin(), liveTraces.end(), this), liveTraces.end()); }
 
 Trace &Trace::current() {
   if (liveTraces.empty())
@@ -63,8 +61,8 @@ void Trace::Impl::endEntry(const std::vector<Tensor> &values, std::optional<Func
   SmallVector<DictionaryAttr> resultAttrs;
   for (const Tensor &v : values) {
     results.push_back(unwrap(v));
-    resultAttrs.push_back(b.getDictionaryAttr(
-        {b.getNamedAttr(attr::output, b.getStringAttr(resultAttrs.empty() ? "loss" : "result"))}));
+    resultAttrs.push_back(
+        b.getDictionaryAttr({b.getNamedAttr(attr::output, b.getStringAttr(resultAttrs.empty() ? "loss" : "result"))}));
   }
   for (auto &[name, v] : e.outputs) {
     results.push_back(v);
@@ -104,8 +102,7 @@ Value Trace::Impl::unwrap(const Tensor &t) {
   return v;
 }
 
-static Value addArgument(Trace::Impl &impl, Type element, const Shape &shape,
-                         llvm::ArrayRef<NamedAttribute> attrs) {
+static Value addArgument(Trace::Impl &impl, Type element, const Shape &shape, llvm::ArrayRef<NamedAttribute> attrs) {
   for (int64_t d : shape)
     if (d < 0)
       throw Error("shapes are static: dimension " + std::to_string(d) +
@@ -149,14 +146,14 @@ void Trace::begin(const std::string &name, EntryKind kind, const Tensor &previou
 
 Tensor Trace::input(const std::string &name, Shape shape) {
   Builder b(&impl_->context);
-  return Impl::wrap(this, addArgument(*impl_, b.getF32Type(), shape,
-                                      {b.getNamedAttr(attr::input, b.getStringAttr(name))}));
+  return Impl::wrap(this,
+                    addArgument(*impl_, b.getF32Type(), shape, {b.getNamedAttr(attr::input, b.getStringAttr(name))}));
 }
 
 Tensor Trace::labels(const std::string &name, Shape shape) {
   Builder b(&impl_->context);
-  return Impl::wrap(this, addArgument(*impl_, b.getI32Type(), shape,
-                                      {b.getNamedAttr(attr::input, b.getStringAttr(name))}));
+  return Impl::wrap(this,
+                    addArgument(*impl_, b.getI32Type(), shape, {b.getNamedAttr(attr::input, b.getStringAttr(name))}));
 }
 
 // The entry's argument for the module tensor `name` (`kind` "parameter" or "buffer"), added
@@ -204,7 +201,8 @@ void Trace::update(const std::string &name, const Tensor &value) {
   Entry &e = impl_->current();
   const std::string entry = e.func.getName().str();
   if (e.kind != EntryKind::train)
-    throw Error("buffer '" + name + "' is updated in entry '" + entry + "', an eval entry: only train steps update "
+    throw Error("buffer '" + name + "' is updated in entry '" + entry +
+                "', an eval entry: only train steps update "
                 "buffers");
   auto found = e.moduleTensors.find(name);
   if (found == e.moduleTensors.end() || found->second.kind != std::string("buffer"))
@@ -227,8 +225,7 @@ void Trace::output(const std::string &name, const Tensor &value) {
   impl_->current().outputs.push_back({name, Impl::unwrap(value)});
 }
 
-void Trace::setOptimizer(const std::string &name, double lr,
-                         const std::vector<std::pair<std::string, double>> &numbers,
+void Trace::setOptimizer(const std::string &name, double lr, const std::vector<std::pair<std::string, double>> &numbers,
                          const std::vector<std::pair<std::string, bool>> &flags) {
   Builder b(&impl_->context);
   SmallVector<NamedAttribute> attrs = {b.getNamedAttr(optimizer_key::name, b.getStringAttr(name))};
@@ -253,22 +250,22 @@ std::string Trace::finish(const Tensor &loss) {
   if (!c.data_dir.empty())
     extra.push_back(b.getNamedAttr(setting::data_dir, b.getStringAttr(c.data_dir)));
   for (auto [key, value] : {std::pair<const char *, int64_t>{"eval_every", c.eval_every},
-                            {"eval_subset", c.eval_subset}, {"show_predictions", c.show_predictions}})
+                            {"eval_subset", c.eval_subset},
+                            {"show_predictions", c.show_predictions}})
     if (value > 0)
       extra.push_back(b.getNamedAttr(key, b.getI64IntegerAttr(value)));
-  module->setAttr(attr::train,
-                  b.getDictionaryAttr({b.getNamedAttr(setting::dataset, b.getStringAttr(c.dataset)),
-                                       b.getNamedAttr("task", b.getStringAttr(c.task)),
-                                       b.getNamedAttr("epochs", b.getI64IntegerAttr(c.epochs)),
-                                       b.getNamedAttr("steps", b.getI64IntegerAttr(c.steps)),
-                                       b.getNamedAttr(setting::batch, b.getI64IntegerAttr(c.batch)),
-                                       b.getNamedAttr("shuffle", b.getBoolAttr(c.shuffle)),
-                                       b.getNamedAttr(setting::drop_last, b.getBoolAttr(c.drop_last)),
-                                       b.getNamedAttr("log_every", b.getI64IntegerAttr(c.log_every)),
-                                       b.getNamedAttr("print_batches", b.getBoolAttr(c.print_batches)),
-                                       b.getNamedAttr("summary", b.getStringAttr(c.summary)),
-                                       b.getNamedAttr(setting::draw, b.getBoolAttr(c.draw)),
-                                       b.getNamedAttr(setting::lr, b.getF64FloatAttr(m.lr))}));
+  module->setAttr(attr::train, b.getDictionaryAttr({b.getNamedAttr(setting::dataset, b.getStringAttr(c.dataset)),
+                                                    b.getNamedAttr("task", b.getStringAttr(c.task)),
+                                                    b.getNamedAttr("epochs", b.getI64IntegerAttr(c.epochs)),
+                                                    b.getNamedAttr("steps", b.getI64IntegerAttr(c.steps)),
+                                                    b.getNamedAttr(setting::batch, b.getI64IntegerAttr(c.batch)),
+                                                    b.getNamedAttr("shuffle", b.getBoolAttr(c.shuffle)),
+                                                    b.getNamedAttr(setting::drop_last, b.getBoolAttr(c.drop_last)),
+                                                    b.getNamedAttr("log_every", b.getI64IntegerAttr(c.log_every)),
+                                                    b.getNamedAttr("print_batches", b.getBoolAttr(c.print_batches)),
+                                                    b.getNamedAttr("summary", b.getStringAttr(c.summary)),
+                                                    b.getNamedAttr(setting::draw, b.getBoolAttr(c.draw)),
+                                                    b.getNamedAttr(setting::lr, b.getF64FloatAttr(m.lr))}));
   NamedAttrList all(module->getAttrOfType<DictionaryAttr>(attr::train));
   for (NamedAttribute a : extra)
     all.set(a.getName(), a.getValue());

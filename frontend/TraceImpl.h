@@ -24,19 +24,19 @@ struct Entry {
   // Parameters and buffers by name, created on first use.
   struct ModuleTensor {
     mlir::Value value;
-    const char *kind;  // "parameter" or "buffer"
+    const char *kind; // "parameter" or "buffer"
   };
   std::map<std::string, ModuleTensor> moduleTensors;
-  std::vector<std::pair<std::string, mlir::Value>> updates;  // buffers' new values, in order
+  std::vector<std::pair<std::string, mlir::Value>> updates; // buffers' new values, in order
   EntryKind kind = EntryKind::train;
-  mlir::Value randomKey;     // the generator's key argument, created by the first random op
-  int64_t randomOps = 0;     // random ops traced so far: the next one's stream
+  mlir::Value randomKey; // the generator's key argument, created by the first random op
+  int64_t randomOps = 0; // random ops traced so far: the next one's stream
 };
 
 struct Trace::Impl {
   mlir::MLIRContext context;
   mlir::OwningOpRef<mlir::ModuleOp> module;
-  std::vector<Entry> entries;  // the last one is being traced
+  std::vector<Entry> entries; // the last one is being traced
   std::string model;
   TrainConfig trainConfig;
   double lr = 0.01;

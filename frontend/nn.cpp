@@ -9,7 +9,6 @@
 namespace kiln::nn {
 namespace {
 
-
 Tensor scalar(const Tensor &like, float v, Where at) { return full(*like.trace(), {}, v, at); }
 
 void checkProbability(double p, const std::string &where) {
@@ -35,8 +34,8 @@ Tensor sigmoid(const Tensor &x, Where at) {
   CallSite site(at);
   Tensor zero = scalar(x, 0.0f, at), one = scalar(x, 1.0f, at);
   Tensor positive = ge(x, zero, at);
-  Tensor ePos = (-where(positive, x, zero, at)).exp(at);   // exp(-x) for x >= 0
-  Tensor eNeg = where(positive, zero, x, at).exp(at);      // exp(x) for x < 0
+  Tensor ePos = (-where(positive, x, zero, at)).exp(at); // exp(-x) for x >= 0
+  Tensor eNeg = where(positive, zero, x, at).exp(at);    // exp(x) for x < 0
   return where(positive, one / (one + ePos), eNeg / (one + eNeg), at);
 }
 
@@ -143,14 +142,11 @@ const Module &Module::child(const Child &c) const {
   return c.owned ? *c.owned : *reinterpret_cast<const Module *>(reinterpret_cast<const char *>(this) + c.offset);
 }
 
-Module &Module::child(const Child &c) {
-  return const_cast<Module &>(static_cast<const Module *>(this)->child(c));
-}
+Module &Module::child(const Child &c) { return const_cast<Module &>(static_cast<const Module *>(this)->child(c)); }
 
 Linear::Linear(int64_t in, int64_t out) : in_features(in), out_features(out) {
   if (in <= 0 || out <= 0)
-    throw Error("Linear(" + std::to_string(in) + ", " + std::to_string(out) +
-                "): feature counts must be positive");
+    throw Error("Linear(" + std::to_string(in) + ", " + std::to_string(out) + "): feature counts must be positive");
   register_parameter("weight", {out, in}, in);
   register_parameter("bias", {out}, in);
 }
@@ -158,9 +154,8 @@ Linear::Linear(int64_t in, int64_t out) : in_features(in), out_features(out) {
 Tensor Linear::forward(const Tensor &x) const {
   Where at = Where::current();
   if (x.shape().size() != 2 || x.shape()[1] != in_features)
-    throw Error(at.str() + ": Linear(" + std::to_string(in_features) + ", " +
-                std::to_string(out_features) + ") expects input [batch, " +
-                std::to_string(in_features) + "], got a tensor of rank " +
+    throw Error(at.str() + ": Linear(" + std::to_string(in_features) + ", " + std::to_string(out_features) +
+                ") expects input [batch, " + std::to_string(in_features) + "], got a tensor of rank " +
                 std::to_string(x.shape().size()) +
                 (x.shape().size() == 2 ? " with " + std::to_string(x.shape()[1]) + " features" : ""));
   std::vector<Param> p = parameters();
@@ -168,8 +163,8 @@ Tensor Linear::forward(const Tensor &x) const {
 }
 
 std::string Linear::repr() const {
-  return "Linear(in_features=" + std::to_string(in_features) +
-         ", out_features=" + std::to_string(out_features) + ", bias=True)";
+  return "Linear(in_features=" + std::to_string(in_features) + ", out_features=" + std::to_string(out_features) +
+         ", bias=True)";
 }
 
 Conv2d::Conv2d(int64_t in, int64_t out, int64_t k, int64_t s, int64_t p, int64_t d, bool b)
@@ -231,8 +226,8 @@ std::string Dropout::repr() const {
 
 BatchNorm::BatchNorm(int spatialDims, int64_t numFeatures, double eps, std::optional<double> momentum, bool affine,
                      bool trackRunningStats)
-    : num_features(numFeatures), eps(eps), momentum(momentum), affine(affine),
-      track_running_stats(trackRunningStats), spatialDims_(spatialDims) {
+    : num_features(numFeatures), eps(eps), momentum(momentum), affine(affine), track_running_stats(trackRunningStats),
+      spatialDims_(spatialDims) {
   std::string name = label();
   if (numFeatures <= 0)
     throw Error(name + ": num_features must be positive");
@@ -397,8 +392,7 @@ Tensor MSELoss::operator()(const Tensor &prediction, const Tensor &target, Where
 
 Tensor CrossEntropyLoss::operator()(const Tensor &logits, const Tensor &labels, Where at) const {
   CallSite site(at);
-  if (logits.shape().size() != 2 || labels.shape().size() != 1 ||
-      labels.shape()[0] != logits.shape()[0])
+  if (logits.shape().size() != 2 || labels.shape().size() != 1 || labels.shape()[0] != logits.shape()[0])
     throw Error(at.str() + ": CrossEntropyLoss expects logits [batch, classes] and labels [batch]");
   Tensor picked = (one_hot(labels, logits.shape()[1], at) * log_softmax(logits, at)).sum({1}, at);
   return -picked.mean(at);

@@ -58,11 +58,9 @@ struct HoistUniformElementwise : RewritePattern {
         return failure();
       scalars.push_back(s);
     }
-    OperationState state(op->getLoc(), op->getName(), scalars,
-                         {tensorOf(type.getElementType(), {})}, op->getAttrs());
+    OperationState state(op->getLoc(), op->getName(), scalars, {tensorOf(type.getElementType(), {})}, op->getAttrs());
     Operation *scalarOp = rewriter.create(state);
-    rewriter.replaceOpWithNewOp<BroadcastInDimOp>(op, type, scalarOp->getResult(0),
-                                                  rewriter.getDenseI64ArrayAttr({}),
+    rewriter.replaceOpWithNewOp<BroadcastInDimOp>(op, type, scalarOp->getResult(0), rewriter.getDenseI64ArrayAttr({}),
                                                   rewriter.getDenseI64ArrayAttr(type.getShape()));
     return success();
   }

@@ -7,8 +7,8 @@ namespace kiln {
 namespace {
 
 // The one matmul shape rule, shared by inference and the verifier.
-FailureOr<SmallVector<int64_t>> matmulShape(function_ref<InFlightDiagnostic()> emitError,
-                                            RankedTensorType lhs, RankedTensorType rhs) {
+FailureOr<SmallVector<int64_t>> matmulShape(function_ref<InFlightDiagnostic()> emitError, RankedTensorType lhs,
+                                            RankedTensorType rhs) {
   if (lhs.getRank() != 2 || rhs.getRank() != 2) {
     if (emitError)
       emitError() << "expects rank-2 operands, got lhs " << lhs << " and rhs " << rhs;
@@ -16,9 +16,8 @@ FailureOr<SmallVector<int64_t>> matmulShape(function_ref<InFlightDiagnostic()> e
   }
   if (lhs.getDimSize(1) != rhs.getDimSize(0)) {
     if (emitError)
-      emitError() << "inner dimensions differ: lhs " << shapeString(lhs) << " has "
-                  << lhs.getDimSize(1) << " columns, rhs " << shapeString(rhs) << " has "
-                  << rhs.getDimSize(0) << " rows";
+      emitError() << "inner dimensions differ: lhs " << shapeString(lhs) << " has " << lhs.getDimSize(1)
+                  << " columns, rhs " << shapeString(rhs) << " has " << rhs.getDimSize(0) << " rows";
     return failure();
   }
   return SmallVector<int64_t>{lhs.getDimSize(0), rhs.getDimSize(1)};
@@ -36,8 +35,8 @@ LogicalResult MatmulOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
   auto rhs = llvm::cast<RankedTensorType>(adaptor.getRhs().getType());
   auto shape = matmulShape(nullptr, lhs, rhs);
   // An ill-formed product keeps a placeholder; verify() reports why.
-  types.push_back(tensorOf(lhs.getElementType(), succeeded(shape) ? ArrayRef<int64_t>(*shape)
-                                                                  : ArrayRef<int64_t>{0, 0}));
+  types.push_back(
+      tensorOf(lhs.getElementType(), succeeded(shape) ? ArrayRef<int64_t>(*shape) : ArrayRef<int64_t>{0, 0}));
   return success();
 }
 
@@ -48,8 +47,8 @@ LogicalResult MatmulOp::verify() {
   if (failed(shape))
     return failure();
   if (getType().getShape() != ArrayRef<int64_t>(*shape))
-    return emitOpError() << "result shape " << shapeString(getType()) << " should be "
-                         << (*shape)[0] << "x" << (*shape)[1];
+    return emitOpError() << "result shape " << shapeString(getType()) << " should be " << (*shape)[0] << "x"
+                         << (*shape)[1];
   return success();
 }
 

@@ -4,17 +4,14 @@
 
 #include "llvm/Support/CheckedArithmetic.h"
 
-
 using namespace mlir;
 
 namespace kiln {
 namespace {
 
-
 // The output shape of conv2d for an NCHW input and OIHW filter, or an error message.
-FailureOr<SmallVector<int64_t>> convShape(function_ref<InFlightDiagnostic()> emitError,
-                                          ArrayRef<int64_t> input, ArrayRef<int64_t> filter,
-                                          ArrayRef<int64_t> stride, ArrayRef<int64_t> padding,
+FailureOr<SmallVector<int64_t>> convShape(function_ref<InFlightDiagnostic()> emitError, ArrayRef<int64_t> input,
+                                          ArrayRef<int64_t> filter, ArrayRef<int64_t> stride, ArrayRef<int64_t> padding,
                                           ArrayRef<int64_t> dilation) {
   auto fail = [&](const Twine &message) -> FailureOr<SmallVector<int64_t>> {
     if (emitError)
@@ -26,8 +23,8 @@ FailureOr<SmallVector<int64_t>> convShape(function_ref<InFlightDiagnostic()> emi
   if (stride.size() != 2 || padding.size() != 2 || dilation.size() != 2)
     return fail("stride, padding and dilation need two values each (height, width)");
   if (input[1] != filter[1])
-    return fail("input " + shapeString(input) + " has " + Twine(input[1]) + " channels, filter " +
-                shapeString(filter) + " expects " + Twine(filter[1]));
+    return fail("input " + shapeString(input) + " has " + Twine(input[1]) + " channels, filter " + shapeString(filter) +
+                " expects " + Twine(filter[1]));
   SmallVector<int64_t> out = {input[0], filter[0]};
   for (int i = 0; i < 2; ++i) {
     if (stride[i] < 1 || dilation[i] < 1 || padding[i] < 0)
@@ -63,34 +60,33 @@ LogicalResult checkResult(Operation *op, ArrayRef<int64_t> expected, const char 
   return success();
 }
 
-
 } // namespace
 
 LogicalResult Conv2dOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>, Adaptor a,
                                          SmallVectorImpl<Type> &types) {
-  auto shape = convShape(nullptr, shapeOf(a.getInput()), shapeOf(a.getFilter()), a.getStride(),
-                         a.getPadding(), a.getDilation());
+  auto shape =
+      convShape(nullptr, shapeOf(a.getInput()), shapeOf(a.getFilter()), a.getStride(), a.getPadding(), a.getDilation());
   // An ill-formed conv keeps a placeholder; verify() reports why.
-  types.push_back(tensorOf(Float32Type::get(ctx), succeeded(shape) ? ArrayRef<int64_t>(*shape)
-                                                                   : ArrayRef<int64_t>{0, 0, 0, 0}));
+  types.push_back(
+      tensorOf(Float32Type::get(ctx), succeeded(shape) ? ArrayRef<int64_t>(*shape) : ArrayRef<int64_t>{0, 0, 0, 0}));
   return success();
 }
 
 LogicalResult Conv2dOp::verify() {
-  auto shape = convShape(reporter(*this), shapeOf(getInput()), shapeOf(getFilter()), getStride(),
-                         getPadding(), getDilation());
+  auto shape =
+      convShape(reporter(*this), shapeOf(getInput()), shapeOf(getFilter()), getStride(), getPadding(), getDilation());
   return failed(shape) ? failure() : checkResult(*this, *shape, "result shape");
 }
 
-LogicalResult Conv2dInputGradOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>,
-                                                  Adaptor a, SmallVectorImpl<Type> &types) {
+LogicalResult Conv2dInputGradOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>, Adaptor a,
+                                                  SmallVectorImpl<Type> &types) {
   types.push_back(tensorOf(Float32Type::get(ctx), a.getInputShape()));
   return success();
 }
 
 // Both gradient forms take the conv2d output's gradient: it must have that output's shape.
 static LogicalResult verifyGradOf(Operation *op, Value grad, ArrayRef<int64_t> input, ArrayRef<int64_t> filter,
-                           ArrayRef<int64_t> stride, ArrayRef<int64_t> padding, ArrayRef<int64_t> dilation) {
+                                  ArrayRef<int64_t> stride, ArrayRef<int64_t> padding, ArrayRef<int64_t> dilation) {
   auto shape = convShape(reporter(op), input, filter, stride, padding, dilation);
   if (failed(shape))
     return failure();
@@ -105,8 +101,8 @@ LogicalResult Conv2dInputGradOp::verify() {
                       getDilation());
 }
 
-LogicalResult Conv2dFilterGradOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>,
-                                                   Adaptor a, SmallVectorImpl<Type> &types) {
+LogicalResult Conv2dFilterGradOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>, Adaptor a,
+                                                   SmallVectorImpl<Type> &types) {
   types.push_back(tensorOf(Float32Type::get(ctx), a.getFilterShape()));
   return success();
 }
@@ -119,10 +115,10 @@ LogicalResult Conv2dFilterGradOp::verify() {
 // y = conv(x, w):  dx = conv_input_grad(dy, w),  dw = conv_filter_grad(x, dy)
 SmallVector<Value> Conv2dOp::gradient(OpBuilder &b, ValueRange g) {
   Location loc = getLoc();
-  return {Conv2dInputGradOp::create(b, loc, g[0], getFilter(), getStrideAttr(), getPaddingAttr(),
-                                    getDilationAttr(), b.getDenseI64ArrayAttr(shapeOf(getInput()))),
-          Conv2dFilterGradOp::create(b, loc, getInput(), g[0], getStrideAttr(), getPaddingAttr(),
-                                     getDilationAttr(), b.getDenseI64ArrayAttr(shapeOf(getFilter())))};
+  return {Conv2dInputGradOp::create(b, loc, g[0], getFilter(), getStrideAttr(), getPaddingAttr(), getDilationAttr(),
+                                    b.getDenseI64ArrayAttr(shapeOf(getInput()))),
+          Conv2dFilterGradOp::create(b, loc, getInput(), g[0], getStrideAttr(), getPaddingAttr(), getDilationAttr(),
+                                     b.getDenseI64ArrayAttr(shapeOf(getFilter())))};
 }
 
 // dx = conv_input_grad(dy, w) is linear in dy and in w: its adjoints are
@@ -130,16 +126,16 @@ SmallVector<Value> Conv2dOp::gradient(OpBuilder &b, ValueRange g) {
 SmallVector<Value> Conv2dInputGradOp::gradient(OpBuilder &b, ValueRange g) {
   Location loc = getLoc();
   return {Conv2dOp::create(b, loc, g[0], getFilter(), getStrideAttr(), getPaddingAttr(), getDilationAttr()),
-          Conv2dFilterGradOp::create(b, loc, g[0], getGrad(), getStrideAttr(), getPaddingAttr(),
-                                     getDilationAttr(), b.getDenseI64ArrayAttr(shapeOf(getFilter())))};
+          Conv2dFilterGradOp::create(b, loc, g[0], getGrad(), getStrideAttr(), getPaddingAttr(), getDilationAttr(),
+                                     b.getDenseI64ArrayAttr(shapeOf(getFilter())))};
 }
 
 // dw = conv_filter_grad(x, dy) is linear in x and in dy: its adjoints are
 //   d x = conv_input_grad(dy, G),  d dy = conv(x, G)
 SmallVector<Value> Conv2dFilterGradOp::gradient(OpBuilder &b, ValueRange g) {
   Location loc = getLoc();
-  return {Conv2dInputGradOp::create(b, loc, getGrad(), g[0], getStrideAttr(), getPaddingAttr(),
-                                    getDilationAttr(), b.getDenseI64ArrayAttr(shapeOf(getInput()))),
+  return {Conv2dInputGradOp::create(b, loc, getGrad(), g[0], getStrideAttr(), getPaddingAttr(), getDilationAttr(),
+                                    b.getDenseI64ArrayAttr(shapeOf(getInput()))),
           Conv2dOp::create(b, loc, getInput(), g[0], getStrideAttr(), getPaddingAttr(), getDilationAttr())};
 }
 

@@ -19,17 +19,14 @@ void KilnDialect::initialize() {
       >();
 }
 
-Operation *KilnDialect::materializeConstant(OpBuilder &b, Attribute value, Type type,
-                                            Location loc) {
+Operation *KilnDialect::materializeConstant(OpBuilder &b, Attribute value, Type type, Location loc) {
   auto elements = llvm::dyn_cast<ElementsAttr>(value);
   if (!elements || elements.getType() != type)
     return nullptr;
   return ConstantOp::create(b, loc, type, elements);
 }
 
-RankedTensorType tensorOf(Type element, ArrayRef<int64_t> shape) {
-  return RankedTensorType::get(shape, element);
-}
+RankedTensorType tensorOf(Type element, ArrayRef<int64_t> shape) { return RankedTensorType::get(shape, element); }
 
 Value splat(OpBuilder &b, Location loc, RankedTensorType type, double value) {
   auto attr = DenseElementsAttr::get(type, llvm::ArrayRef<float>(static_cast<float>(value)));
@@ -39,8 +36,7 @@ Value splat(OpBuilder &b, Location loc, RankedTensorType type, double value) {
 Value broadcastScalar(OpBuilder &b, Location loc, Value scalar, RankedTensorType type) {
   if (scalar.getType() == type)
     return scalar;
-  return BroadcastInDimOp::create(b, loc, scalar, b.getDenseI64ArrayAttr({}),
-                                  b.getDenseI64ArrayAttr(type.getShape()));
+  return BroadcastInDimOp::create(b, loc, scalar, b.getDenseI64ArrayAttr({}), b.getDenseI64ArrayAttr(type.getShape()));
 }
 
 Value unbroadcast(OpBuilder &b, Location loc, Value grad, RankedTensorType operandType,

@@ -31,16 +31,13 @@ namespace kiln {
 mlir::RankedTensorType tensorOf(mlir::Type element, llvm::ArrayRef<int64_t> shape);
 
 // A splat constant of `type` holding `value`.
-mlir::Value splat(mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type,
-                  double value);
+mlir::Value splat(mlir::OpBuilder &b, mlir::Location loc, mlir::RankedTensorType type, double value);
 
 // Broadcasts a rank-0 tensor to `type`'s shape.
-mlir::Value broadcastScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value scalar,
-                            mlir::RankedTensorType type);
+mlir::Value broadcastScalar(mlir::OpBuilder &b, mlir::Location loc, mlir::Value scalar, mlir::RankedTensorType type);
 
 // Reverses a broadcast_in_dim: sums `grad` (the result shape) back to `operandType`.
-mlir::Value unbroadcast(mlir::OpBuilder &b, mlir::Location loc, mlir::Value grad,
-                        mlir::RankedTensorType operandType,
+mlir::Value unbroadcast(mlir::OpBuilder &b, mlir::Location loc, mlir::Value grad, mlir::RankedTensorType operandType,
                         llvm::ArrayRef<int64_t> broadcastDims);
 
 // The splat value of `v` if it is produced by a splat kiln.constant.

@@ -28,13 +28,12 @@ LogicalResult sameShapes(Operation *op, ValueRange values) {
   for (Value v : values.drop_front()) {
     auto t = llvm::cast<ShapedType>(v.getType());
     if (t.getShape() != first.getShape())
-      return op->emitOpError() << "operand shapes differ: " << shapeString(first) << " vs "
-                               << shapeString(t);
+      return op->emitOpError() << "operand shapes differ: " << shapeString(first) << " vs " << shapeString(t);
   }
   auto result = llvm::cast<ShapedType>(op->getResult(0).getType());
   if (result.getShape() != first.getShape())
-    return op->emitOpError() << "result shape " << shapeString(result)
-                             << " differs from operand shape " << shapeString(first);
+    return op->emitOpError() << "result shape " << shapeString(result) << " differs from operand shape "
+                             << shapeString(first);
   return success();
 }
 
@@ -52,9 +51,7 @@ SmallVector<Value> StopGradientOp::gradient(OpBuilder &, ValueRange) { return {V
 SmallVector<Value> AddOp::gradient(OpBuilder &, ValueRange g) { return {g[0], g[0]}; }
 
 // d(a - b) = da - db
-SmallVector<Value> SubOp::gradient(OpBuilder &b, ValueRange g) {
-  return {g[0], NegOp::create(b, getLoc(), g[0])};
-}
+SmallVector<Value> SubOp::gradient(OpBuilder &b, ValueRange g) { return {g[0], NegOp::create(b, getLoc(), g[0])}; }
 
 // d(a * b) = b da + a db
 SmallVector<Value> MulOp::gradient(OpBuilder &b, ValueRange g) {
@@ -92,9 +89,7 @@ SmallVector<Value> MinOp::gradient(OpBuilder &b, ValueRange g) {
 }
 
 // d(-x) = -dx
-SmallVector<Value> NegOp::gradient(OpBuilder &b, ValueRange g) {
-  return {NegOp::create(b, getLoc(), g[0])};
-}
+SmallVector<Value> NegOp::gradient(OpBuilder &b, ValueRange g) { return {NegOp::create(b, getLoc(), g[0])}; }
 
 // d exp(x) = exp(x) dx
 SmallVector<Value> ExpOp::gradient(OpBuilder &b, ValueRange g) {
@@ -135,7 +130,7 @@ SmallVector<Value> ErfOp::gradient(OpBuilder &b, ValueRange g) {
   auto type = llvm::cast<RankedTensorType>(getOperand().getType());
   Value x = getOperand();
   Value gauss = ExpOp::create(b, loc, NegOp::create(b, loc, MulOp::create(b, loc, x, x)));
-  Value scale = splat(b, loc, type, 1.1283791670955126);  // 2 / sqrt(pi)
+  Value scale = splat(b, loc, type, 1.1283791670955126); // 2 / sqrt(pi)
   return {MulOp::create(b, loc, g[0], MulOp::create(b, loc, scale, gauss))};
 }
 
@@ -148,8 +143,8 @@ SmallVector<Value> CosOp::gradient(OpBuilder &b, ValueRange g) {
 // Labels are integers: nothing to differentiate.
 SmallVector<Value> OneHotOp::gradient(OpBuilder &, ValueRange) { return {Value()}; }
 
-LogicalResult OneHotOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>,
-                                         Adaptor adaptor, SmallVectorImpl<Type> &types) {
+LogicalResult OneHotOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>, Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
   auto labels = llvm::cast<RankedTensorType>(adaptor.getLabels().getType());
   SmallVector<int64_t> shape(labels.getShape());
   shape.push_back(adaptor.getClasses());
@@ -170,14 +165,13 @@ SmallVector<Value> CompareOp::gradient(OpBuilder &, ValueRange) { return {Value(
 SmallVector<Value> SelectOp::gradient(OpBuilder &b, ValueRange g) {
   Location loc = getLoc();
   Value zero = zerosLike(b, loc, g[0]);
-  return {Value(), SelectOp::create(b, loc, getPred(), g[0], zero),
-          SelectOp::create(b, loc, getPred(), zero, g[0])};
+  return {Value(), SelectOp::create(b, loc, getPred(), g[0], zero), SelectOp::create(b, loc, getPred(), zero, g[0])};
 }
 
 SmallVector<Value> ConstantOp::gradient(OpBuilder &, ValueRange) { return {}; }
 
-LogicalResult CompareOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>,
-                                          Adaptor adaptor, SmallVectorImpl<Type> &types) {
+LogicalResult CompareOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location>, Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
   auto lhs = llvm::cast<RankedTensorType>(adaptor.getLhs().getType());
   types.push_back(tensorOf(IntegerType::get(ctx, 1), lhs.getShape()));
   return success();
@@ -186,13 +180,12 @@ LogicalResult CompareOp::inferReturnTypes(MLIRContext *ctx, std::optional<Locati
 LogicalResult CompareOp::verify() {
   static const char *directions[] = {"EQ", "NE", "LT", "LE", "GT", "GE"};
   if (!llvm::is_contained(directions, getDirection()))
-    return emitOpError() << "unknown direction '" << getDirection()
-                         << "'; expected EQ, NE, LT, LE, GT or GE";
-  return success();  // shapes: the Elementwise trait
+    return emitOpError() << "unknown direction '" << getDirection() << "'; expected EQ, NE, LT, LE, GT or GE";
+  return success(); // shapes: the Elementwise trait
 }
 
-LogicalResult ConstantOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
-                                           Adaptor adaptor, SmallVectorImpl<Type> &types) {
+LogicalResult ConstantOp::inferReturnTypes(MLIRContext *, std::optional<Location>, Adaptor adaptor,
+                                           SmallVectorImpl<Type> &types) {
   types.push_back(adaptor.getValue().getType());
   return success();
 }

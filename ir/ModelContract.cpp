@@ -111,9 +111,7 @@ LogicalResult verifyNotEmpty(Operation *at, Type type) {
 // An entry of the model: a function whose arguments carry kiln roles. Each has exactly one, the
 // names of each kind are unique, and no tensor of it is empty.
 LogicalResult verifyEntry(FunctionOpInterface fn) {
-  auto where = [&](unsigned i) {
-    return (Twine("@") + fn.getName() + "'s argument " + Twine(i)).str();
-  };
+  auto where = [&](unsigned i) { return (Twine("@") + fn.getName() + "'s argument " + Twine(i)).str(); };
   llvm::StringMap<unsigned> seen[std::size(kNamedRoles)];
   unsigned unnamed[std::size(kArgumentRoles)] = {};
   for (unsigned i = 0; i < fn.getNumArguments(); ++i) {
@@ -126,9 +124,9 @@ LogicalResult verifyEntry(FunctionOpInterface fn) {
       role = r;
     }
     if (!role)
-      return fn.emitError() << where(i) << " (" << fn.getArgumentTypes()[i] << ") has no kiln role: "
-                            << attr::param << ", " << attr::state << ", " << attr::buffer << ", " << attr::input
-                            << ", " << attr::lr << ", " << attr::step << " or " << attr::random;
+      return fn.emitError() << where(i) << " (" << fn.getArgumentTypes()[i] << ") has no kiln role: " << attr::param
+                            << ", " << attr::state << ", " << attr::buffer << ", " << attr::input << ", " << attr::lr
+                            << ", " << attr::step << " or " << attr::random;
     for (auto [k, named] : llvm::enumerate(kNamedRoles))
       if (role == named) {
         StringRef name = llvm::cast<StringAttr>(fn.getArgAttr(i, role)).getValue();
@@ -138,8 +136,7 @@ LogicalResult verifyEntry(FunctionOpInterface fn) {
                                 << it->second << " is the first); names are unique within an entry";
       }
     for (auto [k, single] : llvm::enumerate(kArgumentRoles))
-      if (role == single && (single == attr::lr || single == attr::step || single == attr::random) &&
-          unnamed[k]++ > 0)
+      if (role == single && (single == attr::lr || single == attr::step || single == attr::random) && unnamed[k]++ > 0)
         return fn.emitError() << where(i) << " is a second " << role << " argument";
     if (failed(verifyNotEmpty(fn, fn.getArgumentTypes()[i])))
       return failure();
@@ -166,8 +163,7 @@ bool firstKilnArgAttribute(FunctionOpInterface fn, unsigned index, NamedAttribut
 } // namespace
 
 LogicalResult KilnDialect::verifyOperationAttribute(Operation *op, NamedAttribute a) {
-  if (is(a, attr::model) || is(a, attr::train) || is(a, attr::optimizer) || is(a, attr::min_rows) ||
-      is(a, attr::ranks))
+  if (is(a, attr::model) || is(a, attr::train) || is(a, attr::optimizer) || is(a, attr::min_rows) || is(a, attr::ranks))
     return verifyModuleAttribute(op, a);
   if (is(a, attr::role)) {
     auto role = llvm::dyn_cast<StringAttr>(a.getValue());

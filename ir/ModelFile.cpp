@@ -22,7 +22,7 @@ namespace {
 constexpr unsigned kMaxNesting = 256;
 
 struct Position {
-  unsigned line = 0, column = 0;  // line 0: nothing too deep
+  unsigned line = 0, column = 0; // line 0: nothing too deep
 };
 
 // Where the first bracket ((, [, {, <) opens more than `limit` levels deep outside strings and
@@ -127,7 +127,7 @@ TracedLineNotes::TracedLineNotes(mlir::MLIRContext *context)
         // Only a line of another file (the DSL) is news beside the IR line shown.
         if (shown && traced && traced.getFilename() != shown.getFilename())
           d.attachNote(traced) << "traced from here";
-        return mlir::failure();  // on to the handler that prints it
+        return mlir::failure(); // on to the handler that prints it
       }) {}
 
 } // namespace kiln

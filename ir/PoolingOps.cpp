@@ -3,18 +3,15 @@
 
 #include "llvm/Support/CheckedArithmetic.h"
 
-
 using namespace mlir;
 
 namespace kiln {
 namespace {
 
-
-
 // The pooled shape of an NCHW input, or an error.
-FailureOr<SmallVector<int64_t>> poolShape(function_ref<InFlightDiagnostic()> emitError,
-                                          ArrayRef<int64_t> input, ArrayRef<int64_t> kernel,
-                                          ArrayRef<int64_t> stride, ArrayRef<int64_t> padding) {
+FailureOr<SmallVector<int64_t>> poolShape(function_ref<InFlightDiagnostic()> emitError, ArrayRef<int64_t> input,
+                                          ArrayRef<int64_t> kernel, ArrayRef<int64_t> stride,
+                                          ArrayRef<int64_t> padding) {
   auto fail = [&](const Twine &message) -> FailureOr<SmallVector<int64_t>> {
     if (emitError)
       emitError() << message;
@@ -29,7 +26,7 @@ FailureOr<SmallVector<int64_t>> poolShape(function_ref<InFlightDiagnostic()> emi
     if (kernel[i] < 1 || stride[i] < 1)
       return fail("kernel and stride must be >= 1");
     // PyTorch's rule: a window must always hold at least one real element.
-    if (padding[i] < 0 || padding[i] > kernel[i] / 2)  // 2 * padding <= kernel, without overflow
+    if (padding[i] < 0 || padding[i] > kernel[i] / 2) // 2 * padding <= kernel, without overflow
       return fail("padding must be between 0 and half the kernel");
     int64_t size = input[2 + i] - (kernel[i] - 2 * padding[i]);
     if (size < 0)
@@ -61,10 +58,9 @@ SmallVector<int64_t> orPlaceholder(FailureOr<SmallVector<int64_t>> shape) {
 } // namespace
 
 // max_pool2d and avg_pool2d share their shape rule and verifier.
-template <typename Adaptor>
-void inferPooled(MLIRContext *ctx, Adaptor a, SmallVectorImpl<Type> &types) {
-  types.push_back(tensorOf(Float32Type::get(ctx), orPlaceholder(poolShape(
-      nullptr, shapeOf(a.getInput()), a.getKernel(), a.getStride(), a.getPadding()))));
+template <typename Adaptor> void inferPooled(MLIRContext *ctx, Adaptor a, SmallVectorImpl<Type> &types) {
+  types.push_back(tensorOf(Float32Type::get(ctx), orPlaceholder(poolShape(nullptr, shapeOf(a.getInput()), a.getKernel(),
+                                                                          a.getStride(), a.getPadding()))));
 }
 
 template <typename PoolOp> LogicalResult verifyPooled(PoolOp op) {
@@ -72,7 +68,8 @@ template <typename PoolOp> LogicalResult verifyPooled(PoolOp op) {
   if (failed(shape))
     return failure();
   if (shapeOf(op.getResult()) != ArrayRef<int64_t>(*shape))
-    return op.emitOpError() << "result shape " << shapeString(shapeOf(op.getResult())) << " should be " << shapeString(*shape);
+    return op.emitOpError() << "result shape " << shapeString(shapeOf(op.getResult())) << " should be "
+                            << shapeString(*shape);
   return success();
 }
 
@@ -115,8 +112,7 @@ LogicalResult AvgPool2dGradOp::verify() {
 
 // d max_pool(x) = max_pool_grad(x, dy): each window's adjoint goes to its first maximum.
 SmallVector<Value> MaxPool2dOp::gradient(OpBuilder &b, ValueRange g) {
-  return {MaxPool2dGradOp::create(b, getLoc(), getInput(), g[0], getKernelAttr(), getStrideAttr(),
-                                  getPaddingAttr())};
+  return {MaxPool2dGradOp::create(b, getLoc(), getInput(), g[0], getKernelAttr(), getStrideAttr(), getPaddingAttr())};
 }
 
 // Second-order gradients through max pooling are not needed for training; the empty result

@@ -14,8 +14,7 @@ LogicalResult RandomUniformOp::inferReturnTypes(MLIRContext *ctx, std::optional<
 LogicalResult RandomUniformOp::verify() {
   ArrayRef<int64_t> key = shapeOf(getKey());
   if (key.size() != 1 || key[0] != 4)
-    return emitOpError() << "key must be tensor<4xi32> (seed low, seed high, step, rank), got "
-                         << getKey().getType();
+    return emitOpError() << "key must be tensor<4xi32> (seed low, seed high, step, rank), got " << getKey().getType();
   int64_t stream = getStreamAttr().getInt();
   if (stream < 0 || stream > int64_t(UINT32_MAX))
     return emitOpError() << "stream " << stream << " is outside [0, 2^32)";

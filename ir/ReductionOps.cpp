@@ -26,8 +26,7 @@ LogicalResult verifyReduce(Operation *op, Value operand, ArrayRef<int64_t> dims)
   auto in = llvm::cast<RankedTensorType>(operand.getType());
   for (size_t i = 0; i < dims.size(); ++i) {
     if (dims[i] < 0 || dims[i] >= in.getRank())
-      return op->emitOpError() << "dimension " << dims[i] << " is outside the operand rank "
-                               << in.getRank();
+      return op->emitOpError() << "dimension " << dims[i] << " is outside the operand rank " << in.getRank();
     if (i > 0 && dims[i] <= dims[i - 1])
       return op->emitOpError() << "dimensions must be strictly increasing";
   }
@@ -43,22 +42,22 @@ Value spreadBack(OpBuilder &b, Location loc, Value g, Value operand, ArrayRef<in
 
 } // namespace
 
-LogicalResult ReduceSumOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
-                                            Adaptor adaptor, SmallVectorImpl<Type> &types) {
+LogicalResult ReduceSumOp::inferReturnTypes(MLIRContext *, std::optional<Location>, Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
   auto in = llvm::cast<RankedTensorType>(adaptor.getOperand().getType());
   types.push_back(tensorOf(in.getElementType(), keptShape(in, adaptor.getDimensions())));
   return success();
 }
 
-LogicalResult ReduceMeanOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
-                                             Adaptor adaptor, SmallVectorImpl<Type> &types) {
+LogicalResult ReduceMeanOp::inferReturnTypes(MLIRContext *, std::optional<Location>, Adaptor adaptor,
+                                             SmallVectorImpl<Type> &types) {
   auto in = llvm::cast<RankedTensorType>(adaptor.getOperand().getType());
   types.push_back(tensorOf(in.getElementType(), keptShape(in, adaptor.getDimensions())));
   return success();
 }
 
-LogicalResult ReduceMaxOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
-                                            Adaptor adaptor, SmallVectorImpl<Type> &types) {
+LogicalResult ReduceMaxOp::inferReturnTypes(MLIRContext *, std::optional<Location>, Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
   auto in = llvm::cast<RankedTensorType>(adaptor.getOperand().getType());
   types.push_back(tensorOf(in.getElementType(), keptShape(in, adaptor.getDimensions())));
   return success();
@@ -71,10 +70,10 @@ SmallVector<Value> ReduceMaxOp::gradient(OpBuilder &b, ValueRange g) {
   Location loc = getLoc();
   auto in = llvm::cast<RankedTensorType>(getOperand().getType());
   Value zero = splat(b, loc, in, 0.0), one = splat(b, loc, in, 1.0);
-  Value isMax = CompareOp::create(b, loc, getOperand(),
-                                  spreadBack(b, loc, getResult(), getOperand(), getDimensions()), "EQ");
-  Value ties = ReduceSumOp::create(b, loc, SelectOp::create(b, loc, isMax, one, zero),
-                                   b.getDenseI64ArrayAttr(getDimensions()));
+  Value isMax =
+      CompareOp::create(b, loc, getOperand(), spreadBack(b, loc, getResult(), getOperand(), getDimensions()), "EQ");
+  Value ties =
+      ReduceSumOp::create(b, loc, SelectOp::create(b, loc, isMax, one, zero), b.getDenseI64ArrayAttr(getDimensions()));
   Value share = DivOp::create(b, loc, g[0], ties);
   return {SelectOp::create(b, loc, isMax, spreadBack(b, loc, share, getOperand(), getDimensions()), zero)};
 }

@@ -12,38 +12,34 @@ RankedTensorType withShape(Value v, ArrayRef<int64_t> shape) {
   return tensorOf(llvm::cast<RankedTensorType>(v.getType()).getElementType(), shape);
 }
 
-LogicalResult checkBroadcast(function_ref<InFlightDiagnostic()> emitError,
-                             RankedTensorType operand, ArrayRef<int64_t> dims,
-                             ArrayRef<int64_t> shape) {
+LogicalResult checkBroadcast(function_ref<InFlightDiagnostic()> emitError, RankedTensorType operand,
+                             ArrayRef<int64_t> dims, ArrayRef<int64_t> shape) {
   if ((int64_t)dims.size() != operand.getRank())
-    return emitError() << "broadcast_dimensions has " << dims.size()
-                       << " entries but the operand has rank " << operand.getRank();
+    return emitError() << "broadcast_dimensions has " << dims.size() << " entries but the operand has rank "
+                       << operand.getRank();
   for (size_t i = 0; i < dims.size(); ++i) {
     if (dims[i] < 0 || dims[i] >= (int64_t)shape.size())
-      return emitError() << "broadcast dimension " << dims[i] << " is outside the result rank "
-                         << shape.size();
+      return emitError() << "broadcast dimension " << dims[i] << " is outside the result rank " << shape.size();
     if (i > 0 && dims[i] <= dims[i - 1])
       return emitError() << "broadcast_dimensions must be strictly increasing";
     int64_t from = operand.getDimSize(i), to = shape[dims[i]];
     if (from != 1 && from != to)
-      return emitError() << "cannot broadcast operand dimension " << i << " of size " << from
-                         << " to size " << to << " (operand " << shapeString(operand)
-                         << ", result " << shapeString(shape) << ")";
+      return emitError() << "cannot broadcast operand dimension " << i << " of size " << from << " to size " << to
+                         << " (operand " << shapeString(operand) << ", result " << shapeString(shape) << ")";
   }
   return success();
 }
 
 } // namespace
 
-LogicalResult BroadcastInDimOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
-                                                 Adaptor adaptor, SmallVectorImpl<Type> &types) {
+LogicalResult BroadcastInDimOp::inferReturnTypes(MLIRContext *, std::optional<Location>, Adaptor adaptor,
+                                                 SmallVectorImpl<Type> &types) {
   types.push_back(withShape(adaptor.getOperand(), adaptor.getShape()));
   return success();
 }
 
 LogicalResult BroadcastInDimOp::verify() {
-  return checkBroadcast([&] { return emitOpError(); },
-                        llvm::cast<RankedTensorType>(getOperand().getType()),
+  return checkBroadcast([&] { return emitOpError(); }, llvm::cast<RankedTensorType>(getOperand().getType()),
                         getBroadcastDimensions(), getShape());
 }
 
@@ -59,12 +55,12 @@ OpFoldResult BroadcastInDimOp::fold(FoldAdaptor adaptor) {
 
 // d broadcast(x) = sum of dy over the broadcast dimensions
 SmallVector<Value> BroadcastInDimOp::gradient(OpBuilder &b, ValueRange g) {
-  return {unbroadcast(b, getLoc(), g[0], llvm::cast<RankedTensorType>(getOperand().getType()),
-                      getBroadcastDimensions())};
+  return {
+      unbroadcast(b, getLoc(), g[0], llvm::cast<RankedTensorType>(getOperand().getType()), getBroadcastDimensions())};
 }
 
-LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
-                                          Adaptor adaptor, SmallVectorImpl<Type> &types) {
+LogicalResult ReshapeOp::inferReturnTypes(MLIRContext *, std::optional<Location>, Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
   types.push_back(withShape(adaptor.getOperand(), adaptor.getShape()));
   return success();
 }
@@ -73,9 +69,8 @@ LogicalResult ReshapeOp::verify() {
   auto in = llvm::cast<RankedTensorType>(getOperand().getType());
   auto out = llvm::cast<RankedTensorType>(getType());
   if (in.getNumElements() != out.getNumElements())
-    return emitOpError() << "cannot reshape " << shapeString(in) << " (" << in.getNumElements()
-                         << " elements) to " << shapeString(out) << " (" << out.getNumElements()
-                         << " elements)";
+    return emitOpError() << "cannot reshape " << shapeString(in) << " (" << in.getNumElements() << " elements) to "
+                         << shapeString(out) << " (" << out.getNumElements() << " elements)";
   return success();
 }
 
@@ -98,8 +93,8 @@ SmallVector<Value> ReshapeOp::gradient(OpBuilder &b, ValueRange g) {
   return {ReshapeOp::create(b, getLoc(), g[0], b.getDenseI64ArrayAttr(in.getShape()))};
 }
 
-LogicalResult TransposeOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
-                                            Adaptor adaptor, SmallVectorImpl<Type> &types) {
+LogicalResult TransposeOp::inferReturnTypes(MLIRContext *, std::optional<Location>, Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
   auto in = llvm::cast<RankedTensorType>(adaptor.getOperand().getType());
   SmallVector<int64_t> shape;
   for (int64_t p : adaptor.getPermutation())
@@ -113,8 +108,7 @@ LogicalResult TransposeOp::verify() {
   ArrayRef<int64_t> perm = getPermutation();
   SmallVector<bool> seen(in.getRank(), false);
   if ((int64_t)perm.size() != in.getRank())
-    return emitOpError() << "permutation has " << perm.size() << " entries for an operand of rank "
-                         << in.getRank();
+    return emitOpError() << "permutation has " << perm.size() << " entries for an operand of rank " << in.getRank();
   for (int64_t p : perm) {
     if (p < 0 || p >= in.getRank() || seen[p])
       return emitOpError() << "permutation is not a permutation of 0.." << in.getRank() - 1;

@@ -99,8 +99,7 @@ struct AutodiffPass : impl::KilnAutodiffBase<AutodiffPass> {
     for (unsigned p : params)
       results.push_back(type.getInput(p));
     b.setInsertionPointAfter(forward);
-    auto grad = func::FuncOp::create(b, forward.getLoc(), gradName,
-                                     b.getFunctionType(type.getInputs(), results));
+    auto grad = func::FuncOp::create(b, forward.getLoc(), gradName, b.getFunctionType(type.getInputs(), results));
     setRole(grad, FunctionRole::grad);
     grad.setAllArgAttrs(forward.getAllArgAttrs());
     return grad;
@@ -126,8 +125,7 @@ struct AutodiffPass : impl::KilnAutodiffBase<AutodiffPass> {
   }
 
   // Values that depend on a parameter: only they need adjoints.
-  static llvm::DenseSet<Value> activeValues(func::FuncOp grad, ArrayRef<unsigned> params,
-                                            ArrayRef<Operation *> tape) {
+  static llvm::DenseSet<Value> activeValues(func::FuncOp grad, ArrayRef<unsigned> params, ArrayRef<Operation *> tape) {
     llvm::DenseSet<Value> active;
     for (unsigned p : params)
       active.insert(grad.getArgument(p));
@@ -178,7 +176,7 @@ struct AutodiffPass : impl::KilnAutodiffBase<AutodiffPass> {
       returned.push_back(map.lookup(v));
     for (unsigned p : params) {
       Value g = adjoint.lookup(grad.getArgument(p));
-      if (!g)  // the loss does not depend on this parameter
+      if (!g) // the loss does not depend on this parameter
         g = splat(b, forward.getLoc(), llvm::cast<RankedTensorType>(type.getInput(p)), 0.0);
       returned.push_back(g);
     }
@@ -192,6 +190,5 @@ struct AutodiffPass : impl::KilnAutodiffBase<AutodiffPass> {
 };
 
 } // namespace
-
 
 } // namespace kiln

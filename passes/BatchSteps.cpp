@@ -35,8 +35,8 @@ struct BatchStepsPass : impl::KilnBatchStepsBase<BatchStepsPass> {
   LogicalResult specialize(ModuleOp module);
   LogicalResult resizeMain(ModuleOp module, func::FuncOp main, SmallVector<func::FuncOp> &train, int64_t batchRows);
   LogicalResult checkRows(ModuleOp module, int64_t rows, StringRef what);
-  LogicalResult addTailStep(ModuleOp module, func::FuncOp main, ArrayRef<func::FuncOp> train,
-                            func::FuncOp asTraced, int64_t batchRows);
+  LogicalResult addTailStep(ModuleOp module, func::FuncOp main, ArrayRef<func::FuncOp> train, func::FuncOp asTraced,
+                            int64_t batchRows);
 };
 
 LogicalResult BatchStepsPass::specialize(ModuleOp module) {
@@ -147,12 +147,11 @@ LogicalResult BatchStepsPass::addTailStep(ModuleOp module, func::FuncOp main, Ar
   if (module.lookupSymbol(name))
     name += "_" + std::to_string(tail);
   last.setName(name);
-  setRole(last, FunctionRole::forward);  // @forward may carry it implicitly
+  setRole(last, FunctionRole::forward); // @forward may carry it implicitly
   module.getBody()->getOperations().insert(std::next(Block::iterator(main)), last);
   return specializeBatch(last, tail / ranks, ranks);
 }
 
 } // namespace
-
 
 } // namespace kiln

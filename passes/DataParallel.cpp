@@ -67,9 +67,9 @@ struct DataParallelPass : impl::KilnDataParallelBase<DataParallelPass> {
         auto sum = AllReduceSumOp::create(b, v.getLoc(), v);
         // What it adds up, for the plan and the runtime's messages.
         auto param = fn.getResultAttrOfType<StringAttr>(r, attr::grad_of);
-        sum->setAttr(attr::of, b.getStringAttr(r == 0 ? std::string("loss")
-                                                : param ? (param.getValue() + ".grad").str()
-                                                        : "result " + std::to_string(r)));
+        sum->setAttr(attr::of, b.getStringAttr(r == 0  ? std::string("loss")
+                                               : param ? (param.getValue() + ".grad").str()
+                                                       : "result " + std::to_string(r)));
         sumOf[v] = sum;
       }
       ret.setOperand(r, sumOf[v]);
@@ -79,6 +79,5 @@ struct DataParallelPass : impl::KilnDataParallelBase<DataParallelPass> {
 };
 
 } // namespace
-
 
 } // namespace kiln

@@ -60,7 +60,7 @@ Kind kindOf(Operation *op) {
     return Kind::contraction;
   if (isElementwise(op))
     return Kind::elementwise;
-  return Kind::root;  // reductions, pooling and their gradients
+  return Kind::root; // reductions, pooling and their gradients
 }
 
 // Maps same-shaped values point by point: elementwise ops, and stop_gradient (the identity).
@@ -104,8 +104,8 @@ struct FunctionFusion {
   FunctionFusion(func::FuncOp fn, bool enabled) : fn(fn), enabled(enabled) {}
   func::FuncOp fn;
   bool enabled;
-  SmallVector<Operation *> ops;             // the body's kiln primitives in program order
-  SmallVector<Operation *> collectives;     // its collectives, left where they are
+  SmallVector<Operation *> ops;         // the body's kiln primitives in program order
+  SmallVector<Operation *> collectives; // its collectives, left where they are
   llvm::DenseMap<Operation *, int> position;
   llvm::DenseSet<Value> materialized;
 
@@ -232,10 +232,10 @@ struct FunctionFusion {
   }
 
   struct Group {
-    SmallVector<Value> outputs;              // in program order
-    SmallVector<Operation *> members;        // ops to clone, in program order
-    llvm::SmallPtrSet<Operation *, 16> has;  // the same, for lookups
-    Operation *last = nullptr;               // where the kernel goes
+    SmallVector<Value> outputs;             // in program order
+    SmallVector<Operation *> members;       // ops to clone, in program order
+    llvm::SmallPtrSet<Operation *, 16> has; // the same, for lookups
+    Operation *last = nullptr;              // where the kernel goes
   };
 
   // The ops a kernel rooted at `v` computes: its tree down to materialized values.
@@ -280,8 +280,7 @@ struct FunctionFusion {
         collectives.push_back(&op);
         continue;
       }
-      if (!llvm::isa<KilnDialect>(op.getDialect()) || op.getNumResults() != 1 ||
-          llvm::isa<KernelOp>(op))
+      if (!llvm::isa<KilnDialect>(op.getDialect()) || op.getNumResults() != 1 || llvm::isa<KernelOp>(op))
         return op.emitError("kiln-fuse: expected kiln primitives, found ") << op.getName();
       position[&op] = int(ops.size());
       ops.push_back(&op);
@@ -321,9 +320,8 @@ struct FunctionFusion {
       if (!pointwise(t.getDefiningOp()) || t.getType() != v.getType() || holdsContraction(g))
         continue;
       // Every reader of v must be inside the target (or the return).
-      bool contained = llvm::all_of(v.getUsers(), [&](Operation *u) {
-        return llvm::isa<func::ReturnOp>(u) || g.has.contains(u);
-      });
+      bool contained =
+          llvm::all_of(v.getUsers(), [&](Operation *u) { return llvm::isa<func::ReturnOp>(u) || g.has.contains(u); });
       auto elementwiseOps = [](const Group &x) {
         return llvm::count_if(x.members, [](Operation *m) { return kindOf(m) == Kind::elementwise; });
       };
@@ -335,9 +333,8 @@ struct FunctionFusion {
           g.members.push_back(m);
       sortByPosition(g.members);
       g.outputs.append(groups[a].outputs);
-      llvm::sort(g.outputs, [&](Value x, Value y) {
-        return position[x.getDefiningOp()] < position[y.getDefiningOp()];
-      });
+      llvm::sort(g.outputs,
+                 [&](Value x, Value y) { return position[x.getDefiningOp()] < position[y.getDefiningOp()]; });
     }
   }
 
@@ -350,9 +347,8 @@ struct FunctionFusion {
       int root = b;
       while (mergedInto[root] >= 0)
         root = mergedInto[root];
-      bool reads = llvm::any_of(groups[b].members, [&](Operation *m) {
-        return llvm::is_contained(m->getOperands(), v);
-      });
+      bool reads =
+          llvm::any_of(groups[b].members, [&](Operation *m) { return llvm::is_contained(m->getOperands(), v); });
       if (!reads)
         continue;
       if (target >= 0 && target != root)
@@ -393,8 +389,8 @@ struct FunctionFusion {
       outputTypes.push_back(out.getType());
     Operation *root = g.outputs.back().getDefiningOp();
     b.setInsertionPoint(g.last);
-    auto kernel = KernelOp::create(b, root->getLoc(), outputTypes, mappedInputs,
-                                   b.getStringAttr(kernelName(root, g.members)));
+    auto kernel =
+        KernelOp::create(b, root->getLoc(), outputTypes, mappedInputs, b.getStringAttr(kernelName(root, g.members)));
     kernel->setAttr(attr::sources, sourcesOf(b, g.members));
     Block *body = new Block();
     kernel.getBody().push_back(body);
@@ -439,6 +435,5 @@ struct FusePass : impl::KilnFuseBase<FusePass> {
 };
 
 } // namespace
-
 
 } // namespace kiln

@@ -49,8 +49,8 @@ struct Hyper {
 
 // What one parameter's update sees and produces.
 struct Slot {
-  Value param, grad, lr, step;     // lr and step already broadcast to the param's shape
-  SmallVector<Value> state;        // in the order of the rule's stateNames
+  Value param, grad, lr, step; // lr and step already broadcast to the param's shape
+  SmallVector<Value> state;    // in the order of the rule's stateNames
 };
 
 // A setting an optimizer takes, and the values PyTorch's constructor accepts for it.
@@ -67,17 +67,26 @@ struct UpdateRule {
   ArrayRef<Setting> settings;
 };
 
-const Setting sgdSettings[] = {{"momentum", Setting::atLeastZero}, {"dampening", Setting::number},
-                               {"weight_decay", Setting::atLeastZero}, {"nesterov", Setting::flag}};
-const Setting adagradSettings[] = {{"lr_decay", Setting::atLeastZero}, {"weight_decay", Setting::atLeastZero},
-                                   {"initial_accumulator_value", Setting::atLeastZero}, {"eps", Setting::atLeastZero}};
-const Setting adadeltaSettings[] = {{"rho", Setting::unitClosed}, {"eps", Setting::atLeastZero},
-                                    {"weight_decay", Setting::atLeastZero}};
-const Setting rmspropSettings[] = {{"alpha", Setting::atLeastZero}, {"eps", Setting::atLeastZero},
-                                   {"weight_decay", Setting::atLeastZero}, {"momentum", Setting::atLeastZero},
+const Setting sgdSettings[] = {{"momentum", Setting::atLeastZero},
+                               {"dampening", Setting::number},
+                               {"weight_decay", Setting::atLeastZero},
+                               {"nesterov", Setting::flag}};
+const Setting adagradSettings[] = {{"lr_decay", Setting::atLeastZero},
+                                   {"weight_decay", Setting::atLeastZero},
+                                   {"initial_accumulator_value", Setting::atLeastZero},
+                                   {"eps", Setting::atLeastZero}};
+const Setting adadeltaSettings[] = {
+    {"rho", Setting::unitClosed}, {"eps", Setting::atLeastZero}, {"weight_decay", Setting::atLeastZero}};
+const Setting rmspropSettings[] = {{"alpha", Setting::atLeastZero},
+                                   {"eps", Setting::atLeastZero},
+                                   {"weight_decay", Setting::atLeastZero},
+                                   {"momentum", Setting::atLeastZero},
                                    {"centered", Setting::flag}};
-const Setting adamSettings[] = {{"beta1", Setting::unitOpen}, {"beta2", Setting::unitOpen}, {"eps", Setting::atLeastZero},
-                                {"weight_decay", Setting::atLeastZero}, {"amsgrad", Setting::flag}};
+const Setting adamSettings[] = {{"beta1", Setting::unitOpen},
+                                {"beta2", Setting::unitOpen},
+                                {"eps", Setting::atLeastZero},
+                                {"weight_decay", Setting::atLeastZero},
+                                {"amsgrad", Setting::flag}};
 
 // Small builders so that each rule below reads like PyTorch's update.
 struct Ops {
@@ -126,24 +135,23 @@ SmallVector<std::string> names(std::initializer_list<std::pair<const char *, boo
 //   buf = g at t = 1, else momentum * buf + (1 - dampening) * g
 //   g = nesterov ? g + momentum * buf : buf
 //   p = p - lr * g
-const UpdateRule sgd = {
-    "sgd",
-    [](const Hyper &h) { return names({{"momentum_buffer", h.get("momentum", 0.0) != 0.0}}); },
-    [](OpBuilder &b, Location loc, const Hyper &h, const Slot &s) {
-      Ops o{b, loc, llvm::cast<RankedTensorType>(s.param.getType())};
-      double momentum = h.get("momentum", 0.0), dampening = h.get("dampening", 0.0);
-      Value g = o.decayed(s.grad, s.param, h.get("weight_decay", 0.0));
-      SmallVector<Value> out = {Value()};
-      if (momentum != 0.0) {
-        Value later = o.add(o.scale(s.state[0], momentum), o.scale(g, 1.0 - dampening));
-        Value buf = o.select(o.first(s.step), g, later);
-        g = h.flag("nesterov") ? o.add(g, o.scale(buf, momentum)) : buf;
-        out.push_back(buf);
-      }
-      out[0] = o.sub(s.param, o.mul(s.lr, g));
-      return out;
-    },
-    sgdSettings};
+const UpdateRule sgd = {"sgd",
+                        [](const Hyper &h) { return names({{"momentum_buffer", h.get("momentum", 0.0) != 0.0}}); },
+                        [](OpBuilder &b, Location loc, const Hyper &h, const Slot &s) {
+                          Ops o{b, loc, llvm::cast<RankedTensorType>(s.param.getType())};
+                          double momentum = h.get("momentum", 0.0), dampening = h.get("dampening", 0.0);
+                          Value g = o.decayed(s.grad, s.param, h.get("weight_decay", 0.0));
+                          SmallVector<Value> out = {Value()};
+                          if (momentum != 0.0) {
+                            Value later = o.add(o.scale(s.state[0], momentum), o.scale(g, 1.0 - dampening));
+                            Value buf = o.select(o.first(s.step), g, later);
+                            g = h.flag("nesterov") ? o.add(g, o.scale(buf, momentum)) : buf;
+                            out.push_back(buf);
+                          }
+                          out[0] = o.sub(s.param, o.mul(s.lr, g));
+                          return out;
+                        },
+                        sgdSettings};
 
 // torch.optim.Adagrad:
 //   g = grad + weight_decay * p;  clr = lr / (1 + (t - 1) lr_decay)
@@ -167,19 +175,19 @@ const UpdateRule adagrad = {
 //   g = grad + weight_decay * p
 //   v = rho v + (1 - rho) g^2;  delta = sqrt(u + eps) / sqrt(v + eps) * g
 //   u = rho u + (1 - rho) delta^2;  p = p - lr * delta
-const UpdateRule adadelta = {
-    "adadelta", [](const Hyper &) { return names({{"square_avg", true}, {"acc_delta", true}}); },
-    [](OpBuilder &b, Location loc, const Hyper &h, const Slot &s) {
-      Ops o{b, loc, llvm::cast<RankedTensorType>(s.param.getType())};
-      double rho = h.get("rho", 0.9), eps = h.get("eps", 1e-6);
-      Value g = o.decayed(s.grad, s.param, h.get("weight_decay", 0.0));
-      Value v = o.add(o.scale(s.state[0], rho), o.scale(o.mul(g, g), 1.0 - rho));
-      Value std = o.sqrt(o.add(v, o.c(eps)));
-      Value delta = o.mul(o.div(o.sqrt(o.add(s.state[1], o.c(eps))), std), g);
-      Value u = o.add(o.scale(s.state[1], rho), o.scale(o.mul(delta, delta), 1.0 - rho));
-      return SmallVector<Value>{o.sub(s.param, o.mul(s.lr, delta)), v, u};
-    },
-    adadeltaSettings};
+const UpdateRule adadelta = {"adadelta",
+                             [](const Hyper &) { return names({{"square_avg", true}, {"acc_delta", true}}); },
+                             [](OpBuilder &b, Location loc, const Hyper &h, const Slot &s) {
+                               Ops o{b, loc, llvm::cast<RankedTensorType>(s.param.getType())};
+                               double rho = h.get("rho", 0.9), eps = h.get("eps", 1e-6);
+                               Value g = o.decayed(s.grad, s.param, h.get("weight_decay", 0.0));
+                               Value v = o.add(o.scale(s.state[0], rho), o.scale(o.mul(g, g), 1.0 - rho));
+                               Value std = o.sqrt(o.add(v, o.c(eps)));
+                               Value delta = o.mul(o.div(o.sqrt(o.add(s.state[1], o.c(eps))), std), g);
+                               Value u = o.add(o.scale(s.state[1], rho), o.scale(o.mul(delta, delta), 1.0 - rho));
+                               return SmallVector<Value>{o.sub(s.param, o.mul(s.lr, delta)), v, u};
+                             },
+                             adadeltaSettings};
 
 // torch.optim.RMSprop:
 //   g = grad + weight_decay * p;  v = alpha v + (1 - alpha) g^2
@@ -188,9 +196,8 @@ const UpdateRule adadelta = {
 const UpdateRule rmsprop = {
     "rmsprop",
     [](const Hyper &h) {
-      return names({{"square_avg", true},
-                    {"momentum_buffer", h.get("momentum", 0.0) > 0.0},
-                    {"grad_avg", h.flag("centered")}});
+      return names(
+          {{"square_avg", true}, {"momentum_buffer", h.get("momentum", 0.0) > 0.0}, {"grad_avg", h.flag("centered")}});
     },
     [](OpBuilder &b, Location loc, const Hyper &h, const Slot &s) {
       Ops o{b, loc, llvm::cast<RankedTensorType>(s.param.getType())};
@@ -225,8 +232,7 @@ const UpdateRule rmsprop = {
 //   g = grad + weight_decay * p  (Adam only)
 //   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  amsgrad: vmax = max(vmax, v)
 //   p = p - lr / (1 - b1^t) * m / (sqrt(v or vmax) / sqrt(1 - b2^t) + eps)
-SmallVector<Value> adamUpdate(OpBuilder &b, Location loc, const Hyper &h, const Slot &s,
-                              bool decoupled) {
+SmallVector<Value> adamUpdate(OpBuilder &b, Location loc, const Hyper &h, const Slot &s, bool decoupled) {
   Ops o{b, loc, llvm::cast<RankedTensorType>(s.param.getType())};
   double b1 = h.get("beta1", 0.9), b2 = h.get("beta2", 0.999), eps = h.get("eps", 1e-8);
   double decay = h.get("weight_decay", decoupled ? 1e-2 : 0.0);
@@ -257,12 +263,12 @@ const UpdateRule adam = {"adam", adamState,
                          [](OpBuilder &b, Location loc, const Hyper &h, const Slot &s) {
                            return adamUpdate(b, loc, h, s, /*decoupled=*/false);
                          },
-    adamSettings};
+                         adamSettings};
 const UpdateRule adamw = {"adamw", adamState,
                           [](OpBuilder &b, Location loc, const Hyper &h, const Slot &s) {
                             return adamUpdate(b, loc, h, s, /*decoupled=*/true);
                           },
-    adamSettings};
+                          adamSettings};
 
 std::string number(double v) { return llvm::formatv("{0}", llvm::format("%g", v)).str(); }
 
@@ -295,8 +301,8 @@ LogicalResult checkSettings(ModuleOp module, const UpdateRule &rule, const Hyper
       std::string valid;
       for (const Setting &t : rule.settings)
         valid += (valid.empty() ? "" : ", ") + t.key.str();
-      return module.emitError("kiln-optimizer: '") << key << "' is not a setting of " << rule.name
-                                                    << "; its settings are " << valid;
+      return module.emitError("kiln-optimizer: '")
+             << key << "' is not a setting of " << rule.name << "; its settings are " << valid;
     }
     if (s->range == Setting::flag) {
       if (!llvm::isa<BoolAttr>(a.getValue()))
@@ -314,9 +320,10 @@ LogicalResult checkSettings(ModuleOp module, const UpdateRule &rule, const Hyper
                            : s->range == Setting::atLeastZero ? "a number >= 0"
                            : s->range == Setting::unitClosed  ? "a number in [0, 1]"
                                                               : "a number in [0, 1)";
-    bool ok = std::isfinite(*v) &&
-              (s->range == Setting::number || (*v >= 0 && (s->range == Setting::atLeastZero || *v < 1 ||
-                                                            (s->range == Setting::unitClosed && *v == 1))));
+    bool ok =
+        std::isfinite(*v) &&
+        (s->range == Setting::number ||
+         (*v >= 0 && (s->range == Setting::atLeastZero || *v < 1 || (s->range == Setting::unitClosed && *v == 1))));
     if (!ok)
       return fail(key) << "is " << shown(a.getValue()) << ": PyTorch accepts " << accepted;
   }
@@ -376,8 +383,8 @@ struct OptimizerPass : impl::KilnOptimizerBase<OptimizerPass> {
     }
     const UpdateRule *rule = findRule(name);
     if (!rule) {
-      module.emitError("kiln-optimizer: unknown optimizer '") << name
-          << "'; kiln has sgd, adagrad, adadelta, rmsprop, adam and adamw";
+      module.emitError("kiln-optimizer: unknown optimizer '")
+          << name << "'; kiln has sgd, adagrad, adadelta, rmsprop, adam and adamw";
       return signalPassFailure();
     }
     if (failed(checkSettings(module, *rule, hyper)) || failed(checkLearningRate(module)))
@@ -407,13 +414,12 @@ struct OptimizerPass : impl::KilnOptimizerBase<OptimizerPass> {
   // @grad inlined into the train step: its results there, and the arguments the updates read.
   struct Inlined {
     SmallVector<Value> forwardResults, grads;
-    unsigned stateBase = 0;  // the first state argument
+    unsigned stateBase = 0; // the first state argument
     Value lr, step;
     func::ReturnOp gradReturn;
   };
 
-  void buildTrainStep(func::FuncOp grad, std::string name, const UpdateRule &rule,
-                      const Hyper &hyper) {
+  void buildTrainStep(func::FuncOp grad, std::string name, const UpdateRule &rule, const Hyper &hyper) {
     FunctionType gradType = grad.getFunctionType();
     GradArguments args;
     for (unsigned i = 0; i < gradType.getNumInputs(); ++i)
@@ -454,8 +460,7 @@ struct OptimizerPass : impl::KilnOptimizerBase<OptimizerPass> {
         sig.argTypes.push_back(gradType.getInput(p));
         auto paramName = grad.getArgAttrOfType<StringAttr>(p, attr::param).getValue();
         sig.argAttrs.push_back(DictionaryAttr::get(
-            ctx, {NamedAttribute(StringAttr::get(ctx, attr::state),
-                                 StringAttr::get(ctx, paramName + "." + s))}));
+            ctx, {NamedAttribute(StringAttr::get(ctx, attr::state), StringAttr::get(ctx, paramName + "." + s))}));
       }
     for (unsigned i : args.inputs) {
       sig.argTypes.push_back(gradType.getInput(i));
@@ -463,8 +468,8 @@ struct OptimizerPass : impl::KilnOptimizerBase<OptimizerPass> {
     }
     for (StringRef role : {attr::lr, attr::step}) {
       sig.argTypes.push_back(scalar);
-      sig.argAttrs.push_back(DictionaryAttr::get(
-          ctx, {NamedAttribute(StringAttr::get(ctx, role), UnitAttr::get(ctx))}));
+      sig.argAttrs.push_back(
+          DictionaryAttr::get(ctx, {NamedAttribute(StringAttr::get(ctx, role), UnitAttr::get(ctx))}));
     }
     for (unsigned r = 0; r < numForwardResults; ++r)
       sig.resultTypes.push_back(gradType.getResult(r));
@@ -532,6 +537,5 @@ struct OptimizerPass : impl::KilnOptimizerBase<OptimizerPass> {
 };
 
 } // namespace
-
 
 } // namespace kiln

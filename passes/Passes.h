@@ -34,8 +34,8 @@ enum class Stage { forward, grad, train, fused, scheduled, planned, halide, asse
 
 struct StageInfo {
   Stage stage;
-  const char *name;     // its --emit value
-  const char *product;  // what its dump holds
+  const char *name;    // its --emit value
+  const char *product; // what its dump holds
 };
 
 // The table every tool prints and runs.

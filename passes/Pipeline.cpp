@@ -55,7 +55,7 @@ void printStages(llvm::raw_ostream &os) {
 
 void addStagePasses(Stage stage, mlir::OpPassManager &pm, const PipelineOptions &options) {
   switch (stage) {
-  case Stage::forward:  // as traced: verified, and specialised to the batches it will train on
+  case Stage::forward: // as traced: verified, and specialised to the batches it will train on
     pm.addPass(createKilnBatchSteps(options.batch));
     return;
   case Stage::grad:
@@ -67,11 +67,8 @@ void addStagePasses(Stage stage, mlir::OpPassManager &pm, const PipelineOptions 
     pm.addPass(createKilnOptimizer());
     cleanup(pm);
     return;
-  case Stage::fused:
-    pm.addPass(createKilnFuse(KilnFuseOptions{options.fusion}));
-    return;
-  default:
-    return;
+  case Stage::fused: pm.addPass(createKilnFuse(KilnFuseOptions{options.fusion})); return;
+  default: return;
   }
 }
 

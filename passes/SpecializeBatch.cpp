@@ -267,8 +267,8 @@ LogicalResult specializeBatch(func::FuncOp entry, int64_t batch, int64_t shares)
   if (shares > 1)
     specializer.divideIntoShares(shares);
   Operation *terminator = entry.getBody().front().getTerminator();
-  entry.setFunctionType(FunctionType::get(entry.getContext(), entry.getBody().front().getArgumentTypes(),
-                                          terminator->getOperandTypes()));
+  entry.setFunctionType(
+      FunctionType::get(entry.getContext(), entry.getBody().front().getArgumentTypes(), terminator->getOperandTypes()));
   if (failed(mlir::verify(entry)))
     return entry.emitError("cannot be re-specialised from batch ") << *traced << " to " << batch;
   return success();

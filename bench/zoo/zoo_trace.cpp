@@ -115,8 +115,7 @@ int main(int argc, char **argv) {
       trace.optimizer(kiln::optim::Adam{.lr = std::stod(opt[1])});
     else
       throw kiln::Error(std::string("zoo-trace: optimizer '") + argv[5] + "' is not sgd:LR[:MOMENTUM] or adam:LR");
-    trace.train({.task = "classification", .steps = 20, .batch = input[0], .log_every = 10,
-                 .summary = net.repr()});
+    trace.train({.task = "classification", .steps = 20, .batch = input[0], .log_every = 10, .summary = net.repr()});
     trace.write(argv[1], loss);
   } catch (const std::exception &e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -12,9 +12,7 @@ namespace kiln::lowering {
 
 using namespace Halide;
 
-std::vector<Expr> Kernel::index() const {
-  return std::vector<Expr>(vars.rbegin(), vars.rend());
-}
+std::vector<Expr> Kernel::index() const { return std::vector<Expr>(vars.rbegin(), vars.rend()); }
 
 Expr Kernel::at(int input, const std::vector<Expr> &idx) const {
   return in[input](std::vector<Expr>(idx.rbegin(), idx.rend()));
@@ -42,7 +40,7 @@ Func Kernel::zeroPadded(int i, RDom &rows) const {
 
 Window windowOf(const KernelSpec &spec, const std::vector<int64_t> &kernelHW) {
   auto at = [](const std::vector<int64_t> &v, int i, int fallback) { return v.empty() ? fallback : int(v[i]); };
-  return {at(kernelHW, 1, 1), at(kernelHW, 0, 1), at(spec.stride, 1, 1), at(spec.stride, 0, 1),
+  return {at(kernelHW, 1, 1),     at(kernelHW, 0, 1),     at(spec.stride, 1, 1),   at(spec.stride, 0, 1),
           at(spec.padding, 1, 0), at(spec.padding, 0, 0), at(spec.dilation, 1, 1), at(spec.dilation, 0, 1)};
 }
 
@@ -57,7 +55,7 @@ void reduce(Kernel &k, Reduction how) {
   const auto &dims = k.spec.dims;
   int rank = int(inShape.size());
   Region ranges;
-  std::vector<int> rdimOf(rank, -1);  // kiln dimension -> RDom dimension (0 innermost)
+  std::vector<int> rdimOf(rank, -1); // kiln dimension -> RDom dimension (0 innermost)
   int64_t count = 1;
   for (int d = rank - 1; d >= 0; --d)
     if (std::find(dims.begin(), dims.end(), d) != dims.end()) {
@@ -85,10 +83,10 @@ void reduce(Kernel &k, Reduction how) {
 
 // out(w, h, o, n) = sum_{c, p, q} x(w*sw - pw + q*dw, h*sh - ph + p*dh, c, n) * f(q, p, c, o)
 void conv2d(Kernel &k) {
-  const auto &f = k.spec.inputs[1].shape;  // O, C, KH, KW
+  const auto &f = k.spec.inputs[1].shape; // O, C, KH, KW
   Window g = windowOf(k.spec, {f[2], f[3]});
   Var w = k.vars[0], h = k.vars[1], o = k.vars[2], n = k.vars[3];
-  if (k.choice.family == ScheduleFamily::gpuStagedTiles) {  // an accumulator the schedule stages tiles for
+  if (k.choice.family == ScheduleFamily::gpuStagedTiles) { // an accumulator the schedule stages tiles for
     // Both operands read zeros outside: the schedule stages whole squares of them.
     RDom r(0, g.kw, 0, g.kh, 0, int(f[1]), "r");
     Func x = k.bounded(0, 0.0f), filter = k.bounded(1, 0.0f), acc("acc");
@@ -101,7 +99,7 @@ void conv2d(Kernel &k) {
     k.stages.r = r;
     return;
   }
-  if (k.choice.family == ScheduleFamily::gpuThreads) {  // each output's sum, zeros read outside
+  if (k.choice.family == ScheduleFamily::gpuThreads) { // each output's sum, zeros read outside
     RDom r(0, g.kw, 0, g.kh, 0, int(f[1]), "r");
     Func x = k.bounded(0, 0.0f);
     k.define(sum(x(w * g.sw - g.pw + r.x * g.dw, h * g.sh - g.ph + r.y * g.dh, r.z, n) * k.in[1](r.x, r.y, r.z, o)));
@@ -112,7 +110,8 @@ void conv2d(Kernel &k) {
   if (k.choice.family == ScheduleFamily::convRows) {
     Func acc("acc_rows");
     acc(w, h, o, n) = 0.0f;
-    acc(w, h, o, n) += input(w * g.sw - g.pw + r.x * g.dw, h * g.sh - g.ph + r.y * g.dh, r.z, n) * k.in[1](r.x, r.y, r.z, o);
+    acc(w, h, o, n) +=
+        input(w * g.sw - g.pw + r.x * g.dw, h * g.sh - g.ph + r.y * g.dh, r.z, n) * k.in[1](r.x, r.y, r.z, o);
     k.out(w, h, o, n) = acc(w, h, o, n);
     k.stages = {acc, input, Func(), Func(), r, rows};
     return;
@@ -122,7 +121,7 @@ void conv2d(Kernel &k) {
   Var q("q"), p("p"), c("c");
   weights(o, q, p, c) = k.bounded(1, 0.0f)(q, p, c, o);
   Expr row = h * g.sh - g.ph + r.y * g.dh;
-  r.where(row >= 0 && row < int(k.spec.inputs[0].shape[2]));  // filter rows in the padding add nothing
+  r.where(row >= 0 && row < int(k.spec.inputs[0].shape[2])); // filter rows in the padding add nothing
   acc(o, w, h, n) = 0.0f;
   acc(o, w, h, n) += input(w * g.sw - g.pw + r.x * g.dw, row, r.z, n) * weights(o, r.x, r.y, r.z);
   k.out(w, h, o, n) = acc(o, w, h, n);
@@ -132,7 +131,7 @@ void conv2d(Kernel &k) {
 // dx(w, h, c, n) = sum_{o, p, q} dy(i, j, o, n) f(q, p, c, o) over the (i, j) with
 // w = i*sw - pw + q*dw and h = j*sh - ph + p*dh.
 void conv2dInputGrad(Kernel &k) {
-  const auto &f = k.spec.inputs[1].shape;  // O, C, KH, KW
+  const auto &f = k.spec.inputs[1].shape; // O, C, KH, KW
   Window g = windowOf(k.spec, {f[2], f[3]});
   Var w = k.vars[0], h = k.vars[1], c = k.vars[2], n = k.vars[3];
   if (k.choice.family == ScheduleFamily::gpuThreads) {
@@ -147,7 +146,7 @@ void conv2dInputGrad(Kernel &k) {
   }
   RDom rows, r(0, g.kw, 0, g.kh, 0, int(f[0]), "r");
   Func dy = k.zeroPadded(0, rows);
-  if (k.choice.family == ScheduleFamily::convRows) {  // stride 1: dy's rows are read densely
+  if (k.choice.family == ScheduleFamily::convRows) { // stride 1: dy's rows are read densely
     Func acc("acc_rows");
     acc(w, h, c, n) = 0.0f;
     acc(w, h, c, n) += dy(w + g.pw - r.x * g.dw, h + g.ph - r.y * g.dh, r.z, n) * k.in[1](r.x, r.y, c, r.z);
@@ -159,9 +158,9 @@ void conv2dInputGrad(Kernel &k) {
   Var q("q"), p("p"), o("o");
   weights(c, q, p, o) = k.bounded(1, 0.0f)(q, p, c, o);
   Expr iw = w + g.pw - r.x * g.dw, ih = h + g.ph - r.y * g.dh;
-  r.where(ih >= 0 && ih <= (int(k.spec.inputs[0].shape[2]) - 1) * g.sh);  // rows of dy's padding add nothing
+  r.where(ih >= 0 && ih <= (int(k.spec.inputs[0].shape[2]) - 1) * g.sh); // rows of dy's padding add nothing
   Expr term = dy(iw / g.sw, ih / g.sh, r.z, n) * weights(c, r.x, r.y, r.z);
-  if (g.sw != 1 || g.sh != 1)  // only positions a window actually starts from contribute
+  if (g.sw != 1 || g.sh != 1) // only positions a window actually starts from contribute
     term = select(iw % g.sw == 0 && ih % g.sh == 0, term, 0.0f);
   acc(c, w, h, n) = 0.0f;
   acc(c, w, h, n) += term;
@@ -171,7 +170,7 @@ void conv2dInputGrad(Kernel &k) {
 
 // df(q, p, c, o) = sum_{n, i, j} dy(i, j, o, n) x(i*sw - pw + q*dw, j*sh - ph + p*dh, c, n)
 void conv2dFilterGrad(Kernel &k) {
-  const auto &dyShape = k.spec.inputs[1].shape;  // N, O, OH, OW
+  const auto &dyShape = k.spec.inputs[1].shape; // N, O, OH, OW
   Window g = windowOf(k.spec, {k.spec.output.shape[2], k.spec.output.shape[3]});
   Var i("i"), j("j"), o("o"), n("n"), q = k.vars[0], p = k.vars[1], c = k.vars[2], oc = k.vars[3];
   if (k.choice.family == ScheduleFamily::gpuThreads) {
@@ -180,7 +179,8 @@ void conv2dFilterGrad(Kernel &k) {
     Func x = k.bounded(0, 0.0f), acc("acc");
     RDom r(0, int(dyShape[3]), 0, int(dyShape[2]), 0, int(dyShape[0]), "r");
     acc(q, p, c, oc) = 0.0f;
-    acc(q, p, c, oc) += k.in[1](r.x, r.y, oc, r.z) * x(r.x * g.sw - g.pw + q * g.dw, r.y * g.sh - g.ph + p * g.dh, c, r.z);
+    acc(q, p, c, oc) +=
+        k.in[1](r.x, r.y, oc, r.z) * x(r.x * g.sw - g.pw + q * g.dw, r.y * g.sh - g.ph + p * g.dh, c, r.z);
     k.out(q, p, c, oc) = acc(q, p, c, oc);
     k.stages.acc = acc;
     k.stages.r = r;
@@ -199,7 +199,8 @@ void conv2dFilterGrad(Kernel &k) {
     RDom r(0, groups, 0, int(dyShape[2]), 0, int(dyShape[0]), "r");
     Expr col = r.x * group + l;
     part(l, q, p, c, o) = 0.0f;
-    part(l, q, p, c, o) += dyRows(col, r.y, o, r.z) * x(col * g.sw - g.pw + q * g.dw, r.y * g.sh - g.ph + p * g.dh, c, r.z);
+    part(l, q, p, c, o) +=
+        dyRows(col, r.y, o, r.z) * x(col * g.sw - g.pw + q * g.dw, r.y * g.sh - g.ph + p * g.dh, c, r.z);
     RDom lane(0, group, "lane");
     k.out(q, p, c, oc) = sum(part(lane, q, p, c, oc));
     k.stages = {part, x, Func(), dyRows, r, rows};
@@ -211,7 +212,7 @@ void conv2dFilterGrad(Kernel &k) {
   dyT(o, i, j, n) = select(o <= lastChannel, k.in[1](i, j, min(o, lastChannel), n), 0.0f);
   RDom r(0, int(dyShape[3]), 0, int(dyShape[2]), 0, int(dyShape[0]), "r");
   Expr row = r.y * g.sh - g.ph + p * g.dh;
-  r.where(row >= 0 && row < int(k.spec.inputs[0].shape[2]));  // a filter row meets no padding row
+  r.where(row >= 0 && row < int(k.spec.inputs[0].shape[2])); // a filter row meets no padding row
   acc(oc, q, p, c) = 0.0f;
   acc(oc, q, p, c) += dyT(oc, r.x, r.y, r.z) * x(r.x * g.sw - g.pw + q * g.dw, row, c, r.z);
   k.out(q, p, c, oc) = acc(oc, q, p, c);
@@ -268,8 +269,8 @@ void maxPool2dGrad(Kernel &k) {
     Expr first = padded(w, h, c, n) == m;
     for (int pp = 0; pp < g.kh; ++pp)
       for (int qq = 0; qq < g.kw; ++qq)
-        first = first && (pp * g.kw + qq >= p * g.kw + q ||
-                          padded(wc * g.sw - g.pw + qq, hc * g.sh - g.ph + pp, c, n) != m);
+        first = first &&
+                (pp * g.kw + qq >= p * g.kw + q || padded(wc * g.sw - g.pw + qq, hc * g.sh - g.ph + pp, c, n) != m);
     Expr inside = q < g.kw && p < g.kh && wi < ow && hj < oh;
     k.out(w, h, c, n) = select(inside && first, k.in[1](wc, hc, c, n), 0.0f);
     k.stages.aux = best;
@@ -335,8 +336,7 @@ void matmul(Kernel &k) {
     k.out(nv, mv) = 0.0f;
     k.out(nv, mv) += k.in[0](r.x, mv) * k.in[1](nv, r.x);
     return;
-  default:
-    k.define(sum(k.in[0](r.x, mv) * k.in[1](nv, r.x)));
+  default: k.define(sum(k.in[0](r.x, mv) * k.in[1](nv, r.x)));
   }
 }
 
@@ -369,8 +369,7 @@ void randomUniform(Kernel &k) {
   for (size_t d = 0; d < idx.size(); ++d)
     linear = linear * u32(uint32_t(k.spec.output.shape[d])) + cast<uint32_t>(idx[d]);
   auto word = [&](int i) { return cast<uint32_t>(k.in[0](i)); };
-  Expr bits = philoxFirstWord({linear, u32(uint32_t(k.spec.stream)), word(2), word(3)},
-                              word(0), word(1));
+  Expr bits = philoxFirstWord({linear, u32(uint32_t(k.spec.stream)), word(2), word(3)}, word(0), word(1));
   k.define(cast<float>(bits >> 8) * (1.0f / 16777216.0f));
 }
 
@@ -428,8 +427,12 @@ void defineAlgorithm(Kernel &k) {
   case Primitive::compare: {
     Expr a = k.same(0), b = k.same(1);
     const std::string &d = k.spec.direction;
-    Expr c = d == "EQ" ? a == b : d == "NE" ? a != b : d == "LT" ? a < b
-           : d == "LE" ? a <= b : d == "GT" ? a > b : a >= b;
+    Expr c = d == "EQ"   ? a == b
+             : d == "NE" ? a != b
+             : d == "LT" ? a < b
+             : d == "LE" ? a <= b
+             : d == "GT" ? a > b
+                         : a >= b;
     return k.define(select(c, cast<uint8_t>(1), cast<uint8_t>(0)));
   }
   case Primitive::select: return k.define(select(k.same(0) != 0, k.same(1), k.same(2)));

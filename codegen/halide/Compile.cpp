@@ -18,7 +18,7 @@ Type halideType(DType t) {
   switch (t) {
   case DType::f32: return Float(32);
   case DType::i32: return Int(32);
-  case DType::i1: return UInt(8);  // masks are stored as bytes
+  case DType::i1: return UInt(8); // masks are stored as bytes
   }
   return Float(32);
 }
@@ -26,9 +26,7 @@ Type halideType(DType t) {
 // The host CPU as Halide sees it, less the Sapphire Rapids feature: Halide 14 infers it from
 // AVX512-BF16 and VNNI, which AMD Zen 4 also has, and then emits AVX-VNNI instructions that
 // Zen 4 lacks (SIGILL).
-Target hostTarget() {
-  return get_host_target().without_feature(Target::AVX512_SapphireRapids);
-}
+Target hostTarget() { return get_host_target().without_feature(Target::AVX512_SapphireRapids); }
 
 Target targetFor(Device device) {
   switch (device) {
@@ -54,7 +52,7 @@ namespace {
 struct Built {
   std::vector<ImageParam> params;
   std::vector<Func> outputs;
-  std::vector<std::string> notes;  // the schedule, node by node, for the dump
+  std::vector<std::string> notes; // the schedule, node by node, for the dump
 };
 
 // Buffers are dense, row-major and 64-byte aligned: the arena guarantees it, and runKernel
@@ -141,7 +139,6 @@ std::vector<Argument> arguments(const Built &b) {
   return args;
 }
 
-
 } // namespace
 } // namespace lowering
 
@@ -203,7 +200,7 @@ std::string compileKernels(const std::vector<FusedKernel> &kernels, const Kernel
         compile_standalone_runtime(outs.runtime, targetFor(device));
       return "";
     }
-    if (modules.empty())  // an object with no kernels is still a valid object
+    if (modules.empty()) // an object with no kernels is still a valid object
       modules.push_back(Module("kiln_kernels", target));
     Module all = link_modules("kiln_kernels", modules);
     std::map<OutputFileType, std::string> files;
@@ -303,8 +300,7 @@ std::vector<std::string> describeSchedule(const FusedKernel &kernel, Device devi
   }
 }
 
-std::string runKernel(const KernelSpec &spec, const std::vector<const void *> &inputs,
-                      void *output) {
+std::string runKernel(const KernelSpec &spec, const std::vector<const void *> &inputs, void *output) {
   return runKernel(FusedKernel::of(spec), inputs, {output});
 }
 

@@ -67,8 +67,8 @@ Choice chooseMatmul(const KernelSpec &spec, const std::vector<std::optional<Prim
   if (n < lanes() && lhsT && m * n <= 4 * lanes())
     return {ScheduleFamily::matmulOuterProducts, "narrow x^T dy, its lhs strided along the reduction"};
   if (n < lanes() && depth >= 2 * lanes())
-    return {ScheduleFamily::matmulNarrow, std::to_string(n) + " columns fill no vector, the reduction of " +
-                                      std::to_string(depth) + " does"};
+    return {ScheduleFamily::matmulNarrow,
+            std::to_string(n) + " columns fill no vector, the reduction of " + std::to_string(depth) + " does"};
   if (n >= lanes() && (m >= 4 || !rhsT)) {
     Choice c{ScheduleFamily::matmulTile, std::to_string(n) + " columns fill vectors"};
     c.packRhs = rhsT;
@@ -87,8 +87,7 @@ Choice chooseSchedule(const KernelSpec &spec, const std::vector<std::optional<Pr
     if (contiguousReduced(spec) >= 8)
       return {ScheduleFamily::reductionVectorized, ""};
     return {};
-  case Primitive::matmul:
-    return chooseMatmul(spec, inOps);
+  case Primitive::matmul: return chooseMatmul(spec, inOps);
   case Primitive::conv2d: {
     int channels = int(spec.output.shape[1]), width = int(spec.output.shape[3]);
     // One input channel: a tile over output channels would load a broadcast input value per
@@ -106,7 +105,7 @@ Choice chooseSchedule(const KernelSpec &spec, const std::vector<std::optional<Pr
     return {ScheduleFamily::convChannels, rowReason(channels, width)};
   }
   case Primitive::conv2d_filter_grad: {
-    const auto &dy = spec.inputs[1].shape;  // N, O, OH, OW
+    const auto &dy = spec.inputs[1].shape; // N, O, OH, OW
     int channels = int(dy[1]), width = int(dy[3]);
     if (rowsWin(channels, width)) {
       Choice c{ScheduleFamily::filterGradRows, rowReason(channels, width)};
@@ -121,8 +120,7 @@ Choice chooseSchedule(const KernelSpec &spec, const std::vector<std::optional<Pr
       return {ScheduleFamily::maxPoolGradGather, "windows do not overlap"};
     return {ScheduleFamily::maxPoolGradScatter, "windows overlap"};
   }
-  default:
-    return {};
+  default: return {};
   }
 }
 
@@ -181,7 +179,8 @@ std::string convChannels(Kernel &k, Func root, const std::vector<Var> &vars) {
   k.stages.input.compute_at(root, n);
   vectorizeZeroPadded(k);
   return "register tile " + std::to_string(kBlock) + " channels x " + std::to_string(wBlock) + " columns (" +
-         std::to_string(lanes()) + "-lane vectors), stored a channel's columns per vector, "
+         std::to_string(lanes()) +
+         "-lane vectors), stored a channel's columns per vector, "
          "filter rows in the padding skipped, zero-padded input per image, parallel over batch";
 }
 
@@ -189,7 +188,7 @@ std::string convChannels(Kernel &k, Func root, const std::vector<Var> &vars) {
 // of the input per output row of the tile and one broadcast weight per output channel feed
 // rows x channels multiply-adds, all accumulators in registers.
 std::string convRows(Kernel &k, Func root, const std::vector<Var> &vars) {
-  const auto &out = k.spec.output.shape;  // N, CH, H, W
+  const auto &out = k.spec.output.shape; // N, CH, H, W
   int width = int(out[3]), height = int(out[2]), channels = int(out[1]);
   int vector = rowVectorWidth(width);
   int chBlock = std::min(channels, 8);
@@ -218,7 +217,7 @@ std::string convRows(Kernel &k, Func root, const std::vector<Var> &vars) {
 // filterGradChannels: output-channel vectors x the taps of one filter row in registers, the
 // whole (n, i, j) reduction around that tile; parallel over input channels and filter rows.
 std::string filterGradChannels(Kernel &k, Func root, const std::vector<Var> &vars) {
-  const auto &dyShape = k.spec.inputs[1].shape;  // N, O, OH, OW
+  const auto &dyShape = k.spec.inputs[1].shape; // N, O, OH, OW
   int rowWidth = int(dyShape[3]), channelsOut = int(dyShape[1]);
   Func acc = k.stages.acc, dyT = k.stages.operand, padded = k.stages.input;
   Var q = vars[0], p = vars[1], c = vars[2], o = vars[3], pc("pc");
@@ -250,8 +249,10 @@ std::string filterGradChannels(Kernel &k, Func root, const std::vector<Var> &var
   padded.compute_root().parallel(padded.args()[3]);
   padded.update().parallel(padded.args()[3]);
   vectorizeZeroPadded(k);
-  return "register tile of " + std::to_string(lanes()) + "-lane output-channel vectors x one filter row, "
-         "image rows in the padding skipped, " + transpose + ", parallel over input channels and filter rows";
+  return "register tile of " + std::to_string(lanes()) +
+         "-lane output-channel vectors x one filter row, "
+         "image rows in the padding skipped, " +
+         transpose + ", parallel over input channels and filter rows";
 }
 
 // filterGradRows: one accumulator vector per (filter column, output channel) of the tile, its
@@ -274,7 +275,8 @@ std::string filterGradRows(Kernel &k, Func root, const std::vector<Var> &vars) {
   x.update().parallel(x.args()[3]);
   vectorizeZeroPadded(k);
   return std::to_string(group) + "-lane vectors along dy's rows x " + std::to_string(kw) + " filter columns x " +
-         std::to_string(chBlock) + " output channels in registers, lanes added at the end, "
+         std::to_string(chBlock) +
+         " output channels in registers, lanes added at the end, "
          "parallel over input channels and filter rows";
 }
 
@@ -321,7 +323,10 @@ std::string matmulTile(Kernel &k, Func root, const std::vector<Var> &vars) {
     Func rhs = k.stages.operand;
     Var pn = rhs.args()[0], pk = rhs.args()[1], pno("pno"), pni("pni"), pko("pko"), pki("pki");
     int block = std::min(std::min(n, depth), lanes());
-    rhs.compute_root().tile(pn, pk, pno, pko, pni, pki, block, block, TailStrategy::GuardWithIf).vectorize(pni).unroll(pki);
+    rhs.compute_root()
+        .tile(pn, pk, pno, pko, pni, pki, block, block, TailStrategy::GuardWithIf)
+        .vectorize(pni)
+        .unroll(pki);
     if (parallel)
       rhs.parallel(pko);
     note += ", the transposed rhs copied into dense rows first";
@@ -360,8 +365,8 @@ std::string maxPoolGradGather(Kernel &k, Func root, const std::vector<Var> &vars
 // accumulator, the outer products, the vectorized reduction of a narrow matmul.
 struct Inside {
   std::string note;
-  bool vectorizeOutput = true;   // false where a vector already runs inside
-  bool updateScheduled = false;  // the output's update definition is scheduled
+  bool vectorizeOutput = true;  // false where a vector already runs inside
+  bool updateScheduled = false; // the output's update definition is scheduled
 };
 
 Inside scheduleInside(Kernel &k) {
@@ -419,11 +424,8 @@ Inside scheduleInside(Kernel &k) {
               std::to_string(lanes()) + " lanes";
     break;
   }
-  case ScheduleFamily::maxPoolGradScatter:
-    k.stages.aux.compute_at(k.out, k.vars[3]);
-    break;
-  default:
-    break;
+  case ScheduleFamily::maxPoolGradScatter: k.stages.aux.compute_at(k.out, k.vars[3]); break;
+  default: break;
   }
   if (!in.note.empty() && !k.choice.reason.empty())
     in.note = k.choice.reason + ": " + in.note;
@@ -456,7 +458,7 @@ std::string scheduleAtRoot(Kernel &k) {
   bool large = k.spec.output.shape.size() == 4 &&
                std::max(k.spec.output.elements(), k.spec.inputs.empty() ? 0 : k.spec.inputs[0].elements()) >= (1 << 17);
   if (scatter && inner >= lanes() / 4 && !large)
-    k.out.update(0).unscheduled();  // deliberately serial: it only adds to a few positions
+    k.out.update(0).unscheduled(); // deliberately serial: it only adds to a few positions
   if (large) {
     Var batch = k.vars.back();
     k.out.parallel(batch);
@@ -485,10 +487,8 @@ bool tiled(const Kernel &k) {
   case ScheduleFamily::convRows:
   case ScheduleFamily::filterGradChannels:
   case ScheduleFamily::filterGradRows:
-  case ScheduleFamily::maxPoolGradGather:
-    return true;
-  default:
-    return false;
+  case ScheduleFamily::maxPoolGradGather: return true;
+  default: return false;
   }
 }
 
@@ -532,8 +532,9 @@ std::vector<std::string> scheduleKernel(std::vector<Kernel> &nodes, const std::v
         k.out.compute_root();
       }
       std::string note = scheduleTile(k, nodes[root].out, nodes[root].vars);
-      std::string where = root != i ? " (in " + std::string(mnemonic(nodes[root].spec.op)) + "'s loop nest)"
-                          : isOutput[i] ? "" : " (computed once per call, then its readers)";
+      std::string where = root != i     ? " (in " + std::string(mnemonic(nodes[root].spec.op)) + "'s loop nest)"
+                          : isOutput[i] ? ""
+                                        : " (computed once per call, then its readers)";
       notes.push_back(name + where + ": " + note);
       tiledAt[root] = true;
       continue;
@@ -543,9 +544,9 @@ std::vector<std::string> scheduleKernel(std::vector<Kernel> &nodes, const std::v
     // A matmul reads each element many times: what it reads is computed once, except index
     // remaps and constants, which cost nothing to recompute (a transpose keeps the reads
     // dense); a reshape's remap divides, and one_hot compares.
-    bool free = k.spec.family == kiln::Family::constant ||
-                (k.spec.family == kiln::Family::indexOnly && k.spec.op != Primitive::reshape &&
-                 k.spec.op != Primitive::one_hot);
+    bool free =
+        k.spec.family == kiln::Family::constant || (k.spec.family == kiln::Family::indexOnly &&
+                                                    k.spec.op != Primitive::reshape && k.spec.op != Primitive::one_hot);
     bool readByMatmul = !free && std::any_of(readers[i].begin(), readers[i].end(),
                                              [&](int r) { return nodes[r].spec.op == Primitive::matmul; });
     // Scalars are computed once per call, not per element of whatever reads them; so are
@@ -555,12 +556,14 @@ std::vector<std::string> scheduleKernel(std::vector<Kernel> &nodes, const std::v
     if (k.out.has_update_definition() || readByMatmul || scalar || reduction) {
       k.out.compute_root();
       notes.push_back(name + ": computed once per call (" +
-                      (scalar ? "a scalar" : readByMatmul ? "a matmul reads it repeatedly" : "a reduction or update") +
+                      (scalar         ? "a scalar"
+                       : readByMatmul ? "a matmul reads it repeatedly"
+                                      : "a reduction or update") +
                       "), " + scheduleAtRoot(k));
     } else {
       inlined.push_back(name);
       std::string note = scheduleInside(k).note;
-      if (!note.empty())  // its value is inlined, but it computed a part of itself once
+      if (!note.empty()) // its value is inlined, but it computed a part of itself once
         notes.push_back(name + ": " + note);
     }
   }

@@ -18,14 +18,9 @@ namespace {
 template <typename Schedulable> std::string launch(Schedulable s, const std::vector<Var> &vars) {
   Var bx("bx"), by("by"), tx("tx"), ty("ty");
   switch (vars.size()) {
-  case 0:
-    s.gpu_single_thread();
-    return "one thread";
-  case 1:
-    s.gpu_tile(vars[0], bx, tx, 64, TailStrategy::GuardWithIf);
-    return "blocks of 64 threads";
-  default:
-    break;
+  case 0: s.gpu_single_thread(); return "one thread";
+  case 1: s.gpu_tile(vars[0], bx, tx, 64, TailStrategy::GuardWithIf); return "blocks of 64 threads";
+  default: break;
   }
   s.gpu_tile(vars[0], vars[1], bx, by, tx, ty, 16, 16, TailStrategy::GuardWithIf);
   if (vars.size() >= 3) {
@@ -104,17 +99,17 @@ constexpr int kTile = 16;
 constexpr int64_t kPatchBytes = 16 * 1024;
 
 struct ConvTiles {
-  int patchWidth, patchHeight, channels;  // channels per step
+  int patchWidth, patchHeight, channels; // channels per step
 };
 
 std::optional<ConvTiles> convTiles(const KernelSpec &spec) {
-  const auto &f = spec.inputs[1].shape;  // O, C, KH, KW
+  const auto &f = spec.inputs[1].shape; // O, C, KH, KW
   Window g = windowOf(spec, {f[2], f[3]});
   const int64_t width = (kTile - 1) * g.sw + (g.kw - 1) * g.dw + 1, height = (kTile - 1) * g.sh + (g.kh - 1) * g.dh + 1;
   const int64_t perChannel = 4 * width * height;
   if (perChannel > kPatchBytes || f[1] * f[2] * f[3] < kTile)
-    return std::nullopt;  // patches too large to stage, or too few terms per output to gain
-  const int64_t steps = (f[1] * perChannel + kPatchBytes - 1) / kPatchBytes;  // equal chunks
+    return std::nullopt; // patches too large to stage, or too few terms per output to gain
+  const int64_t steps = (f[1] * perChannel + kPatchBytes - 1) / kPatchBytes; // equal chunks
   return ConvTiles{int(width), int(height), int((f[1] + steps - 1) / steps)};
 }
 
@@ -184,7 +179,6 @@ Choice chooseGpuSchedule(const KernelSpec &spec) {
   return {ScheduleFamily::gpuThreads, "", 0, false};
 }
 
-
 std::vector<std::string> scheduleKernelGpu(std::vector<Kernel> &nodes, const std::vector<int> &outputs,
                                            const std::vector<std::vector<int>> &readers) {
   std::vector<std::string> notes, inlined;
@@ -210,8 +204,7 @@ std::vector<std::string> scheduleKernelGpu(std::vector<Kernel> &nodes, const std
     }
     bool cheap = k.spec.family == kiln::Family::elementwise || k.spec.family == kiln::Family::indexOnly ||
                  k.spec.family == kiln::Family::constant || k.spec.family == kiln::Family::random;
-    if (isOutput[i] || !cheap || k.out.has_update_definition() || k.spec.output.shape.empty() ||
-        readers[i].empty()) {
+    if (isOutput[i] || !cheap || k.out.has_update_definition() || k.spec.output.shape.empty() || readers[i].empty()) {
       if (!isOutput[i])
         k.out.compute_root();
       notes.push_back((isOutput[i] ? "output " : "") + name + ": " + scheduleOnGpu(k.out));

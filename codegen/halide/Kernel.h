@@ -37,37 +37,37 @@ Window windowOf(const KernelSpec &spec, const std::vector<int64_t> &kernelHW);
 // family computes a primitive in a form of its own (an accumulator, a two-level sum), the
 // algorithm defines that form and the family places it.
 enum class ScheduleFamily {
-  plain,                 // vectorized innermost dimension, parallel over the batch if large
-  reductionVectorized,   // a reduction whose contiguous innermost reduced elements fill vectors
-  matmulOuterProducts,   // narrow x^T dy: outer products of rows accumulated once per call
-  matmulNarrow,          // outputs narrower than a vector: the long reduction vectorized
-  matmulTile,            // register tile of rows x column vectors over the whole reduction
-  convChannels,          // register tile with vectors over output channels
-  convRows,              // register tile with vectors along output rows
-  filterGradChannels,    // filter gradient with vectors over output channels
-  filterGradRows,        // filter gradient with vectors along dy's rows, lanes added at the end
-  maxPoolGradGather,     // windows that do not overlap: each input position gathers
-  maxPoolGradScatter,    // overlapping windows: each window adds to its first maximum
-  gpuThreads,            // GPU: one thread per output element, its reduction in the thread
-  gpuStagedTiles,        // GPU: a block's 16x16 outputs sum in steps, each step's operand tiles
-                         // staged in shared memory by the block's threads together
+  plain,               // vectorized innermost dimension, parallel over the batch if large
+  reductionVectorized, // a reduction whose contiguous innermost reduced elements fill vectors
+  matmulOuterProducts, // narrow x^T dy: outer products of rows accumulated once per call
+  matmulNarrow,        // outputs narrower than a vector: the long reduction vectorized
+  matmulTile,          // register tile of rows x column vectors over the whole reduction
+  convChannels,        // register tile with vectors over output channels
+  convRows,            // register tile with vectors along output rows
+  filterGradChannels,  // filter gradient with vectors over output channels
+  filterGradRows,      // filter gradient with vectors along dy's rows, lanes added at the end
+  maxPoolGradGather,   // windows that do not overlap: each input position gathers
+  maxPoolGradScatter,  // overlapping windows: each window adds to its first maximum
+  gpuThreads,          // GPU: one thread per output element, its reduction in the thread
+  gpuStagedTiles,      // GPU: a block's 16x16 outputs sum in steps, each step's operand tiles
+                       // staged in shared memory by the block's threads together
 };
 
 struct Choice {
   ScheduleFamily family = ScheduleFamily::plain;
-  std::string reason;  // why, in words, for the dump ("" where there was nothing to choose)
-  int group = 0;       // filterGradRows: dy's columns summed in groups of this many (a vector)
-  bool packRhs = false;  // matmulTile: the right operand is a transpose, copied into dense rows
+  std::string reason;   // why, in words, for the dump ("" where there was nothing to choose)
+  int group = 0;        // filterGradRows: dy's columns summed in groups of this many (a vector)
+  bool packRhs = false; // matmulTile: the right operand is a transpose, copied into dense rows
 };
 
 // The stages an algorithm names for its schedule.
 struct Stages {
-  Halide::Func acc;      // an accumulator a register tile keeps
-  Halide::Func input;    // the zero-padded image a convolution reads
-  Halide::Func operand;  // a re-laid-out operand: filter, transposed dy, packed rhs
-  Halide::Func aux;      // window maxima (max-pool gradient), dy extended to whole groups
-  Halide::RDom r;        // the reduction
-  Halide::RDom inputRows;  // the zero-padded image's copied rows
+  Halide::Func acc;       // an accumulator a register tile keeps
+  Halide::Func input;     // the zero-padded image a convolution reads
+  Halide::Func operand;   // a re-laid-out operand: filter, transposed dy, packed rhs
+  Halide::Func aux;       // window maxima (max-pool gradient), dy extended to whole groups
+  Halide::RDom r;         // the reduction
+  Halide::RDom inputRows; // the zero-padded image's copied rows
 };
 
 // One primitive of a kernel: its algorithm reads its operands through `in` (a kernel input or
@@ -75,14 +75,14 @@ struct Stages {
 struct Kernel {
   const KernelSpec &spec;
   std::vector<Halide::Func> in;
-  std::vector<std::optional<Primitive>> inOps;  // the primitive computing each operand; none for a kernel input
-  std::vector<Halide::Var> vars;                // Halide order: vars[0] is innermost
+  std::vector<std::optional<Primitive>> inOps; // the primitive computing each operand; none for a kernel input
+  std::vector<Halide::Var> vars;               // Halide order: vars[0] is innermost
   Halide::Func out;
-  bool computeOnce = false;  // the kernel updates in place: no point computed twice
+  bool computeOnce = false; // the kernel updates in place: no point computed twice
   Choice choice;
   Stages stages;
 
-  std::vector<Halide::Expr> index() const;  // the output coordinate in kiln order
+  std::vector<Halide::Expr> index() const; // the output coordinate in kiln order
   Halide::Expr at(int input, const std::vector<Halide::Expr> &idx) const;
   Halide::Expr same(int input) const { return at(input, index()); }
   void define(Halide::Expr e) { out(std::vector<Halide::Var>(vars)) = e; }

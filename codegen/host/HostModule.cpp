@@ -63,12 +63,11 @@ struct Emitter {
 
   Emitter(const StepPlan &p, LLVMContext &c, Device d)
       : plan(p), ctx(c), device(d), module(std::make_unique<Module>("kiln_host", c)) {
-    Type *i8 = Type::getInt8Ty(c), *i16 = Type::getInt16Ty(c), *i32 = Type::getInt32Ty(c),
-         *i64 = Type::getInt64Ty(c), *ptr = PointerType::getUnqual(c);
+    Type *i8 = Type::getInt8Ty(c), *i16 = Type::getInt16Ty(c), *i32 = Type::getInt32Ty(c), *i64 = Type::getInt64Ty(c),
+         *ptr = PointerType::getUnqual(c);
     dimType = StructType::create(c, {i32, i32, i32, i32}, "halide_dimension_t");
     typeType = StructType::create(c, {i8, i8, i16}, "halide_type_t");
-    bufferType = StructType::create(c, {i64, ptr, ptr, i64, typeType, i32, ptr, ptr},
-                                    "halide_buffer_t");
+    bufferType = StructType::create(c, {i64, ptr, ptr, i64, typeType, i32, ptr, ptr}, "halide_buffer_t");
   }
 
   void declareBuffers() {
@@ -78,29 +77,23 @@ struct Emitter {
       std::vector<Constant *> dims;
       int64_t stride = 1;
       for (auto it = b.desc.shape.rbegin(); it != b.desc.shape.rend(); ++it) {
-        dims.push_back(ConstantStruct::get(dimType, {ConstantInt::get(i32, 0),
-                                                     ConstantInt::get(i32, *it),
-                                                     ConstantInt::get(i32, stride),
-                                                     ConstantInt::get(i32, 0)}));
+        dims.push_back(ConstantStruct::get(dimType, {ConstantInt::get(i32, 0), ConstantInt::get(i32, *it),
+                                                     ConstantInt::get(i32, stride), ConstantInt::get(i32, 0)}));
         stride *= *it;
       }
       auto *dimArrayType = ArrayType::get(dimType, dims.size());
       auto *dimArray = new GlobalVariable(*module, dimArrayType, false, GlobalValue::InternalLinkage,
-                                          ConstantArray::get(dimArrayType, dims),
-                                          "dims." + std::to_string(i));
+                                          ConstantArray::get(dimArrayType, dims), "dims." + std::to_string(i));
       auto code = halideTypeCode(b.desc.dtype);
-      Constant *type = ConstantStruct::get(
-          typeType, {ConstantInt::get(Type::getInt8Ty(ctx), code[0]),
-                     ConstantInt::get(Type::getInt8Ty(ctx), code[1]),
-                     ConstantInt::get(Type::getInt16Ty(ctx), 1)});
+      Constant *type = ConstantStruct::get(typeType, {ConstantInt::get(Type::getInt8Ty(ctx), code[0]),
+                                                      ConstantInt::get(Type::getInt8Ty(ctx), code[1]),
+                                                      ConstantInt::get(Type::getInt16Ty(ctx), 1)});
       Constant *null = ConstantPointerNull::get(PointerType::getUnqual(ctx));
-      Constant *init = ConstantStruct::get(
-          bufferType, {ConstantInt::get(Type::getInt64Ty(ctx), 0), null, null,
-                       ConstantInt::get(Type::getInt64Ty(ctx), 0), type,
-                       ConstantInt::get(i32, b.desc.shape.size()), dimArray, null});
-      descriptors.push_back(new GlobalVariable(*module, bufferType, false,
-                                               GlobalValue::InternalLinkage, init,
-                                               "buffer." + b.name));
+      Constant *init = ConstantStruct::get(bufferType, {ConstantInt::get(Type::getInt64Ty(ctx), 0), null, null,
+                                                        ConstantInt::get(Type::getInt64Ty(ctx), 0), type,
+                                                        ConstantInt::get(i32, b.desc.shape.size()), dimArray, null});
+      descriptors.push_back(
+          new GlobalVariable(*module, bufferType, false, GlobalValue::InternalLinkage, init, "buffer." + b.name));
     }
   }
 
@@ -121,7 +114,8 @@ struct Emitter {
     if (!g)
       g = new GlobalVariable(*module, ptr, false, GlobalValue::ExternalLinkage, nullptr, symbol);
     Value *hook = b.CreateLoad(ptr, g);
-    BasicBlock *set = BasicBlock::Create(ctx, symbol + ".set", fn), *next = BasicBlock::Create(ctx, symbol + ".done", fn);
+    BasicBlock *set = BasicBlock::Create(ctx, symbol + ".set", fn),
+               *next = BasicBlock::Create(ctx, symbol + ".done", fn);
     b.CreateCondBr(b.CreateIsNotNull(hook), set, next);
     b.SetInsertPoint(set);
     return {hook, next};
@@ -135,7 +129,8 @@ struct Emitter {
     auto *clockType = FunctionType::get(b.getVoidTy(), {i32, i32}, false);
     auto [hook, next] = ifHookSet(b, fn, "kiln_kernel_clock");
     if (GlobalVariable *arena = module->getGlobalVariable("device_arena", true)) {
-      FunctionCallee sync = module->getOrInsertFunction("halide_device_sync", FunctionType::get(i32, {ptr, ptr}, false));
+      FunctionCallee sync =
+          module->getOrInsertFunction("halide_device_sync", FunctionType::get(i32, {ptr, ptr}, false));
       returnIfFailed(b, fn, b.CreateCall(sync, {null(), arena}));
     }
     b.CreateCall(clockType, hook, {b.getInt32(entry), b.getInt32(call)});
@@ -160,15 +155,17 @@ struct Emitter {
   Value *null() { return ConstantPointerNull::get(PointerType::getUnqual(ctx)); }
 
   Value *deviceInterface(IRBuilder<> &b) {
-    FunctionCallee get = module->getOrInsertFunction(
-        device == Device::cuda ? "halide_cuda_device_interface" : "halide_opencl_device_interface",
-        FunctionType::get(PointerType::getUnqual(ctx), {}, false));
+    FunctionCallee get = module->getOrInsertFunction(device == Device::cuda ? "halide_cuda_device_interface"
+                                                                            : "halide_opencl_device_interface",
+                                                     FunctionType::get(PointerType::getUnqual(ctx), {}, false));
     return b.CreateCall(get);
   }
 
   void setDirty(IRBuilder<> &b, GlobalVariable *d, uint64_t set) {
     Value *flags = b.CreateStructGEP(bufferType, d, 3);
-    Value *cleared = b.CreateAnd(b.CreateLoad(b.getInt64Ty(), flags), b.getInt64(~uint64_t(halide_buffer_flag_host_dirty | halide_buffer_flag_device_dirty)));
+    Value *cleared =
+        b.CreateAnd(b.CreateLoad(b.getInt64Ty(), flags),
+                    b.getInt64(~uint64_t(halide_buffer_flag_host_dirty | halide_buffer_flag_device_dirty)));
     b.CreateStore(b.CreateOr(cleared, b.getInt64(set)), flags);
   }
 
@@ -194,8 +191,8 @@ struct Emitter {
     Type *ptr = PointerType::getUnqual(ctx);
     countBytes(b, buffer);
     setDirty(b, descriptors[buffer], halide_buffer_flag_host_dirty);
-    FunctionCallee copy = module->getOrInsertFunction(
-        "halide_copy_to_device", FunctionType::get(b.getInt32Ty(), {ptr, ptr, ptr}, false));
+    FunctionCallee copy =
+        module->getOrInsertFunction("halide_copy_to_device", FunctionType::get(b.getInt32Ty(), {ptr, ptr, ptr}, false));
     returnIfFailed(b, fn, b.CreateCall(copy, {null(), descriptors[buffer], deviceInterface(b)}));
   }
 
@@ -203,8 +200,8 @@ struct Emitter {
     Type *ptr = PointerType::getUnqual(ctx);
     countBytes(b, buffer);
     setDirty(b, descriptors[buffer], halide_buffer_flag_device_dirty);
-    FunctionCallee copy = module->getOrInsertFunction(
-        "halide_copy_to_host", FunctionType::get(b.getInt32Ty(), {ptr, ptr}, false));
+    FunctionCallee copy =
+        module->getOrInsertFunction("halide_copy_to_host", FunctionType::get(b.getInt32Ty(), {ptr, ptr}, false));
     returnIfFailed(b, fn, b.CreateCall(copy, {null(), descriptors[buffer]}));
   }
 
@@ -253,8 +250,8 @@ struct Emitter {
       int buf = call.buffers[inputs + k];
       if (device != Device::host) {
         setDirty(b, descriptors[buf], halide_buffer_flag_device_dirty);
-        FunctionCallee copy = module->getOrInsertFunction(
-            "halide_copy_to_host", FunctionType::get(b.getInt32Ty(), {ptr, ptr}, false));
+        FunctionCallee copy =
+            module->getOrInsertFunction("halide_copy_to_host", FunctionType::get(b.getInt32Ty(), {ptr, ptr}, false));
         returnIfFailed(b, fn, b.CreateCall(copy, {null(), descriptors[buf]}));
       }
       const std::vector<int64_t> &shape = call.written[k].shape;
@@ -266,8 +263,8 @@ struct Emitter {
       }
       Value *data = b.CreateLoad(ptr, b.CreateStructGEP(bufferType, descriptors[buf], 2));
       b.CreateCall(probeType, hook,
-                   {b.getInt32(entry), b.getInt32(index), b.getInt32(int(k)),
-                    b.getInt32(int(call.written[k].dtype)), b.getInt32(int(shape.size())), dims, data});
+                   {b.getInt32(entry), b.getInt32(index), b.getInt32(int(k)), b.getInt32(int(call.written[k].dtype)),
+                    b.getInt32(int(shape.size())), dims, data});
     }
     b.CreateBr(next);
     b.SetInsertPoint(next);
@@ -282,14 +279,16 @@ struct Emitter {
     bool inFlight = false;
     for (auto [k, c] : llvm::enumerate(e.collectives))
       if (size_t(c.start) == i) {
-        FunctionCallee start = module->getOrInsertFunction("kiln_all_reduce_start",
-                                                           FunctionType::get(i32, {i32, i32, ptr, ptr}, false));
-        returnIfFailed(b, fn, b.CreateCall(start, {b.getInt32(entry), b.getInt32(int(k)), descriptors[c.input],
-                                                   descriptors[c.output]}));
+        FunctionCallee start =
+            module->getOrInsertFunction("kiln_all_reduce_start", FunctionType::get(i32, {i32, i32, ptr, ptr}, false));
+        returnIfFailed(
+            b, fn,
+            b.CreateCall(start, {b.getInt32(entry), b.getInt32(int(k)), descriptors[c.input], descriptors[c.output]}));
       }
     for (auto [k, c] : llvm::enumerate(e.collectives)) {
       if (size_t(c.wait) == i) {
-        FunctionCallee wait = module->getOrInsertFunction("kiln_all_reduce_wait", FunctionType::get(i32, {i32, i32}, false));
+        FunctionCallee wait =
+            module->getOrInsertFunction("kiln_all_reduce_wait", FunctionType::get(i32, {i32, i32}, false));
         returnIfFailed(b, fn, b.CreateCall(wait, {b.getInt32(entry), b.getInt32(int(k))}));
       }
       inFlight |= size_t(c.start) <= i && size_t(c.wait) > i;
@@ -353,28 +352,32 @@ struct Emitter {
     GlobalVariable *arena = byteBuffer("device_arena", std::max<int64_t>(plan.arenaBytes, 1));
     GlobalVariable *crop = byteBuffer("device_arena.crop", 0);
     b.CreateStore(hostArena, b.CreateStructGEP(bufferType, arena, 2));
-    FunctionCallee malloc = module->getOrInsertFunction("halide_device_malloc", FunctionType::get(i32, {ptr, ptr, ptr}, false));
-    FunctionCallee cropOf = module->getOrInsertFunction("halide_device_crop", FunctionType::get(i32, {ptr, ptr, ptr}, false));
+    FunctionCallee malloc =
+        module->getOrInsertFunction("halide_device_malloc", FunctionType::get(i32, {ptr, ptr, ptr}, false));
+    FunctionCallee cropOf =
+        module->getOrInsertFunction("halide_device_crop", FunctionType::get(i32, {ptr, ptr, ptr}, false));
     returnIfFailed(b, fn, b.CreateCall(malloc, {null(), arena, deviceInterface(b)}));
     Value *cropDim = b.CreateLoad(ptr, b.CreateStructGEP(bufferType, crop, 6));
     for (auto [i, buf] : llvm::enumerate(plan.buffers)) {
       if (buf.viewOf >= 0)
         continue;
       b.CreateStore(b.getInt32(int32_t(buf.offset)), b.CreateStructGEP(dimType, cropDim, 0));
-      b.CreateStore(b.getInt32(int32_t(std::max<int64_t>(buf.desc.bytes(), 1))), b.CreateStructGEP(dimType, cropDim, 1));
+      b.CreateStore(b.getInt32(int32_t(std::max<int64_t>(buf.desc.bytes(), 1))),
+                    b.CreateStructGEP(dimType, cropDim, 1));
       b.CreateStore(b.CreateInBoundsGEP(b.getInt8Ty(), hostArena, b.getInt64(buf.offset)),
                     b.CreateStructGEP(bufferType, crop, 2));
-      b.CreateStore(b.getInt64(0), b.CreateStructGEP(bufferType, crop, 0));  // a crop needs a destination without one
+      b.CreateStore(b.getInt64(0), b.CreateStructGEP(bufferType, crop, 0)); // a crop needs a destination without one
       returnIfFailed(b, fn, b.CreateCall(cropOf, {null(), arena, crop}));
-      for (unsigned field : {0u, 1u})  // the crop's device handle and interface
+      for (unsigned field : {0u, 1u}) // the crop's device handle and interface
         b.CreateStore(b.CreateLoad(field == 0 ? i64 : ptr, b.CreateStructGEP(bufferType, crop, field)),
                       b.CreateStructGEP(bufferType, descriptors[i], field));
     }
     for (auto [i, buf] : llvm::enumerate(plan.buffers))
       if (buf.viewOf >= 0)
-        for (unsigned field : {0u, 1u})  // the device handle and interface of its base
-          b.CreateStore(b.CreateLoad(field == 0 ? i64 : ptr, b.CreateStructGEP(bufferType, descriptors[buf.viewOf], field)),
-                        b.CreateStructGEP(bufferType, descriptors[i], field));
+        for (unsigned field : {0u, 1u}) // the device handle and interface of its base
+          b.CreateStore(
+              b.CreateLoad(field == 0 ? i64 : ptr, b.CreateStructGEP(bufferType, descriptors[buf.viewOf], field)),
+              b.CreateStructGEP(bufferType, descriptors[i], field));
   }
 
   void defineBind() {

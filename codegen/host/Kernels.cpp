@@ -101,13 +101,13 @@ FailureOr<KernelSpec> kernelFor(Operation *op) {
     if (dense.isSplat()) {
       Type e = dense.getElementType();
       spec.values.push_back(llvm::isa<FloatType>(e) ? dense.getSplatValue<APFloat>().convertToFloat()
-                            : e.isInteger(1)      ? float(dense.getSplatValue<APInt>().getZExtValue())
-                                                  : float(dense.getSplatValue<APInt>().getSExtValue()));
+                            : e.isInteger(1)        ? float(dense.getSplatValue<APInt>().getZExtValue())
+                                                    : float(dense.getSplatValue<APInt>().getSExtValue()));
     } else if (llvm::isa<FloatType>(dense.getElementType())) {
       for (APFloat v : dense.getValues<APFloat>())
         spec.values.push_back(v.convertToFloat());
     } else {
-      for (APInt v : dense.getValues<APInt>())  // i1 true is 1, not -1
+      for (APInt v : dense.getValues<APInt>()) // i1 true is 1, not -1
         spec.values.push_back(float(dense.getElementType().isInteger(1) ? v.getZExtValue() : v.getSExtValue()));
     }
   }

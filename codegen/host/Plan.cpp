@@ -44,9 +44,7 @@ llvm::json::Value toJson(Attribute a) {
 StringRef roleName(Role role) { return spelling(kRoles, role); }
 StringRef kindName(EntryKind kind) { return spelling(kEntryKinds, kind); }
 
-const char *dtypeName(DType t) {
-  return t == DType::f32 ? "f32" : t == DType::i32 ? "i32" : "i1";
-}
+const char *dtypeName(DType t) { return t == DType::f32 ? "f32" : t == DType::i32 ? "i32" : "i1"; }
 
 // KernelCall::values for every value of a function.
 class ValueIds {
@@ -72,9 +70,9 @@ private:
         continue;
       }
       for (OpResult result : op.getResults()) {
-        llvm::hash_code h = llvm::hash_combine(op.getName().getAsOpaquePointer(),
-                                               op.getAttrDictionary().getAsOpaquePointer(),
-                                               result.getType().getAsOpaquePointer(), result.getResultNumber());
+        llvm::hash_code h =
+            llvm::hash_combine(op.getName().getAsOpaquePointer(), op.getAttrDictionary().getAsOpaquePointer(),
+                               result.getType().getAsOpaquePointer(), result.getResultNumber());
         for (Value operand : op.getOperands())
           h = llvm::hash_combine(h, ids.lookup(operand));
         ids[result] = h;
@@ -101,14 +99,14 @@ struct Planner {
   llvm::json::Array tensors;
   std::map<std::string, int> kernelByKey;
   std::map<std::string, int> sharedSlots;  // params, state and buffers, by name
-  std::map<std::string, Role> sharedRoles;  // Param, State or Buffer, by name
+  std::map<std::string, Role> sharedRoles; // Param, State or Buffer, by name
 
   // Buffers that live across kiln_run calls (params, state, constants, each entry's inputs and
   // results) get their own slot in the persistent region. An entry's intermediates live only
   // during its run: they share one scratch region, which follows the persistent one, and slots
   // whose lifetimes do not overlap reuse the same bytes.
   struct Interval {
-    int buffer, first, last;  // op indices within the entry
+    int buffer, first, last; // op indices within the entry
   };
 
   // What the phases of planEntry share about the entry being planned.
@@ -123,14 +121,14 @@ struct Planner {
           updateOf[v] = of.getValue();
     }
     func::FuncOp fn;
-    int index;  // the entry's number in the plan
+    int index; // the entry's number in the plan
     EntryPlan entry;
-    llvm::DenseMap<Value, int> slot;  // the buffer of each value planned so far
+    llvm::DenseMap<Value, int> slot; // the buffer of each value planned so far
     // Results outlive the run (the runtime reads them); everything else is scratch.
     llvm::DenseSet<Value> returned;
-    llvm::DenseMap<Value, Interval> lifetime;  // of each scratch value
+    llvm::DenseMap<Value, Interval> lifetime; // of each scratch value
     ValueIds ids;
-    int opIndex = 0;  // of the kiln op being planned, from 1
+    int opIndex = 0; // of the kiln op being planned, from 1
     // Returned values that are the new value of a param, state or buffer, by its name.
     llvm::DenseMap<Value, StringRef> updateOf;
     std::set<std::string> inputNames;
@@ -203,8 +201,10 @@ struct Planner {
 
   void record(int b, Role role, std::optional<int> entry, llvm::json::Object extra = {}) {
     const PlannedBuffer &buf = plan.buffers[b];
-    llvm::json::Object t{{"name", buf.name}, {"role", roleName(role).str()},
-                         {"dtype", std::string(dtypeName(buf.desc.dtype))}, {"offset", buf.offset}};
+    llvm::json::Object t{{"name", buf.name},
+                         {"role", roleName(role).str()},
+                         {"dtype", std::string(dtypeName(buf.desc.dtype))},
+                         {"offset", buf.offset}};
     if (entry)
       t["entry"] = *entry;
     llvm::json::Array shape;
@@ -220,8 +220,8 @@ struct Planner {
   // step), or -1. Safe when the kernel maps its buffers point by point, the old value is read
   // only while computing this result (the other outputs see it only through this one's
   // buffer), and nothing after the kernel reads the old value.
-  int inPlaceSlot(func::FuncOp fn, Operation &op, const FusedKernel &k, const std::vector<int> &operandOf,
-                  Value result, const llvm::DenseMap<Value, StringRef> &updateOf) {
+  int inPlaceSlot(func::FuncOp fn, Operation &op, const FusedKernel &k, const std::vector<int> &operandOf, Value result,
+                  const llvm::DenseMap<Value, StringRef> &updateOf) {
     auto of = updateOf.find(result);
     if (of == updateOf.end() || !isPointwise(k))
       return -1;
@@ -396,8 +396,8 @@ struct Planner {
         return failure();
       }
       if (badInit)
-        return fn.emitError(argumentWhere(fn, i)) << ": " << attr::init << " is " << badInit
-                                                  << "; it takes a float, as in " << attr::init << " = 1.0";
+        return fn.emitError(argumentWhere(fn, i))
+               << ": " << attr::init << " is " << badInit << "; it takes a float, as in " << attr::init << " = 1.0";
       if (failed(ok))
         return failure();
     }
@@ -424,9 +424,8 @@ struct Planner {
       return fn.emitError(where) << " is a " << roleName(role) << " named '" << name << "', the name of a "
                                  << roleName(sharedRoles[name.str()]) << "; every tensor needs a name of its own";
     } else if (plan.buffers[it->second].desc.shape != d.shape) {
-      return fn.emitError(where) << ", " << roleName(role) << " '" << name << "', is " << arg.getType()
-                                 << " here but " << shapeString(plan.buffers[it->second].desc.shape)
-                                 << " in an earlier entry";
+      return fn.emitError(where) << ", " << roleName(role) << " '" << name << "', is " << arg.getType() << " here but "
+                                 << shapeString(plan.buffers[it->second].desc.shape) << " in an earlier entry";
     }
     e.slot[arg] = it->second;
     return success();
@@ -450,8 +449,8 @@ struct Planner {
       role = Role::Random, name = "random";
     else
       return fn.emitError(where) << " (" << arg.getType() << ") has no kiln role: " << attr::param << ", "
-                                 << attr::state << ", " << attr::buffer << ", " << attr::input << ", "
-                                 << attr::lr << ", " << attr::step << " or " << attr::random;
+                                 << attr::state << ", " << attr::buffer << ", " << attr::input << ", " << attr::lr
+                                 << ", " << attr::step << " or " << attr::random;
     if (role == Role::Input) {
       if (auto bad = badName(where, name, role))
         return fn.emitError(*bad);
@@ -590,7 +589,7 @@ struct Planner {
       const TensorDesc &written = fused.output(int(llvm::cast<OpResult>(result).getResultNumber()));
       call.buffers.push_back(view(*out, written));
       call.values.push_back(e.ids[result]);
-      call.written.push_back(plan.buffers[*out].desc);  // the value's own shape
+      call.written.push_back(plan.buffers[*out].desc); // the value's own shape
     }
     return success();
   }
@@ -613,7 +612,7 @@ struct Planner {
       intervals.push_back(kv.second);
     for (const Interval &iv : intervals) {
       plan.buffers[iv.buffer].entry = e.index;
-      plan.buffers[iv.buffer].first = iv.first - 1;  // op indices count from 1: calls from 0
+      plan.buffers[iv.buffer].first = iv.first - 1; // op indices count from 1: calls from 0
       plan.buffers[iv.buffer].last = iv.last - 1;
     }
     assignScratch(std::move(intervals));
@@ -699,13 +698,12 @@ FailureOr<StepPlan> planModel(ModuleOp module, std::string modelIR, Device devic
       return fn.emitError("kiln codegen: function has no ") << attr::role << " the binary can run";
   }
   // @forward functions were differentiated into train steps; they are not entries.
-  eval.erase(std::remove_if(eval.begin(), eval.end(),
-                            [](func::FuncOp f) { return roleOf(f) == FunctionRole::forward; }),
-             eval.end());
+  eval.erase(
+      std::remove_if(eval.begin(), eval.end(), [](func::FuncOp f) { return roleOf(f) == FunctionRole::forward; }),
+      eval.end());
   if (train.empty())
     return module.emitError("kiln codegen: no train step (run the optimizer first)");
-  std::stable_partition(train.begin(), train.end(),
-                        [](func::FuncOp f) { return f.getName() == "train_step"; });
+  std::stable_partition(train.begin(), train.end(), [](func::FuncOp f) { return f.getName() == "train_step"; });
   for (func::FuncOp fn : train)
     if (failed(p.planEntry(fn, EntryKind::train)))
       return failure();
@@ -721,7 +719,7 @@ FailureOr<StepPlan> planModel(ModuleOp module, std::string modelIR, Device devic
 
   llvm::json::Array entries;
   for (const EntryPlan &e : p.plan.entries) {
-    llvm::json::Array kernels;  // the symbol of each call, for timing reports
+    llvm::json::Array kernels; // the symbol of each call, for timing reports
     for (const KernelCall &call : e.calls)
       kernels.push_back(p.plan.kernels[call.kernel].name);
     llvm::json::Object entry{
@@ -731,15 +729,19 @@ FailureOr<StepPlan> planModel(ModuleOp module, std::string modelIR, Device devic
       for (const PlannedCollective &c : e.collectives)
         collectives.push_back(llvm::json::Object{{"of", c.of},
                                                  {"elements", p.plan.buffers[c.output].desc.elements()},
-                                                 {"start", c.start}, {"wait", c.wait}});
+                                                 {"start", c.start},
+                                                 {"wait", c.wait}});
       entry["collectives"] = std::move(collectives);
     }
     entries.push_back(std::move(entry));
   }
   if (auto ranks = module->getAttrOfType<IntegerAttr>(attr::ranks))
     p.plan.ranks = ranks.getInt();
-  llvm::json::Object manifest{{"model", "model"}, {"arena_bytes", p.plan.arenaBytes}, {"ranks", p.plan.ranks},
-                              {"entries", std::move(entries)}, {"tensors", std::move(p.tensors)}};
+  llvm::json::Object manifest{{"model", "model"},
+                              {"arena_bytes", p.plan.arenaBytes},
+                              {"ranks", p.plan.ranks},
+                              {"entries", std::move(entries)},
+                              {"tensors", std::move(p.tensors)}};
   if (auto name = module->getAttrOfType<StringAttr>(attr::model))
     manifest["model"] = name.getValue().str();
   if (auto trainAttr = module->getAttrOfType<DictionaryAttr>(attr::train))

@@ -20,14 +20,14 @@ struct PlannedBuffer {
   std::string name;
   TensorDesc desc;
   int64_t offset = 0;
-  int viewOf = -1;  // a view: the bytes of that buffer with this shape
+  int viewOf = -1; // a view: the bytes of that buffer with this shape
   // Scratch buffers live from call `first` to call `last` of entry `entry`; -1: across steps.
   int entry = -1, first = -1, last = -1;
 };
 
 struct KernelCall {
   int kernel = 0;
-  std::vector<int> buffers;  // inputs, then the outputs
+  std::vector<int> buffers; // inputs, then the outputs
   // What `kiln diff` matches between two builds of a model: the identity of each output's
   // value (a hash of the computation that produces it, down to the entry's named arguments:
   // fusion regroups ops, not values, so a fused and an unfused build give a value the same
@@ -43,7 +43,7 @@ struct KernelCall {
 // computed) and waited for just before call `wait` (the first that reads the output; the
 // number of calls: at the end of the entry). Both buffers stay reserved from start to wait.
 struct PlannedCollective {
-  std::string of;  // what it averages: "loss", or "<param>.grad"
+  std::string of; // what it averages: "loss", or "<param>.grad"
   int input = 0, output = 0;
   int start = 0, wait = 0;
 };
@@ -51,24 +51,24 @@ struct PlannedCollective {
 struct EntryPlan {
   std::string name;
   EntryKind kind = EntryKind::train;
-  int64_t batch = 0;                // dimension 0 of its inputs
-  std::vector<KernelCall> calls;    // in order
-  std::vector<PlannedCollective> collectives;  // in start order
-  std::vector<std::pair<int, int>> outputCopies;  // (argument, its output slot), first
-  std::vector<std::pair<int, int>> copies;  // (updated value, param or state slot)
-  std::vector<int> hostWrites;      // what the runtime writes before a run: inputs, lr, step
-  std::vector<int> hostReads;       // what it reads after: the loss and the outputs
+  int64_t batch = 0;                             // dimension 0 of its inputs
+  std::vector<KernelCall> calls;                 // in order
+  std::vector<PlannedCollective> collectives;    // in start order
+  std::vector<std::pair<int, int>> outputCopies; // (argument, its output slot), first
+  std::vector<std::pair<int, int>> copies;       // (updated value, param or state slot)
+  std::vector<int> hostWrites;                   // what the runtime writes before a run: inputs, lr, step
+  std::vector<int> hostReads;                    // what it reads after: the loss and the outputs
 };
 
 struct StepPlan {
-  std::vector<FusedKernel> kernels;  // one per distinct function
+  std::vector<FusedKernel> kernels; // one per distinct function
   std::vector<PlannedBuffer> buffers;
-  std::vector<KernelCall> once;     // constants, computed when the arena is bound
+  std::vector<KernelCall> once; // constants, computed when the arena is bound
   std::vector<EntryPlan> entries;
   int64_t arenaBytes = 0;
-  int64_t ranks = 1;                // processes of a data-parallel run (kiln.ranks)
-  std::string manifest;             // JSON, see runtime/include/kiln/model_abi.h
-  std::string modelIR;              // the model as traced, for whole-net checkpoints
+  int64_t ranks = 1;    // processes of a data-parallel run (kiln.ranks)
+  std::string manifest; // JSON, see runtime/include/kiln/model_abi.h
+  std::string modelIR;  // the model as traced, for whole-net checkpoints
 };
 
 // A statically shaped tensor type as codegen describes it; an error at `loc` otherwise.

@@ -25,7 +25,7 @@ KILN_MODEL(classification, trace) {
   Tensor logits = net(trace.input("x", {n, 2}));
   trace.output("logits", logits);
   trace.optimizer(optim::SGD{.lr = 0.02});
-  trace.train({.dataset = "classification", .task = "classification", .steps = 100, .batch = n,
-               .log_every = 10, .draw = true});
+  trace.train(
+      {.dataset = "classification", .task = "classification", .steps = 100, .batch = n, .log_every = 10, .draw = true});
   return lossFn(logits, trace.labels("y", {n}));
 }

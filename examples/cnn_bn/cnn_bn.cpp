@@ -38,9 +38,17 @@ KILN_MODEL(cnn_bn, trace) {
   Tensor logits = net(ex);
   trace.output("logits", logits);
   trace.optimizer(optim::Adam{.lr = 0.01});
-  trace.train({.dataset = "mnist", .task = "classification", .epochs = 1, .batch = batch,
-               .shuffle = true, .log_every = 50, .summary = net.repr(),
-               .data_dir = "/usr/share/datasets/fashion-mnist", .eval_every = 50,
-               .eval_subset = 2000, .show_predictions = 10, .draw = true});
+  trace.train({.dataset = "mnist",
+               .task = "classification",
+               .epochs = 1,
+               .batch = batch,
+               .shuffle = true,
+               .log_every = 50,
+               .summary = net.repr(),
+               .data_dir = "/usr/share/datasets/fashion-mnist",
+               .eval_every = 50,
+               .eval_subset = 2000,
+               .show_predictions = 10,
+               .draw = true});
   return lossFn(logits, ey);
 }

@@ -11,7 +11,7 @@ KILN_MODEL(minibatch, trace) {
   Tensor x = trace.input("x", {5});
   Tensor y = trace.input("y", {5});
   trace.optimizer(optim::SGD{.lr = 0.01});
-  trace.train({.dataset = "minibatch", .epochs = 3, .batch = 5, .shuffle = true, .log_every = 1,
-               .print_batches = true});
+  trace.train(
+      {.dataset = "minibatch", .epochs = 3, .batch = 5, .shuffle = true, .log_every = 1, .print_batches = true});
   return nn::MSELoss()(fit(x.reshape({5, 1})), y.reshape({5, 1}));
 }

@@ -18,7 +18,12 @@ KILN_MODEL(sequential, trace) {
   Tensor logits = net(trace.input("x", {n, 2}));
   trace.output("logits", logits);
   trace.optimizer(optim::SGD{.lr = 0.02});
-  trace.train({.dataset = "classification", .task = "classification", .steps = 100, .batch = n,
-               .log_every = 10, .summary = net.repr(), .draw = true});
+  trace.train({.dataset = "classification",
+               .task = "classification",
+               .steps = 100,
+               .batch = n,
+               .log_every = 10,
+               .summary = net.repr(),
+               .draw = true});
   return lossFn(logits, trace.labels("y", {n}));
 }

@@ -10,8 +10,7 @@
 namespace {
 
 void show(const char *what, const kiln::Array &expected, const kiln::Array &got) {
-  std::printf("\n%s\nnumpy: %s\nkiln:  %s\n", what,
-              kiln::numpy_array(expected.data.data(), expected.shape).c_str(),
+  std::printf("\n%s\nnumpy: %s\nkiln:  %s\n", what, kiln::numpy_array(expected.data.data(), expected.shape).c_str(),
               kiln::numpy_array(got.data.data(), got.shape).c_str());
 }
 

@@ -19,28 +19,31 @@ std::string last;
 int asked = -1;
 
 void keep(void *, const char *message) {
-    std::lock_guard<std::mutex> guard(lock);
-    last = message ? message : "";
-    while (!last.empty() && (last.back() == '\n' || last.back() == ' ')) last.pop_back();
+  std::lock_guard<std::mutex> guard(lock);
+  last = message ? message : "";
+  while (!last.empty() && (last.back() == '\n' || last.back() == ' '))
+    last.pop_back();
 }
 
-}  // namespace
+} // namespace
 
 void capture_kernel_errors(int device) {
-    asked = device;
-    if (halide_set_error_handler) halide_set_error_handler(keep);
+  asked = device;
+  if (halide_set_error_handler)
+    halide_set_error_handler(keep);
 }
 
 std::string kernel_error_detail(const Manifest &manifest) {
-    std::lock_guard<std::mutex> guard(lock);
-    if (last.empty()) return "";
-    std::string detail = ": " + last;
-    if (manifest.device != "host")
-        detail += fmt::format(" (built with --target={}: this machine has no usable {} driver or {}; rebuild "
-                              "with --target=host to train on the CPU)",
-                              manifest.device, manifest.device == "cuda" ? "CUDA" : "OpenCL",
-                              asked >= 0 ? fmt::format("device {} (--device)", asked) : std::string("device"));
-    return detail;
+  std::lock_guard<std::mutex> guard(lock);
+  if (last.empty())
+    return "";
+  std::string detail = ": " + last;
+  if (manifest.device != "host")
+    detail += fmt::format(" (built with --target={}: this machine has no usable {} driver or {}; rebuild "
+                          "with --target=host to train on the CPU)",
+                          manifest.device, manifest.device == "cuda" ? "CUDA" : "OpenCL",
+                          asked >= 0 ? fmt::format("device {} (--device)", asked) : std::string("device"));
+  return detail;
 }
 
-}  // namespace kiln
+} // namespace kiln

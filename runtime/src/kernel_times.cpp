@@ -21,68 +21,75 @@ namespace {
 KernelTimes *active = nullptr;
 
 int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
-double rounded(double us) { return std::round(us * 1000) / 1000; }  // to the nanosecond
+double rounded(double us) { return std::round(us * 1000) / 1000; } // to the nanosecond
 
 double median(std::vector<float> v) {
-    std::sort(v.begin(), v.end());
-    size_t n = v.size();
-    return n % 2 ? v[n / 2] : (double(v[n / 2 - 1]) + v[n / 2]) / 2;
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : (double(v[n / 2 - 1]) + v[n / 2]) / 2;
 }
 
-}  // namespace
+} // namespace
 
 KernelTimes::KernelTimes(const Manifest &manifest) : manifest_(manifest), us_(manifest.entries.size()) {
-    if (active) throw std::logic_error("only one KernelTimes at a time");
-    active = this;
-    kiln_kernel_clock = &KernelTimes::tick;
+  if (active)
+    throw std::logic_error("only one KernelTimes at a time");
+  active = this;
+  kiln_kernel_clock = &KernelTimes::tick;
 }
 
 KernelTimes::~KernelTimes() { stop(); }
 
 void KernelTimes::stop() {
-    if (active != this) return;
-    kiln_kernel_clock = nullptr;
-    active = nullptr;
+  if (active != this)
+    return;
+  kiln_kernel_clock = nullptr;
+  active = nullptr;
 }
 
 // Call i's duration is the time from its tick to the next one: the entry ticks once more
 // after its last call.
 void KernelTimes::tick(int entry, int call) {
-    int64_t now = now_ns();
-    if (entry < 0 || size_t(entry) >= active->us_.size()) return;
-    auto &calls = active->us_[size_t(entry)];
-    if (call > 0) {
-        if (calls.size() < size_t(call)) calls.resize(size_t(call));
-        calls[size_t(call) - 1].push_back(float(double(now - active->last_ns_) / 1e3));
-    }
-    active->last_ns_ = now_ns();  // the clock's own cost is not charged to the next kernel
+  int64_t now = now_ns();
+  if (entry < 0 || size_t(entry) >= active->us_.size())
+    return;
+  auto &calls = active->us_[size_t(entry)];
+  if (call > 0) {
+    if (calls.size() < size_t(call))
+      calls.resize(size_t(call));
+    calls[size_t(call) - 1].push_back(float(double(now - active->last_ns_) / 1e3));
+  }
+  active->last_ns_ = now_ns(); // the clock's own cost is not charged to the next kernel
 }
 
 void KernelTimes::write(const std::string &path) const {
-    using json = nlohmann::ordered_json;
-    json entries = json::array();
-    for (size_t e = 0; e < us_.size(); ++e) {
-        if (us_[e].empty()) continue;
-        const EntrySpec &spec = manifest_.entries[e];
-        json kernels = json::array();
-        for (size_t c = 0; c < us_[e].size(); ++c) {
-            const std::vector<float> &samples = us_[e][c];
-            double total = 0;
-            for (float us : samples) total += us;
-            kernels.push_back({{"name", c < spec.kernels.size() ? spec.kernels[c] : fmt::format("call {}", c)},
-                               {"median_us", rounded(samples.empty() ? 0.0 : median(samples))},
-                               {"total_us", rounded(total)}});
-        }
-        entries.push_back({{"name", spec.name}, {"runs", us_[e].front().size()}, {"kernels", std::move(kernels)}});
+  using json = nlohmann::ordered_json;
+  json entries = json::array();
+  for (size_t e = 0; e < us_.size(); ++e) {
+    if (us_[e].empty())
+      continue;
+    const EntrySpec &spec = manifest_.entries[e];
+    json kernels = json::array();
+    for (size_t c = 0; c < us_[e].size(); ++c) {
+      const std::vector<float> &samples = us_[e][c];
+      double total = 0;
+      for (float us : samples)
+        total += us;
+      kernels.push_back({{"name", c < spec.kernels.size() ? spec.kernels[c] : fmt::format("call {}", c)},
+                         {"median_us", rounded(samples.empty() ? 0.0 : median(samples))},
+                         {"total_us", rounded(total)}});
     }
-    std::ofstream out(path);
-    out << json{{"entries", std::move(entries)}}.dump(1) << "\n";
-    out.close();  // a full disk shows only when the buffer is flushed
-    if (!out) throw UserError(fmt::format("{}: cannot write the kernel times", path));
+    entries.push_back({{"name", spec.name}, {"runs", us_[e].front().size()}, {"kernels", std::move(kernels)}});
+  }
+  std::ofstream out(path);
+  out << json{{"entries", std::move(entries)}}.dump(1) << "\n";
+  out.close(); // a full disk shows only when the buffer is flushed
+  if (!out)
+    throw UserError(fmt::format("{}: cannot write the kernel times", path));
 }
 
-}  // namespace kiln
+} // namespace kiln

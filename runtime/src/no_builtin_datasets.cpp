@@ -5,8 +5,8 @@
 namespace kiln {
 
 const std::vector<DatasetEntry> &dataset_registry() {
-    static const std::vector<DatasetEntry> none;
-    return none;
+  static const std::vector<DatasetEntry> none;
+  return none;
 }
 
-}  // namespace kiln
+} // namespace kiln

@@ -8,10 +8,10 @@ namespace kiln {
 namespace {
 
 [[noreturn]] void no_pictures(const std::string &path) {
-    throw UserError(path + ": this binary was compiled without pictures");
+  throw UserError(path + ": this binary was compiled without pictures");
 }
 
-}  // namespace
+} // namespace
 
 void require_plplot() {}
 void plot_fit_svg(const std::string &path, const FitPlot &) { no_pictures(path); }
@@ -20,4 +20,4 @@ void plot_curves_svg(const std::string &path, const CurvesPlot &) { no_pictures(
 void plot_training_svg(const std::string &path, const TrainingPlot &) { no_pictures(path); }
 void plot_bars_svg(const std::string &path, const BarsPlot &) { no_pictures(path); }
 
-}  // namespace kiln
+} // namespace kiln

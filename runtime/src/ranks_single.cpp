@@ -15,22 +15,23 @@ RankInfo one;
 // The number of processes Open MPI's mpirun started with this one; 1 when none. (Other
 // launchers are left alone: they also start independent runs.)
 long launched_processes() {
-    if (const char *v = std::getenv("OMPI_COMM_WORLD_SIZE"))
-        if (long n = std::strtol(v, nullptr, 10); n > 0) return n;
-    return 1;
+  if (const char *v = std::getenv("OMPI_COMM_WORLD_SIZE"))
+    if (long n = std::strtol(v, nullptr, 10); n > 0)
+      return n;
+  return 1;
 }
 
-}  // namespace
+} // namespace
 
 void start_ranks(const Manifest &manifest) {
-    if (manifest.ranks > 1)
-        throw UserError(fmt::format("model '{}' was compiled for {} ranks, but this binary was linked without MPI",
-                                    manifest.model, manifest.ranks));
-    if (long n = launched_processes(); n > 1)
-        throw UserError(fmt::format("started as one of {} processes (mpirun -np {}), but model '{}' was compiled for "
-                                    "one: each would train a model of its own. Compile it with `kiln compile --ranks {}` "
-                                    "to train one model on {} processes",
-                                    n, n, manifest.model, n, n));
+  if (manifest.ranks > 1)
+    throw UserError(fmt::format("model '{}' was compiled for {} ranks, but this binary was linked without MPI",
+                                manifest.model, manifest.ranks));
+  if (long n = launched_processes(); n > 1)
+    throw UserError(fmt::format("started as one of {} processes (mpirun -np {}), but model '{}' was compiled for "
+                                "one: each would train a model of its own. Compile it with `kiln compile --ranks {}` "
+                                "to train one model on {} processes",
+                                n, n, manifest.model, n, n));
 }
 
 const RankInfo &ranks() { return one; }
@@ -45,4 +46,4 @@ void finish_ranks() {}
 CommStats comm_stats() { return {}; }
 double blocking_all_reduce_ms(const std::vector<int64_t> &, int) { return 0; }
 
-}  // namespace kiln
+} // namespace kiln

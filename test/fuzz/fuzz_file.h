@@ -11,13 +11,15 @@
 
 // The fuzzer's bytes written to a file of this process (in memory when /dev/shm exists).
 inline std::string as_file(const uint8_t *data, size_t size, const char *suffix) {
-    static const std::string dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-    const std::string path = dir + "/kiln-fuzz-" + std::to_string(getpid()) + suffix;
-    FILE *f = std::fopen(path.c_str(), "wb");
-    if (!f) std::abort();
-    if (size) std::fwrite(data, 1, size, f);
-    std::fclose(f);
-    return path;
+  static const std::string dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+  const std::string path = dir + "/kiln-fuzz-" + std::to_string(getpid()) + suffix;
+  FILE *f = std::fopen(path.c_str(), "wb");
+  if (!f)
+    std::abort();
+  if (size)
+    std::fwrite(data, 1, size, f);
+  std::fclose(f);
+  return path;
 }
 
 #endif

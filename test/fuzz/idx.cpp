@@ -5,14 +5,14 @@
 #include <exception>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    const std::string path = as_file(data, size, ".idx");
-    try {
-        kiln::read_idx_images(path);
-    } catch (const std::exception &) {
-    }
-    try {
-        kiln::read_idx_labels(path);
-    } catch (const std::exception &) {
-    }
-    return 0;
+  const std::string path = as_file(data, size, ".idx");
+  try {
+    kiln::read_idx_images(path);
+  } catch (const std::exception &) {
+  }
+  try {
+    kiln::read_idx_labels(path);
+  } catch (const std::exception &) {
+  }
+  return 0;
 }

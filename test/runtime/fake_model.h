@@ -23,35 +23,37 @@ namespace fake {
 // The failing variant returns this code from the train step given by fail_at_step, or from
 // every eval run when fail_eval is set.
 constexpr int kFailCode = -7;
-extern int64_t fail_at_step;  // 0: never fail
+extern int64_t fail_at_step; // 0: never fail
 extern bool fail_eval;
 
 // Every run of the active fake model, in order; cleared whenever a model is handed out.
 struct Call {
-    int entry;
-    float step;            // the step tensor's value (train entries), else 0
-    std::vector<float> x;  // the entry's x input as the kernel saw it
-    std::vector<int32_t> key;  // the entry's generator key (role "random"), if it has one
+  int entry;
+  float step;               // the step tensor's value (train entries), else 0
+  std::vector<float> x;     // the entry's x input as the kernel saw it
+  std::vector<int32_t> key; // the entry's generator key (role "random"), if it has one
 };
 extern std::vector<Call> calls;
-extern bool record_calls;  // default true; off, calls stays empty (a whole-data run would keep every batch)
+extern bool record_calls; // default true; off, calls stays empty (a whole-data run would keep every batch)
 
 struct EntryDesc {
-    std::string name, kind;
-    int64_t batch;
+  std::string name, kind;
+  int64_t batch;
 };
 
 // What the manifest builder varies. Defaults: the linked regression fake.
 struct Spec {
-    std::string model = "fake_linear";
-    bool classifier = false;
-    std::vector<EntryDesc> entries = {{"train_step", "train", 32}, {"train_step_tail", "train", 4}, {"eval", "eval", 100}};
-    std::vector<int64_t> x_row = {1}, y_row = {1};  // per-row shapes of the inputs
-    int64_t classes = 2;    // classifier: the logits' width
-    bool momentum = false;  // classifier: SGD with momentum 0.9, so the run has optimizer state
-    bool random = false;    // train entries take the generator's key (a model with dropout)
-    std::string train = R"("dataset": "regression", "task": "regression", "draw": true, "epochs": 25, "steps": 0, "batch": 32, )"
-                        R"("shuffle": true, "drop_last": false, "lr": 0.5, "log_every": 5)";
+  std::string model = "fake_linear";
+  bool classifier = false;
+  std::vector<EntryDesc> entries = {
+      {"train_step", "train", 32}, {"train_step_tail", "train", 4}, {"eval", "eval", 100}};
+  std::vector<int64_t> x_row = {1}, y_row = {1}; // per-row shapes of the inputs
+  int64_t classes = 2;                           // classifier: the logits' width
+  bool momentum = false;                         // classifier: SGD with momentum 0.9, so the run has optimizer state
+  bool random = false;                           // train entries take the generator's key (a model with dropout)
+  std::string train =
+      R"("dataset": "regression", "task": "regression", "draw": true, "epochs": 25, "steps": 0, "batch": 32, )"
+      R"("shuffle": true, "drop_last": false, "lr": 0.5, "log_every": 5)";
 };
 // The defaults of the classifier fake: dataset "classification", x rows [2], y rows [] (i32),
 // entries train (batch 200) and eval (batch 200), 100 steps of lr 0.02.
@@ -72,6 +74,6 @@ kiln::ModelAbi model_with_manifest(const std::string &manifest);
 // The classifier fake with the given manifest (default: manifest(classifier_spec())).
 kiln::ModelAbi classifier(const std::string &manifest = "");
 
-}  // namespace fake
+} // namespace fake
 
 #endif

@@ -27,8 +27,7 @@ struct Inputs {
 };
 
 // Parameter values: uniform in [lo, hi], seeded; `fix` may overwrite some before the check.
-void checkModel(const std::function<Tensor(kiln::Trace &)> &build, const Inputs &inputs,
-                float lo, float hi,
+void checkModel(const std::function<Tensor(kiln::Trace &)> &build, const Inputs &inputs, float lo, float hi,
                 const std::function<void(const std::string &, std::vector<float> &)> &fix = nullptr) {
   kiln::Trace trace("check");
   Tensor loss = build(trace);
@@ -58,7 +57,7 @@ void checkModel(const std::function<Tensor(kiln::Trace &)> &build, const Inputs 
       args.push_back(HostTensor::f32(shape, v));
       continue;
     }
-    if (forward.getArgAttr(i, "kiln.random")) {  // a fixed step's key: the same mask for every evaluation
+    if (forward.getArgAttr(i, "kiln.random")) { // a fixed step's key: the same mask for every evaluation
       const int32_t key[4] = {7, 0, 3, 0};
       HostTensor t;
       t.desc = {kiln::DType::i32, shape};
@@ -67,7 +66,7 @@ void checkModel(const std::function<Tensor(kiln::Trace &)> &build, const Inputs 
       args.push_back(t);
       continue;
     }
-    if (forward.getArgAttr(i, "kiln.buffer")) {  // running statistics: train mode only updates them
+    if (forward.getArgAttr(i, "kiln.buffer")) { // running statistics: train mode only updates them
       args.push_back(HostTensor::f32(shape, std::vector<float>(type.getNumElements(), 0.5f)));
       continue;
     }
@@ -100,8 +99,7 @@ void checkModel(const std::function<Tensor(kiln::Trace &)> &build, const Inputs 
       plus[params[k]].floats()[i] += h;
       minus[params[k]].floats()[i] -= h;
       float fd = (lossAt(plus) - lossAt(minus)) / (2 * h);
-      EXPECT_NEAR(g.floats()[i], fd, 5e-3f * (1 + std::fabs(g.floats()[i])))
-          << "parameter " << k << " element " << i;
+      EXPECT_NEAR(g.floats()[i], fd, 5e-3f * (1 + std::fabs(g.floats()[i]))) << "parameter " << k << " element " << i;
     }
   }
 }
@@ -122,14 +120,13 @@ Inputs weights(int64_t n) {
   return {{{"w", w}}, {}};
 }
 
-void checkActivation(Tensor (*f)(const Tensor &, kiln::Where), float lo, float hi,
-                     std::vector<float> fixed = {}) {
-  checkModel(
-      [&](kiln::Trace &t) { return weightedSum(t, f(t.parameter("x", {2, 5}, 1), kiln::Where::here())); },
-      weights(10), lo, hi, [&](const std::string &, std::vector<float> &v) {
-        for (size_t i = 0; i < fixed.size(); ++i)
-          v[i] = fixed[i];
-      });
+void checkActivation(Tensor (*f)(const Tensor &, kiln::Where), float lo, float hi, std::vector<float> fixed = {}) {
+  checkModel([&](kiln::Trace &t) { return weightedSum(t, f(t.parameter("x", {2, 5}, 1), kiln::Where::here())); },
+             weights(10), lo, hi,
+             [&](const std::string &, std::vector<float> &v) {
+               for (size_t i = 0; i < fixed.size(); ++i)
+                 v[i] = fixed[i];
+             });
 }
 
 Tensor softplusDefault(const Tensor &x, kiln::Where at) { return kiln::nn::softplus(x, 20.0f, at); }

@@ -130,15 +130,15 @@ TEST(ConvKernel, OddShapeGrid) {
             Geometry g{2, c, w == 5 ? 6 : 9, w, o, k, k, s, s, p, p, 1, 1};
             if (g.oh() <= 0 || g.ow() <= 0)
               continue;
-            SCOPED_TRACE(::testing::Message() << "c " << c << " o " << o << " w " << w << " k " << k << " s " << s
-                                              << " p " << p);
+            SCOPED_TRACE(::testing::Message()
+                         << "c " << c << " o " << o << " w " << w << " k " << k << " s " << s << " p " << p);
             checkConvolution(g);
             for (const char *op : {"conv2d", "conv2d_input_grad", "conv2d_filter_grad"}) {
-              auto shapes = std::string(op) == "conv2d" ? std::vector{g.x(), g.f(), g.y()}
+              auto shapes = std::string(op) == "conv2d"              ? std::vector{g.x(), g.f(), g.y()}
                             : std::string(op) == "conv2d_input_grad" ? std::vector{g.y(), g.f(), g.x()}
-                                                                       : std::vector{g.x(), g.y(), g.f()};
-              for (const std::string &note : kiln::describeSchedule(
-                       kiln::FusedKernel::of(convSpec(op, g, shapes[0], shapes[1], shapes[2]))))
+                                                                     : std::vector{g.x(), g.y(), g.f()};
+              for (const std::string &note :
+                   kiln::describeSchedule(kiln::FusedKernel::of(convSpec(op, g, shapes[0], shapes[1], shapes[2]))))
                 schedules += note + "\n";
             }
             if (HasFatalFailure())
@@ -156,8 +156,7 @@ struct Pool {
   int64_t ow() const { return (w + 2 * pw - kw) / sw + 1; }
 };
 
-KernelSpec poolSpec(const char *op, const Pool &g, std::vector<std::vector<int64_t>> inputs,
-                    std::vector<int64_t> out) {
+KernelSpec poolSpec(const char *op, const Pool &g, std::vector<std::vector<int64_t>> inputs, std::vector<int64_t> out) {
   KernelSpec s;
   s.name = std::string("test_") + op;
   setPrimitive(s, op);
@@ -173,7 +172,7 @@ KernelSpec poolSpec(const char *op, const Pool &g, std::vector<std::vector<int64
 void checkPooling(const Pool &g, bool withTies) {
   std::vector<int64_t> xs = {g.n, g.c, g.h, g.w}, ys = {g.n, g.c, g.oh(), g.ow()};
   auto x = randomValues(count(xs), 4), dy = randomValues(count(ys), 5);
-  if (withTies)  // few distinct values: many windows hold several equal maxima
+  if (withTies) // few distinct values: many windows hold several equal maxima
     for (float &v : x)
       v = std::round(v * 2) / 2;
   std::vector<float> maxY(count(ys)), avgY(count(ys)), maxDx(count(xs)), avgDx(count(xs));
@@ -185,7 +184,7 @@ void checkPooling(const Pool &g, bool withTies) {
           float best = -std::numeric_limits<float>::infinity(), total = 0;
           size_t bestAt = 0;
           bool found = false;
-          for (int64_t p = 0; p < g.kh; ++p)  // row-major: the first maximum wins ties
+          for (int64_t p = 0; p < g.kh; ++p) // row-major: the first maximum wins ties
             for (int64_t q = 0; q < g.kw; ++q) {
               int64_t h = i * g.sh - g.ph + p, w = j * g.sw - g.pw + q;
               if (h < 0 || h >= g.h || w < 0 || w >= g.w)

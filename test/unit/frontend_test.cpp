@@ -46,8 +46,7 @@ TEST(Frontend, ConvolutionAndPoolingShapesFromTheVerifier) {
 TEST(Frontend, BroadcastMismatch) {
   kiln::Trace trace("bad");
   kiln::Tensor a = trace.input("a", {4, 5}), b = trace.input("b", {3});
-  EXPECT_NE(errorOf([&] { a + b; }).find("shapes [4, 5] and [3] cannot be broadcast together"),
-            std::string::npos);
+  EXPECT_NE(errorOf([&] { a + b; }).find("shapes [4, 5] and [3] cannot be broadcast together"), std::string::npos);
 }
 
 TEST(Frontend, LossMustBeScalar) {
@@ -70,8 +69,7 @@ TEST(Frontend, TracesTheTutorialNet) {
 
 TEST(Frontend, NegativeDimensionsAreRefused) {
   kiln::Trace trace("bad");
-  EXPECT_NE(errorOf([&] { trace.input("x", {-1, 784}); }).find("-1 for 'infer' is not supported"),
-            std::string::npos);
+  EXPECT_NE(errorOf([&] { trace.input("x", {-1, 784}); }).find("-1 for 'infer' is not supported"), std::string::npos);
   kiln::Tensor x = trace.input("x", {6});
   EXPECT_NE(errorOf([&] { x.reshape({-2, -3}); }).find("is not allowed"), std::string::npos);
 }
@@ -93,12 +91,11 @@ TEST(Frontend, TensorsStayInTheirEntryAndTrace) {
 // torch.nn.Sequential's printed form.
 TEST(Frontend, SequentialPrintsLikePyTorch) {
   kiln::nn::Sequential net(kiln::nn::Linear(2, 10), kiln::nn::ReLU(), kiln::nn::Linear(10, 2));
-  EXPECT_EQ(net.repr(),
-            "Sequential(\n"
-            "  (0): Linear(in_features=2, out_features=10, bias=True)\n"
-            "  (1): ReLU()\n"
-            "  (2): Linear(in_features=10, out_features=2, bias=True)\n"
-            ")");
+  EXPECT_EQ(net.repr(), "Sequential(\n"
+                        "  (0): Linear(in_features=2, out_features=10, bias=True)\n"
+                        "  (1): ReLU()\n"
+                        "  (2): Linear(in_features=10, out_features=2, bias=True)\n"
+                        ")");
 }
 
 // Entries share parameters by name: the tail entry gets the same names and shapes.
@@ -116,13 +113,11 @@ struct Block : kiln::nn::Module {
 // A user's forward passes no location: the layer a nested custom module calls reports the
 // line of that call inside forward, and the library's own ops (Linear's bias add) are
 // recorded where the layer was called.
-const int kFcCallLine = __LINE__ + 5;
+const int kFcCallLine = __LINE__ + 4;
 struct Wide : kiln::nn::Module {
   kiln::nn::Linear fc{2, 3};
   Wide() { register_module("fc", fc); }
-  kiln::Tensor forward(const kiln::Tensor &x) const override {
-    return kiln::nn::relu(fc(x));
-  }
+  kiln::Tensor forward(const kiln::Tensor &x) const override { return kiln::nn::relu(fc(x)); }
 };
 
 TEST(Frontend, LayerCallsRecordTheirLineWithoutWhere) {
@@ -145,9 +140,9 @@ TEST(Frontend, SequentialOfCustomModulesWithChildren) {
   std::vector<std::string> names;
   for (const kiln::nn::Param &p : net.parameters())
     names.push_back(p.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"0.fc1.weight", "0.fc1.bias", "0.fc2.weight", "0.fc2.bias",
-                                             "1.0.fc1.weight", "1.0.fc1.bias", "1.0.fc2.weight", "1.0.fc2.bias",
-                                             "2.weight", "2.bias"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"0.fc1.weight", "0.fc1.bias", "0.fc2.weight", "0.fc2.bias", "1.0.fc1.weight",
+                                      "1.0.fc1.bias", "1.0.fc2.weight", "1.0.fc2.bias", "2.weight", "2.bias"}));
   kiln::Tensor y = net(trace.input("x", {3, 4}));
   EXPECT_EQ(y.shape(), (kiln::Shape{3, 2}));
   // A module that writes no repr() prints as PyTorch prints it: its class and its children.
@@ -232,7 +227,8 @@ TEST(Frontend, BatchNormRecordsTheRowsItNeeds) {
     kiln::nn::BatchNorm1d bn(4);
     kiln::Tensor x = length == 1 ? trace.input("x", {8, 4}) : trace.input("x", {8, 4, length});
     std::string text = trace.finish(length == 1 ? bn(x).sum({0, 1}) : bn(x).sum({0, 1, 2}));
-    EXPECT_EQ(text.find("kiln.min_rows = {rows = 2 : i64"), length == 1 ? text.find("kiln.min_rows") : std::string::npos)
+    EXPECT_EQ(text.find("kiln.min_rows = {rows = 2 : i64"),
+              length == 1 ? text.find("kiln.min_rows") : std::string::npos)
         << text.substr(0, 400);
     if (length == 1)
       EXPECT_NE(text.find("BatchNorm1d(4) at frontend_test.cpp:"), std::string::npos) << text.substr(0, 400);

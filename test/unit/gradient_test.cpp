@@ -23,16 +23,16 @@ using namespace mlir;
 namespace {
 
 struct Param {
-  std::string type;   // e.g. "tensor<3x4xf32>"
+  std::string type; // e.g. "tensor<3x4xf32>"
   std::vector<int64_t> shape;
-  float lo, hi;       // values drawn uniformly from [lo, hi]
+  float lo, hi; // values drawn uniformly from [lo, hi]
 };
 
 struct Case {
-  std::vector<Param> params;   // %p0, %p1, ...
-  std::string resultType;      // type of %r
+  std::vector<Param> params; // %p0, %p1, ...
+  std::string resultType;    // type of %r
   std::vector<int64_t> resultShape;
-  std::string body;            // computes %r from %p0..
+  std::string body; // computes %r from %p0..
 };
 
 int64_t count(const std::vector<int64_t> &s) {
@@ -45,16 +45,14 @@ int64_t count(const std::vector<int64_t> &s) {
 std::string moduleText(const Case &c) {
   std::string args;
   for (size_t i = 0; i < c.params.size(); ++i)
-    args += "%p" + std::to_string(i) + ": " + c.params[i].type + " {kiln.param = \"p" +
-            std::to_string(i) + "\"}, ";
+    args += "%p" + std::to_string(i) + ": " + c.params[i].type + " {kiln.param = \"p" + std::to_string(i) + "\"}, ";
   std::string dims;
   for (size_t d = 0; d < c.resultShape.size(); ++d)
     dims += (d ? ", " : "") + std::to_string(d);
-  return "func.func @forward(" + args + "%w: " + c.resultType + " {kiln.input = \"w\"}) -> tensor<f32> {\n" +
-         c.body + "\n  %m = kiln.mul %r, %w : (" + c.resultType + ", " + c.resultType + ") -> " +
-         c.resultType + "\n  %l = kiln.reduce_sum %m {dimensions = array<i64" +
-         (dims.empty() ? "" : ": " + dims) + ">} : (" + c.resultType +
-         ") -> tensor<f32>\n  return %l : tensor<f32>\n}\n";
+  return "func.func @forward(" + args + "%w: " + c.resultType + " {kiln.input = \"w\"}) -> tensor<f32> {\n" + c.body +
+         "\n  %m = kiln.mul %r, %w : (" + c.resultType + ", " + c.resultType + ") -> " + c.resultType +
+         "\n  %l = kiln.reduce_sum %m {dimensions = array<i64" + (dims.empty() ? "" : ": " + dims) + ">} : (" +
+         c.resultType + ") -> tensor<f32>\n  return %l : tensor<f32>\n}\n";
 }
 
 class GradientCheck {
@@ -104,8 +102,7 @@ public:
         minus[p].floats()[i] -= h;
         float numeric = (loss(plus) - loss(minus)) / (2 * h);
         float g = analytic[p].floats()[i];
-        EXPECT_NEAR(g, numeric, 5e-3f * (1 + std::fabs(g)))
-            << "parameter p" << p << " element " << i;
+        EXPECT_NEAR(g, numeric, 5e-3f * (1 + std::fabs(g))) << "parameter p" << p << " element " << i;
       }
     }
   }
@@ -122,8 +119,7 @@ const Param m23{"tensor<2x3xf32>", {2, 3}, -1.5f, 1.5f};
 const Param m23pos{"tensor<2x3xf32>", {2, 3}, 0.5f, 2.0f};
 
 Case binary(const std::string &op, Param a, Param b) {
-  return {{a, b}, a.type, a.shape,
-          "  %r = kiln." + op + " %p0, %p1 : (" + a.type + ", " + b.type + ") -> " + a.type};
+  return {{a, b}, a.type, a.shape, "  %r = kiln." + op + " %p0, %p1 : (" + a.type + ", " + b.type + ") -> " + a.type};
 }
 
 Case unary(const std::string &op, Param a) {
@@ -149,22 +145,24 @@ TEST(Gradient, Abs) {
 
 // Disjoint ranges keep the operands apart, where max is differentiable.
 TEST(Gradient, Max) {
-  GradientCheck(binary("max", {"tensor<2x3xf32>", {2, 3}, 0.5f, 1.5f},
-                       {"tensor<2x3xf32>", {2, 3}, -1.5f, -0.5f})).run();
-  GradientCheck(binary("max", {"tensor<2x3xf32>", {2, 3}, -1.5f, -0.5f},
-                       {"tensor<2x3xf32>", {2, 3}, 0.5f, 1.5f})).run();
+  GradientCheck(binary("max", {"tensor<2x3xf32>", {2, 3}, 0.5f, 1.5f}, {"tensor<2x3xf32>", {2, 3}, -1.5f, -0.5f}))
+      .run();
+  GradientCheck(binary("max", {"tensor<2x3xf32>", {2, 3}, -1.5f, -0.5f}, {"tensor<2x3xf32>", {2, 3}, 0.5f, 1.5f}))
+      .run();
 }
 
 TEST(Gradient, Min) {
-  GradientCheck(binary("min", {"tensor<2x3xf32>", {2, 3}, 0.5f, 1.5f},
-                       {"tensor<2x3xf32>", {2, 3}, -1.5f, -0.5f})).run();
-  GradientCheck(binary("min", {"tensor<2x3xf32>", {2, 3}, -1.5f, -0.5f},
-                       {"tensor<2x3xf32>", {2, 3}, 0.5f, 1.5f})).run();
+  GradientCheck(binary("min", {"tensor<2x3xf32>", {2, 3}, 0.5f, 1.5f}, {"tensor<2x3xf32>", {2, 3}, -1.5f, -0.5f}))
+      .run();
+  GradientCheck(binary("min", {"tensor<2x3xf32>", {2, 3}, -1.5f, -0.5f}, {"tensor<2x3xf32>", {2, 3}, 0.5f, 1.5f}))
+      .run();
 }
 
 // select(p0 > p1, p0, p1 * p1): the mask comes from a compare, which passes no gradient.
 TEST(Gradient, CompareSelect) {
-  Case c{{m23, m23}, m23.type, m23.shape,
+  Case c{{m23, m23},
+         m23.type,
+         m23.shape,
          "  %c = kiln.compare %p0, %p1 {direction = \"GT\"} : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xi1>\n"
          "  %s = kiln.mul %p1, %p1 : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>\n"
          "  %r = kiln.select %c, %p0, %s : (tensor<2x3xi1>, tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>"};
@@ -177,47 +175,65 @@ TEST(Gradient, CompareSelect) {
 }
 
 TEST(Gradient, BroadcastInDim) {
-  GradientCheck({{{"tensor<3xf32>", {3}, -1, 1}}, "tensor<2x3xf32>", {2, 3},
-                 "  %r = kiln.broadcast_in_dim %p0 {broadcast_dimensions = array<i64: 1>, shape = array<i64: 2, 3>} : (tensor<3xf32>) -> tensor<2x3xf32>"})
+  GradientCheck({{{"tensor<3xf32>", {3}, -1, 1}},
+                 "tensor<2x3xf32>",
+                 {2, 3},
+                 "  %r = kiln.broadcast_in_dim %p0 {broadcast_dimensions = array<i64: 1>, shape = array<i64: 2, 3>} : "
+                 "(tensor<3xf32>) -> tensor<2x3xf32>"})
       .run();
-  GradientCheck({{{"tensor<2x1xf32>", {2, 1}, -1, 1}}, "tensor<4x2x3xf32>", {4, 2, 3},
-                 "  %r = kiln.broadcast_in_dim %p0 {broadcast_dimensions = array<i64: 1, 2>, shape = array<i64: 4, 2, 3>} : (tensor<2x1xf32>) -> tensor<4x2x3xf32>"})
+  GradientCheck({{{"tensor<2x1xf32>", {2, 1}, -1, 1}},
+                 "tensor<4x2x3xf32>",
+                 {4, 2, 3},
+                 "  %r = kiln.broadcast_in_dim %p0 {broadcast_dimensions = array<i64: 1, 2>, shape = array<i64: 4, 2, "
+                 "3>} : (tensor<2x1xf32>) -> tensor<4x2x3xf32>"})
       .run();
 }
 
 TEST(Gradient, Reshape) {
-  GradientCheck({{m23}, "tensor<3x2xf32>", {3, 2},
+  GradientCheck({{m23},
+                 "tensor<3x2xf32>",
+                 {3, 2},
                  "  %r = kiln.reshape %p0 {shape = array<i64: 3, 2>} : (tensor<2x3xf32>) -> tensor<3x2xf32>"})
       .run();
 }
 
 TEST(Gradient, Transpose) {
-  GradientCheck({{m23}, "tensor<3x2xf32>", {3, 2},
+  GradientCheck({{m23},
+                 "tensor<3x2xf32>",
+                 {3, 2},
                  "  %r = kiln.transpose %p0 {permutation = array<i64: 1, 0>} : (tensor<2x3xf32>) -> tensor<3x2xf32>"})
       .run();
 }
 
 TEST(Gradient, ReduceSum) {
-  GradientCheck({{m23}, "tensor<3xf32>", {3},
+  GradientCheck({{m23},
+                 "tensor<3xf32>",
+                 {3},
                  "  %r = kiln.reduce_sum %p0 {dimensions = array<i64: 0>} : (tensor<2x3xf32>) -> tensor<3xf32>"})
       .run();
 }
 
 TEST(Gradient, ReduceMean) {
-  GradientCheck({{m23}, "tensor<2xf32>", {2},
+  GradientCheck({{m23},
+                 "tensor<2xf32>",
+                 {2},
                  "  %r = kiln.reduce_mean %p0 {dimensions = array<i64: 1>} : (tensor<2x3xf32>) -> tensor<2xf32>"})
       .run();
 }
 
 // Random values are distinct, so the maximum is unique and differentiable.
 TEST(Gradient, ReduceMax) {
-  GradientCheck({{{"tensor<3x4xf32>", {3, 4}, -2, 2}}, "tensor<3xf32>", {3},
+  GradientCheck({{{"tensor<3x4xf32>", {3, 4}, -2, 2}},
+                 "tensor<3xf32>",
+                 {3},
                  "  %r = kiln.reduce_max %p0 {dimensions = array<i64: 1>} : (tensor<3x4xf32>) -> tensor<3xf32>"})
       .run();
 }
 
 TEST(Gradient, Matmul) {
-  GradientCheck({{m23, {"tensor<3x4xf32>", {3, 4}, -1, 1}}, "tensor<2x4xf32>", {2, 4},
+  GradientCheck({{m23, {"tensor<3x4xf32>", {3, 4}, -1, 1}},
+                 "tensor<2x4xf32>",
+                 {2, 4},
                  "  %r = kiln.matmul %p0, %p1 : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>"})
       .run();
 }
@@ -228,7 +244,8 @@ const char *convAttrs = "stride = array<i64: 2, 1>, padding = array<i64: 1, 1>, 
 
 TEST(Gradient, Conv2d) {
   GradientCheck({{{"tensor<2x2x5x6xf32>", {2, 2, 5, 6}, -1, 1}, {"tensor<3x2x3x2xf32>", {3, 2, 3, 2}, -1, 1}},
-                 "tensor<2x3x3x6xf32>", {2, 3, 3, 6},
+                 "tensor<2x3x3x6xf32>",
+                 {2, 3, 3, 6},
                  std::string("  %r = kiln.conv2d %p0, %p1 {") + convAttrs +
                      "} : (tensor<2x2x5x6xf32>, tensor<3x2x3x2xf32>) -> tensor<2x3x3x6xf32>"})
       .run();
@@ -236,45 +253,60 @@ TEST(Gradient, Conv2d) {
 
 TEST(Gradient, Conv2dInputGrad) {
   GradientCheck({{{"tensor<2x3x3x6xf32>", {2, 3, 3, 6}, -1, 1}, {"tensor<3x2x3x2xf32>", {3, 2, 3, 2}, -1, 1}},
-                 "tensor<2x2x5x6xf32>", {2, 2, 5, 6},
+                 "tensor<2x2x5x6xf32>",
+                 {2, 2, 5, 6},
                  std::string("  %r = kiln.conv2d_input_grad %p0, %p1 {") + convAttrs +
-                     ", input_shape = array<i64: 2, 2, 5, 6>} : (tensor<2x3x3x6xf32>, tensor<3x2x3x2xf32>) -> tensor<2x2x5x6xf32>"})
+                     ", input_shape = array<i64: 2, 2, 5, 6>} : (tensor<2x3x3x6xf32>, tensor<3x2x3x2xf32>) -> "
+                     "tensor<2x2x5x6xf32>"})
       .run();
 }
 
 TEST(Gradient, Conv2dFilterGrad) {
   GradientCheck({{{"tensor<2x2x5x6xf32>", {2, 2, 5, 6}, -1, 1}, {"tensor<2x3x3x6xf32>", {2, 3, 3, 6}, -1, 1}},
-                 "tensor<3x2x3x2xf32>", {3, 2, 3, 2},
+                 "tensor<3x2x3x2xf32>",
+                 {3, 2, 3, 2},
                  std::string("  %r = kiln.conv2d_filter_grad %p0, %p1 {") + convAttrs +
-                     ", filter_shape = array<i64: 3, 2, 3, 2>} : (tensor<2x2x5x6xf32>, tensor<2x3x3x6xf32>) -> tensor<3x2x3x2xf32>"})
+                     ", filter_shape = array<i64: 3, 2, 3, 2>} : (tensor<2x2x5x6xf32>, tensor<2x3x3x6xf32>) -> "
+                     "tensor<3x2x3x2xf32>"})
       .run();
 }
 
 // Random inputs have distinct values, so each window's maximum is unique and differentiable.
 TEST(Gradient, MaxPool2d) {
-  GradientCheck({{{"tensor<2x2x6x5xf32>", {2, 2, 6, 5}, -2, 2}}, "tensor<2x2x3x2xf32>", {2, 2, 3, 2},
-                 "  %r = kiln.max_pool2d %p0 {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 0, 0>}"
-                 " : (tensor<2x2x6x5xf32>) -> tensor<2x2x3x2xf32>"})
+  GradientCheck(
+      {{{"tensor<2x2x6x5xf32>", {2, 2, 6, 5}, -2, 2}},
+       "tensor<2x2x3x2xf32>",
+       {2, 2, 3, 2},
+       "  %r = kiln.max_pool2d %p0 {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>, padding = array<i64: 0, 0>}"
+       " : (tensor<2x2x6x5xf32>) -> tensor<2x2x3x2xf32>"})
       .run();
 }
 
 TEST(Gradient, AvgPool2d) {
-  GradientCheck({{{"tensor<2x2x6x5xf32>", {2, 2, 6, 5}, -2, 2}}, "tensor<2x2x3x3xf32>", {2, 2, 3, 3},
-                 "  %r = kiln.avg_pool2d %p0 {kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>, padding = array<i64: 1, 1>}"
-                 " : (tensor<2x2x6x5xf32>) -> tensor<2x2x3x3xf32>"})
+  GradientCheck(
+      {{{"tensor<2x2x6x5xf32>", {2, 2, 6, 5}, -2, 2}},
+       "tensor<2x2x3x3xf32>",
+       {2, 2, 3, 3},
+       "  %r = kiln.avg_pool2d %p0 {kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>, padding = array<i64: 1, 1>}"
+       " : (tensor<2x2x6x5xf32>) -> tensor<2x2x3x3xf32>"})
       .run();
 }
 
 TEST(Gradient, AvgPool2dGrad) {
-  GradientCheck({{{"tensor<2x2x3x3xf32>", {2, 2, 3, 3}, -2, 2}}, "tensor<2x2x6x5xf32>", {2, 2, 6, 5},
-                 "  %r = kiln.avg_pool2d_grad %p0 {kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>, padding = array<i64: 1, 1>, input_shape = array<i64: 2, 2, 6, 5>}"
+  GradientCheck({{{"tensor<2x2x3x3xf32>", {2, 2, 3, 3}, -2, 2}},
+                 "tensor<2x2x6x5xf32>",
+                 {2, 2, 6, 5},
+                 "  %r = kiln.avg_pool2d_grad %p0 {kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>, padding = "
+                 "array<i64: 1, 1>, input_shape = array<i64: 2, 2, 6, 5>}"
                  " : (tensor<2x2x3x3xf32>) -> tensor<2x2x6x5xf32>"})
       .run();
 }
 
 // A constant has no operands; its use must not disturb the other operand's gradient.
 TEST(Gradient, Constant) {
-  GradientCheck({{m23}, m23.type, m23.shape,
+  GradientCheck({{m23},
+                 m23.type,
+                 m23.shape,
                  "  %c = kiln.constant {value = dense<2.5> : tensor<2x3xf32>} : tensor<2x3xf32>\n"
                  "  %r = kiln.mul %p0, %c : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>"})
       .run();
@@ -319,11 +351,13 @@ TEST(GradientTies, AbsAtZeroIsZero) {
 
 // The maximum of a row with k equal largest values sends dy / k to each (PyTorch's amax).
 TEST(GradientTies, ReduceMaxSharesTies) {
-  GradientCheck check({{{"tensor<2x3xf32>", {2, 3}, -1, 1}}, "tensor<2xf32>", {2},
+  GradientCheck check({{{"tensor<2x3xf32>", {2, 3}, -1, 1}},
+                       "tensor<2xf32>",
+                       {2},
                        "  %r = kiln.reduce_max %p0 {dimensions = array<i64: 1>} : (tensor<2x3xf32>) -> tensor<2xf32>"});
   float *x = check.args_[0].floats();
-  x[0] = 2, x[1] = 2, x[2] = 1;   // row 0: a tie of two
-  x[3] = 5, x[4] = 5, x[5] = 5;   // row 1: a tie of three
+  x[0] = 2, x[1] = 2, x[2] = 1; // row 0: a tie of two
+  x[3] = 5, x[4] = 5, x[5] = 5; // row 1: a tie of three
   auto g = check.gradients(check.args_);
   const float *w = check.args_[1].floats();
   const float expected[6] = {w[0] / 2, w[0] / 2, 0, w[1] / 3, w[1] / 3, w[1] / 3};
@@ -332,7 +366,9 @@ TEST(GradientTies, ReduceMaxSharesTies) {
 }
 
 TEST(GradientTies, ReluAtZeroIsZero) {
-  Case c{{m23}, m23.type, m23.shape,
+  Case c{{m23},
+         m23.type,
+         m23.shape,
          "  %z = kiln.constant {value = dense<0.0> : tensor<2x3xf32>} : tensor<2x3xf32>\n"
          "  %c = kiln.compare %p0, %z {direction = \"GT\"} : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xi1>\n"
          "  %r = kiln.select %c, %p0, %z : (tensor<2x3xi1>, tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>"};

@@ -44,8 +44,7 @@ std::string scheduleWords(const kiln::FusedKernel &kernel) {
   return words;
 }
 
-KernelSpec spec(std::string op, std::vector<TensorDesc> inputs, TensorDesc output,
-                std::vector<int64_t> dims = {}) {
+KernelSpec spec(std::string op, std::vector<TensorDesc> inputs, TensorDesc output, std::vector<int64_t> dims = {}) {
   KernelSpec s;
   s.name = "test_" + op;
   setPrimitive(s, op);
@@ -55,8 +54,7 @@ KernelSpec spec(std::string op, std::vector<TensorDesc> inputs, TensorDesc outpu
   return s;
 }
 
-void expectElementwise(const std::string &op, std::function<float(float, float)> ref,
-                       float lo = -2, float hi = 2) {
+void expectElementwise(const std::string &op, std::function<float(float, float)> ref, float lo = -2, float hi = 2) {
   auto a = randomValues(37, 1, lo, hi), b = randomValues(37, 2, lo, hi);
   auto out = run(spec(op, {f32({37}), f32({37})}, f32({37})), {a, b});
   for (int i = 0; i < 37; ++i)
@@ -97,7 +95,7 @@ TEST(Kernel, UnaryElementwise) {
 
 TEST(Kernel, CompareAndSelect) {
   auto a = randomValues(20, 4), b = randomValues(20, 5);
-  b[3] = a[3];  // a tie
+  b[3] = a[3]; // a tie
   const char *dirs[] = {"EQ", "NE", "LT", "LE", "GT", "GE"};
   std::function<bool(float, float)> refs[] = {
       [](float x, float y) { return x == y; }, [](float x, float y) { return x != y; },
@@ -219,7 +217,7 @@ TEST(Kernel, ReduceMax) {
 }
 
 TEST(Kernel, OneHot) {
-  std::vector<int32_t> labels = {0, 3, 1, 9, -1, 2};  // 9 and -1 are out of range
+  std::vector<int32_t> labels = {0, 3, 1, 9, -1, 2}; // 9 and -1 are out of range
   KernelSpec s = spec("one_hot", {{DType::i32, {6}}}, f32({6, 4}));
   std::vector<float> out(24);
   ASSERT_EQ(kiln::runKernel(s, {labels.data()}, out.data()), "");
@@ -254,7 +252,7 @@ TEST(Kernel, Matmul) {
 // `schedule` is the words the matmul's schedule must contain ("" for the ordinary one).
 // Returns the schedule's words.
 std::string checkTransposedMatmul(int m, int k, int n, bool transposeRhs, const std::string &schedule) {
-  auto a = randomValues(k * m, 15), b = randomValues(k * n, 16);  // a is [k, m]; b [k, n] or [n, k]
+  auto a = randomValues(k * m, 15), b = randomValues(k * n, 16); // a is [k, m]; b [k, n] or [n, k]
   kiln::FusedKernel fk;
   fk.name = "test_xt_dy";
   fk.inputs = {f32({k, m}), transposeRhs ? f32({n, k}) : f32({k, n})};
@@ -269,7 +267,7 @@ std::string checkTransposedMatmul(int m, int k, int n, bool transposeRhs, const 
   std::string words = scheduleWords(fk);
   if (schedule.empty())
     EXPECT_EQ(words.find("outer products"), std::string::npos) << words;
-  else if (schedule != "*")  // "*": any schedule
+  else if (schedule != "*") // "*": any schedule
     EXPECT_NE(words.find(schedule), std::string::npos) << m << "x" << k << "x" << n << ": " << words;
   std::vector<float> out(m * n);
   EXPECT_EQ(kiln::runKernel(fk, {a.data(), b.data()}, {out.data()}), "");
@@ -295,7 +293,7 @@ TEST(Kernel, MatmulOfTransposedNarrow) {
   checkTransposedMatmul(lanes + 4, 32, 1, false, over + "32, " + std::to_string(lanes) + " lanes over m");
   // Both operands transposed: the right one's rows are strided too, so the vector runs over m.
   checkTransposedMatmul(3, 50, lanes / 2 + 1, true, over + "50, 3 lanes over m");
-  checkTransposedMatmul(10, 50, 1568, false, "");  // wide: the ordinary schedule
+  checkTransposedMatmul(10, 50, 1568, false, ""); // wide: the ordinary schedule
 }
 
 // Products of every size class, each operand plain or transposed (as the fuse pass leaves a

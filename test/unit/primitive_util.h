@@ -14,9 +14,8 @@
 inline std::optional<kiln::Family> familyOf(kiln::Primitive primitive) {
   static mlir::MLIRContext context;
   context.loadDialect<kiln::KilnDialect>();
-  mlir::OperationName name(kiln::KilnDialect::getDialectNamespace().str() + "." +
-                               std::string(kiln::mnemonic(primitive)),
-                           &context);
+  mlir::OperationName name(
+      kiln::KilnDialect::getDialectNamespace().str() + "." + std::string(kiln::mnemonic(primitive)), &context);
   if (!name.isRegistered())
     return std::nullopt;
   return kiln::familyOf(name);

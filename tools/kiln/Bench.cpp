@@ -47,20 +47,23 @@ cl::list<int> threadCounts("threads", cl::desc("Worker threads, one measurement 
 cl::opt<int> repeats("repeats", cl::desc("Runs of each binary; the median is reported"), cl::init(5),
                      cl::sub(benchCmd));
 cl::opt<int> steps("steps", cl::desc("Training steps per run"), cl::init(50), cl::sub(benchCmd));
-cl::opt<double> peak("peak", cl::desc("The machine's practical peak GFLOP/s on the kernel threads, for a share-of-peak column"),
+cl::opt<double> peak("peak",
+                     cl::desc("The machine's practical peak GFLOP/s on the kernel threads, for a share-of-peak column"),
                      cl::value_desc("GFLOPS"), cl::init(0), cl::sub(benchCmd));
 cl::opt<std::string> picture("picture", cl::desc("Write an SVG of fused and unfused step time by kind of kernel"),
                              cl::value_desc("FILE.svg"), cl::init(""), cl::sub(benchCmd));
-cl::opt<std::string> data("data", cl::desc("The training data each binary runs on (its --data), for a model with no data set of its own"),
-                          cl::value_desc("FILE"), cl::init(""), cl::sub(benchCmd));
+cl::opt<std::string>
+    data("data",
+         cl::desc("The training data each binary runs on (its --data), for a model with no data set of its own"),
+         cl::value_desc("FILE"), cl::init(""), cl::sub(benchCmd));
 cl::opt<std::string> init("init", cl::desc("Initial parameters for each binary (its --init)"), cl::value_desc("FILE"),
                           cl::init(""), cl::sub(benchCmd));
 cl::opt<Device> benchTarget("target", cl::desc("Where the kernels run (as kiln compile --target)"),
-                             cl::init(Device::host),
-                             cl::values(clEnumValN(Device::host, "host", "the host CPU (the default)"),
-                                        clEnumValN(Device::cuda, "cuda", "an NVIDIA GPU, through CUDA"),
-                                        clEnumValN(Device::opencl, "opencl", "a GPU through OpenCL")),
-                             cl::sub(benchCmd));
+                            cl::init(Device::host),
+                            cl::values(clEnumValN(Device::host, "host", "the host CPU (the default)"),
+                                       clEnumValN(Device::cuda, "cuda", "an NVIDIA GPU, through CUDA"),
+                                       clEnumValN(Device::opencl, "opencl", "a GPU through OpenCL")),
+                            cl::sub(benchCmd));
 cl::opt<std::string> profile("profile", cl::desc("Write a Chrome/Perfetto trace of one step, kernel by kernel"),
                              cl::value_desc("FILE"), cl::init(""), cl::sub(benchCmd));
 
@@ -72,12 +75,12 @@ double median(std::vector<double> v) {
 }
 
 struct Variant {
-  std::string name;  // "fused" or "unfused"
+  std::string name; // "fused" or "unfused"
   StepPlan plan;
   std::string exe;
-  std::vector<double> losses;            // the first run's, per step
-  std::map<int, double> stepMs;          // threads -> median step time
-  std::vector<double> kernelUs;          // per call of the train entry (median over the steps)
+  std::vector<double> losses;   // the first run's, per step
+  std::map<int, double> stepMs; // threads -> median step time
+  std::vector<double> kernelUs; // per call of the train entry (median over the steps)
 };
 
 std::string cpuName() {
@@ -91,8 +94,8 @@ std::string cpuName() {
 
 // Runs the variant's binary once for --steps steps on `threads` threads, with `flags` added.
 std::string runVariant(const Variant &v, int threads, std::vector<std::string> flags) {
-  std::vector<std::string> args = {v.exe, "--steps", std::to_string(steps), "--threads", std::to_string(threads),
-                                   "--output", "none", "--eval-every", "0", "--quiet"};
+  std::vector<std::string> args = {v.exe,      "--steps", std::to_string(steps), "--threads", std::to_string(threads),
+                                   "--output", "none",    "--eval-every",        "0",         "--quiet"};
   for (const auto &[flag, value] : {std::pair{"--data", &data}, std::pair{"--init", &init}})
     if (!value->empty()) {
       args.push_back(flag);
@@ -107,8 +110,8 @@ std::string runVariant(const Variant &v, int threads, std::vector<std::string> f
 }
 
 // Runs the binary once; fills the losses and the per-step times of its metrics.
-std::string runBinary(const Variant &v, int threads, const std::string &metrics,
-                      std::vector<double> &losses, std::vector<double> &stepMs) {
+std::string runBinary(const Variant &v, int threads, const std::string &metrics, std::vector<double> &losses,
+                      std::vector<double> &stepMs) {
   if (std::string err = runVariant(v, threads, {"--metrics", metrics}); !err.empty())
     return err;
   auto buffer = MemoryBuffer::getFile(metrics);
@@ -195,24 +198,31 @@ void printKernelTable(const Variant &v, int timedThreads, raw_ostream &os) {
       ops = ops.substr(0, 57) + "...";
     double gflops = k.flops() / (us * 1e3);
     std::string ofPeak = peak > 0 ? formatv("{0:f0}%", 100 * gflops / peak).str() : "";
-    os << formatv("  {0,-44} {1,9:f2} {2,5:f1}% {3,9:f2} {4,7} {5,8:f2}  {6}\n", k.name, us, 100 * us / total,
-                  gflops, ofPeak, k.bytesMoved() / (us * 1e3), ops);
+    os << formatv("  {0,-44} {1,9:f2} {2,5:f1}% {3,9:f2} {4,7} {5,8:f2}  {6}\n", k.name, us, 100 * us / total, gflops,
+                  ofPeak, k.bytesMoved() / (us * 1e3), ops);
   }
 }
 
 std::string writeProfile(const std::vector<Variant> &variants, const std::string &path) {
   json::Array events;
   for (auto [tid, v] : llvm::enumerate(variants)) {
-    events.push_back(json::Object{{"name", "thread_name"}, {"ph", "M"}, {"pid", 1}, {"tid", int64_t(tid)},
+    events.push_back(json::Object{{"name", "thread_name"},
+                                  {"ph", "M"},
+                                  {"pid", 1},
+                                  {"tid", int64_t(tid)},
                                   {"args", json::Object{{"name", v.name}}}});
     double ts = 0;
     const EntryPlan &entry = v.plan.entries.front();
     for (size_t i = 0; i < entry.calls.size(); ++i) {
       const FusedKernel &k = v.plan.kernels[entry.calls[i].kernel];
-      events.push_back(json::Object{{"name", k.name}, {"ph", "X"}, {"pid", 1}, {"tid", int64_t(tid)},
-                                    {"ts", ts}, {"dur", v.kernelUs[i]},
-                                    {"args", json::Object{{"ops", k.ops()}, {"flops", k.flops()},
-                                                          {"bytes", k.bytesMoved()}}}});
+      events.push_back(
+          json::Object{{"name", k.name},
+                       {"ph", "X"},
+                       {"pid", 1},
+                       {"tid", int64_t(tid)},
+                       {"ts", ts},
+                       {"dur", v.kernelUs[i]},
+                       {"args", json::Object{{"ops", k.ops()}, {"flops", k.flops()}, {"bytes", k.bytesMoved()}}}});
       ts += v.kernelUs[i];
     }
   }
@@ -279,7 +289,7 @@ std::string timeSteps(std::vector<Variant> &variants, const std::vector<int> &th
           return err;
         if (v.losses.empty())
           v.losses = losses;
-        ms.erase(ms.begin(), ms.begin() + std::min<size_t>(ms.size() / 5, ms.size()));  // warm-up
+        ms.erase(ms.begin(), ms.begin() + std::min<size_t>(ms.size() / 5, ms.size())); // warm-up
         runMedians.push_back(median(ms));
       }
       v.stepMs[t] = median(runMedians);
@@ -289,7 +299,8 @@ std::string timeSteps(std::vector<Variant> &variants, const std::vector<int> &th
 
 void printStepTable(const std::vector<Variant> &variants, const std::vector<int> &threads) {
   const Variant &fused = variants[0], &unfused = variants[1];
-  outs() << formatv("\n{0,-8} {1,8} {2,12} {3,14} {4,9}\n", "variant", "threads", "step us", "kernels/step", "MB moved");
+  outs() << formatv("\n{0,-8} {1,8} {2,12} {3,14} {4,9}\n", "variant", "threads", "step us", "kernels/step",
+                    "MB moved");
   for (int t : threads)
     for (const Variant &v : variants) {
       int64_t bytes = 0;
@@ -315,7 +326,8 @@ void printLossDifference(const Variant &fused, const Variant &unfused) {
       worstEarly = std::max(worstEarly, d);
   }
   outs() << formatv("largest relative loss difference, fused vs unfused: {0:e2} over the first 10 steps, "
-                    "{1:e2} over all {2}\n", worstEarly, worst, n);
+                    "{1:e2} over all {2}\n",
+                    worstEarly, worst, n);
 }
 
 // The fused and the unfused build of `module`, each compiled to an executable; or, with --emit,
@@ -381,7 +393,9 @@ int bench() {
   if (emit != Stage::exe)
     return 0;
 
-  const char *where = benchTarget == Device::host ? "" : benchTarget == Device::cuda ? ", kernels on CUDA" : ", kernels on OpenCL";
+  const char *where = benchTarget == Device::host   ? ""
+                      : benchTarget == Device::cuda ? ", kernels on CUDA"
+                                                    : ", kernels on OpenCL";
   outs() << "kiln bench " << sys::path::filename(model) << ": " << cpuName() << where << "; " << steps
          << " steps per run, median step of each run, median of " << repeats << " runs\n";
   if (std::string err = timeSteps(variants, threads, temps); !err.empty())
@@ -390,8 +404,7 @@ int bench() {
   printLossDifference(variants[0], variants[1]);
 
   for (Variant &v : variants) {
-    if (std::string err = timeKernels(v, threads.front(), temps / (v.name + ".times.json"));
-        !err.empty())
+    if (std::string err = timeKernels(v, threads.front(), temps / (v.name + ".times.json")); !err.empty())
       return fail(v.name + ": " + err);
     printKernelTable(v, threads.front(), outs());
   }

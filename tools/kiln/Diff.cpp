@@ -45,13 +45,15 @@ cl::opt<std::string> model(cl::Positional, cl::desc("MODEL.mlir, MODEL.cpp or NE
                            cl::sub(diffCmd));
 cl::opt<bool> listStages("list-stages", cl::desc("List the stages both builds go through, and exit"), cl::init(false),
                          cl::sub(diffCmd));
-cl::opt<std::string> specA("a", cl::desc("Build A: comma-separated choices among host|cuda|opencl and fused|unfused "
-                                         "(default host; unnamed choices are host, fused)"),
+cl::opt<std::string> specA("a",
+                           cl::desc("Build A: comma-separated choices among host|cuda|opencl and fused|unfused "
+                                    "(default host; unnamed choices are host, fused)"),
                            cl::value_desc("SPEC"), cl::init("host"), cl::sub(diffCmd));
 cl::opt<std::string> specB("b", cl::desc("Build B, as --a (default opencl)"), cl::value_desc("SPEC"),
                            cl::init("opencl"), cl::sub(diffCmd));
-cl::opt<double> rtol("rtol", cl::desc("An element differs when |a - b| > rtol * max(|a|, |b|) + atol * (the "
-                                      "output's largest magnitude) (default 1e-3)"),
+cl::opt<double> rtol("rtol",
+                     cl::desc("An element differs when |a - b| > rtol * max(|a|, |b|) + atol * (the "
+                              "output's largest magnitude) (default 1e-3)"),
                      cl::init(1e-3), cl::sub(diffCmd));
 cl::opt<double> atol("atol", cl::desc("See --rtol (default 1e-4)"), cl::init(1e-4), cl::sub(diffCmd));
 cl::opt<double> maxMismatch("max-mismatch",
@@ -61,8 +63,9 @@ cl::opt<double> maxMismatch("max-mismatch",
                             cl::init(1e-4), cl::sub(diffCmd));
 cl::opt<std::string> data("data", cl::desc("The training data both binaries run on (their --data)"),
                           cl::value_desc("FILE"), cl::init(""), cl::sub(diffCmd));
-cl::opt<std::string> init("init", cl::desc("Initial parameters for both binaries (their --init; default: the "
-                                           "random init of --seed)"),
+cl::opt<std::string> init("init",
+                          cl::desc("Initial parameters for both binaries (their --init; default: the "
+                                   "random init of --seed)"),
                           cl::value_desc("FILE"), cl::init(""), cl::sub(diffCmd));
 cl::opt<uint64_t> seed("seed", cl::desc("The seed of both runs (default 0)"), cl::init(0), cl::sub(diffCmd));
 
@@ -72,10 +75,10 @@ int trouble(const Twine &message) {
 }
 
 struct Build {
-  std::string name;  // "A" or "B"
+  std::string name; // "A" or "B"
   Device device = Device::host;
   bool fusion = true;
-  std::string offByOne;  // testing kiln diff: the kernel built with a planted bug
+  std::string offByOne; // testing kiln diff: the kernel built with a planted bug
   StepPlan plan;
   std::string exe, dump;
 
@@ -139,9 +142,8 @@ std::string compile(Build &b, mlir::ModuleOp module, const TempFolder &temps) {
 }
 
 std::string run(const Build &b) {
-  std::vector<std::string> args = {b.exe,    "--steps",      "1",         "--seed",         std::to_string(seed),
-                                   "--output", "none",         "--quiet",   "--eval-every",   "0",
-                                   "--dump-kernels", b.dump,
+  std::vector<std::string> args = {b.exe, "--steps", "1", "--seed", std::to_string(seed), "--output", "none", "--quiet",
+                                   "--eval-every", "0", "--dump-kernels", b.dump,
                                    // The one step needs no entry for a short last batch.
                                    "--drop-last"};
   for (const auto &[flag, value] : {std::pair{"--data", &data}, std::pair{"--init", &init}})
@@ -168,7 +170,7 @@ struct Difference {
   int64_t elements = 0, beyond = 0;
   double maxAbs = 0, maxRel = 0;
   int64_t atAbs = -1, atRel = -1;
-  double aAbs = 0, bAbs = 0, aRel = 0, bRel = 0;  // the values where those are
+  double aAbs = 0, bAbs = 0, aRel = 0, bRel = 0; // the values where those are
 };
 
 std::vector<double> valuesOf(const SafetensorsFile &file, const SafetensorsEntry &e) {
@@ -255,7 +257,7 @@ public:
     for (const EntryPlan &entry : a.plan.entries) {
       auto other = entriesB.find(entry.name);
       if (other == entriesB.end() || entry.calls.empty() || !dumpA.find(tensorName(a.plan, entry, 0, 0)))
-        continue;  // an entry the step did not run (the short last batch's)
+        continue; // an entry the step did not run (the short last batch's)
       if (std::optional<int> status = compareEntry(entry, *other->second))
         return *status;
     }
@@ -368,7 +370,7 @@ private:
   int64_t compared = 0, carried = 0;
   double worstRel = 0;
   std::string worstAt, firstCarried, firstBeyond;
-  std::map<uint64_t, int64_t> beyondOf;  // compared values: their elements beyond tolerance
+  std::map<uint64_t, int64_t> beyondOf; // compared values: their elements beyond tolerance
 };
 
 } // namespace

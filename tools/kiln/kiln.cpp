@@ -38,22 +38,21 @@ cl::opt<kiln::Device> target("target", cl::desc("Where the kernels run"), cl::in
                                         clEnumValN(kiln::Device::cuda, "cuda", "an NVIDIA GPU, through CUDA"),
                                         clEnumValN(kiln::Device::opencl, "opencl", "a GPU through OpenCL")),
                              cl::sub(compileCmd));
-cl::opt<bool> printAfterAll("print-ir-after-all", cl::desc("Print the IR after every pass"),
-                            cl::init(false), cl::sub(compileCmd));
+cl::opt<bool> printAfterAll("print-ir-after-all", cl::desc("Print the IR after every pass"), cl::init(false),
+                            cl::sub(compileCmd));
 cl::opt<std::string> optimizerName("optimizer",
                                    cl::desc("Override the model's optimizer: sgd, adagrad, "
                                             "adadelta, rmsprop, adam, adamw"),
                                    cl::value_desc("NAME"), cl::init(""), cl::sub(compileCmd));
-cl::list<std::string> optimizerOptions(
-    "optimizer-option", cl::desc("Set an optimizer hyper-parameter, e.g. momentum=0.9"),
-    cl::value_desc("KEY=VALUE"), cl::CommaSeparated, cl::sub(compileCmd));
+cl::list<std::string> optimizerOptions("optimizer-option",
+                                       cl::desc("Set an optimizer hyper-parameter, e.g. momentum=0.9"),
+                                       cl::value_desc("KEY=VALUE"), cl::CommaSeparated, cl::sub(compileCmd));
 enum class Fusion { on, off };
 cl::opt<Fusion> fusion("fusion", cl::desc("Fuse primitives into kernels"), cl::init(Fusion::on),
                        cl::values(clEnumValN(Fusion::on, "on", "fused kernels (the default)"),
                                   clEnumValN(Fusion::off, "off", "one kernel per primitive")),
                        cl::sub(compileCmd));
-cl::opt<int64_t> batchSize("batch",
-                           cl::desc("Train with this many rows per step (default: the traced batch)"),
+cl::opt<int64_t> batchSize("batch", cl::desc("Train with this many rows per step (default: the traced batch)"),
                            cl::value_desc("N"), cl::init(0), cl::sub(compileCmd));
 cl::opt<int64_t> ranks("ranks",
                        cl::desc("Train data-parallel on this many processes (mpirun -np N): each runs the "
@@ -66,8 +65,8 @@ cl::opt<std::string> dataPath("data",
 cl::opt<uint64_t> maxArenaGiB("max-arena-gib",
                               cl::desc("Refuse a model whose memory plan needs more than this many GiB (default 64)"),
                               cl::value_desc("N"), cl::init(64), cl::sub(compileCmd));
-cl::opt<bool> keepTemps("keep-temps", cl::desc("Keep the intermediate files and print where"),
-                        cl::init(false), cl::sub(compileCmd));
+cl::opt<bool> keepTemps("keep-temps", cl::desc("Keep the intermediate files and print where"), cl::init(false),
+                        cl::sub(compileCmd));
 
 int fail(const Twine &message) {
   errs() << "kiln: error: " << message << "\n";
@@ -127,7 +126,7 @@ int compile() {
     errs() << "kiln: intermediate files in " << temps.path() << "\n";
   mlir::OwningOpRef<mlir::ModuleOp> module = kiln::loadModel(context, sources, input, temps);
   if (!module)
-    return 1;  // reported where
+    return 1; // reported where
   kiln::Compiler compiler(context, options, temps);
   return failed(compiler.run(*module, emit, output)) ? 1 : 0;
 }
@@ -140,8 +139,7 @@ int main(int argc, char **argv) {
   // say nothing to a user (its --help was 382 lines of them).
   static cl::OptionCategory kilnOptions("kiln options");
   cl::HideUnrelatedOptions(kilnOptions);
-  if (!cl::ParseCommandLineOptions(argc, argv, "kiln: an ahead-of-time compiler for training\n",
-                                   &errs()))
+  if (!cl::ParseCommandLineOptions(argc, argv, "kiln: an ahead-of-time compiler for training\n", &errs()))
     return 2;
   if (compileCmd)
     return compile();

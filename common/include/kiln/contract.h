@@ -26,17 +26,17 @@ template <typename Enum> struct Spelling {
   std::string_view name;
 };
 
-inline constexpr Spelling<FunctionRole> kFunctionRoles[] = {
-    {FunctionRole::forward, "forward"}, {FunctionRole::grad, "grad"},
-    {FunctionRole::train, "train"},     {FunctionRole::eval, "eval"}};
+inline constexpr Spelling<FunctionRole> kFunctionRoles[] = {{FunctionRole::forward, "forward"},
+                                                            {FunctionRole::grad, "grad"},
+                                                            {FunctionRole::train, "train"},
+                                                            {FunctionRole::eval, "eval"}};
 
 inline constexpr Spelling<Role> kRoles[] = {
-    {Role::Param, "param"}, {Role::State, "state"},   {Role::Input, "input"},
-    {Role::Lr, "lr"},       {Role::Step, "step"},     {Role::Loss, "loss"},
+    {Role::Param, "param"},   {Role::State, "state"},   {Role::Input, "input"},
+    {Role::Lr, "lr"},         {Role::Step, "step"},     {Role::Loss, "loss"},
     {Role::Output, "output"}, {Role::Random, "random"}, {Role::Buffer, "buffer"}};
 
-inline constexpr Spelling<EntryKind> kEntryKinds[] = {{EntryKind::train, "train"},
-                                                      {EntryKind::eval, "eval"}};
+inline constexpr Spelling<EntryKind> kEntryKinds[] = {{EntryKind::train, "train"}, {EntryKind::eval, "eval"}};
 
 template <typename Enum, std::size_t N>
 constexpr std::string_view spelling(const Spelling<Enum> (&table)[N], Enum value) {
@@ -57,32 +57,32 @@ constexpr std::optional<Enum> parseSpelling(const Spelling<Enum> (&table)[N], st
 // The kiln.* attributes of a model's IR.
 namespace attr {
 // On the module.
-inline constexpr char model[] = "kiln.model";          // the model's name (string)
-inline constexpr char train[] = "kiln.train";          // training settings (keys in setting::)
-inline constexpr char optimizer[] = "kiln.optimizer";  // {name, hyper-parameters}
-inline constexpr char min_rows[] = "kiln.min_rows";    // {rows, why}: fewest rows a step trains on
-inline constexpr char ranks[] = "kiln.ranks";          // data-parallel processes, when more than 1
+inline constexpr char model[] = "kiln.model";         // the model's name (string)
+inline constexpr char train[] = "kiln.train";         // training settings (keys in setting::)
+inline constexpr char optimizer[] = "kiln.optimizer"; // {name, hyper-parameters}
+inline constexpr char min_rows[] = "kiln.min_rows";   // {rows, why}: fewest rows a step trains on
+inline constexpr char ranks[] = "kiln.ranks";         // data-parallel processes, when more than 1
 // On a function: its FunctionRole.
 inline constexpr char role[] = "kiln.role";
 // On a function's arguments: what each one is.
-inline constexpr char param[] = "kiln.param";      // a trained parameter (its name)
-inline constexpr char fan_in[] = "kiln.fan_in";    // a parameter's fan-in, for PyTorch's init
-inline constexpr char init[] = "kiln.init";        // a constant start instead of the default
-inline constexpr char integer[] = "kiln.integer";  // a buffer that counts (int64 in files)
-inline constexpr char buffer[] = "kiln.buffer";    // module state that is not trained (its name)
-inline constexpr char state[] = "kiln.state";      // optimizer state (its name)
-inline constexpr char input[] = "kiln.input";      // a batch input (its name)
-inline constexpr char lr[] = "kiln.lr";            // the learning rate of this step
-inline constexpr char step[] = "kiln.step";        // the step counter
-inline constexpr char random[] = "kiln.random";    // the generator's key of this step
+inline constexpr char param[] = "kiln.param";     // a trained parameter (its name)
+inline constexpr char fan_in[] = "kiln.fan_in";   // a parameter's fan-in, for PyTorch's init
+inline constexpr char init[] = "kiln.init";       // a constant start instead of the default
+inline constexpr char integer[] = "kiln.integer"; // a buffer that counts (int64 in files)
+inline constexpr char buffer[] = "kiln.buffer";   // module state that is not trained (its name)
+inline constexpr char state[] = "kiln.state";     // optimizer state (its name)
+inline constexpr char input[] = "kiln.input";     // a batch input (its name)
+inline constexpr char lr[] = "kiln.lr";           // the learning rate of this step
+inline constexpr char step[] = "kiln.step";       // the step counter
+inline constexpr char random[] = "kiln.random";   // the generator's key of this step
 // On a function's results.
-inline constexpr char output[] = "kiln.output";        // a named output ("loss" first)
-inline constexpr char update_of[] = "kiln.update_of";  // the new value of a parameter or state
-inline constexpr char grad_of[] = "kiln.grad_of";      // the gradient of a parameter
+inline constexpr char output[] = "kiln.output";       // a named output ("loss" first)
+inline constexpr char update_of[] = "kiln.update_of"; // the new value of a parameter or state
+inline constexpr char grad_of[] = "kiln.grad_of";     // the gradient of a parameter
 // On ops.
-inline constexpr char sources[] = "kiln.sources";    // a kernel's DSL lines
-inline constexpr char of[] = "kiln.of";              // what an all-reduce sums
-inline constexpr char schedule[] = "kiln.schedule";  // a kernel's schedule, in words
+inline constexpr char sources[] = "kiln.sources";   // a kernel's DSL lines
+inline constexpr char of[] = "kiln.of";             // what an all-reduce sums
+inline constexpr char schedule[] = "kiln.schedule"; // a kernel's schedule, in words
 } // namespace attr
 
 // Keys of the kiln.train dictionary (also the manifest's "train" object).
@@ -111,12 +111,10 @@ struct Spec {
   Kind kind;
 };
 inline constexpr Spec kSpecs[] = {
-    {batch, Kind::count},      {data_dir, Kind::text},         {dataset, Kind::text},
-    {draw, Kind::flag},        {drop_last, Kind::flag},        {epochs, Kind::count},
-    {eval_every, Kind::count}, {eval_subset, Kind::count},     {log_every, Kind::count},
-    {lr, Kind::number},        {print_batches, Kind::flag},    {show_predictions, Kind::count},
-    {shuffle, Kind::flag},     {steps, Kind::count},           {summary, Kind::text},
-    {task, Kind::text}};
+    {batch, Kind::count},     {data_dir, Kind::text}, {dataset, Kind::text},       {draw, Kind::flag},
+    {drop_last, Kind::flag},  {epochs, Kind::count},  {eval_every, Kind::count},   {eval_subset, Kind::count},
+    {log_every, Kind::count}, {lr, Kind::number},     {print_batches, Kind::flag}, {show_predictions, Kind::count},
+    {shuffle, Kind::flag},    {steps, Kind::count},   {summary, Kind::text},       {task, Kind::text}};
 // The tasks the runtime's loop knows.
 inline constexpr std::string_view kTasks[] = {"regression", "classification"};
 } // namespace setting
@@ -134,9 +132,9 @@ inline constexpr char name[] = "name";
 
 // Metadata keys of the safetensors files the binaries write.
 namespace checkpoint_key {
-inline constexpr char format[] = "kiln.format";  // "params", "whole-net" or a resumable run's
+inline constexpr char format[] = "kiln.format"; // "params", "whole-net" or a resumable run's
 inline constexpr char model[] = "kiln.model";
-inline constexpr char ir[] = "kiln.ir";          // a whole net's traced model
+inline constexpr char ir[] = "kiln.ir"; // a whole net's traced model
 inline constexpr char dataset[] = "kiln.dataset";
 inline constexpr char seed[] = "kiln.seed";
 inline constexpr char step[] = "kiln.step";

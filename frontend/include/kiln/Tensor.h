@@ -32,9 +32,7 @@ struct Error : std::runtime_error {
 struct Where {
   const char *file;
   int line;
-  static Where here(const char *file = __builtin_FILE(), int line = __builtin_LINE()) {
-    return {file, line};
-  }
+  static Where here(const char *file = __builtin_FILE(), int line = __builtin_LINE()) { return {file, line}; }
   // The innermost CallSite alive: where the layer being traced was called. Operators (a + b),
   // which cannot take a location, and the layers' own ops are recorded there.
   static Where current();
@@ -60,16 +58,16 @@ public:
   bool defined() const { return trace_ != nullptr; }
 
   Tensor matmul(const Tensor &rhs, Where at = Where::here()) const;
-  Tensor t(Where at = Where::here()) const;  // 2-D transpose
+  Tensor t(Where at = Where::here()) const; // 2-D transpose
   Tensor transpose(std::vector<int64_t> permutation, Where at = Where::here()) const;
   Tensor reshape(Shape shape, Where at = Where::here()) const;
   Tensor sum(std::vector<int64_t> dims, Where at = Where::here()) const;
   Tensor mean(std::vector<int64_t> dims, Where at = Where::here()) const;
-  Tensor mean(Where at = Where::here()) const;  // over every element
+  Tensor mean(Where at = Where::here()) const; // over every element
   Tensor max(std::vector<int64_t> dims, Where at = Where::here()) const;
   Tensor exp(Where at = Where::here()) const;
   Tensor sqrt(Where at = Where::here()) const;
-  Tensor detach(Where at = Where::here()) const;  // the same values, no gradient (torch's detach)
+  Tensor detach(Where at = Where::here()) const; // the same values, no gradient (torch's detach)
   Tensor abs(Where at = Where::here()) const;
   Tensor sin(Where at = Where::here()) const;
   Tensor cos(Where at = Where::here()) const;
@@ -84,7 +82,7 @@ public:
 
 private:
   Trace *trace_ = nullptr;
-  void *value_ = nullptr;  // an mlir::Value as an opaque pointer
+  void *value_ = nullptr; // an mlir::Value as an opaque pointer
   Shape shape_;
 };
 
@@ -157,22 +155,22 @@ struct AdamW {
 
 // How the compiled binary trains by default (each is also a flag of the binary).
 struct TrainConfig {
-  std::string dataset;            // the runtime's synthetic set, e.g. "regression"
-  std::string task = "regression";  // or "classification" (accuracy, class picture)
+  std::string dataset;             // the runtime's synthetic set, e.g. "regression"
+  std::string task = "regression"; // or "classification" (accuracy, class picture)
   int64_t epochs = 1;
-  int64_t steps = 0;              // > 0: stop after this many steps instead of epochs
-  int64_t batch = 0;              // rows per step
+  int64_t steps = 0; // > 0: stop after this many steps instead of epochs
+  int64_t batch = 0; // rows per step
   bool shuffle = false;
   bool drop_last = false;
   int64_t log_every = 5;
-  bool print_batches = false;     // print every batch (lesson 8)
-  std::string summary;            // printed by the binary at start, e.g. a Sequential's repr
-  std::string data_dir;           // for file data sets (mnist): the default folder
-  int64_t eval_every = 0;         // > 0: evaluate on held-out data every this many steps
-  int64_t eval_subset = 0;        // > 0: how many held-out rows those evaluations use
-  int64_t show_predictions = 0;   // > 0: print this many predictions beside the labels
-  bool draw = false;              // draw a picture after training (<model>.svg or --output);
-                                  // only a model that draws links the plotting library
+  bool print_batches = false;   // print every batch (lesson 8)
+  std::string summary;          // printed by the binary at start, e.g. a Sequential's repr
+  std::string data_dir;         // for file data sets (mnist): the default folder
+  int64_t eval_every = 0;       // > 0: evaluate on held-out data every this many steps
+  int64_t eval_subset = 0;      // > 0: how many held-out rows those evaluations use
+  int64_t show_predictions = 0; // > 0: print this many predictions beside the labels
+  bool draw = false;            // draw a picture after training (<model>.svg or --output);
+                                // only a model that draws links the plotting library
 };
 
 class Trace {
@@ -199,16 +197,15 @@ public:
   void begin(const std::string &name, EntryKind kind, const Tensor &previousLoss);
 
   Tensor input(const std::string &name, Shape shape);
-  Tensor labels(const std::string &name, Shape shape);  // i32 class labels
+  Tensor labels(const std::string &name, Shape shape); // i32 class labels
   // The entry's argument for parameter `name`, created on first use in each entry; `init`, a
   // constant start instead of PyTorch's uniform one.
-  Tensor parameter(const std::string &name, Shape shape, int64_t fan_in,
-                   std::optional<double> init = std::nullopt);
+  Tensor parameter(const std::string &name, Shape shape, int64_t fan_in, std::optional<double> init = std::nullopt);
   // The entry's argument for buffer `name` (nn::Buffer), created on first use in each entry.
   Tensor buffer(const std::string &name, Shape shape, double init, bool integer = false);
   // The buffer's value after this train step; each buffer at most once per entry.
   void update(const std::string &name, const Tensor &value);
-  void output(const std::string &name, const Tensor &value);  // besides the loss
+  void output(const std::string &name, const Tensor &value); // besides the loss
   template <typename Optimizer> void optimizer(const Optimizer &o);
   void train(const TrainConfig &config);
 
@@ -221,8 +218,7 @@ public:
   Impl &impl() { return *impl_; }
 
 private:
-  void setOptimizer(const std::string &name, double lr,
-                    const std::vector<std::pair<std::string, double>> &numbers,
+  void setOptimizer(const std::string &name, double lr, const std::vector<std::pair<std::string, double>> &numbers,
                     const std::vector<std::pair<std::string, bool>> &flags);
   std::unique_ptr<Impl> impl_;
 };
@@ -230,17 +226,21 @@ private:
 template <typename Optimizer> void Trace::optimizer(const Optimizer &o) {
   using namespace optim;
   if constexpr (std::is_same_v<Optimizer, SGD>)
-    setOptimizer("sgd", o.lr, {{"momentum", o.momentum}, {"dampening", o.dampening},
-                               {"weight_decay", o.weight_decay}}, {{"nesterov", o.nesterov}});
+    setOptimizer("sgd", o.lr, {{"momentum", o.momentum}, {"dampening", o.dampening}, {"weight_decay", o.weight_decay}},
+                 {{"nesterov", o.nesterov}});
   else if constexpr (std::is_same_v<Optimizer, Adagrad>)
-    setOptimizer("adagrad", o.lr, {{"lr_decay", o.lr_decay}, {"weight_decay", o.weight_decay},
-                                   {"initial_accumulator_value", o.initial_accumulator_value},
-                                   {"eps", o.eps}}, {});
+    setOptimizer("adagrad", o.lr,
+                 {{"lr_decay", o.lr_decay},
+                  {"weight_decay", o.weight_decay},
+                  {"initial_accumulator_value", o.initial_accumulator_value},
+                  {"eps", o.eps}},
+                 {});
   else if constexpr (std::is_same_v<Optimizer, Adadelta>)
     setOptimizer("adadelta", o.lr, {{"rho", o.rho}, {"eps", o.eps}, {"weight_decay", o.weight_decay}}, {});
   else if constexpr (std::is_same_v<Optimizer, RMSprop>)
-    setOptimizer("rmsprop", o.lr, {{"alpha", o.alpha}, {"eps", o.eps}, {"weight_decay", o.weight_decay},
-                                   {"momentum", o.momentum}}, {{"centered", o.centered}});
+    setOptimizer("rmsprop", o.lr,
+                 {{"alpha", o.alpha}, {"eps", o.eps}, {"weight_decay", o.weight_decay}, {"momentum", o.momentum}},
+                 {{"centered", o.centered}});
   else if constexpr (std::is_same_v<Optimizer, Adam> || std::is_same_v<Optimizer, AdamW>)
     setOptimizer(std::is_same_v<Optimizer, Adam> ? "adam" : "adamw", o.lr,
                  {{"beta1", o.beta1}, {"beta2", o.beta2}, {"eps", o.eps}, {"weight_decay", o.weight_decay}},

@@ -18,10 +18,10 @@ struct Array {
   std::vector<float> data;
 
   Array() = default;
-  Array(Shape shape, std::vector<float> data);  // throws Error if the sizes differ
+  Array(Shape shape, std::vector<float> data); // throws Error if the sizes differ
   static Array of(std::initializer_list<float> values);
   static Array of(std::initializer_list<std::initializer_list<float>> rows);
-  static Array linspace(float start, float end, int64_t n);  // torch.linspace's values
+  static Array linspace(float start, float end, int64_t n); // torch.linspace's values
 };
 
 using UnaryFn = std::function<Tensor(const Tensor &)>;

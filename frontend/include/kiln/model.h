@@ -25,9 +25,9 @@ struct ModelDefinition {
 
 } // namespace kiln
 
-#define KILN_MODEL(name, trace)                                                                    \
-  static ::kiln::Tensor kiln_model_body_(::kiln::Trace &trace);                                    \
-  static const ::kiln::ModelDefinition kiln_model_definition_(#name, kiln_model_body_);            \
+#define KILN_MODEL(name, trace)                                                                                        \
+  static ::kiln::Tensor kiln_model_body_(::kiln::Trace &trace);                                                        \
+  static const ::kiln::ModelDefinition kiln_model_definition_(#name, kiln_model_body_);                                \
   static ::kiln::Tensor kiln_model_body_(::kiln::Trace &trace)
 
 #endif

@@ -114,8 +114,8 @@ public:
 // U(-1/sqrt(fan_in), +) with fan_in = in * k * k, PyTorch's default initialisation.
 class Conv2d : public Module {
 public:
-  Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel_size, int64_t stride = 1,
-         int64_t padding = 0, int64_t dilation = 1, bool bias = true);
+  Conv2d(int64_t in_channels, int64_t out_channels, int64_t kernel_size, int64_t stride = 1, int64_t padding = 0,
+         int64_t dilation = 1, bool bias = true);
   Tensor forward(const Tensor &x) const override;
   std::string repr() const override;
   int64_t in_channels, out_channels, kernel_size, stride, padding, dilation;
@@ -221,8 +221,8 @@ protected:
             bool track_running_stats);
 
 private:
-  std::string label() const;  // "BatchNorm2d(16)", for messages
-  int spatialDims_;  // 1 (BatchNorm1d: no or one spatial dimension, checked per call) or 2
+  std::string label() const; // "BatchNorm2d(16)", for messages
+  int spatialDims_;          // 1 (BatchNorm1d: no or one spatial dimension, checked per call) or 2
 };
 
 class BatchNorm1d : public BatchNorm {

@@ -16,30 +16,28 @@
 namespace kiln {
 
 class Arena {
-  public:
-    explicit Arena(uint64_t bytes);  // throws UserError when the allocation fails
+public:
+  explicit Arena(uint64_t bytes); // throws UserError when the allocation fails
 
-    uint8_t *data() { return base_.get(); }
-    uint64_t size() const { return size_; }
-    uint8_t *at(const TensorSpec &spec) { return base_.get() + spec.offset; }
-    const uint8_t *at(const TensorSpec &spec) const { return base_.get() + spec.offset; }
-    int32_t *i32(const TensorSpec &spec) { return reinterpret_cast<int32_t *>(base_.get() + spec.offset); }
-    const int32_t *i32(const TensorSpec &spec) const {
-        return reinterpret_cast<const int32_t *>(base_.get() + spec.offset);
-    }
-    float *f32(const TensorSpec &spec) { return reinterpret_cast<float *>(base_.get() + spec.offset); }
-    const float *f32(const TensorSpec &spec) const {
-        return reinterpret_cast<const float *>(base_.get() + spec.offset);
-    }
+  uint8_t *data() { return base_.get(); }
+  uint64_t size() const { return size_; }
+  uint8_t *at(const TensorSpec &spec) { return base_.get() + spec.offset; }
+  const uint8_t *at(const TensorSpec &spec) const { return base_.get() + spec.offset; }
+  int32_t *i32(const TensorSpec &spec) { return reinterpret_cast<int32_t *>(base_.get() + spec.offset); }
+  const int32_t *i32(const TensorSpec &spec) const {
+    return reinterpret_cast<const int32_t *>(base_.get() + spec.offset);
+  }
+  float *f32(const TensorSpec &spec) { return reinterpret_cast<float *>(base_.get() + spec.offset); }
+  const float *f32(const TensorSpec &spec) const { return reinterpret_cast<const float *>(base_.get() + spec.offset); }
 
-  private:
-    struct Free {
-        void operator()(uint8_t *p) const;
-    };
-    std::unique_ptr<uint8_t, Free> base_;
-    uint64_t size_ = 0;
+private:
+  struct Free {
+    void operator()(uint8_t *p) const;
+  };
+  std::unique_ptr<uint8_t, Free> base_;
+  uint64_t size_ = 0;
 };
 
-}  // namespace kiln
+} // namespace kiln
 
 #endif

@@ -1,7 +1,8 @@
 // Training checkpoints: --checkpoint writes one at the end of a run, --resume continues it.
 //
 // Contract: save_checkpoint() writes, atomically (write_safetensors), every param, state and
-// buffer tensor of the manifest in manifest order (a buffer as the arena holds it, f32), and the run's position as string metadata:
+// buffer tensor of the manifest in manifest order (a buffer as the arena holds it, f32), and the run's position as
+// string metadata:
 //   kiln.format "checkpoint", kiln.model, kiln.dataset, kiln.seed, kiln.step (optimizer steps
 //   done), kiln.epoch and kiln.batch_in_epoch (where the next batch is: the loader's order is a
 //   function of seed and epoch, so these continue it exactly), kiln.batches_per_epoch,
@@ -29,21 +30,21 @@
 namespace kiln {
 
 struct RunPosition {
-    std::string model, dataset;
-    uint64_t seed = 0;
-    int64_t step = 0;            // optimizer steps done
-    int64_t epoch = 0;           // the epoch of the next batch
-    int64_t batch_in_epoch = 0;  // the next batch's index within that epoch
-    int64_t batches_per_epoch = 0;
-    int64_t batch = 0;      // the loader's full batch
-    int64_t data_rows = 0;  // rows of the training data
-    bool shuffle = false, drop_last = false;
+  std::string model, dataset;
+  uint64_t seed = 0;
+  int64_t step = 0;           // optimizer steps done
+  int64_t epoch = 0;          // the epoch of the next batch
+  int64_t batch_in_epoch = 0; // the next batch's index within that epoch
+  int64_t batches_per_epoch = 0;
+  int64_t batch = 0;     // the loader's full batch
+  int64_t data_rows = 0; // rows of the training data
+  bool shuffle = false, drop_last = false;
 };
 
 void save_checkpoint(const std::string &path, const Manifest &manifest, const Arena &arena, const RunPosition &pos);
 RunPosition load_checkpoint(const std::string &path, const Manifest &manifest, Arena &arena);
 void check_resumable(const std::string &path, const RunPosition &saved, const RunPosition &now);
 
-}  // namespace kiln
+} // namespace kiln
 
 #endif

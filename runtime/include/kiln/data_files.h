@@ -21,23 +21,23 @@
 namespace kiln {
 
 struct DataArray {
-    std::string name;
-    std::string dtype;  // F32, F64, I32, I64 or U8
-    std::vector<int64_t> shape;
-    std::vector<uint8_t> bytes;  // little-endian, row-major
+  std::string name;
+  std::string dtype; // F32, F64, I32, I64 or U8
+  std::vector<int64_t> shape;
+  std::vector<uint8_t> bytes; // little-endian, row-major
 };
 
 std::vector<DataArray> read_npz(const std::string &path);
 DataArray read_npy(const std::string &path, const std::string &name);
 
 struct CsvTable {
-    int64_t rows = 0, columns = 0;
-    std::vector<double> values;  // rows x columns, row-major
-    std::vector<int> lines;      // the file line of each row, for messages
+  int64_t rows = 0, columns = 0;
+  std::vector<double> values; // rows x columns, row-major
+  std::vector<int> lines;     // the file line of each row, for messages
 };
 
 CsvTable read_csv(const std::string &path);
 
-}  // namespace kiln
+} // namespace kiln
 
 #endif

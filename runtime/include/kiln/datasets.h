@@ -28,36 +28,36 @@
 namespace kiln {
 
 struct DataTensor {
-    std::string name;
-    DType dtype = DType::f32;
-    std::vector<int64_t> shape;  // (N, ...row shape)
-    std::vector<float> f32;      // the values when dtype is F32
-    std::vector<int32_t> i32;    // the values when dtype is I32
-    bool as_bytes = false;       // F32 only: the values are u8[i] / 255.0f, f32 is empty
-    std::vector<uint8_t> u8;     // the bytes when as_bytes
+  std::string name;
+  DType dtype = DType::f32;
+  std::vector<int64_t> shape; // (N, ...row shape)
+  std::vector<float> f32;     // the values when dtype is F32
+  std::vector<int32_t> i32;   // the values when dtype is I32
+  bool as_bytes = false;      // F32 only: the values are u8[i] / 255.0f, f32 is empty
+  std::vector<uint8_t> u8;    // the bytes when as_bytes
 
-    int64_t rows() const { return shape.empty() ? 0 : shape[0]; }
-    uint64_t row_numel() const;
-    const void *row(int64_t i) const;  // row_numel() elements of 4 bytes; not for as_bytes tensors
-    void *row(int64_t i);
-    // Writes row i as row_numel() 4-byte elements (f32 or i32) to dst, converting bytes.
-    void copy_row(int64_t i, void *dst) const;
-    // Element `flat` (row-major over the whole tensor) of an F32 tensor.
-    float value(uint64_t flat) const;
+  int64_t rows() const { return shape.empty() ? 0 : shape[0]; }
+  uint64_t row_numel() const;
+  const void *row(int64_t i) const; // row_numel() elements of 4 bytes; not for as_bytes tensors
+  void *row(int64_t i);
+  // Writes row i as row_numel() 4-byte elements (f32 or i32) to dst, converting bytes.
+  void copy_row(int64_t i, void *dst) const;
+  // Element `flat` (row-major over the whole tensor) of an F32 tensor.
+  float value(uint64_t flat) const;
 };
 
 struct Dataset {
-    std::vector<DataTensor> tensors;
-    int64_t rows() const { return tensors.empty() ? 0 : tensors.front().rows(); }
-    const DataTensor *find(std::string_view name) const;
+  std::vector<DataTensor> tensors;
+  int64_t rows() const { return tensors.empty() ? 0 : tensors.front().rows(); }
+  const DataTensor *find(std::string_view name) const;
 };
 
 // The data of a run: what it trains on and, for sets that have one, a held-out test split.
 struct DataSplits {
-    Dataset train;
-    Dataset test;            // no tensors when the set has no test split
-    std::string test_source;  // where the test split came from, for messages
-    bool has_test() const { return !test.tensors.empty(); }
+  Dataset train;
+  Dataset test;            // no tensors when the set has no test split
+  std::string test_source; // where the test split came from, for messages
+  bool has_test() const { return !test.tensors.empty(); }
 };
 
 using DatasetMake = Dataset (*)(uint64_t seed);
@@ -67,12 +67,12 @@ using DatasetRows = int64_t (*)(const std::string &dir);
 using DatasetLoad = DataSplits (*)(const std::string &dir, const Manifest &manifest);
 
 struct DatasetEntry {
-    const char *name;
-    const char *description;  // one line, shown by --help
-    DatasetMake make = nullptr;  // synthetic sets
-    DatasetLoad load = nullptr;  // sets read from a folder
-    const char *default_dir = nullptr;  // the folder when neither --data nor train.data_dir names one
-    DatasetRows rows = nullptr;         // sets read from a folder
+  const char *name;
+  const char *description;           // one line, shown by --help
+  DatasetMake make = nullptr;        // synthetic sets
+  DatasetLoad load = nullptr;        // sets read from a folder
+  const char *default_dir = nullptr; // the folder when neither --data nor train.data_dir names one
+  DatasetRows rows = nullptr;        // sets read from a folder
 };
 
 const std::vector<DatasetEntry> &dataset_registry();
@@ -131,6 +131,6 @@ Dataset make_optimizers(uint64_t seed);
 // Lesson 8, N = 10: x = linspace(1, 10, 10), y = linspace(10, 1, 10), both (N,); no randomness.
 Dataset make_minibatch(uint64_t seed);
 
-}  // namespace kiln
+} // namespace kiln
 
 #endif

@@ -14,14 +14,14 @@ namespace kiln {
 
 // Something the user can fix: a missing file, a tensor of the wrong shape, a failing step.
 struct UserError : std::runtime_error {
-    using std::runtime_error::runtime_error;
+  using std::runtime_error::runtime_error;
 };
 
 // A malformed command line; the message is printed followed by "(see --help)".
 struct UsageError : std::runtime_error {
-    using std::runtime_error::runtime_error;
+  using std::runtime_error::runtime_error;
 };
 
-}  // namespace kiln
+} // namespace kiln
 
 #endif

@@ -18,13 +18,13 @@
 namespace kiln {
 
 struct IdxArray {
-    std::vector<int64_t> dims;  // (N, H, W) for images, (N,) for labels
-    std::vector<uint8_t> data;  // product(dims) bytes, row-major
+  std::vector<int64_t> dims; // (N, H, W) for images, (N,) for labels
+  std::vector<uint8_t> data; // product(dims) bytes, row-major
 };
 
 IdxArray read_idx_images(const std::string &path);
 IdxArray read_idx_labels(const std::string &path);
 
-}  // namespace kiln
+} // namespace kiln
 
 #endif

@@ -19,6 +19,6 @@ namespace kiln {
 
 void init_params(const Manifest &manifest, Arena &arena, uint64_t seed);
 
-}  // namespace kiln
+} // namespace kiln
 
 #endif

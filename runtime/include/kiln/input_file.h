@@ -21,6 +21,6 @@ uint64_t max_input_bytes();
 std::vector<uint8_t> read_input_file(const std::string &path);
 size_t json_depth(const char *begin, const char *end);
 
-}  // namespace kiln
+} // namespace kiln
 
 #endif

@@ -20,29 +20,29 @@
 namespace kiln {
 
 class KernelDump {
-  public:
-    explicit KernelDump(const Manifest &manifest);
-    ~KernelDump();
-    void stop();  // unhooks the probe; what was copied is kept
-    KernelDump(const KernelDump &) = delete;
-    KernelDump &operator=(const KernelDump &) = delete;
+public:
+  explicit KernelDump(const Manifest &manifest);
+  ~KernelDump();
+  void stop(); // unhooks the probe; what was copied is kept
+  KernelDump(const KernelDump &) = delete;
+  KernelDump &operator=(const KernelDump &) = delete;
 
-    void write(const std::string &path) const;
+  void write(const std::string &path) const;
 
-  private:
-    static void probe(int entry, int call, int output, int dtype, int rank, const int64_t *shape, const void *data);
+private:
+  static void probe(int entry, int call, int output, int dtype, int rank, const int64_t *shape, const void *data);
 
-    struct Output {
-        std::string name, dtype;
-        std::vector<int64_t> shape;
-        std::vector<uint8_t> bytes;
-    };
-    const Manifest &manifest_;
-    std::vector<Output> outputs_;
-    std::vector<int> last_call_;  // per entry: the last call copied; -1 before its first run
-    std::vector<bool> done_;      // per entry: its first run is over
+  struct Output {
+    std::string name, dtype;
+    std::vector<int64_t> shape;
+    std::vector<uint8_t> bytes;
+  };
+  const Manifest &manifest_;
+  std::vector<Output> outputs_;
+  std::vector<int> last_call_; // per entry: the last call copied; -1 before its first run
+  std::vector<bool> done_;     // per entry: its first run is over
 };
 
-}  // namespace kiln
+} // namespace kiln
 
 #endif

@@ -18,6 +18,6 @@ void capture_kernel_errors(int device = -1);
 // Halide said nothing.
 std::string kernel_error_detail(const Manifest &manifest);
 
-}  // namespace kiln
+} // namespace kiln
 
 #endif

@@ -18,23 +18,23 @@
 namespace kiln {
 
 class KernelTimes {
-  public:
-    explicit KernelTimes(const Manifest &manifest);
-    ~KernelTimes();
-    void stop();  // unhooks the clock; the times so far are kept
-    KernelTimes(const KernelTimes &) = delete;
-    KernelTimes &operator=(const KernelTimes &) = delete;
+public:
+  explicit KernelTimes(const Manifest &manifest);
+  ~KernelTimes();
+  void stop(); // unhooks the clock; the times so far are kept
+  KernelTimes(const KernelTimes &) = delete;
+  KernelTimes &operator=(const KernelTimes &) = delete;
 
-    void write(const std::string &path) const;
+  void write(const std::string &path) const;
 
-  private:
-    static void tick(int entry, int call);
+private:
+  static void tick(int entry, int call);
 
-    const Manifest &manifest_;
-    std::vector<std::vector<std::vector<float>>> us_;  // entry -> call -> one duration per run
-    int64_t last_ns_ = 0;
+  const Manifest &manifest_;
+  std::vector<std::vector<std::vector<float>>> us_; // entry -> call -> one duration per run
+  int64_t last_ns_ = 0;
 };
 
-}  // namespace kiln
+} // namespace kiln
 
 #endif

@@ -28,39 +28,39 @@
 namespace kiln {
 
 struct LoaderConfig {
-    int64_t batch = 1;  // the global batch: batch / ranks must be the batch of a train entry
-    bool shuffle = false;
-    bool drop_last = false;
-    uint64_t seed = 0;
-    int ranks = 1, rank = 0;  // a data-parallel run's processes, and this one
+  int64_t batch = 1; // the global batch: batch / ranks must be the batch of a train entry
+  bool shuffle = false;
+  bool drop_last = false;
+  uint64_t seed = 0;
+  int ranks = 1, rank = 0; // a data-parallel run's processes, and this one
 };
 
 struct Batch {
-    int entry = -1;       // the train entry that runs it
-    int64_t epoch = 0;    // 0-based
-    int64_t index = 0;    // 0-based position within the epoch
-    std::vector<int64_t> rows;  // dataset rows, in batch order (this rank's part)
+  int entry = -1;            // the train entry that runs it
+  int64_t epoch = 0;         // 0-based
+  int64_t index = 0;         // 0-based position within the epoch
+  std::vector<int64_t> rows; // dataset rows, in batch order (this rank's part)
 };
 
 class Loader {
-  public:
-    Loader(const Manifest &manifest, const Dataset &data, const LoaderConfig &config);
+public:
+  Loader(const Manifest &manifest, const Dataset &data, const LoaderConfig &config);
 
-    std::vector<int64_t> order(int64_t epoch) const;
-    std::vector<Batch> batches(int64_t epoch) const;
-    int64_t batches_per_epoch() const { return full_batches_ + (tail_entry_ >= 0 ? 1 : 0); }
-    int tail_entry() const { return tail_entry_; }  // -1 when there is no tail batch
-    // "" when every row is used each epoch; otherwise why the last rows are dropped.
-    const std::string &tail_note() const { return tail_note_; }
-    void copy(const Batch &batch, Arena &arena) const;
+  std::vector<int64_t> order(int64_t epoch) const;
+  std::vector<Batch> batches(int64_t epoch) const;
+  int64_t batches_per_epoch() const { return full_batches_ + (tail_entry_ >= 0 ? 1 : 0); }
+  int tail_entry() const { return tail_entry_; } // -1 when there is no tail batch
+  // "" when every row is used each epoch; otherwise why the last rows are dropped.
+  const std::string &tail_note() const { return tail_note_; }
+  void copy(const Batch &batch, Arena &arena) const;
 
-  private:
-    const Manifest &manifest_;
-    const Dataset &data_;
-    LoaderConfig config_;
-    int full_entry_ = -1, tail_entry_ = -1;
-    int64_t full_batches_ = 0;
-    std::string tail_note_;
+private:
+  const Manifest &manifest_;
+  const Dataset &data_;
+  LoaderConfig config_;
+  int full_entry_ = -1, tail_entry_ = -1;
+  int64_t full_batches_ = 0;
+  std::string tail_note_;
 };
 
 // Copies dataset `rows` into every input of `entry` (rows.size() must be the entry's batch).
@@ -71,6 +71,6 @@ void copy_rows(const Manifest &manifest, const Dataset &data, int entry, const s
 // "Epoch:  0 | Step:  0 | batch x:  [ 5.  7. 10.  3.  4.] | batch y:  [6. 4. 1. 8. 7.]".
 std::string format_batch(const Manifest &manifest, const Dataset &data, const Batch &batch);
 
-}  // namespace kiln
+} // namespace kiln
 
 #endif

@@ -22,28 +22,28 @@
 namespace kiln {
 
 class MetricsWriter {
-  public:
-    MetricsWriter() = default;  // disabled until open(): write() does nothing
-    ~MetricsWriter();
-    MetricsWriter(const MetricsWriter &) = delete;
-    MetricsWriter &operator=(const MetricsWriter &) = delete;
+public:
+  MetricsWriter() = default; // disabled until open(): write() does nothing
+  ~MetricsWriter();
+  MetricsWriter(const MetricsWriter &) = delete;
+  MetricsWriter &operator=(const MetricsWriter &) = delete;
 
-    void open(const std::string &path);  // truncates; throws UserError if it cannot
-    using Extra = std::vector<std::pair<std::string, double>>;
-    void write(int64_t step, int64_t epoch, float loss, double step_ms, double lr, const Extra &extra = {});
-    void write_final(int64_t steps, double eval_loss, std::optional<double> accuracy, const Extra &extra = {});
-    void close();  // throws UserError when buffered lines could not be written
+  void open(const std::string &path); // truncates; throws UserError if it cannot
+  using Extra = std::vector<std::pair<std::string, double>>;
+  void write(int64_t step, int64_t epoch, float loss, double step_ms, double lr, const Extra &extra = {});
+  void write_final(int64_t steps, double eval_loss, std::optional<double> accuracy, const Extra &extra = {});
+  void close(); // throws UserError when buffered lines could not be written
 
-  private:
-    std::string path_;
-    std::FILE *file_ = nullptr;
+private:
+  std::string path_;
+  std::FILE *file_ = nullptr;
 };
 
 struct LossCurve {
-    std::vector<double> step, loss;
+  std::vector<double> step, loss;
 };
 LossCurve read_loss_curve(const std::string &path);
 
-}  // namespace kiln
+} // namespace kiln
 
 #endif

@@ -20,6 +20,6 @@ namespace kiln {
 std::string numpy_array(const float *data, const std::vector<int64_t> &shape);
 std::string numpy_array(const int32_t *data, const std::vector<int64_t> &shape);
 
-}  // namespace kiln
+} // namespace kiln
 
 #endif

@@ -9,8 +9,8 @@ namespace kiln {
 
 // How an output is written.
 enum class OutputKind {
-    stream,   // opened and written in place (metrics, predictions, pictures): any writable file
-    replace,  // written beside and renamed over the path (checkpoints, --save): a regular file
+  stream,  // opened and written in place (metrics, predictions, pictures): any writable file
+  replace, // written beside and renamed over the path (checkpoints, --save): a regular file
 };
 
 // Throws UserError naming `path` and the output (`what`) when it cannot be written: its folder
@@ -22,4 +22,4 @@ void check_output_path(const std::string &path, const char *what, OutputKind kin
 // device, pipe or folder would replace it rather than write into it.
 void require_regular_or_absent(const std::string &path, const char *what);
 
-}  // namespace kiln
+} // namespace kiln

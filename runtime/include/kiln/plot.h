@@ -26,54 +26,54 @@ namespace kiln {
 void require_plplot();
 
 struct FitPlot {
-    std::string title;
-    std::vector<float> x, y;       // (N,) the data points
-    std::vector<float> fit_x, fit;  // (M,) the model's output at fit_x
+  std::string title;
+  std::vector<float> x, y;       // (N,) the data points
+  std::vector<float> fit_x, fit; // (M,) the model's output at fit_x
 };
 void plot_fit_svg(const std::string &path, const FitPlot &plot);
 
 struct ClassPlot {
-    std::string title;
-    std::vector<float> x0, x1;       // (N,) the points
-    std::vector<int32_t> predicted;  // (N,) their predicted classes
+  std::string title;
+  std::vector<float> x0, x1;      // (N,) the points
+  std::vector<int32_t> predicted; // (N,) their predicted classes
 };
 void plot_classes_svg(const std::string &path, const ClassPlot &plot);
 
 struct Curve {
-    std::string label;
-    std::vector<double> x, y;
+  std::string label;
+  std::vector<double> x, y;
 };
 struct CurvesPlot {
-    std::string title, xlabel = "step", ylabel = "loss";
-    bool ylog = false;
-    std::vector<Curve> curves;
+  std::string title, xlabel = "step", ylabel = "loss";
+  bool ylog = false;
+  std::vector<Curve> curves;
 };
 void plot_curves_svg(const std::string &path, const CurvesPlot &plot);
 
 // A training run: the train loss at every step (left axis) and the periodic evaluations (right
 // axis, 0..1 when they are accuracies, else their own range), one picture, with a legend.
 struct TrainingPlot {
-    std::string title;
-    std::vector<double> steps, loss;      // (T,) the train loss per step
-    std::vector<double> eval_steps, eval;  // (E,) the evaluations; may be empty
-    std::string loss_label = "train loss", eval_label = "test accuracy";
-    bool eval_is_accuracy = true;
+  std::string title;
+  std::vector<double> steps, loss;      // (T,) the train loss per step
+  std::vector<double> eval_steps, eval; // (E,) the evaluations; may be empty
+  std::string loss_label = "train loss", eval_label = "test accuracy";
+  bool eval_is_accuracy = true;
 };
 void plot_training_svg(const std::string &path, const TrainingPlot &plot);
 
 // Grouped bars: one group per category, one bar per series in it (e.g. fused and unfused
 // time per kind of kernel), with a legend of the series.
 struct BarSeries {
-    std::string label;
-    std::vector<double> values;  // one per category
+  std::string label;
+  std::vector<double> values; // one per category
 };
 struct BarsPlot {
-    std::string title, ylabel;
-    std::vector<std::string> categories;
-    std::vector<BarSeries> series;
+  std::string title, ylabel;
+  std::vector<std::string> categories;
+  std::vector<BarSeries> series;
 };
 void plot_bars_svg(const std::string &path, const BarsPlot &plot);
 
-}  // namespace kiln
+} // namespace kiln
 
 #endif

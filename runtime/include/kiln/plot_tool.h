@@ -14,6 +14,6 @@ namespace kiln {
 
 int plot_tool_main(int argc, char **argv);
 
-}  // namespace kiln
+} // namespace kiln
 
 #endif

@@ -21,22 +21,22 @@ namespace kiln {
 std::string format_progress(int64_t step, int64_t first_step, int64_t total, double elapsed_s, float loss);
 
 class ProgressLine {
-  public:
-    // first_step: the steps already done when this run started; total: the last step.
-    ProgressLine(bool enabled, int64_t first_step, int64_t total);
-    ~ProgressLine() { clear(); }
-    void update(int64_t step, float loss);
-    void clear();
-    bool enabled() const { return enabled_; }
+public:
+  // first_step: the steps already done when this run started; total: the last step.
+  ProgressLine(bool enabled, int64_t first_step, int64_t total);
+  ~ProgressLine() { clear(); }
+  void update(int64_t step, float loss);
+  void clear();
+  bool enabled() const { return enabled_; }
 
-  private:
-    bool enabled_, shown_ = false;
-    int64_t first_step_, total_;
-    std::chrono::steady_clock::time_point start_, last_draw_;
+private:
+  bool enabled_, shown_ = false;
+  int64_t first_step_, total_;
+  std::chrono::steady_clock::time_point start_, last_draw_;
 };
 
 double peak_rss_mb();
 
-}  // namespace kiln
+} // namespace kiln
 
 #endif

@@ -27,10 +27,10 @@
 namespace kiln {
 
 struct RankInfo {
-    int rank = 0;        // 0-based
-    int size = 1;        // processes in the run
-    int local_size = 1;  // of them, on this machine
-    int local_rank = 0;  // this one's place among them: the GPU it takes by default
+  int rank = 0;       // 0-based
+  int size = 1;       // processes in the run
+  int local_size = 1; // of them, on this machine
+  int local_rank = 0; // this one's place among them: the GPU it takes by default
 };
 
 // Joins the run's processes (MPI_Init) when started by mpirun, and checks that their number is
@@ -62,17 +62,17 @@ void finish_ranks();
 // wait for them (exchanged behind compute), and the time spent waiting for the others (the
 // exchange itself, and ranks that were behind).
 struct CommStats {
-    int64_t steps = 0;
-    int64_t all_reduces = 0;
-    int64_t bytes = 0;
-    int64_t bytes_done_before_wait = 0;
-    double wait_ms = 0;
+  int64_t steps = 0;
+  int64_t all_reduces = 0;
+  int64_t bytes = 0;
+  int64_t bytes_done_before_wait = 0;
+  double wait_ms = 0;
 };
 CommStats comm_stats();
 // The time of one blocking all-reduce of each of `elements` (f32 counts) in turn: what the step's
 // exchanges would cost with nothing to overlap them (median of `repeats`).
 double blocking_all_reduce_ms(const std::vector<int64_t> &elements, int repeats);
 
-}  // namespace kiln
+} // namespace kiln
 
 #endif

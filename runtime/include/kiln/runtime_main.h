@@ -20,7 +20,7 @@ namespace kiln {
 ModelAbi linked_model();
 int run_model(const ModelAbi &model, int argc, char **argv);
 
-}  // namespace kiln
+} // namespace kiln
 
 int kiln_runtime_main(int argc, char **argv);
 

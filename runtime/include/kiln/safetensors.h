@@ -22,40 +22,40 @@
 namespace kiln {
 
 struct SafetensorsEntry {
-    std::string dtype;  // "F32", "I32", ... as in the file
-    std::vector<int64_t> shape;
-    uint64_t begin = 0, end = 0;  // byte range within the buffer
+  std::string dtype; // "F32", "I32", ... as in the file
+  std::vector<int64_t> shape;
+  uint64_t begin = 0, end = 0; // byte range within the buffer
 };
 
 class SafetensorsFile {
-  public:
-    static SafetensorsFile read(const std::string &path);
+public:
+  static SafetensorsFile read(const std::string &path);
 
-    const std::string &path() const { return path_; }
-    const std::map<std::string, SafetensorsEntry> &tensors() const { return tensors_; }
-    const std::map<std::string, std::string> &metadata() const { return metadata_; }
-    const SafetensorsEntry *find(const std::string &name) const;
-    // The tensor's bytes (end - begin of them); possibly unaligned, so copy them out with memcpy.
-    const uint8_t *data(const SafetensorsEntry &entry) const { return bytes_.data() + buffer_start_ + entry.begin; }
+  const std::string &path() const { return path_; }
+  const std::map<std::string, SafetensorsEntry> &tensors() const { return tensors_; }
+  const std::map<std::string, std::string> &metadata() const { return metadata_; }
+  const SafetensorsEntry *find(const std::string &name) const;
+  // The tensor's bytes (end - begin of them); possibly unaligned, so copy them out with memcpy.
+  const uint8_t *data(const SafetensorsEntry &entry) const { return bytes_.data() + buffer_start_ + entry.begin; }
 
-    // The bytes of `name`, after checking it exists with this dtype and shape; throws UserError
-    // like "data.safetensors: tensor 'x' has shape [50, 1], the model expects [100, 1]".
-    const uint8_t *expect(const std::string &name, const std::string &dtype, const std::vector<int64_t> &shape) const;
+  // The bytes of `name`, after checking it exists with this dtype and shape; throws UserError
+  // like "data.safetensors: tensor 'x' has shape [50, 1], the model expects [100, 1]".
+  const uint8_t *expect(const std::string &name, const std::string &dtype, const std::vector<int64_t> &shape) const;
 
-  private:
-    std::string path_;
-    std::vector<uint8_t> bytes_;  // the whole file
-    uint64_t buffer_start_ = 0;   // 8 + header length
-    std::map<std::string, SafetensorsEntry> tensors_;
-    std::map<std::string, std::string> metadata_;
+private:
+  std::string path_;
+  std::vector<uint8_t> bytes_; // the whole file
+  uint64_t buffer_start_ = 0;  // 8 + header length
+  std::map<std::string, SafetensorsEntry> tensors_;
+  std::map<std::string, std::string> metadata_;
 };
 
 // One tensor to write; `data` holds numel(shape) * size of dtype bytes.
 struct SafetensorsTensor {
-    std::string name;
-    std::string dtype;
-    std::vector<int64_t> shape;
-    const void *data = nullptr;
+  std::string name;
+  std::string dtype;
+  std::vector<int64_t> shape;
+  const void *data = nullptr;
 };
 
 void write_safetensors(const std::string &path, const std::vector<SafetensorsTensor> &tensors,
@@ -64,6 +64,6 @@ void write_safetensors(const std::string &path, const std::vector<SafetensorsTen
 // Bytes per element of a safetensors dtype name, or 0 when the name is unknown.
 uint64_t safetensors_dtype_size(const std::string &dtype);
 
-}  // namespace kiln
+} // namespace kiln
 
 #endif

@@ -9,8 +9,8 @@
 // the parameters). save_tensors() writes them, in manifest order, atomically.
 // A counting buffer ("integer", num_batches_tracked) is I64 in files, as PyTorch saves it; it is
 // read from I64 or F32 and must hold a whole number in [0, 2^24] (what its f32 slot counts
-// exactly); save_tensors() refuses to write one that does not. --save, --save-net and --init use these; a whole-net file is such a file whose
-// metadata also holds the model.
+// exactly); save_tensors() refuses to write one that does not. --save, --save-net and --init use these; a whole-net
+// file is such a file whose metadata also holds the model.
 #ifndef KILN_TENSOR_IO_H
 #define KILN_TENSOR_IO_H
 
@@ -26,6 +26,6 @@ void load_tensors(const std::string &path, const Manifest &manifest, Arena &aren
 void save_tensors(const std::string &path, const Manifest &manifest, const Arena &arena,
                   const std::map<std::string, std::string> &metadata = {});
 
-}  // namespace kiln
+} // namespace kiln
 
 #endif

@@ -40,81 +40,81 @@ namespace kiln {
 
 // The symbols of model_abi.h, as values, so tests can run a model other than the linked one.
 struct ModelAbi {
-    const char *manifest;
-    const char *model_ir;
-    int (*bind)(uint8_t *arena);
-    int (*run)(int entry);
-    // A GPU build keeps parameters and optimizer state on the device: after the runtime writes
-    // them into the arena (initial values, --init, --resume) it calls to_device, and before it
-    // reads them (--save, --checkpoint) to_host. Null, or no-ops, for a host build.
-    int (*to_device)() = nullptr;
-    int (*to_host)() = nullptr;
+  const char *manifest;
+  const char *model_ir;
+  int (*bind)(uint8_t *arena);
+  int (*run)(int entry);
+  // A GPU build keeps parameters and optimizer state on the device: after the runtime writes
+  // them into the arena (initial values, --init, --resume) it calls to_device, and before it
+  // reads them (--save, --checkpoint) to_host. Null, or no-ops, for a host build.
+  int (*to_device)() = nullptr;
+  int (*to_host)() = nullptr;
 };
 
 struct TrainSettings {
-    int64_t steps = 1;       // the last optimizer step; 0 trains nothing
-    int64_t start_step = 0;  // steps done before this run (a resumed checkpoint's)
-    double lr = 0;
-    // The generator's key of the steps that draw random numbers (dropout): the run's seed and
-    // this process's rank, with the step t.
-    uint64_t seed = 0;
-    int64_t rank = 0;
-    int64_t log_every = 10;
-    bool quiet = false;
-    bool print_batches = false;
-    bool warn = true;  // print warnings (a non-finite loss) on stderr
-    bool progress = false;  // draw the progress line (a terminal only)
-    // A non-finite loss stops the run (UserError naming the step; nothing is saved after it),
-    // else it is warned about once and training goes on.
-    bool stop_on_nonfinite = true;
-    // > 0: after every this many steps (but the last), `checkpoint` is called with the step.
-    int64_t checkpoint_every = 0;
-    std::function<void(int64_t step)> checkpoint;
-    // Periodic evaluation; off when eval_every is 0 or eval_data is null.
-    int64_t eval_every = 0;
-    int64_t eval_rows = 0;              // the first rows of eval_data; 0: all
-    const Dataset *eval_data = nullptr;
-    std::string eval_split = "test";    // names the data: "test", or "eval" for the training data
+  int64_t steps = 1;      // the last optimizer step; 0 trains nothing
+  int64_t start_step = 0; // steps done before this run (a resumed checkpoint's)
+  double lr = 0;
+  // The generator's key of the steps that draw random numbers (dropout): the run's seed and
+  // this process's rank, with the step t.
+  uint64_t seed = 0;
+  int64_t rank = 0;
+  int64_t log_every = 10;
+  bool quiet = false;
+  bool print_batches = false;
+  bool warn = true;      // print warnings (a non-finite loss) on stderr
+  bool progress = false; // draw the progress line (a terminal only)
+  // A non-finite loss stops the run (UserError naming the step; nothing is saved after it),
+  // else it is warned about once and training goes on.
+  bool stop_on_nonfinite = true;
+  // > 0: after every this many steps (but the last), `checkpoint` is called with the step.
+  int64_t checkpoint_every = 0;
+  std::function<void(int64_t step)> checkpoint;
+  // Periodic evaluation; off when eval_every is 0 or eval_data is null.
+  int64_t eval_every = 0;
+  int64_t eval_rows = 0; // the first rows of eval_data; 0: all
+  const Dataset *eval_data = nullptr;
+  std::string eval_split = "test"; // names the data: "test", or "eval" for the training data
 };
 
 // One periodic evaluation: the step after which it ran and what it measured.
 struct EvalPoint {
-    int64_t step = 0;
-    double loss = NAN;
-    double accuracy = NAN;  // NaN unless classification
+  int64_t step = 0;
+  double loss = NAN;
+  double accuracy = NAN; // NaN unless classification
 };
 
 struct TrainResult {
-    // The loss and time of every `stride`-th step from first_step (losses[i] is step
-    // first_step + i * stride): when kMaxRecords are held, every other one is dropped and the
-    // stride doubles, so a run of any length keeps a bounded, evenly spaced record for the
-    // picture and the median.
-    static constexpr size_t kMaxRecords = size_t(1) << 20;
-    std::vector<float> losses;
-    std::vector<double> step_ms;
-    int64_t first_step = 1;
-    int64_t stride = 1;
-    int64_t steps_run = 0;
-    float last_loss = NAN;
-    std::vector<EvalPoint> evals;
-    int last_entry = -1;          // the entry of the last step, -1 when none ran
-    void record(float loss, double ms);
-    float final_loss() const { return last_loss; }
-    double median_step_ms() const;
+  // The loss and time of every `stride`-th step from first_step (losses[i] is step
+  // first_step + i * stride): when kMaxRecords are held, every other one is dropped and the
+  // stride doubles, so a run of any length keeps a bounded, evenly spaced record for the
+  // picture and the median.
+  static constexpr size_t kMaxRecords = size_t(1) << 20;
+  std::vector<float> losses;
+  std::vector<double> step_ms;
+  int64_t first_step = 1;
+  int64_t stride = 1;
+  int64_t steps_run = 0;
+  float last_loss = NAN;
+  std::vector<EvalPoint> evals;
+  int last_entry = -1; // the entry of the last step, -1 when none ran
+  void record(float loss, double ms);
+  float final_loss() const { return last_loss; }
+  double median_step_ms() const;
 };
 
 TrainResult train(const ModelAbi &model, const Manifest &manifest, Arena &arena, const Dataset &data,
                   const Loader &loader, const TrainSettings &settings, MetricsWriter &metrics);
 
 struct EvalResult {
-    int64_t rows = 0;     // rows evaluated: chunks * batch
-    int64_t skipped = 0;  // rows past the last whole chunk
-    double loss = NAN;    // mean over the chunks
-    Dataset outputs;      // every output of the eval entry, (rows, ...row shape)
-    bool classified = false;
-    std::vector<int32_t> predicted;  // classification: argmax per row
-    int64_t correct = 0;
-    double accuracy() const { return predicted.empty() ? NAN : double(correct) / double(predicted.size()); }
+  int64_t rows = 0;    // rows evaluated: chunks * batch
+  int64_t skipped = 0; // rows past the last whole chunk
+  double loss = NAN;   // mean over the chunks
+  Dataset outputs;     // every output of the eval entry, (rows, ...row shape)
+  bool classified = false;
+  std::vector<int32_t> predicted; // classification: argmax per row
+  int64_t correct = 0;
+  double accuracy() const { return predicted.empty() ? NAN : double(correct) / double(predicted.size()); }
 };
 
 // Throws UserError when the model has no eval entry, a chunk fails, or a classification model
@@ -125,6 +125,6 @@ EvalResult evaluate(const ModelAbi &model, const Manifest &manifest, Arena &aren
 // The console form of a loss: 6 decimals, or scientific when that would hide the value.
 std::string format_loss(float loss);
 
-}  // namespace kiln
+} // namespace kiln
 
 #endif
