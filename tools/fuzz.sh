@@ -15,10 +15,10 @@ runs=${1:-10000}
 cxx=${CLANG:-/usr/lib/llvm-22/bin/clang++}
 out=build-fuzz
 sanitize="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
-flags=(-std=c++17 -O1 -g -DFMT_HEADER_ONLY -Iruntime/include -Icommon/include $sanitize)
+flags=(-std=c++17 -O1 -g -DFMT_HEADER_ONLY -Iruntime/core/include -Iruntime/data/include -Iruntime/plot/include -Iruntime/ranks/include -Icommon/include $sanitize)
 mkdir -p "$out/obj"
 sources=()
-for f in runtime/src/*.cpp; do
+for f in runtime/{core,data,plot,ranks}/*.cpp; do
   case "$(basename "$f")" in
     main.cpp|runtime_main.cpp|plot.cpp|plot_tool.cpp|builtin_datasets.cpp|ranks_mpi.cpp|ranks_nccl.cpp) ;;  # not reached by these readers
     *) sources+=("$f") ;;

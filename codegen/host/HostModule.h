@@ -11,7 +11,7 @@
 
 namespace kiln {
 
-// Defines kiln_manifest, kiln_model_ir, kiln_bind and kiln_run (runtime/include/kiln/model_abi.h)
+// Defines kiln_manifest, kiln_model_ir, kiln_bind and kiln_run (runtime/core/include/kiln/model_abi.h)
 // and declares each kernel as Halide's AOT calling convention has it:
 //   int kernel(halide_buffer_t *input..., halide_buffer_t *output).
 // It reads kiln_kernel_clock and kiln_kernel_probe, which the runtime library defines

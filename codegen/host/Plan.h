@@ -67,7 +67,7 @@ struct StepPlan {
   std::vector<EntryPlan> entries;
   int64_t arenaBytes = 0;
   int64_t ranks = 1;    // processes of a data-parallel run (kiln.ranks)
-  std::string manifest; // JSON, see runtime/include/kiln/model_abi.h
+  std::string manifest; // JSON, see runtime/core/include/kiln/model_abi.h
   std::string modelIR;  // the model as traced, for whole-net checkpoints
 };
 

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <iterator>
 #include <limits>
 
 #include "kiln/error.h"
@@ -238,33 +240,33 @@ TrainConfig parse_train(const json &train) {
   if (!train.is_object())
     fail(where + " must be an object");
   TrainConfig cfg;
-  cfg.dataset = string_field(train, "dataset", where);
-  if (train.contains("task")) {
-    cfg.task = string_field(train, "task", where);
-    if (cfg.task != "regression" && cfg.task != "classification")
+  cfg.dataset = string_field(train, setting::dataset, where);
+  if (train.contains(setting::task)) {
+    cfg.task = string_field(train, setting::task, where);
+    if (std::find(std::begin(setting::kTasks), std::end(setting::kTasks), cfg.task) == std::end(setting::kTasks))
       fail(fmt::format("{}: unknown task '{}' (expected regression or classification)", where, cfg.task));
   }
-  optional_int(train, "epochs", where, 0, cfg.epochs);
-  optional_int(train, "steps", where, 0, cfg.steps);
+  optional_int(train, setting::epochs, where, 0, cfg.epochs);
+  optional_int(train, setting::steps, where, 0, cfg.steps);
   if (cfg.epochs == 0 && cfg.steps == 0)
     fail(where + ": \"epochs\" and \"steps\" are both 0; nothing would train");
-  optional_int(train, "batch", where, 0, cfg.batch);
-  optional_bool(train, "shuffle", where, cfg.shuffle);
-  optional_bool(train, "drop_last", where, cfg.drop_last);
-  const json &lr = field(train, "lr", where);
+  optional_int(train, setting::batch, where, 0, cfg.batch);
+  optional_bool(train, setting::shuffle, where, cfg.shuffle);
+  optional_bool(train, setting::drop_last, where, cfg.drop_last);
+  const json &lr = field(train, setting::lr, where);
   if (!lr.is_number())
     fail(where + ": \"lr\" must be a number");
   cfg.lr = lr.get<double>();
-  optional_int(train, "log_every", where, 1, cfg.log_every);
-  optional_bool(train, "print_batches", where, cfg.print_batches);
-  if (train.contains("summary"))
-    cfg.summary = string_field(train, "summary", where);
-  optional_bool(train, "draw", where, cfg.draw);
-  if (train.contains("data_dir"))
-    cfg.data_dir = string_field(train, "data_dir", where);
-  optional_int(train, "eval_every", where, 0, cfg.eval_every);
-  optional_int(train, "eval_subset", where, 0, cfg.eval_subset);
-  optional_int(train, "show_predictions", where, 0, cfg.show_predictions);
+  optional_int(train, setting::log_every, where, 1, cfg.log_every);
+  optional_bool(train, setting::print_batches, where, cfg.print_batches);
+  if (train.contains(setting::summary))
+    cfg.summary = string_field(train, setting::summary, where);
+  optional_bool(train, setting::draw, where, cfg.draw);
+  if (train.contains(setting::data_dir))
+    cfg.data_dir = string_field(train, setting::data_dir, where);
+  optional_int(train, setting::eval_every, where, 0, cfg.eval_every);
+  optional_int(train, setting::eval_subset, where, 0, cfg.eval_subset);
+  optional_int(train, setting::show_predictions, where, 0, cfg.show_predictions);
   return cfg;
 }
 
