@@ -2,6 +2,7 @@
 #include "compiler/ModelInput.h"
 
 #include "compiler/Link.h"
+#include "ir/Dialect.h"
 #include "ir/ModelFile.h"
 
 #include "kiln/contract.h"
@@ -10,6 +11,7 @@
 #include "kiln/input_file.h"
 #include "kiln/safetensors.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Parser/Parser.h"
@@ -86,8 +88,11 @@ std::string TempFolder::operator/(const Twine &name) const {
   return std::string(p);
 }
 
-mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, SourceMgr &sources, const std::string &input,
-                                            const TempFolder &temps) {
+ModelReader::ModelReader() : diagnostics(sources, &mlirContext), tracedLines(&mlirContext) {
+  mlirContext.loadDialect<KilnDialect, mlir::func::FuncDialect>();
+}
+
+mlir::OwningOpRef<mlir::ModuleOp> ModelReader::read(const std::string &input, const TempFolder &temps) {
   const bool traced = isModelSource(input);
   std::string path = input;
   if (traced) {
@@ -125,7 +130,7 @@ mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, SourceMg
   // The IR inside a checkpoint is not a file to point at; a traced model's errors point at
   // the DSL lines.
   bool locateInFile = !traced && !StringRef(path).ends_with(".safetensors");
-  return parseModel(context, sources, std::move(file), locateInFile);
+  return parseModel(mlirContext, sources, std::move(file), locateInFile);
 }
 
 } // namespace kiln

@@ -2,7 +2,11 @@
 #ifndef KILN_COMPILER_MODELINPUT_H
 #define KILN_COMPILER_MODELINPUT_H
 
+#include "ir/ModelFile.h"
+
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/SourceMgr.h"
@@ -29,11 +33,23 @@ private:
   bool keep = false;
 };
 
-// The model the user named: MODEL.mlir, a whole-net checkpoint (NET.safetensors, whose metadata
-// carries the IR), or a DSL file (MODEL.cpp), traced into `temps` first. Null after reporting the
-// error through the context's handler or stderr.
-mlir::OwningOpRef<mlir::ModuleOp> loadModel(mlir::MLIRContext &context, llvm::SourceMgr &sources,
-                                            const std::string &path, const TempFolder &temps);
+// Reads the model a tool was given and keeps alive what it needs while it is used: a context
+// with kiln's dialects, the source buffers its diagnostics point into, and the handlers that
+// print them (with notes at the DSL lines of a traced model).
+class ModelReader {
+public:
+  ModelReader();
+  mlir::MLIRContext &context() { return mlirContext; }
+  // MODEL.mlir, a whole-net checkpoint (NET.safetensors, whose metadata carries the IR), or a
+  // DSL file (MODEL.cpp), traced into `temps` first. Null after reporting the error.
+  mlir::OwningOpRef<mlir::ModuleOp> read(const std::string &path, const TempFolder &temps);
+
+private:
+  mlir::MLIRContext mlirContext;
+  llvm::SourceMgr sources;
+  mlir::SourceMgrDiagnosticHandler diagnostics;
+  TracedLineNotes tracedLines;
+};
 
 } // namespace kiln
 

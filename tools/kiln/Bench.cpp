@@ -6,14 +6,10 @@
 // (the binary's --kernel-times) for the per-kernel table, the picture and the --profile trace.
 #include "codegen/KernelSpec.h"
 #include "compiler/Compiler.h"
-#include "ir/Dialect.h"
-#include "ir/ModelFile.h"
 #include "tools/kiln/Commands.h"
 
 #include "kiln/plot.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -378,12 +374,8 @@ int bench() {
   TempFolder temps;
   if (std::string err = temps.create("kiln-bench"); !err.empty())
     return fail(err);
-  mlir::MLIRContext context;
-  context.loadDialect<KilnDialect, mlir::func::FuncDialect>();
-  SourceMgr sources;
-  mlir::SourceMgrDiagnosticHandler diagnostics(sources, &context);
-  kiln::TracedLineNotes tracedLines(&context);
-  mlir::OwningOpRef<mlir::ModuleOp> module = loadModel(context, sources, model, temps);
+  ModelReader reader;
+  mlir::OwningOpRef<mlir::ModuleOp> module = reader.read(model, temps);
   if (!module)
     return 1;
 

@@ -13,14 +13,11 @@
 // not blamed. The exit status is diff(1)'s: 0 the builds agree, 1 they differ, 2 trouble.
 #include "compiler/Compiler.h"
 #include "ir/Dialect.h"
-#include "ir/ModelFile.h"
 #include "tools/kiln/Commands.h"
 
 #include "kiln/error.h"
 #include "kiln/safetensors.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -396,12 +393,8 @@ int diff() {
   TempFolder temps;
   if (std::string err = temps.create("kiln-diff"); !err.empty())
     return trouble(err);
-  mlir::MLIRContext context;
-  context.loadDialect<KilnDialect, mlir::func::FuncDialect>();
-  SourceMgr sources;
-  mlir::SourceMgrDiagnosticHandler diagnostics(sources, &context);
-  kiln::TracedLineNotes tracedLines(&context);
-  mlir::OwningOpRef<mlir::ModuleOp> module = loadModel(context, sources, model, temps);
+  ModelReader reader;
+  mlir::OwningOpRef<mlir::ModuleOp> module = reader.read(model, temps);
   if (!module)
     return 2;
   for (Build *build : {&a, &b}) {

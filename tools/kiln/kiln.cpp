@@ -8,17 +8,12 @@
 //   kiln diff MODEL --a SPEC --b SPEC      (one step of two builds compared kernel by kernel)
 //   kiln compile --list-stages             (the stages --emit can stop after, in order)
 #include "compiler/Compiler.h"
-#include "ir/Dialect.h"
-#include "ir/ModelFile.h"
 #include "tools/kiln/Commands.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
-#include "llvm/Support/SourceMgr.h"
 
 using namespace llvm;
 
@@ -114,20 +109,16 @@ int compile() {
   kiln::CompileOptions options = compileOptions();
   if (std::string err = kiln::checkOptions(options); !err.empty())
     return fail(err);
-  mlir::MLIRContext context;
-  context.loadDialect<kiln::KilnDialect, mlir::func::FuncDialect>();
-  SourceMgr sources;
-  mlir::SourceMgrDiagnosticHandler diagnostics(sources, &context);
-  kiln::TracedLineNotes tracedLines(&context);
+  kiln::ModelReader reader;
   kiln::TempFolder temps;
   if (std::string err = temps.create("kiln", keepTemps); !err.empty())
     return fail(err);
   if (keepTemps)
     errs() << "kiln: intermediate files in " << temps.path() << "\n";
-  mlir::OwningOpRef<mlir::ModuleOp> module = kiln::loadModel(context, sources, input, temps);
+  mlir::OwningOpRef<mlir::ModuleOp> module = reader.read(input, temps);
   if (!module)
     return 1; // reported where
-  kiln::Compiler compiler(context, options, temps);
+  kiln::Compiler compiler(reader.context(), options, temps);
   return failed(compiler.run(*module, emit, output)) ? 1 : 0;
 }
 
