@@ -10,6 +10,10 @@
 #include <cmath>
 #include <fstream>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#endif
+
 #include "kiln/error.h"
 #include "kiln/model_abi.h"
 
@@ -25,6 +29,18 @@ int64_t now_ns() {
       .count();
 }
 
+// Whether an SSE/AVX instruction on this thread took a subnormal operand since the last call:
+// MXCSR's sticky DE flag (set only while denormals-are-zero is off), then clears the flags.
+bool took_subnormal_operand() {
+#if defined(__x86_64__) || defined(__i386__)
+  const unsigned csr = _mm_getcsr();
+  _mm_setcsr(csr & ~0x3Fu);
+  return csr & 0x2u;
+#else
+  return false;
+#endif
+}
+
 double rounded(double us) { return std::round(us * 1000) / 1000; } // to the nanosecond
 
 double median(std::vector<float> v) {
@@ -35,11 +51,13 @@ double median(std::vector<float> v) {
 
 } // namespace
 
-KernelTimes::KernelTimes(const Manifest &manifest) : manifest_(manifest), us_(manifest.entries.size()) {
+KernelTimes::KernelTimes(const Manifest &manifest)
+    : manifest_(manifest), us_(manifest.entries.size()), subnormal_runs_(manifest.entries.size()) {
   if (active)
     throw std::logic_error("only one KernelTimes at a time");
   active = this;
   kiln_kernel_clock = &KernelTimes::tick;
+  took_subnormal_operand(); // what ran before the first kernel is not the kernel's
 }
 
 KernelTimes::~KernelTimes() { stop(); }
@@ -58,10 +76,15 @@ void KernelTimes::tick(int entry, int call) {
   if (entry < 0 || size_t(entry) >= active->us_.size())
     return;
   auto &calls = active->us_[size_t(entry)];
+  auto &subnormal = active->subnormal_runs_[size_t(entry)];
+  const bool took_subnormal = took_subnormal_operand();
   if (call > 0) {
-    if (calls.size() < size_t(call))
+    if (calls.size() < size_t(call)) {
       calls.resize(size_t(call));
+      subnormal.resize(size_t(call));
+    }
     calls[size_t(call) - 1].push_back(float(double(now - active->last_ns_) / 1e3));
+    subnormal[size_t(call) - 1] += took_subnormal;
   }
   active->last_ns_ = now_ns(); // the clock's own cost is not charged to the next kernel
 }
@@ -81,7 +104,8 @@ void KernelTimes::write(const std::string &path) const {
         total += us;
       kernels.push_back({{"name", c < spec.kernels.size() ? spec.kernels[c] : fmt::format("call {}", c)},
                          {"median_us", rounded(samples.empty() ? 0.0 : median(samples))},
-                         {"total_us", rounded(total)}});
+                         {"total_us", rounded(total)},
+                         {"subnormal_runs", subnormal_runs_[e][c]}});
     }
     entries.push_back({{"name", spec.name}, {"runs", us_[e].front().size()}, {"kernels", std::move(kernels)}});
   }
