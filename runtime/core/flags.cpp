@@ -118,6 +118,15 @@ const Flag kFlags[] = {
        o.threads = int(parse_int(f, v, 1, 4096, "an integer from 1 to 4096"));
      },
      [](const Manifest *) { return std::string("1"); }},
+    {"--denormals", "flush|keep",
+     "subnormal floats (below 1.2e-38) in the kernels: flushed to zero, or kept (IEEE, as PyTorch; slower "
+     "on some CPUs)",
+     [](Options &o, const std::string &f, const std::string &v) {
+       if (v != "flush" && v != "keep")
+         bad_value(f, v, "flush or keep");
+       o.flush_denormals = v == "flush";
+     },
+     [](const Manifest *) { return std::string("flush"); }},
     {"--comm-timeout", "SECONDS",
      "a data-parallel run (mpirun): how long a rank waits for the others in an exchange "
      "before it stops every rank, naming the exchange",

@@ -19,6 +19,7 @@
 #include "kiln/checkpoint.h"
 #include "kiln/contract.h"
 #include "kiln/datasets.h"
+#include "kiln/denormals.h"
 #include "kiln/error.h"
 #include "kiln/kernel_errors.h"
 #include "kiln/flags.h"
@@ -323,7 +324,9 @@ void check_kernel_outputs(const Options &options) {
 }
 
 // Tells the Halide runtime its threads and, for a GPU build, the GPU: --device, else one per rank.
+// The CPU's treatment of subnormal floats is set first, so that the kernels' threads inherit it.
 void choose_device(const Options &options, const Manifest &manifest, const RankInfo &rank) {
+  flush_denormals(options.flush_denormals);
   if (halide_set_num_threads)
     halide_set_num_threads(options.threads);
   if (options.device) {

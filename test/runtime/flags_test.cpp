@@ -49,6 +49,8 @@ TEST(Flags, ParsesEveryFlag) {
                            "off",
                            "--drop-last",
                            "--print-batches",
+                           "--denormals",
+                           "keep",
                            "--quiet"});
   EXPECT_EQ(*o.steps, 7);
   EXPECT_EQ(*o.epochs, 3);
@@ -60,6 +62,7 @@ TEST(Flags, ParsesEveryFlag) {
   EXPECT_DOUBLE_EQ(*o.lr, 0.25);
   EXPECT_EQ(o.seed, 42u);
   EXPECT_EQ(o.threads, 4);
+  EXPECT_FALSE(o.flush_denormals);
   EXPECT_EQ(o.init, "i.st");
   EXPECT_EQ(o.data, "d.st");
   EXPECT_EQ(o.metrics, "m.jsonl");
@@ -82,6 +85,7 @@ TEST(Flags, DefaultsComeFromTheModel) {
   EXPECT_FALSE(o.print_batches);
   EXPECT_EQ(o.seed, 0u);
   EXPECT_EQ(o.threads, 1);
+  EXPECT_TRUE(o.flush_denormals);
   kiln::Manifest m = kiln::parse_manifest(fake::model().manifest);
   EXPECT_EQ(kiln::output_path(o, m), "fake_linear.svg");
 }
@@ -115,6 +119,7 @@ TEST(Flags, MalformedCommandLinesExitWith2) {
       {{"--steps", "99999999999999999999"},
        "error: invalid value '99999999999999999999' for --steps: expected a non-negative integer (see --help)\n"},
       {{"--shuffle", "yes"}, "error: invalid value 'yes' for --shuffle: expected on or off (see --help)\n"},
+      {{"--denormals", "zero"}, "error: invalid value 'zero' for --denormals: expected flush or keep (see --help)\n"},
       {{"--drop-last=1"}, "error: flag '--drop-last' takes no value (see --help)\n"},
       {{"--lr", "fast"}, "error: invalid value 'fast' for --lr: expected a non-negative number (see --help)\n"},
       {{"--lr", "nan"}, "error: invalid value 'nan' for --lr: expected a non-negative number (see --help)\n"},
@@ -143,6 +148,7 @@ TEST(Flags, HelpListsEveryFlagWithItsDefault) {
                            "--lr F",
                            "--seed N",
                            "--threads N",
+                           "--denormals flush|keep",
                            "--comm-timeout SECONDS",
                            "--print-param-hash",
                            "--device N",
@@ -170,7 +176,7 @@ TEST(Flags, HelpListsEveryFlagWithItsDefault) {
   size_t lines_with_default = 0, pos = 0;
   while ((pos = r.out.find("(default: ", pos)) != std::string::npos)
     ++lines_with_default, ++pos;
-  EXPECT_EQ(lines_with_default, 28u);
+  EXPECT_EQ(lines_with_default, 29u);
 }
 
 } // namespace

@@ -28,7 +28,8 @@ struct Options {
   uint64_t seed = 0;
   bool seed_given = false; // --seed was on the command line (a resumed run checks it)
   int threads = 1;
-  double comm_timeout = 300; // seconds a rank of a data-parallel run waits for the others
+  bool flush_denormals = true; // --denormals flush (the default) or keep
+  double comm_timeout = 300;   // seconds a rank of a data-parallel run waits for the others
   bool print_param_hash = false;
   std::optional<int> device;          // the GPU's index (a GPU build); unset: the first
   std::string init;                   // params from this safetensors file instead of random init
