@@ -138,7 +138,7 @@ void vectorizeZeroPadded(const Kernel &k) {
 }
 
 // An accumulator's register tile with vectors over `channel` (padded to whole vectors: the
-// operands read zeros there; a masked vector ran as scalars) and `unrolled` unrolled, the
+// operands read zeros there, see computeWholeVectors; a masked vector ran as scalars) and `unrolled` unrolled, the
 // reduction r around it.
 void channelVectors(Func acc, Var channel, Var unrolled, RDom r) {
   Var ku("ku"), kv("kv");
@@ -149,6 +149,14 @@ void channelVectors(Func acc, Var channel, Var unrolled, RDom r) {
       .vectorize(kv)
       .unroll(ku)
       .unroll(unrolled);
+}
+
+// The operand a channelVectors tile reads, computed over whole vectors of its first dimension
+// (the channels): the lanes past the last channel then read the operand's zeros. Halide
+// computes a producer only over the channels the output needs, so those lanes otherwise read
+// stale memory whose bit patterns (often subnormal) stall some CPUs on every multiply-add.
+void computeWholeVectors(Func operand, int channels) {
+  operand.compute_root().bound(operand.args()[0], 0, (channels + lanes() - 1) / lanes() * lanes());
 }
 
 // convChannels: out(w, h, k, n) = sum_r in(w, h, r, n) * weight(k, r) as acc(k, w, h, n) with
@@ -175,7 +183,7 @@ std::string convChannels(Kernel &k, Func root, const std::vector<Var> &vars) {
   Func acc = k.stages.acc;
   acc.compute_at(root, wo).store_in(MemoryType::Stack);
   channelVectors(acc, acc.args()[0], acc.args()[1], k.stages.r);
-  k.stages.operand.compute_root();
+  computeWholeVectors(k.stages.operand, channels);
   k.stages.input.compute_at(root, n);
   vectorizeZeroPadded(k);
   return "register tile " + std::to_string(kBlock) + " channels x " + std::to_string(wBlock) + " columns (" +
@@ -234,15 +242,15 @@ std::string filterGradChannels(Kernel &k, Func root, const std::vector<Var> &var
   while (width > 4 && channelsOut * width > 16 * lanes())
     width /= 2;
   std::string transpose = "dy transposed by interleaving stores";
+  computeWholeVectors(dyT, channelsOut);
   if (channelsOut * width <= 16 * lanes() && rowWidth >= width) {
-    dyT.compute_root()
-        .split(tx, txo, txi, width, TailStrategy::ShiftInwards)
+    dyT.split(tx, txo, txi, width, TailStrategy::ShiftInwards)
         .reorder(txi, to, txo)
         .vectorize(txi)
         .unroll(to)
         .parallel(dyT.args()[3]);
   } else {
-    dyT.compute_root().vectorize(to, lanes(), TailStrategy::GuardWithIf).parallel(dyT.args()[3]);
+    dyT.vectorize(to, lanes(), TailStrategy::GuardWithIf).parallel(dyT.args()[3]);
     transpose = "dy transposed by gathers";
   }
   // Every padded position a window can read, computed once.
