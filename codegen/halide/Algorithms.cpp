@@ -128,6 +128,27 @@ void conv2d(Kernel &k) {
   k.stages = {acc, input, weights, Func(), r, rows};
 }
 
+// A strided convolution's input gradient by phase: of the filter columns q, only those with
+// q = (w + pw) mod sw (mod the stride) meet a window at dx's column w, each window
+// i = (w + pw) / sw - t for the t-th of them, q = (w + pw) mod sw + t sw; rows likewise. The
+// sum runs over those taps only (ceil(kw / sw) ceil(kh / sh) per output channel), where
+// selecting among all kw kh spent most multiply-adds on products thrown away. Taps past the
+// filter's edge read its zeros.
+void conv2dInputGradByPhase(Kernel &k, Func dy, Func weights, RDom rows) {
+  const auto &f = k.spec.inputs[1].shape; // O, C, KH, KW
+  Window g = windowOf(k.spec, {f[2], f[3]});
+  Var w = k.vars[0], h = k.vars[1], c = k.vars[2], n = k.vars[3];
+  RDom r(0, (g.kw + g.sw - 1) / g.sw, 0, (g.kh + g.sh - 1) / g.sh, 0, int(f[0]), "r");
+  Expr i = (w + g.pw) / g.sw - r.x, j = (h + g.ph) / g.sh - r.y;
+  Expr q = (w + g.pw) % g.sw + r.x * g.sw, p = (h + g.ph) % g.sh + r.y * g.sh;
+  r.where(j >= 0 && j < int(k.spec.inputs[0].shape[2])); // rows of dy's padding add nothing
+  Func acc("acc");
+  acc(c, w, h, n) = 0.0f;
+  acc(c, w, h, n) += dy(i, j, r.z, n) * weights(c, q, p, r.z);
+  k.out(w, h, c, n) = acc(c, w, h, n);
+  k.stages = {acc, dy, weights, Func(), r, rows};
+}
+
 // dx(w, h, c, n) = sum_{o, p, q} dy(i, j, o, n) f(q, p, c, o) over the (i, j) with
 // w = i*sw - pw + q*dw and h = j*sh - ph + p*dh.
 void conv2dInputGrad(Kernel &k) {
@@ -157,6 +178,10 @@ void conv2dInputGrad(Kernel &k) {
   Func acc("acc"), weights("filter_ci");
   Var q("q"), p("p"), o("o");
   weights(c, q, p, o) = k.bounded(1, 0.0f)(q, p, c, o);
+  if (g.dw == 1 && g.dh == 1 && (g.sw != 1 || g.sh != 1)) {
+    conv2dInputGradByPhase(k, dy, weights, rows);
+    return;
+  }
   Expr iw = w + g.pw - r.x * g.dw, ih = h + g.ph - r.y * g.dh;
   r.where(ih >= 0 && ih <= (int(k.spec.inputs[0].shape[2]) - 1) * g.sh); // rows of dy's padding add nothing
   Expr term = dy(iw / g.sw, ih / g.sh, r.z, n) * weights(c, r.x, r.y, r.z);
@@ -295,17 +320,18 @@ void avgPool2d(Kernel &k) {
   k.out(w, h, c, n) = sum(padded(w * g.sw - g.pw + r.x, h * g.sh - g.ph + r.y, c, n)) / float(g.kw * g.kh);
 }
 
-// dx(w, h) = sum over the windows (i, j) containing (w, h) of dy(i, j) / (kh kw)
+// dx(w, h) = sum over the windows (i, j) containing (w, h) of dy(i, j) / (kh kw). The sum runs
+// over windows, not taps: the last window starting at or before w is (w + pw) / sw, and at
+// most ceil(kw / sw) windows back from it can still reach w (one for windows that do not
+// overlap, however large: a global pool's gradient is a broadcast, not kw kh taps).
 void avgPool2dGrad(Kernel &k) {
   Window g = windowOf(k.spec, k.spec.window);
-  Func dy = k.bounded(0, 0.0f);
-  RDom r(0, g.kw, 0, g.kh, "r");
+  Func dy = k.bounded(0, 0.0f); // windows before the first or past the last add nothing
+  RDom r(0, (g.kw + g.sw - 1) / g.sw, 0, (g.kh + g.sh - 1) / g.sh, "r");
   Var w = k.vars[0], h = k.vars[1], c = k.vars[2], n = k.vars[3];
-  Expr iw = w + g.pw - r.x, ih = h + g.ph - r.y;
-  Expr term = dy(iw / g.sw, ih / g.sh, c, n);
-  if (g.sw != 1 || g.sh != 1)
-    term = select(iw % g.sw == 0 && ih % g.sh == 0, term, 0.0f);
-  k.out(w, h, c, n) = sum(term) / float(g.kw * g.kh);
+  Expr i = (w + g.pw) / g.sw - r.x, j = (h + g.ph) / g.sh - r.y;
+  Expr reaches = w + g.pw - i * g.sw < g.kw && h + g.ph - j * g.sh < g.kh;
+  k.out(w, h, c, n) = sum(select(reaches, dy(i, j, c, n), 0.0f)) / float(g.kw * g.kh);
 }
 
 // result[m, n] = sum_k lhs[m, k] * rhs[k, n]: as an accumulator where a family keeps one

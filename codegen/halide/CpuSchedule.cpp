@@ -173,6 +173,11 @@ std::string convChannels(Kernel &k, Func root, const std::vector<Var> &vars) {
   int padded2 = (channels + 2 * lanes() - 1) / (2 * lanes()) * 2 * lanes();
   int kBlock = channels >= 2 * lanes() && padded2 <= padded1 ? 2 * lanes() : lanes();
   int wBlock = width % 7 == 0 ? 7 : std::min(width, 8);
+  // A strided input gradient reads the filter columns of each column's phase (w + pw) mod sw:
+  // tiles of whole strides make each unrolled column's phase a constant.
+  const int phases = k.spec.op == Primitive::conv2d_input_grad && !k.spec.stride.empty() ? int(k.spec.stride[1]) : 1;
+  if (phases > 1)
+    wBlock = std::min(width, std::max(1, 8 / phases) * phases);
   root.split(ch, ko, ki, kBlock, TailStrategy::GuardWithIf)
       .split(w, wo, wi, wBlock, TailStrategy::GuardWithIf)
       .reorder(wi, ki, wo, ko, h, n)

@@ -109,6 +109,14 @@ TEST(ConvKernel, Dilation) {
   // Few channels at stride 1: every form takes vectors along rows, dilated.
   checkConvolution({2, 3, 12, 20, 5, 3, 3, 1, 1, 2, 2, 2, 2});
 }
+// Strided input gradients by phase: strides that do not divide the filter, unequal strides,
+// a stride larger than the filter, and channels past a vector.
+TEST(ConvKernel, StridesAgainstFilterSizes) {
+  checkConvolution({2, 5, 13, 17, 3, 5, 5, 3, 3, 2, 2, 1, 1});
+  checkConvolution({2, 18, 12, 11, 4, 4, 3, 2, 3, 1, 1, 1, 1});
+  checkConvolution({1, 3, 9, 10, 2, 2, 2, 3, 3, 0, 0, 1, 1});
+  checkConvolution({2, 20, 10, 10, 20, 3, 3, 2, 2, 1, 1, 1, 1});
+}
 TEST(ConvKernel, NoPaddingOddSizes) { checkConvolution({3, 2, 7, 6, 5, 4, 3, 3, 2, 0, 0, 1, 1}); }
 // One-column images and filter rows wholly in the padding (pad 3 > the 3-row filter's reach).
 TEST(ConvKernel, OneColumnAndDeepPadding) {
@@ -217,6 +225,16 @@ TEST(PoolKernel, TwoByTwoOfTheCnn) { checkPooling({2, 3, 28, 28, 2, 2, 2, 2, 0, 
 TEST(PoolKernel, TiesGoToTheFirstMaximum) { checkPooling({2, 3, 14, 14, 2, 2, 2, 2, 0, 0}, true); }
 TEST(PoolKernel, OverlappingWindowsWithPadding) { checkPooling({2, 2, 9, 8, 3, 3, 2, 2, 1, 1}, true); }
 TEST(PoolKernel, OddSizesDropTheRemainder) { checkPooling({1, 2, 7, 5, 2, 2, 2, 2, 0, 0}, false); }
+TEST(PoolKernel, GlobalWindows) {
+  checkPooling({2, 5, 14, 14, 14, 14, 14, 14, 0, 0}, false);
+  checkPooling({3, 17, 7, 9, 7, 9, 1, 1, 0, 0}, false);
+}
+// Windows larger than their stride by several steps, with padding: up to 3 windows reach a
+// position along each axis.
+TEST(PoolKernel, LargeOverlappingWindows) {
+  checkPooling({2, 3, 13, 11, 7, 5, 3, 2, 3, 2}, false);
+  checkPooling({1, 4, 9, 17, 5, 5, 2, 1, 2, 2}, true);
+}
 
 // Pooling over odd shapes: windows 2 and 3, strides 1 to 3, rows of 5 and 27, 3 and 17 channels.
 TEST(PoolKernel, OddShapeGrid) {
