@@ -35,6 +35,14 @@ MODELS = [
     dict(name="cnn_nobias_leaky", input=(1, 28, 28), batch=32, optimizer="sgd:0.05:0.9", data="fashion-mnist",
          layers="convnb 1 8 3 1 1; leakyrelu; maxpool 2 2; convnb 8 16 3 1 1; softplus; avgpool 2 2; flatten; "
                 "linear 784 10"),
+    # Alternating 3x3 stride-2 and 1x1 convolutions inside the net, a global average pool head.
+    dict(name="strided_1x1_gap", input=(3, 32, 32), batch=32, optimizer="sgd:0.05:0.9", data="synthetic",
+         layers="conv 3 16 3 1 1; relu; conv 16 32 3 2 1; relu; conv 32 32 1 1 0; relu; conv 32 64 3 2 1; relu; "
+                "conv 64 64 1 1 0; relu; avgpool 8 8; flatten; linear 64 10"),
+    # 10, 20 and 24 channels, a stride-2 3x3 and a 1x1 convolution, a 14x14 global average pool.
+    dict(name="gap_10_20_24", input=(1, 28, 28), batch=50, optimizer="sgd:0.05:0.9", data="fashion-mnist",
+         layers="conv 1 10 3 1 1; relu; conv 10 20 3 2 1; relu; conv 20 24 1 1 0; relu; avgpool 14 14; flatten; "
+                "linear 24 10"),
     dict(name="mlp_256", input=(784,), batch=64, optimizer="sgd:0.05:0.9", data="fashion-mnist",
          layers="linear 784 256; relu; linear 256 256; relu; linear 256 10"),
     dict(name="mlp_1024", input=(784,), batch=256, optimizer="sgd:0.01:0.9", data="fashion-mnist",
