@@ -132,8 +132,8 @@ void conv2d(Kernel &k) {
 // q = (w + pw) mod sw (mod the stride) meet a window at dx's column w, each window
 // i = (w + pw) / sw - t for the t-th of them, q = (w + pw) mod sw + t sw; rows likewise. The
 // sum runs over those taps only (ceil(kw / sw) ceil(kh / sh) per output channel), where
-// selecting among all kw kh spent most multiply-adds on products thrown away. Taps past the
-// filter's edge read its zeros.
+// selecting among all kw kh spent most multiply-adds on products thrown away. Columns past the
+// filter's edge read its zeros (a column's phase varies inside a tile); rows past it are skipped.
 void conv2dInputGradByPhase(Kernel &k, Func dy, Func weights, RDom rows) {
   const auto &f = k.spec.inputs[1].shape; // O, C, KH, KW
   Window g = windowOf(k.spec, {f[2], f[3]});
@@ -141,7 +141,9 @@ void conv2dInputGradByPhase(Kernel &k, Func dy, Func weights, RDom rows) {
   RDom r(0, (g.kw + g.sw - 1) / g.sw, 0, (g.kh + g.sh - 1) / g.sh, 0, int(f[0]), "r");
   Expr i = (w + g.pw) / g.sw - r.x, j = (h + g.ph) / g.sh - r.y;
   Expr q = (w + g.pw) % g.sw + r.x * g.sw, p = (h + g.ph) % g.sh + r.y * g.sh;
-  r.where(j >= 0 && j < int(k.spec.inputs[0].shape[2])); // rows of dy's padding add nothing
+  // Rows of dy's padding add nothing, nor filter rows past the last (the row's phase is known
+  // in the row's loop, so both bound the loop).
+  r.where(j >= 0 && j < int(k.spec.inputs[0].shape[2]) && p < g.kh);
   Func acc("acc");
   acc(c, w, h, n) = 0.0f;
   acc(c, w, h, n) += dy(i, j, r.z, n) * weights(c, q, p, r.z);
