@@ -175,7 +175,7 @@ LogicalResult KilnDialect::verifyOperationAttribute(Operation *op, NamedAttribut
   }
   if (is(a, attr::of))
     return expect<StringAttr>(op, a, "a string");
-  if (is(a, attr::sources) || is(a, attr::schedule)) {
+  if (is(a, attr::sources) || is(a, attr::schedule) || is(a, attr::unfused)) {
     auto list = llvm::dyn_cast<ArrayAttr>(a.getValue());
     if (!list || !llvm::all_of(list, [](Attribute e) { return llvm::isa<StringAttr>(e); }))
       return op->emitError() << a.getName().getValue() << " must be a list of strings, not " << a.getValue();

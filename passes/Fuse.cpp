@@ -108,6 +108,12 @@ struct FunctionFusion {
   SmallVector<Operation *> collectives; // its collectives, left where they are
   llvm::DenseMap<Operation *, int> position;
   llvm::DenseSet<Value> materialized;
+  llvm::DenseMap<Value, std::string> why; // why each materialized value is not fused into its readers
+
+  void keep(Value v, std::string reason) {
+    materialized.insert(v);
+    why[v] = std::move(reason);
+  }
 
   void sortByPosition(SmallVectorImpl<Operation *> &members) {
     llvm::sort(members, [&](Operation *x, Operation *y) { return position[x] < position[y]; });
@@ -122,19 +128,34 @@ struct FunctionFusion {
 
   void decide() {
     Operation *ret = fn.getBody().front().getTerminator();
-    for (Value v : ret->getOperands())
-      if (!external(v))
-        materialized.insert(v);
+    for (Operation *op : ops)
+      if (Kind k = kindOf(op); k == Kind::contraction || k == Kind::root)
+        keep(op->getResult(0), whyRoot(op));
     for (Operation *c : collectives)
       for (Value v : c->getOperands())
         if (!external(v))
-          materialized.insert(v);
+          keep(v, "summed across the ranks between kernels");
+    for (Value v : ret->getOperands())
+      if (!external(v))
+        keep(v, "a result of the step");
+    moveEpilogues();
+    // Elementwise values read by several ops are recomputed by each, while cheap.
+    llvm::DenseMap<Value, int> cost;
     for (Operation *op : ops) {
-      Kind k = kindOf(op);
-      if (k == Kind::contraction || k == Kind::root)
-        materialized.insert(op->getResult(0));
+      Value v = op->getResult(0);
+      int c = kindOf(op) == Kind::elementwise ? 1 : 0;
+      for (Value in : op->getOperands())
+        if (!isMaterialized(in))
+          c += cost.lookup(in);
+      if (kindOf(op) == Kind::elementwise && !materialized.contains(v))
+        if (std::string reason = whyElementwise(v, c); !reason.empty())
+          keep(v, reason), c = 0;
+      cost[v] = c;
     }
-    // Epilogues: the producer moves into the kernel of its chain's end.
+  }
+
+  // Epilogues: a producer that takes one moves into the kernel of its chain's end.
+  void moveEpilogues() {
     llvm::DenseSet<Value> claimed;
     for (Operation *op : ops) {
       if (!takesEpilogue(op))
@@ -146,25 +167,50 @@ struct FunctionFusion {
           break;
         end = next->getResult(0);
       }
-      if (end == v || claimed.contains(end) || hasOtherContraction(end, v))
+      std::string name(op->getName().stripDialect()), kept;
+      if (end == v)
+        kept = "a " + name + " whose value is not read by exactly one same-shaped pointwise op: no epilogue";
+      else if (claimed.contains(end))
+        kept = "a " + name + " whose epilogue's end already computes another producer's epilogue";
+      else if (hasOtherContraction(end, v))
+        kept = "a " + name + " whose epilogue reads another contraction (two tiles cannot share one output loop)";
+      if (!kept.empty()) {
+        if (why[v] == whyRoot(op)) // a result of the step says so instead
+          why[v] = kept;
         continue;
+      }
       materialized.erase(v);
-      materialized.insert(end);
+      if (!materialized.contains(end))
+        keep(end, "the end of " + name + "'s epilogue: its value is not read by exactly one same-shaped pointwise op");
       claimed.insert(end);
     }
-    // Elementwise values read by several ops are recomputed by each, while cheap.
-    llvm::DenseMap<Value, int> cost;
-    for (Operation *op : ops) {
-      Value v = op->getResult(0);
-      int c = kindOf(op) == Kind::elementwise ? 1 : 0;
-      for (Value in : op->getOperands())
-        if (!isMaterialized(in))
-          c += cost.lookup(in);
-      if (kindOf(op) == Kind::elementwise && !materialized.contains(v) &&
-          ((distinctUsers(v) > 1 && (c > kMaxRecompute || readByContraction(v))) || c >= kMaxKernelOps))
-        materialized.insert(v), c = 0;
-      cost[v] = c;
-    }
+  }
+
+  // Why a contraction's, reduction's, pooling's or dense constant's value is written to memory.
+  std::string whyRoot(Operation *op) {
+    if (kindOf(op) == Kind::contraction && !llvm::isa<MatmulOp>(op))
+      return "a convolution: its register tiles store through loops of their own, so it takes no epilogue";
+    if (llvm::isa<MatmulOp>(op))
+      return "a matrix product";
+    if (op->hasTrait<OpTrait::Reduction>())
+      return "a reduction: each reader would redo the whole sum";
+    if (op->hasTrait<OpTrait::Pooling>())
+      return "a pooling or its gradient: each element reads a window";
+    return "a dense constant";
+  }
+
+  // Why an elementwise value whose recomputation costs `cost` ops is written to memory; "" when
+  // its readers recompute it.
+  std::string whyElementwise(Value v, int cost) {
+    int readers = distinctUsers(v);
+    if (cost >= kMaxKernelOps)
+      return "its tree reaches " + std::to_string(kMaxKernelOps) + " elementwise ops, the most one kernel holds";
+    if (readers > 1 && readByContraction(v))
+      return "read by " + std::to_string(readers) + " ops, one a contraction that would rebuild it inside its tiles";
+    if (readers > 1 && cost > kMaxRecompute)
+      return "read by " + std::to_string(readers) + " ops, and " + std::to_string(cost) +
+             " elementwise ops deep: too dear to recompute in each";
+    return "";
   }
 
   // The op an epilogue chain continues with after `v`: its one pointwise reader, or, for
@@ -262,7 +308,7 @@ struct FunctionFusion {
       decide();
     else
       for (Operation *op : ops)
-        materialized.insert(op->getResult(0));
+        keep(op->getResult(0), "fusion is off");
     std::vector<Group> groups = groupsOfMaterialized();
     std::vector<int> mergedInto(groups.size(), -1);
     if (enabled)
@@ -392,6 +438,10 @@ struct FunctionFusion {
     auto kernel =
         KernelOp::create(b, root->getLoc(), outputTypes, mappedInputs, b.getStringAttr(kernelName(root, g.members)));
     kernel->setAttr(attr::sources, sourcesOf(b, g.members));
+    SmallVector<Attribute> reasons;
+    for (Value out : g.outputs)
+      reasons.push_back(b.getStringAttr(why.lookup(out)));
+    kernel->setAttr(attr::unfused, b.getArrayAttr(reasons));
     Block *body = new Block();
     kernel.getBody().push_back(body);
     IRMapping map;

@@ -94,6 +94,17 @@ std::vector<std::string> sourcesOf(Operation &op) {
   return sources;
 }
 
+// Why each result of a call is written to memory rather than fused into its readers, as
+// fusion recorded it (kiln.unfused); empty where it recorded nothing.
+std::vector<std::string> unfusedReasons(Operation &op) {
+  std::vector<std::string> reasons(op.getNumResults());
+  if (auto list = op.getAttrOfType<ArrayAttr>(attr::unfused))
+    for (auto [i, s] : llvm::enumerate(list))
+      if (auto text = llvm::dyn_cast<StringAttr>(s); text && i < reasons.size())
+        reasons[i] = text.getValue().str();
+  return reasons;
+}
+
 struct Planner {
   StepPlan plan;
   llvm::json::Array tensors;
@@ -543,7 +554,7 @@ struct Planner {
       inPlace.push_back(inPlaceSlot(e.fn, op, *fused, operandOf, result, e.updateOf));
       fused->updatesInPlace |= inPlace.back() >= 0;
     }
-    KernelCall call{kernelNumber(*fused), {}, {}, {}, {}, sourcesOf(op)};
+    KernelCall call{kernelNumber(*fused), {}, {}, {}, {}, sourcesOf(op), unfusedReasons(op)};
     for (auto [i, operand] : llvm::enumerate(operandOf)) {
       call.buffers.push_back(view(e.slot.lookup(op.getOperand(operand)), fused->inputs[i]));
       call.reads.push_back(e.ids[op.getOperand(operand)]);

@@ -36,6 +36,7 @@ struct KernelCall {
   std::vector<uint64_t> values, reads;
   std::vector<TensorDesc> written;
   std::vector<std::string> sources;
+  std::vector<std::string> unfused; // per output: why it is written, not fused into its readers
 };
 
 // An exchange between the ranks of a data-parallel run (kiln.all_reduce_sum): the sum over

@@ -199,6 +199,52 @@ void printKernelTable(const Variant &v, int timedThreads, raw_ostream &os) {
   }
 }
 
+// The train step's values that one kernel writes and others read, by the bytes each moves
+// through memory per step (written once, read once by each reading kernel), largest first,
+// with the reason fusion gave for keeping it out of its readers.
+void printUnfusedEdges(const Variant &v, raw_ostream &os, size_t shown = 12) {
+  const EntryPlan &entry = v.plan.entries.front();
+  auto bytesOf = [&](int b) {
+    while (v.plan.buffers[b].viewOf >= 0)
+      b = v.plan.buffers[b].viewOf;
+    return b;
+  };
+  struct Edge {
+    int64_t bytes;
+    std::string producer, readers, reason;
+  };
+  std::vector<Edge> edges;
+  for (auto [i, call] : llvm::enumerate(entry.calls)) {
+    const FusedKernel &k = v.plan.kernels[call.kernel];
+    for (size_t o = 0; o < k.outputs.size(); ++o) {
+      int written = bytesOf(call.buffers[k.inputs.size() + o]);
+      std::vector<std::string> readers;
+      for (auto [j, reader] : llvm::enumerate(entry.calls)) {
+        size_t inputs = v.plan.kernels[reader.kernel].inputs.size();
+        for (size_t in = 0; in < inputs && j > i; ++in) // an earlier call reads the step before's value
+          if (bytesOf(reader.buffers[in]) == written) {
+            readers.push_back(v.plan.kernels[reader.kernel].name);
+            break;
+          }
+      }
+      if (readers.empty())
+        continue;
+      int64_t bytes = k.output(int(o)).bytes() * int64_t(1 + readers.size());
+      std::string names =
+          readers.front() + (readers.size() > 1 ? formatv(" and {0} more", readers.size() - 1).str() : "");
+      edges.push_back({bytes, k.name, names, o < call.unfused.size() ? call.unfused[o] : ""});
+    }
+  }
+  std::stable_sort(edges.begin(), edges.end(), [](const Edge &a, const Edge &b) { return a.bytes > b.bytes; });
+  os << formatv("\n{0} train step: {1} values written by one kernel and read by others (unfused edges), by bytes "
+                "through memory per step:\n",
+                v.name, edges.size());
+  os << formatv("  {0,8}  {1,-36} {2,-40} {3}\n", "KB", "written by", "read by", "why not fused");
+  for (size_t i = 0; i < std::min(shown, edges.size()); ++i)
+    os << formatv("  {0,8:f1}  {1,-36} {2,-40} {3}\n", edges[i].bytes / 1024.0, edges[i].producer, edges[i].readers,
+                  edges[i].reason);
+}
+
 std::string writeProfile(const std::vector<Variant> &variants, const std::string &path) {
   json::Array events;
   for (auto [tid, v] : llvm::enumerate(variants)) {
@@ -400,6 +446,7 @@ int bench() {
       return fail(v.name + ": " + err);
     printKernelTable(v, threads.front(), outs());
   }
+  printUnfusedEdges(variants[0], outs());
   if (!picture.empty()) {
     if (std::string err = drawPicture(variants, threads.front(), picture); !err.empty())
       return fail(err);

@@ -81,6 +81,7 @@ inline constexpr char update_of[] = "kiln.update_of"; // the new value of a para
 inline constexpr char grad_of[] = "kiln.grad_of";     // the gradient of a parameter
 // On ops.
 inline constexpr char sources[] = "kiln.sources";   // a kernel's DSL lines
+inline constexpr char unfused[] = "kiln.unfused";   // why each result of a kernel is written to memory
 inline constexpr char of[] = "kiln.of";             // what an all-reduce sums
 inline constexpr char schedule[] = "kiln.schedule"; // a kernel's schedule, in words
 } // namespace attr
