@@ -136,6 +136,14 @@ std::string compileKernels(const std::vector<FusedKernel> &kernels, const Kernel
 // Floats per vector register on the host, as codegen's schedules use it (16 with AVX-512).
 int hostVectorLanes();
 
+// What this machine reaches on `threads` threads with the code codegen generates: GFLOP/s of
+// multiply-adds held in registers (two FLOPs each) and GB/s of a streaming pass over memory
+// (bytes read plus bytes written). A probe of about a second; zeros if it could not run.
+struct MachineLimits {
+  double gflops = 0, gbps = 0;
+};
+MachineLimits measureMachineLimits(int threads);
+
 // How codegen schedules the kernel, node by node, in words: vector widths, tiles, what is
 // inlined and what computed once, what runs in parallel.
 std::vector<std::string> describeSchedule(const FusedKernel &kernel, Device device = Device::host);

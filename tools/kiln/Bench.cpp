@@ -7,6 +7,7 @@
 #include "codegen/KernelSpec.h"
 #include "compiler/Compiler.h"
 #include "tools/kiln/Commands.h"
+#include "tools/kiln/Roofline.h"
 
 #include "kiln/plot.h"
 
@@ -43,9 +44,6 @@ cl::list<int> threadCounts("threads", cl::desc("Worker threads, one measurement 
 cl::opt<int> repeats("repeats", cl::desc("Runs of each binary; the median is reported"), cl::init(5),
                      cl::sub(benchCmd));
 cl::opt<int> steps("steps", cl::desc("Training steps per run"), cl::init(50), cl::sub(benchCmd));
-cl::opt<double> peak("peak",
-                     cl::desc("The machine's practical peak GFLOP/s on the kernel threads, for a share-of-peak column"),
-                     cl::value_desc("GFLOPS"), cl::init(0), cl::sub(benchCmd));
 cl::opt<std::string> picture("picture", cl::desc("Write an SVG of fused and unfused step time by kind of kernel"),
                              cl::value_desc("FILE.svg"), cl::init(""), cl::sub(benchCmd));
 cl::opt<std::string>
@@ -162,7 +160,7 @@ std::string timeKernels(Variant &v, int threads, const std::string &path) {
   return path + ": no times for entry " + train.name;
 }
 
-void printKernelTable(const Variant &v, int timedThreads, raw_ostream &os) {
+void printKernelTable(const Variant &v, int timedThreads, const MachineLimits &limits, raw_ostream &os) {
   const EntryPlan &entry = v.plan.entries.front();
   double total = 0;
   for (double us : v.kernelUs)
@@ -174,6 +172,11 @@ void printKernelTable(const Variant &v, int timedThreads, raw_ostream &os) {
   os << formatv("\n{0} train step, kernel by kernel ({1} thread(s), median over the {2} calls of a {3}-step run): "
                 "{4} kernels, {5:f2} ms\n",
                 v.name, timedThreads, entry.name, int(steps), entry.calls.size(), total / 1000);
+  if (limits.gflops > 0)
+    os << formatv("  (roofline: this machine's {0:f1} GFLOP/s of multiply-adds and {1:f1} GB/s of streaming memory "
+                  "on {2} thread(s), measured;\n   the bound is the longer of a kernel's FLOPs and bytes at those "
+                  "rates, its limit the one it reaches half of, else its schedule)\n",
+                  limits.gflops, limits.gbps, timedThreads);
   bool convolutions = std::any_of(entry.calls.begin(), entry.calls.end(), [&](const auto &call) {
     const auto &nodes = v.plan.kernels[call.kernel].nodes;
     return std::any_of(nodes.begin(), nodes.end(), [](const FusedKernel::Node &n) {
@@ -184,18 +187,18 @@ void printKernelTable(const Variant &v, int timedThreads, raw_ostream &os) {
     os << "  (GFLOP/s counts a convolution's every filter tap, the nominal work PyTorch's figures count too;\n"
           "   most convolution kernels skip filter rows that fall in the vertical padding, so they can\n"
           "   show above the peak)\n";
-  os << formatv("  {0,-44} {1,9} {2,6} {3,9} {4,7} {5,8}  {6}\n", "kernel", "time us", "share", "GFLOP/s",
-                peak > 0 ? "of peak" : "", "GB/s", "ops");
+  os << formatv("  {0,-44} {1,9} {2,6} {3,9} {4,8} {5,9} {6,8} {7,-8}  {8}\n", "kernel", "time us", "share", "GFLOP/s",
+                "GB/s", "bound us", "of bound", "limit", "ops");
   for (size_t i : order) {
     const FusedKernel &k = v.plan.kernels[entry.calls[i].kernel];
     double us = v.kernelUs[i];
     std::string ops = k.ops();
     if (ops.size() > 60)
       ops = ops.substr(0, 57) + "...";
-    double gflops = k.flops() / (us * 1e3);
-    std::string ofPeak = peak > 0 ? formatv("{0:f0}%", 100 * gflops / peak).str() : "";
-    os << formatv("  {0,-44} {1,9:f2} {2,5:f1}% {3,9:f2} {4,7} {5,8:f2}  {6}\n", k.name, us, 100 * us / total, gflops,
-                  ofPeak, k.bytesMoved() / (us * 1e3), ops);
+    Roofline r = rooflineOf(k, us, limits);
+    os << formatv("  {0,-44} {1,9:f2} {2,5:f1}% {3,9:f2} {4,8:f2} {5,9:f2} {6,7:f0}% {7,-8}  {8}\n", k.name, us,
+                  100 * us / total, k.flops() / (us * 1e3), k.bytesMoved() / (us * 1e3), r.boundUs, 100 * r.fraction,
+                  r.limit, ops);
   }
 }
 
@@ -204,7 +207,7 @@ void printKernelTable(const Variant &v, int timedThreads, raw_ostream &os) {
 // with the reason fusion gave for keeping it out of its readers.
 void printUnfusedEdges(const Variant &v, raw_ostream &os, size_t shown = 12) {
   const EntryPlan &entry = v.plan.entries.front();
-  auto bytesOf = [&](int b) {
+  auto storageOf = [&](int b) { // a view's bytes are its base's
     while (v.plan.buffers[b].viewOf >= 0)
       b = v.plan.buffers[b].viewOf;
     return b;
@@ -217,12 +220,12 @@ void printUnfusedEdges(const Variant &v, raw_ostream &os, size_t shown = 12) {
   for (auto [i, call] : llvm::enumerate(entry.calls)) {
     const FusedKernel &k = v.plan.kernels[call.kernel];
     for (size_t o = 0; o < k.outputs.size(); ++o) {
-      int written = bytesOf(call.buffers[k.inputs.size() + o]);
+      int written = storageOf(call.buffers[k.inputs.size() + o]);
       std::vector<std::string> readers;
       for (auto [j, reader] : llvm::enumerate(entry.calls)) {
         size_t inputs = v.plan.kernels[reader.kernel].inputs.size();
         for (size_t in = 0; in < inputs && j > i; ++in) // an earlier call reads the step before's value
-          if (bytesOf(reader.buffers[in]) == written) {
+          if (storageOf(reader.buffers[in]) == written) {
             readers.push_back(v.plan.kernels[reader.kernel].name);
             break;
           }
@@ -441,10 +444,12 @@ int bench() {
   printStepTable(variants, threads);
   printLossDifference(variants[0], variants[1]);
 
+  // The CPU's limits; a GPU build's kernels run elsewhere.
+  MachineLimits limits = benchTarget == Device::host ? machineLimits(threads.front()) : MachineLimits{};
   for (Variant &v : variants) {
     if (std::string err = timeKernels(v, threads.front(), temps / (v.name + ".times.json")); !err.empty())
       return fail(v.name + ": " + err);
-    printKernelTable(v, threads.front(), outs());
+    printKernelTable(v, threads.front(), limits, outs());
   }
   printUnfusedEdges(variants[0], outs());
   if (!picture.empty()) {
