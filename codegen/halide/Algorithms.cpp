@@ -360,10 +360,18 @@ void matmul(Kernel &k) {
     k.stages.acc = acc;
     return;
   }
-  case ScheduleFamily::matmulNarrow:
+  case ScheduleFamily::matmulNarrow: {
+    // Vectors run along the reduction, so the right operand is read by columns: a plain one
+    // (not a transpose) has them copied to be contiguous first.
+    Func columns("rhs_columns");
+    Var pk("pk"), pn("pn");
+    columns(pk, pn) = k.in[1](pn, pk);
+    if (k.choice.packRhs)
+      k.stages.operand = columns;
     k.out(nv, mv) = 0.0f;
-    k.out(nv, mv) += k.in[0](r.x, mv) * k.in[1](nv, r.x);
+    k.out(nv, mv) += k.in[0](r.x, mv) * columns(r.x, nv);
     return;
+  }
   default: k.define(sum(k.in[0](r.x, mv) * k.in[1](nv, r.x)));
   }
 }

@@ -66,9 +66,12 @@ Choice chooseMatmul(const KernelSpec &spec, const std::vector<std::optional<Prim
   // strided, so no vector runs over it. Outer products of rows instead.
   if (n < lanes() && lhsT && m * n <= 4 * lanes())
     return {ScheduleFamily::matmulOuterProducts, "narrow x^T dy, its lhs strided along the reduction"};
-  if (n < lanes() && depth >= 2 * lanes())
-    return {ScheduleFamily::matmulNarrow,
-            std::to_string(n) + " columns fill no vector, the reduction of " + std::to_string(depth) + " does"};
+  if (n < lanes() && depth >= 2 * lanes()) {
+    Choice c{ScheduleFamily::matmulNarrow,
+             std::to_string(n) + " columns fill no vector, the reduction of " + std::to_string(depth) + " does"};
+    c.packRhs = !rhsT;
+    return c;
+  }
   if (n >= lanes() && (m >= 4 || !rhsT)) {
     Choice c{ScheduleFamily::matmulTile, std::to_string(n) + " columns fill vectors"};
     c.packRhs = rhsT;
@@ -435,6 +438,10 @@ Inside scheduleInside(Kernel &k) {
     in.updateScheduled = true;
     in.note = "narrow output: the reduction over " + std::to_string(k.spec.inputs[0].shape[1]) + " vectorized, " +
               std::to_string(lanes()) + " lanes";
+    if (k.choice.packRhs) {
+      k.stages.operand.compute_root();
+      in.note += ", the right operand's columns copied to run along it";
+    }
     break;
   }
   case ScheduleFamily::maxPoolGradScatter: k.stages.aux.compute_at(k.out, k.vars[3]); break;

@@ -55,9 +55,11 @@ enum class ScheduleFamily {
 
 struct Choice {
   ScheduleFamily family = ScheduleFamily::plain;
-  std::string reason;   // why, in words, for the dump ("" where there was nothing to choose)
-  int group = 0;        // filterGradRows: dy's columns summed in groups of this many (a vector)
-  bool packRhs = false; // matmulTile: the right operand is a transpose, copied into dense rows
+  std::string reason; // why, in words, for the dump ("" where there was nothing to choose)
+  int group = 0;      // filterGradRows: dy's columns summed in groups of this many (a vector)
+  // matmulTile: the right operand is a transpose, copied into dense rows; matmulNarrow: it is
+  // not, and its columns are copied to run along the reduction its vectors cover.
+  bool packRhs = false;
 };
 
 // The stages an algorithm names for its schedule.
