@@ -239,7 +239,10 @@ void conv2dFilterGrad(Kernel &k) {
   dyT(o, i, j, n) = select(o <= lastChannel, k.in[1](i, j, min(o, lastChannel), n), 0.0f);
   RDom r(0, int(dyShape[3]), 0, int(dyShape[2]), 0, int(dyShape[0]), "r");
   Expr row = r.y * g.sh - g.ph + p * g.dh;
-  r.where(row >= 0 && row < int(k.spec.inputs[0].shape[2])); // a filter row meets no padding row
+  // A tile of one filter row skips the image rows it meets in the padding; a tile of the whole
+  // filter reads their zeros.
+  if (!k.choice.wholeFilter)
+    r.where(row >= 0 && row < int(k.spec.inputs[0].shape[2]));
   acc(oc, q, p, c) = 0.0f;
   acc(oc, q, p, c) += dyT(oc, r.x, r.y, r.z) * x(r.x * g.sw - g.pw + q * g.dw, row, c, r.z);
   k.out(q, p, c, oc) = acc(oc, q, p, c);

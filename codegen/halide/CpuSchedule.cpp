@@ -110,12 +110,16 @@ Choice chooseSchedule(const KernelSpec &spec, const std::vector<std::optional<Pr
   case Primitive::conv2d_filter_grad: {
     const auto &dy = spec.inputs[1].shape; // N, O, OH, OW
     int channels = int(dy[1]), width = int(dy[3]);
-    if (rowsWin(channels, width)) {
+    bool unitStride = spec.stride.empty() || (spec.stride[0] == 1 && spec.stride[1] == 1);
+    if (unitStride && rowsWin(channels, width)) {
       Choice c{ScheduleFamily::filterGradRows, rowReason(channels, width)};
       c.group = rowVectorWidth(width);
       return c;
     }
-    return {ScheduleFamily::filterGradChannels, rowReason(channels, width)};
+    Choice c{ScheduleFamily::filterGradChannels, rowReason(channels, width)};
+    const auto &taps = spec.output.shape; // O, C, KH, KW
+    c.wholeFilter = taps[2] > 1 && (channels + lanes() - 1) / lanes() * taps[2] * taps[3] <= 24;
+    return c;
   }
   case Primitive::max_pool2d_grad: {
     Window g = windowOf(spec, spec.window);
@@ -237,9 +241,18 @@ std::string filterGradChannels(Kernel &k, Func root, const std::vector<Var> &var
   int rowWidth = int(dyShape[3]), channelsOut = int(dyShape[1]);
   Func acc = k.stages.acc, dyT = k.stages.operand, padded = k.stages.input;
   Var q = vars[0], p = vars[1], c = vars[2], o = vars[3], pc("pc");
-  // Parallel over (input channel, filter row): a one-channel input still splits in rows.
-  root.reorder(q, o, p, c).fuse(p, c, pc).parallel(pc);
-  acc.compute_at(root, pc).store_in(MemoryType::Stack);
+  if (k.choice.wholeFilter) {
+    // Every tap in the tile, parallel over input channels: a filter row's few taps left too
+    // few independent accumulators to cover the multiply-add latency.
+    root.reorder(q, p, o, c).parallel(c);
+    acc.compute_at(root, c).store_in(MemoryType::Stack);
+    acc.unroll(acc.args()[2]);
+    acc.update().unroll(acc.args()[2]);
+  } else {
+    // Parallel over (input channel, filter row): a one-channel input still splits in rows.
+    root.reorder(q, o, p, c).fuse(p, c, pc).parallel(pc);
+    acc.compute_at(root, pc).store_in(MemoryType::Stack);
+  }
   channelVectors(acc, acc.args()[0], acc.args()[1], k.stages.r);
   // The transpose reads rows of dy as vectors and writes them interleaved, one output
   // channel per unrolled store: Halide merges those strided stores into dense shuffled ones
@@ -265,6 +278,9 @@ std::string filterGradChannels(Kernel &k, Func root, const std::vector<Var> &var
   padded.compute_root().parallel(padded.args()[3]);
   padded.update().parallel(padded.args()[3]);
   vectorizeZeroPadded(k);
+  if (k.choice.wholeFilter)
+    return "register tile of " + std::to_string(lanes()) + "-lane output-channel vectors x every filter tap, " +
+           transpose + ", parallel over input channels";
   return "register tile of " + std::to_string(lanes()) +
          "-lane output-channel vectors x one filter row, "
          "image rows in the padding skipped, " +

@@ -60,6 +60,8 @@ struct Choice {
   // matmulTile: the right operand is a transpose, copied into dense rows; matmulNarrow: it is
   // not, and its columns are copied to run along the reduction its vectors cover.
   bool packRhs = false;
+  // filterGradChannels: the whole filter's taps in the register tile, not one filter row's.
+  bool wholeFilter = false;
 };
 
 // The stages an algorithm names for its schedule.

@@ -154,7 +154,8 @@ TEST(ConvKernel, OddShapeGrid) {
           }
   EXPECT_NE(schedules.find("row vectors"), std::string::npos);
   EXPECT_NE(schedules.find("vectors along dy's rows"), std::string::npos);
-  EXPECT_NE(schedules.find("output-channel vectors"), std::string::npos);
+  EXPECT_NE(schedules.find("output-channel vectors x one filter row"), std::string::npos);
+  EXPECT_NE(schedules.find("output-channel vectors x every filter tap"), std::string::npos);
   EXPECT_NE(schedules.find("register tile"), std::string::npos);
 }
 
