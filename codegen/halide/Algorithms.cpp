@@ -249,10 +249,25 @@ void conv2dFilterGrad(Kernel &k) {
   k.stages = {acc, x, dyT, Func(), r, rows};
 }
 
+// A window's max or sum as two passes (poolSeparable): along each input row over the window's
+// columns, then down the columns over the window's rows. The max is the same; the sum adds in
+// another order.
+template <typename Reduce> void pool2dSeparable(Kernel &k, Func padded, Reduce reduce, float divisor) {
+  Window g = windowOf(k.spec, k.spec.window);
+  RDom across(0, g.kw, "across"), down(0, g.kh, "down");
+  Var w = k.vars[0], h = k.vars[1], c = k.vars[2], n = k.vars[3], y("y");
+  Func rows("pool_rows");
+  rows(w, y, c, n) = reduce(padded(w * g.sw - g.pw + across, y, c, n));
+  k.out(w, h, c, n) = reduce(rows(w, h * g.sh - g.ph + down, c, n)) / divisor;
+  k.stages.aux = rows;
+}
+
 // out(w, h, c, n) = max over the window, padding reads -inf
 void maxPool2d(Kernel &k) {
   Window g = windowOf(k.spec, k.spec.window);
   Func padded = k.bounded(0, Expr(-std::numeric_limits<float>::infinity()));
+  if (k.choice.family == ScheduleFamily::poolSeparable)
+    return pool2dSeparable(k, padded, [](Expr e) { return maximum(e); }, 1.0f);
   RDom r(0, g.kw, 0, g.kh, "r");
   Var w = k.vars[0], h = k.vars[1], c = k.vars[2], n = k.vars[3];
   k.out(w, h, c, n) = maximum(padded(w * g.sw - g.pw + r.x, h * g.sh - g.ph + r.y, c, n));
@@ -320,6 +335,8 @@ void maxPool2dGrad(Kernel &k) {
 void avgPool2d(Kernel &k) {
   Window g = windowOf(k.spec, k.spec.window);
   Func padded = k.bounded(0, 0.0f);
+  if (k.choice.family == ScheduleFamily::poolSeparable)
+    return pool2dSeparable(k, padded, [](Expr e) { return sum(e); }, float(g.kw * g.kh));
   RDom r(0, g.kw, 0, g.kh, "r");
   Var w = k.vars[0], h = k.vars[1], c = k.vars[2], n = k.vars[3];
   k.out(w, h, c, n) = sum(padded(w * g.sw - g.pw + r.x, h * g.sh - g.ph + r.y, c, n)) / float(g.kw * g.kh);

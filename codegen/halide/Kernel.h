@@ -46,6 +46,7 @@ enum class ScheduleFamily {
   convRows,            // register tile with vectors along output rows
   filterGradChannels,  // filter gradient with vectors over output channels
   filterGradRows,      // filter gradient with vectors along dy's rows, lanes added at the end
+  poolSeparable,       // pooling as a pass along rows, then one along columns of its results
   maxPoolGradGather,   // windows that do not overlap: each input position gathers
   maxPoolGradScatter,  // overlapping windows: each window adds to its first maximum
   gpuThreads,          // GPU: one thread per output element, its reduction in the thread

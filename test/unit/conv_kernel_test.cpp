@@ -230,6 +230,23 @@ TEST(PoolKernel, GlobalWindows) {
   checkPooling({2, 5, 14, 14, 14, 14, 14, 14, 0, 0}, false);
   checkPooling({3, 17, 7, 9, 7, 9, 1, 1, 0, 0}, false);
 }
+// Windows that overlap down the columns by much pool in two passes, rows then columns; others
+// in one.
+TEST(PoolKernel, SeparableWhereWindowsOverlap) {
+  auto schedule = [](const Pool &g) {
+    std::vector<int64_t> xs = {g.n, g.c, g.h, g.w}, ys = {g.n, g.c, g.oh(), g.ow()};
+    std::string notes;
+    for (const std::string &note : kiln::describeSchedule(kiln::FusedKernel::of(poolSpec("max_pool2d", g, {xs}, ys))))
+      notes += note;
+    return notes;
+  };
+  EXPECT_NE(schedule({2, 3, 9, 9, 5, 5, 1, 1, 2, 2}).find("a pass along rows"), std::string::npos);
+  EXPECT_EQ(schedule({2, 3, 9, 9, 3, 3, 1, 1, 1, 1}).find("a pass along rows"), std::string::npos);
+  EXPECT_NE(schedule({2, 3, 15, 11, 7, 7, 2, 2, 3, 3}).find("a pass along rows"), std::string::npos);
+  checkPooling({2, 5, 12, 13, 5, 5, 1, 1, 2, 2}, true);
+  checkPooling({2, 3, 15, 11, 7, 7, 2, 2, 3, 3}, false);
+  EXPECT_EQ(schedule({2, 3, 8, 8, 2, 2, 2, 2, 0, 0}).find("a pass along rows"), std::string::npos);
+}
 // Windows larger than their stride by several steps, with padding: up to 3 windows reach a
 // position along each axis.
 TEST(PoolKernel, LargeOverlappingWindows) {
