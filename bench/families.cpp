@@ -60,11 +60,13 @@ KernelSpec specOf(kiln::Primitive op, Shapes inputs, std::vector<int64_t> output
   return s;
 }
 
-int64_t outSize(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d) { return (in + 2 * p - d * (k - 1) - 1) / s + 1; }
+int64_t outSize(int64_t in, int64_t k, int64_t s, int64_t p, int64_t d) {
+  return (in + 2 * p - d * (k - 1) - 1) / s + 1;
+}
 
 // A convolution's three kernels: n x c x h x w input, o filters of kh x kw.
-void convolutions(std::vector<Drawn> &out, int64_t n, int64_t c, int64_t h, int64_t w, int64_t o, int64_t k,
-                  int64_t s, int64_t p, int64_t d) {
+void convolutions(std::vector<Drawn> &out, int64_t n, int64_t c, int64_t h, int64_t w, int64_t o, int64_t k, int64_t s,
+                  int64_t p, int64_t d) {
   int64_t oh = outSize(h, k, s, p, d), ow = outSize(w, k, s, p, d);
   if (oh < 1 || ow < 1)
     return;
@@ -93,9 +95,9 @@ void poolings(std::vector<Drawn> &out, int64_t n, int64_t c, int64_t h, int64_t 
   std::snprintf(words, sizeof words, "x %ldx%ldx%ldx%ld, window %ld, stride %ld, pad %ld", long(n), long(c), long(h),
                 long(w), long(k), long(s), long(p));
   using P = kiln::Primitive;
-  for (auto [op, ins, res] : {std::tuple{P::max_pool2d, Shapes{x}, y}, std::tuple{P::avg_pool2d, Shapes{x}, y},
-                              std::tuple{P::max_pool2d_grad, Shapes{x, y}, x},
-                              std::tuple{P::avg_pool2d_grad, Shapes{y}, x}}) {
+  for (auto [op, ins, res] :
+       {std::tuple{P::max_pool2d, Shapes{x}, y}, std::tuple{P::avg_pool2d, Shapes{x}, y},
+        std::tuple{P::max_pool2d_grad, Shapes{x, y}, x}, std::tuple{P::avg_pool2d_grad, Shapes{y}, x}}) {
     KernelSpec spec = specOf(op, ins, res);
     spec.window = {k, k};
     spec.stride = {s, s};
@@ -189,7 +191,8 @@ Measured measure(const Drawn &d, const kiln::MachineLimits &limits) {
   }
   buffers.emplace_back(size_t(kernel.output(0).elements()));
   double us = medianUs(kernel, buffers);
-  double bound = std::max(double(kernel.flops()) / (limits.gflops * 1e3), double(kernel.bytesMoved()) / (limits.gbps * 1e3));
+  double bound =
+      std::max(double(kernel.flops()) / (limits.gflops * 1e3), double(kernel.bytesMoved()) / (limits.gbps * 1e3));
   return {std::string(kiln::mnemonic(d.spec.op)) + " " + d.shape, us, bound, bound / us};
 }
 
