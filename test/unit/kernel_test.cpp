@@ -238,8 +238,13 @@ void checkMatmul(int m, int k, int n, float tolerance) {
     }
 }
 
-// A narrow output with a long reduction takes the vectorized-reduction schedule.
-TEST(Kernel, MatmulNarrowAndDeep) { checkMatmul(7, 100, 10, 1e-4f); }
+// A narrow output with a long reduction takes the vectorized-reduction schedule: partial sums
+// per lane where the reduction is whole vectors, else one vectorized reduction per output.
+TEST(Kernel, MatmulNarrowAndDeep) {
+  checkMatmul(7, 100, 10, 1e-4f);
+  checkMatmul(9, 256, 10, 1e-4f);
+  checkMatmul(3, 64, 1, 1e-4f);
+}
 
 // Small, and the CNN's Linear input gradient (a short reduction into a wide output).
 TEST(Kernel, Matmul) {
