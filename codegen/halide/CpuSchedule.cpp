@@ -413,6 +413,33 @@ struct Inside {
   bool updateScheduled = false; // the output's update definition is scheduled
 };
 
+// matmulNarrow: where the reduction is whole vectors, each output row's columns sum lane by
+// lane in a register tile (one vector per column, the row's vector shared by all), then each
+// column's lanes are added once; else each output is one vectorized reduction.
+std::string scheduleNarrowMatmul(Kernel &k) {
+  RVar ko("ko"), ki("ki");
+  const int64_t depth = k.spec.inputs[0].shape[1], columns = k.spec.output.shape[1];
+  std::string note;
+  if (depth % lanes() == 0) {
+    Var lane("lane"), pn = k.vars[0], pm = k.vars[1]; // rfactor keeps the output's variables
+    Func partial = k.out.update().split(k.stages.r.x, ko, ki, lanes()).rfactor(ki, lane);
+    partial.compute_at(k.out, pm).store_in(MemoryType::Stack).reorder_storage(lane, pn, pm);
+    partial.reorder(lane, pn, pm).vectorize(lane).unroll(pn);
+    partial.update().reorder(lane, pn, ko, pm).vectorize(lane).unroll(pn);
+    note = "narrow output: each row's " + std::to_string(columns) + " columns summed in " + std::to_string(lanes()) +
+           "-lane partial sums over the reduction of " + std::to_string(depth) + ", lanes added at the end";
+  } else {
+    k.out.update().atomic().split(k.stages.r.x, ko, ki, lanes(), TailStrategy::GuardWithIf).vectorize(ki);
+    note = "narrow output: the reduction over " + std::to_string(depth) + " vectorized, " + std::to_string(lanes()) +
+           " lanes";
+  }
+  if (k.choice.packRhs) {
+    k.stages.operand.compute_root();
+    note += ", the right operand's columns copied to run along it";
+  }
+  return note;
+}
+
 Inside scheduleInside(Kernel &k) {
   Inside in;
   switch (k.choice.family) {
@@ -460,33 +487,10 @@ Inside scheduleInside(Kernel &k) {
               std::to_string(std::min(extent, lanes())) + " lanes over " + (overN ? "n" : "m");
     break;
   }
-  case ScheduleFamily::matmulNarrow: {
-    RVar ko("ko"), ki("ki");
-    const int64_t depth = k.spec.inputs[0].shape[1], columns = k.spec.output.shape[1];
+  case ScheduleFamily::matmulNarrow:
+    in.note = scheduleNarrowMatmul(k);
     in.updateScheduled = true;
-    if (depth % lanes() == 0) {
-      // Each output row's columns sum lane by lane in a register tile (one vector per column,
-      // the row's vector shared by all), then each column's lanes are added once.
-      Var lane("lane");
-      Func partial = k.out.update().split(k.stages.r.x, ko, ki, lanes()).rfactor(ki, lane);
-      Var pn = k.vars[0], pm = k.vars[1]; // rfactor keeps the output's variables
-      partial.compute_at(k.out, k.vars[1]).store_in(MemoryType::Stack).reorder_storage(lane, pn, pm);
-      partial.reorder(lane, pn, pm).vectorize(lane).unroll(pn);
-      partial.update().reorder(lane, pn, ko, pm).vectorize(lane).unroll(pn);
-      in.note = "narrow output: each row's " + std::to_string(columns) + " columns summed in " +
-                std::to_string(lanes()) + "-lane partial sums over the reduction of " + std::to_string(depth) +
-                ", lanes added at the end";
-    } else {
-      k.out.update().atomic().split(k.stages.r.x, ko, ki, lanes(), TailStrategy::GuardWithIf).vectorize(ki);
-      in.note = "narrow output: the reduction over " + std::to_string(depth) + " vectorized, " +
-                std::to_string(lanes()) + " lanes";
-    }
-    if (k.choice.packRhs) {
-      k.stages.operand.compute_root();
-      in.note += ", the right operand's columns copied to run along it";
-    }
     break;
-  }
   case ScheduleFamily::maxPoolGradScatter: k.stages.aux.compute_at(k.out, k.vars[3]); break;
   case ScheduleFamily::poolSeparable: {
     Func rows = k.stages.aux;
