@@ -131,14 +131,19 @@ struct FunctionFusion {
     for (Operation *op : ops)
       if (Kind k = kindOf(op); k == Kind::contraction || k == Kind::root)
         keep(op->getResult(0), whyRoot(op));
-    for (Operation *c : collectives)
-      for (Value v : c->getOperands())
+    // Results and collectives' operands are written whatever else holds, and say so.
+    auto required = [&](auto each) {
+      for (Operation *c : collectives)
+        for (Value v : c->getOperands())
+          if (!external(v))
+            each(v, "summed across the ranks between kernels");
+      for (Value v : ret->getOperands())
         if (!external(v))
-          keep(v, "summed across the ranks between kernels");
-    for (Value v : ret->getOperands())
-      if (!external(v))
-        keep(v, "a result of the step");
+          each(v, "a result of the step");
+    };
+    required([&](Value v, const char *) { materialized.insert(v); });
     moveEpilogues();
+    required([&](Value v, const char *reason) { why[v] = reason; });
     // Elementwise values read by several ops are recomputed by each, while cheap.
     llvm::DenseMap<Value, int> cost;
     for (Operation *op : ops) {
@@ -175,8 +180,7 @@ struct FunctionFusion {
       else if (hasOtherContraction(end, v))
         kept = "a " + name + " whose epilogue reads another contraction (two tiles cannot share one output loop)";
       if (!kept.empty()) {
-        if (why[v] == whyRoot(op)) // a result of the step says so instead
-          why[v] = kept;
+        why[v] = kept;
         continue;
       }
       materialized.erase(v);
