@@ -43,6 +43,11 @@ MODELS = [
     dict(name="gap_10_20_24", input=(1, 28, 28), batch=50, optimizer="sgd:0.05:0.9", data="fashion-mnist",
          layers="conv 1 10 3 1 1; relu; conv 10 20 3 2 1; relu; conv 20 24 1 1 0; relu; avgpool 14 14; flatten; "
                 "linear 24 10"),
+    # A residual CNN with BatchNorm: stride-2 3x3 convolutions inside the net, 1x1 shortcuts, a
+    # global average pool head.
+    dict(name="resnet_bn_16_32_64", input=(3, 32, 32), batch=32, optimizer="sgd:0.02:0.9", data="synthetic",
+         layers="convnb 3 16 3 1 1; bn 16; relu; res 16 16 1; res 16 32 2; res 32 64 2; avgpool 8 8; flatten; "
+                "linear 64 10"),
     dict(name="mlp_256", input=(784,), batch=64, optimizer="sgd:0.05:0.9", data="fashion-mnist",
          layers="linear 784 256; relu; linear 256 256; relu; linear 256 10"),
     dict(name="mlp_1024", input=(784,), batch=256, optimizer="sgd:0.01:0.9", data="fashion-mnist",
@@ -62,6 +67,28 @@ def is_cnn(model):
     return len(model["input"]) == 3
 
 
+def residual(torch, cin, cout, stride):
+    """bench/zoo/zoo_trace.cpp's residual block, with the same parameter names."""
+    nn = torch.nn
+
+    class Residual(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+            self.bn1 = nn.BatchNorm2d(cout)
+            self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+            self.bn2 = nn.BatchNorm2d(cout)
+            changes = stride != 1 or cin != cout
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, 0, bias=False),
+                                          nn.BatchNorm2d(cout)) if changes else nn.Sequential()
+
+        def forward(self, x):
+            y = self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x)))))
+            return torch.relu(y + self.shortcut(x))
+
+    return Residual()
+
+
 def build_torch(torch, model):
     """PyTorch's twin of a zoo model: an nn.Sequential whose state_dict names match kiln's."""
     nn = torch.nn
@@ -73,6 +100,10 @@ def build_torch(torch, model):
             layers.append(nn.Conv2d(a[0], a[1], a[2], a[3], a[4], bias=kind == "conv"))
         elif kind == "linear":
             layers.append(nn.Linear(a[0], a[1]))
+        elif kind == "bn":
+            layers.append(nn.BatchNorm2d(a[0]))
+        elif kind == "res":
+            layers.append(residual(torch, a[0], a[1], a[2]))
         elif kind == "maxpool":
             layers.append(nn.MaxPool2d(a[0], a[1]))
         elif kind == "avgpool":

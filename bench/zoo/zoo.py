@@ -9,14 +9,17 @@ MLPs, 1e-3 for the CNNs). Then, unless --check-only, time the training step of b
 thread count, alternating kiln and PyTorch runs: kiln's step_ms (the compiled step, the batch
 copy excluded) and PyTorch's forward + backward + optimizer step, each the median over the
 steps of a run, then the median over repeats. PyTorch runs in a fresh interpreter per
-repeat with glibc's malloc thresholds at 1 GB (bench/torch_side.py).
+repeat with glibc's malloc thresholds at 1 GB (bench/torch_side.py). Every interpreter given
+with --python is timed (by default this one and, when present, PyTorch 2's: the interpreter
+$KILN_TORCH2_PYTHON names, else ~/.venvs/torch2/bin/python3), and each timed run's first
+losses are checked against kiln's as well.
 
 Prints one table: per model the data, kiln's and PyTorch's step time and their ratio per
 thread count, and the geometric mean of the ratios. A model whose losses disagree gets no
 speed figure.
 
 Run:   /usr/bin/python3 bench/zoo/zoo.py [--build build] [--threads 1,2] [--repeats 3] [--steps 50]
-       [--models a,b] [--python /path/to/other/python3] [--check-only]
+       [--models a,b] [--python /path/to/python3 ...] [--check-only]
 Exit:  0 all losses agree, 1 otherwise, 77 PyTorch not importable (only with --check-only,
        the test's mode).
 """
@@ -84,15 +87,31 @@ def torch_worker(name, threads, steps):
     model = next(m for m in zoo.MODELS if m["name"] == name)
     x, y = data_for(torch, model)
     times = []
-    torch_steps(torch, model, x, y, steps + WARMUP, times)
-    print(json.dumps({"median_ms": statistics.median(times[WARMUP:]) * 1e3}))
+    losses = torch_steps(torch, model, x, y, steps + WARMUP, times)
+    print(json.dumps({"median_ms": statistics.median(times[WARMUP:]) * 1e3, "losses": losses}))
 
 
 def run_torch(python, name, threads, steps):
+    """(median step in ms, the run's losses) of one PyTorch run in `python`."""
     out = subprocess.run([python, os.path.abspath(__file__), "--torch-worker", name, "--threads", str(threads),
                           "--steps", str(steps)], env=torch_side.worker_env(), check=True,
                          stdout=subprocess.PIPE, universal_newlines=True).stdout
-    return json.loads(out.strip().splitlines()[-1])["median_ms"]
+    result = json.loads(out.strip().splitlines()[-1])
+    return result["median_ms"], result["losses"]
+
+
+def default_peers():
+    """This interpreter, and PyTorch 2's where one is installed."""
+    peers = [sys.executable]
+    torch2 = os.environ.get("KILN_TORCH2_PYTHON") or os.path.expanduser("~/.venvs/torch2/bin/python3")
+    if os.path.exists(torch2):
+        peers.append(torch2)
+    return peers
+
+
+def peer_version(python):
+    return subprocess.run([python, "-c", "import torch; print(torch.__version__)"], check=True,
+                          stdout=subprocess.PIPE, universal_newlines=True).stdout.strip()
 
 
 def run_kiln(binary, files, threads, steps, metrics):
@@ -126,13 +145,62 @@ def prepare(torch, model, build, work, target="host"):
 
 
 def check(torch, model, binary, files, data, work, steps=CHECK_STEPS):
-    """Problems with kiln's first `steps` losses against PyTorch's, and the worst difference."""
+    """Problems with kiln's first `steps` losses against PyTorch's, the worst difference, the
+    tolerance and kiln's losses."""
     records = run_kiln(binary, files, 1, steps, os.path.join(work, model["name"] + ".check.jsonl"))
     kiln = [float(r["loss"]) for r in records]
     ref = torch_steps(torch, model, data[0], data[1], steps)
-    tol = 1e-3 if zoo.is_cnn(model) else 1e-4
-    problems, worst, _ = kiln_io.compare_losses(kiln, ref, tol)
-    return problems, worst, tol
+    problems, worst, _ = kiln_io.compare_losses(kiln, ref, tolerance(model))
+    return problems, worst, kiln
+
+
+def tolerance(model):
+    return 1e-3 if zoo.is_cnn(model) else 1e-4
+
+
+def time_model(model, binary, files, work, threads, peers, args, kiln_losses):
+    """Times kiln and every peer at each thread count, runs alternating; returns the row
+    {"model", "times": {threads: (kiln ms, [peer ms...])}} and the problems of any timed
+    PyTorch run whose first losses differ from kiln's."""
+    row, problems = {"model": model, "times": {}}, []
+    for t in threads:
+        kiln_ms, peer_ms = [], [[] for _ in peers]
+        for r in range(args.repeats):
+            metrics = os.path.join(work, "%s.%d.%d.jsonl" % (model["name"], t, r))
+            records = run_kiln(binary, files, t, args.steps + WARMUP, metrics)
+            kiln_ms.append(statistics.median(float(x["step_ms"]) for x in records[WARMUP:]))
+            for i, python in enumerate(peers):
+                ms, losses = run_torch(python, model["name"], t, args.steps)
+                peer_ms[i].append(ms)
+                differ, _, _ = kiln_io.compare_losses(kiln_losses, losses[:len(kiln_losses)], tolerance(model))
+                problems += ["%s, %s: %s" % (python, model["name"], d) for d in differ[:1]]
+        row["times"][t] = (statistics.median(kiln_ms), [statistics.median(m) for m in peer_ms])
+    for p in problems[:5]:
+        print("  FAIL (timed PyTorch):", p)
+    return row, problems
+
+
+def print_table(rows, threads, versions):
+    """Step times per model and thread count, kiln's and each peer's with kiln / peer."""
+    short = ["pt" + ".".join(v.split("+")[0].split(".")[:2]) for v in versions]
+    head = "%-20s %-14s" % ("model", "data")
+    for t in threads:
+        head += " %9s" % ("kiln %dT" % t) + "".join(" %9s %6s" % ("%s %dT" % (v, t), "ratio") for v in short)
+    print("\nstep time in ms, ratio kiln / PyTorch\n" + head)
+    for row in rows:
+        line = "%-20s %-14s" % (row["model"]["name"], row["model"]["data"])
+        for t in threads:
+            k, peer = row["times"][t]
+            line += " %9.3f" % k + "".join(" %9.3f %6.2f" % (p, k / p) for p in peer)
+        print(line)
+    line = "%-35s" % "geometric mean"
+    for t in threads:
+        line += " %9s" % "" + "".join(" %9s %6.2f" % ("", geomean([r["times"][t][0] / r["times"][t][1][i] for r in rows]))
+                                      for i in range(len(versions)))
+    print(line)
+    for i, v in enumerate(versions):
+        print("overall geometric mean of the ratios against PyTorch %s: %.2f"
+              % (v, geomean([r["times"][t][0] / r["times"][t][1][i] for r in rows for t in threads])))
 
 
 def geomean(values):
@@ -156,7 +224,8 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--steps", type=int, default=50, help="timed steps per run")
     ap.add_argument("--models", default="", help="comma-separated names (default: all)")
-    ap.add_argument("--python", default=sys.executable, help="the interpreter whose PyTorch is timed")
+    ap.add_argument("--python", action="append", default=[],
+                    help="an interpreter whose PyTorch is timed (repeatable; default: this one and PyTorch 2's)")
     ap.add_argument("--work", default="", help="folder for the compiled models (default: a temporary one)")
     ap.add_argument("--check-only", action="store_true", help="only check the losses (the CI test)")
     ap.add_argument("--target", default="host", choices=["host", "opencl"],
@@ -183,11 +252,11 @@ def main():
         args.check_only = True  # PoCL's speed says nothing about a GPU's
     work = args.work or tempfile.mkdtemp(prefix="kiln-zoo-")
     os.makedirs(work, exist_ok=True)
+    peers = args.python or default_peers()
     if not args.check_only:
-        timed = subprocess.run([args.python, "-c", "import torch; print(torch.__version__)"], check=True,
-                               stdout=subprocess.PIPE, universal_newlines=True).stdout.strip()
-        print("machine: %s; PyTorch %s timed (%s); losses checked against PyTorch %s (%s)"
-              % (machine(), timed, args.python, torch.__version__, sys.executable))
+        print("machine: %s; losses checked against PyTorch %s (%s)" % (machine(), torch.__version__, sys.executable))
+        for python in peers:
+            print("timed: PyTorch %s (%s)" % (peer_version(python), python))
         print("each figure: median step over %d steps of a run, median of %d runs; threads %s\n"
               % (args.steps, args.repeats, args.threads))
 
@@ -195,45 +264,20 @@ def main():
     for model in chosen:
         binary, files, compile_s, data = prepare(torch, model, args.build, work, args.target)
         t0 = time.perf_counter()
-        problems, worst, tol = check(torch, model, binary, files, data, work, args.check_steps)
+        problems, worst, kiln_losses = check(torch, model, binary, files, data, work, args.check_steps)
         check_s = time.perf_counter() - t0
-        status = "losses agree (worst %.1e <= %g)" % (worst, tol) if not problems else "LOSSES DIFFER"
+        status = "losses agree (worst %.1e <= %g)" % (worst, tolerance(model)) if not problems else "LOSSES DIFFER"
         print("%-20s compiled in %.1f s; %d steps checked in %.1f s; %s"
               % (model["name"], compile_s, args.check_steps, check_s, status), flush=True)
         for p in problems[:5]:
             print("  FAIL:", p)
+        if not problems and not args.check_only:
+            row, problems = time_model(model, binary, files, work, threads, peers, args, kiln_losses)
+            rows += [row] if not problems else []
         if problems:
             failed.append(model["name"])
-            continue
-        if args.check_only:
-            continue
-        row = {"model": model, "times": {}}
-        for t in threads:
-            kiln_ms, torch_ms = [], []
-            for r in range(args.repeats):
-                metrics = os.path.join(work, "%s.%d.%d.jsonl" % (model["name"], t, r))
-                records = run_kiln(binary, files, t, args.steps + WARMUP, metrics)
-                kiln_ms.append(statistics.median(float(x["step_ms"]) for x in records[WARMUP:]))
-                torch_ms.append(run_torch(args.python, model["name"], t, args.steps))
-            row["times"][t] = (statistics.median(kiln_ms), statistics.median(torch_ms))
-        rows.append(row)
-
     if rows:
-        head = "%-20s %-14s" % ("model", "data") + "".join(
-            " %9s %9s %6s" % ("kiln %dT" % t, "torch %dT" % t, "ratio") for t in threads)
-        print("\nstep time in ms, kiln / PyTorch\n" + head)
-        for row in rows:
-            line = "%-20s %-14s" % (row["model"]["name"], row["model"]["data"])
-            for t in threads:
-                k, p = row["times"][t]
-                line += " %9.3f %9.3f %6.2f" % (k, p, k / p)
-            print(line)
-        line = "%-35s" % "geometric mean"
-        for t in threads:
-            line += " %9s %9s %6.2f" % ("", "", geomean([r["times"][t][0] / r["times"][t][1] for r in rows]))
-        print(line)
-        print("overall geometric mean of the ratios: %.2f"
-              % geomean([r["times"][t][0] / r["times"][t][1] for r in rows for t in threads]))
+        print_table(rows, threads, [peer_version(p) for p in peers])
     if failed:
         print("\nlosses differ (no speed figure): %s" % ", ".join(failed))
     if not args.work:

@@ -6,7 +6,8 @@
 //     OPTIMIZER  sgd:LR[:MOMENTUM] or adam:LR
 //     LAYERS     ';'-separated: conv IN OUT K STRIDE PAD | convnb (the same, no bias) |
 //                linear IN OUT | maxpool K STRIDE | avgpool K STRIDE | relu | leakyrelu |
-//                softplus | tanh | sigmoid | flatten
+//                softplus | tanh | sigmoid | flatten | bn C (BatchNorm2d) |
+//                res IN OUT STRIDE (a residual block, below)
 // The loss is cross-entropy against integer labels "y"; the input is "x". Parameters are
 // named as torch.nn.Sequential names them ("0.weight", ...).
 #include "kiln/Tensor.h"
@@ -41,6 +42,31 @@ int64_t number(const std::string &s, const std::string &what) {
   return v;
 }
 
+// A basic residual block: two bias-free 3x3 convolutions (the first at `stride`) each
+// followed by BatchNorm2d, a ReLU between them, added to the input (through a bias-free 1x1
+// convolution at `stride` and BatchNorm2d where the shape changes), then a ReLU. Parameters
+// are named as bench/zoo/models.py's PyTorch twin names them.
+struct Residual : Module {
+  Conv2d conv1, conv2;
+  BatchNorm2d bn1, bn2;
+  Sequential shortcut;
+  Residual(int64_t in, int64_t out, int64_t stride)
+      : conv1(in, out, 3, stride, 1, 1, false), conv2(out, out, 3, 1, 1, 1, false), bn1(out), bn2(out) {
+    register_module("conv1", conv1);
+    register_module("bn1", bn1);
+    register_module("conv2", conv2);
+    register_module("bn2", bn2);
+    if (stride != 1 || in != out)
+      shortcut.append(Conv2d(in, out, 1, stride, 0, 1, false)).append(BatchNorm2d(out));
+    register_module("shortcut", shortcut);
+  }
+  kiln::Tensor forward(const kiln::Tensor &x) const override {
+    kiln::Tensor y = bn2(conv2(relu(bn1(conv1(x)))));
+    return relu(y + shortcut(x));
+  }
+  ReLU relu;
+};
+
 // One layer of the list, passed to `add` as a module; an unknown kind or count is an error.
 template <typename Add> void addLayer(const std::string &text, Add add) {
   std::istringstream words(text);
@@ -56,6 +82,12 @@ template <typename Add> void addLayer(const std::string &text, Add add) {
   if (kind == "conv" || kind == "convnb") {
     need(5);
     add(Conv2d(a[0], a[1], a[2], a[3], a[4], 1, kind == "conv"));
+  } else if (kind == "res") {
+    need(3);
+    add(Residual(a[0], a[1], a[2]));
+  } else if (kind == "bn") {
+    need(1);
+    add(BatchNorm2d(a[0]));
   } else if (kind == "linear") {
     need(2);
     add(Linear(a[0], a[1]));

@@ -26,14 +26,14 @@ Func Kernel::bounded(int i, Expr outside) const {
   return BoundaryConditions::constant_exterior(in[i], outside, bounds);
 }
 
-// Zeros first, then the rows copied over them (a boundary condition computed point by point
+// `outside` first, then the rows copied over it (a boundary condition computed point by point
 // was a scalar select and copy per element); computed once, then read without bounds checks.
-Func Kernel::zeroPadded(int i, RDom &rows) const {
+Func Kernel::padded(int i, RDom &rows, Expr outside) const {
   const auto &shape = spec.inputs[i].shape;
-  Func f("zero_padded");
+  Func f("padded");
   Var x("x"), y("y"), c("c"), n("n");
   rows = RDom(0, int(shape[3]), 0, int(shape[2]), "row");
-  f(x, y, c, n) = 0.0f;
+  f(x, y, c, n) = outside;
   f(rows.x, rows.y, c, n) = in[i](rows.x, rows.y, c, n);
   return f;
 }
@@ -106,7 +106,7 @@ void conv2d(Kernel &k) {
     return;
   }
   RDom rows, r(0, g.kw, 0, g.kh, 0, int(f[1]), "r");
-  Func input = k.zeroPadded(0, rows);
+  Func input = k.padded(0, rows, 0.0f);
   if (k.choice.family == ScheduleFamily::convRows) {
     Func acc("acc_rows");
     acc(w, h, o, n) = 0.0f;
@@ -168,7 +168,7 @@ void conv2dInputGrad(Kernel &k) {
     return;
   }
   RDom rows, r(0, g.kw, 0, g.kh, 0, int(f[0]), "r");
-  Func dy = k.zeroPadded(0, rows);
+  Func dy = k.padded(0, rows, 0.0f);
   if (k.choice.family == ScheduleFamily::convRows) { // stride 1: dy's rows are read densely
     Func acc("acc_rows");
     acc(w, h, c, n) = 0.0f;
@@ -214,7 +214,7 @@ void conv2dFilterGrad(Kernel &k) {
     return;
   }
   RDom rows;
-  Func x = k.zeroPadded(0, rows);
+  Func x = k.padded(0, rows, 0.0f);
   if (k.choice.family == ScheduleFamily::filterGradRows) {
     // The sum over dy's columns in groups: part(l, ...) sums the columns l, l + group, ...
     // of every row of every image, and the groups' lanes are added at the end. dy's rows are
@@ -259,7 +259,7 @@ template <typename Reduce> void pool2dSeparable(Kernel &k, Func padded, Reduce r
   Func rows("pool_rows");
   rows(w, y, c, n) = reduce(padded(w * g.sw - g.pw + across, y, c, n));
   k.out(w, h, c, n) = reduce(rows(w, h * g.sh - g.ph + down, c, n)) / divisor;
-  k.stages.aux = rows;
+  k.stages.rows = rows;
 }
 
 // out(w, h, c, n) = max over the window, padding reads -inf
@@ -273,20 +273,59 @@ void maxPool2d(Kernel &k) {
   k.out(w, h, c, n) = maximum(padded(w * g.sw - g.pw + r.x, h * g.sh - g.ph + r.y, c, n));
 }
 
+// The windows that reach input column `at` (or row) along one axis: the last starting at or
+// before it is (at + pad) / stride, and at most ceil(size / stride) windows back from it can
+// still reach it. With one window along the axis it is window 0 (`back`, which runs over 0
+// only), whatever the stride.
+struct Reaching {
+  int count;
+  Expr window(Expr at, Expr back) const { return single ? back : (at + pad) / stride - back; }
+  Expr offset(Expr at, Expr window) const { return at + pad - window * stride; } // in the window
+  bool single;
+  int pad, stride;
+};
+
+Reaching reaching(int size, int stride, int pad, int64_t windows) {
+  bool single = windows == 1;
+  return {single ? 1 : (size + stride - 1) / stride, single, pad, stride};
+}
+
+// Each window's first maximum (row-major), as its (column, row) in the window and the value.
+// Windows of many taps find it in two passes: each window row's first maximum, then the first
+// of the rows holding the largest (a later row must be larger to win).
+Func firstMaxima(Kernel &k, Func padded, bool separable) {
+  Window g = windowOf(k.spec, k.spec.window);
+  Var i("i"), j("j"), y("y"), c = k.vars[2], n = k.vars[3];
+  Func first("first_max");
+  if (!separable) {
+    RDom r(0, g.kw, 0, g.kh, "r");
+    first(i, j, c, n) = argmax(r, padded(i * g.sw - g.pw + r.x, j * g.sh - g.ph + r.y, c, n));
+    return first;
+  }
+  RDom across(0, g.kw, "across"), down(0, g.kh, "down");
+  Func rows("row_max");
+  rows(i, y, c, n) = argmax(across, padded(i * g.sw - g.pw + across, y, c, n));
+  first(i, j, c, n) = Tuple(0, 0, Expr(-std::numeric_limits<float>::infinity()));
+  Tuple row = rows(i, j * g.sh - g.ph + down, c, n), best = first(i, j, c, n);
+  Expr wins = row[1] > best[2] || down == 0;
+  first(i, j, c, n) = Tuple(select(wins, row[0], best[0]), select(wins, down, best[1]), select(wins, row[1], best[2]));
+  k.stages.rows = rows;
+  return first;
+}
+
 // Each window's adjoint goes to the window's first maximum (row-major), as PyTorch's does.
-// Windows that do not overlap make this a gather: every input position belongs to at most one
-// window and takes its gradient if it is that window's maximum. Overlapping windows
-// scatter-add into the input instead.
+// poolGradGather: each input position adds the adjoint of every window that reaches it and
+// whose first maximum it is; poolGradScatter: each window adds its adjoint there.
 void maxPool2dGrad(Kernel &k) {
   Window g = windowOf(k.spec, k.spec.window);
   const auto &in = k.spec.inputs[0].shape, &dyShape = k.spec.inputs[1].shape;
   Func padded = k.bounded(0, Expr(-std::numeric_limits<float>::infinity()));
-  RDom r(0, g.kw, 0, g.kh, "r");
   Var i("i"), j("j"), c = k.vars[2], n = k.vars[3];
   int ow = int(dyShape[3]), oh = int(dyShape[2]);
   if (k.choice.family == ScheduleFamily::gpuThreads) {
     // A gather for any windows: each input position adds the adjoint of every window that
     // contains it and whose first maximum (row-major) it is; no two threads write one place.
+    RDom r(0, g.kw, 0, g.kh, "r");
     Var w = k.vars[0], h = k.vars[1];
     Func first("first_max");
     first(i, j, c, n) = argmax(r, padded(i * g.sw - g.pw + r.x, j * g.sh - g.ph + r.y, c, n));
@@ -301,28 +340,25 @@ void maxPool2dGrad(Kernel &k) {
     k.stages.aux = first;
     return;
   }
-  if (k.choice.family == ScheduleFamily::maxPoolGradGather) {
-    // Position (q, p) of window (wi, hj) takes the gradient if it holds the window's maximum
-    // and no earlier position (row-major) does.
+  // The host's families read the image through a padded copy: no bounds checks in the windows.
+  RDom rows;
+  Func image = k.padded(0, rows, Expr(-std::numeric_limits<float>::infinity()));
+  k.stages.input = image;
+  k.stages.inputRows = rows;
+  if (k.choice.family == ScheduleFamily::poolGradGather) {
+    Func first = firstMaxima(k, image, false), dy = k.padded(1, k.stages.operandRows, 0.0f); // no window outside adds
+    k.stages.operand = dy;
+    Reaching across = reaching(g.kw, g.sw, g.pw, ow), down = reaching(g.kh, g.sh, g.ph, oh);
+    RDom r(0, across.count, 0, down.count, "win");
     Var w = k.vars[0], h = k.vars[1];
-    Expr pw = w + g.pw, ph = h + g.ph;
-    Expr wi = pw / g.sw, hj = ph / g.sh, q = pw % g.sw, p = ph % g.sh;
-    Expr wc = clamp(wi, 0, ow - 1), hc = clamp(hj, 0, oh - 1);
-    Func best("window_max");
-    best(i, j, c, n) = maximum(padded(i * g.sw - g.pw + r.x, j * g.sh - g.ph + r.y, c, n));
-    Expr m = best(wc, hc, c, n);
-    Expr first = padded(w, h, c, n) == m;
-    for (int pp = 0; pp < g.kh; ++pp)
-      for (int qq = 0; qq < g.kw; ++qq)
-        first = first &&
-                (pp * g.kw + qq >= p * g.kw + q || padded(wc * g.sw - g.pw + qq, hc * g.sh - g.ph + pp, c, n) != m);
-    Expr inside = q < g.kw && p < g.kh && wi < ow && hj < oh;
-    k.out(w, h, c, n) = select(inside && first, k.in[1](wc, hc, c, n), 0.0f);
-    k.stages.aux = best;
+    Expr wi = across.window(w, r.x), hj = down.window(h, r.y);
+    Expr q = across.offset(w, wi), p = down.offset(h, hj);
+    Expr isFirst = first(wi, hj, c, n)[0] == q && first(wi, hj, c, n)[1] == p;
+    k.define(sum(select(q < g.kw && p < g.kh && isFirst, dy(wi, hj, c, n), 0.0f)));
+    k.stages.aux = first;
     return;
   }
-  Func first("first_max");
-  first(i, j, c, n) = argmax(r, padded(i * g.sw - g.pw + r.x, j * g.sh - g.ph + r.y, c, n));
+  Func first = firstMaxima(k, image, k.choice.separable);
   RDom o(0, ow, 0, oh, "o");
   Expr x = clamp(o.x * g.sw - g.pw + first(o.x, o.y, c, n)[0], 0, int(in[3]) - 1);
   Expr y = clamp(o.y * g.sh - g.ph + first(o.x, o.y, c, n)[1], 0, int(in[2]) - 1);
@@ -342,18 +378,33 @@ void avgPool2d(Kernel &k) {
   k.out(w, h, c, n) = sum(padded(w * g.sw - g.pw + r.x, h * g.sh - g.ph + r.y, c, n)) / float(g.kw * g.kh);
 }
 
-// dx(w, h) = sum over the windows (i, j) containing (w, h) of dy(i, j) / (kh kw). The sum runs
-// over windows, not taps: the last window starting at or before w is (w + pw) / sw, and at
-// most ceil(kw / sw) windows back from it can still reach w (one for windows that do not
-// overlap, however large: a global pool's gradient is a broadcast, not kw kh taps).
+// dx(w, h) = sum over the windows (i, j) reaching (w, h) of dy(i, j) / (kh kw): a sum over
+// windows, not taps (a global pool's gradient is a broadcast). A separable choice sums the
+// windows reaching each row first, then those reaching each column of that.
 void avgPool2dGrad(Kernel &k) {
   Window g = windowOf(k.spec, k.spec.window);
+  const auto &dyShape = k.spec.inputs[0].shape;
   Func dy = k.bounded(0, 0.0f); // windows before the first or past the last add nothing
-  RDom r(0, (g.kw + g.sw - 1) / g.sw, 0, (g.kh + g.sh - 1) / g.sh, "r");
-  Var w = k.vars[0], h = k.vars[1], c = k.vars[2], n = k.vars[3];
-  Expr i = (w + g.pw) / g.sw - r.x, j = (h + g.ph) / g.sh - r.y;
-  Expr reaches = w + g.pw - i * g.sw < g.kw && h + g.ph - j * g.sh < g.kh;
-  k.out(w, h, c, n) = sum(select(reaches, dy(i, j, c, n), 0.0f)) / float(g.kw * g.kh);
+  Reaching across = reaching(g.kw, g.sw, g.pw, dyShape[3]), down = reaching(g.kh, g.sh, g.ph, dyShape[2]);
+  Var w = k.vars[0], h = k.vars[1], c = k.vars[2], n = k.vars[3], i("i");
+  float taps = float(g.kw * g.kh);
+  if (k.choice.family == ScheduleFamily::poolGradGather) {
+    dy = k.padded(0, k.stages.operandRows, 0.0f); // read without bounds checks
+    k.stages.operand = dy;
+  }
+  if (k.choice.separable) {
+    RDom rx(0, across.count, "across"), ry(0, down.count, "down");
+    Expr j = down.window(h, ry), wi = across.window(w, rx);
+    Func cols("pool_grad_rows");
+    cols(i, h, c, n) = sum(select(down.offset(h, j) < g.kh, dy(i, j, c, n), 0.0f));
+    k.out(w, h, c, n) = sum(select(across.offset(w, wi) < g.kw, cols(wi, h, c, n), 0.0f)) / taps;
+    k.stages.rows = cols;
+    return;
+  }
+  RDom r(0, across.count, 0, down.count, "r");
+  Expr wi = across.window(w, r.x), hj = down.window(h, r.y);
+  Expr reaches = across.offset(w, wi) < g.kw && down.offset(h, hj) < g.kh;
+  k.define(sum(select(reaches, dy(wi, hj, c, n), 0.0f)) / taps);
 }
 
 // result[m, n] = sum_k lhs[m, k] * rhs[k, n]: as an accumulator where a family keeps one

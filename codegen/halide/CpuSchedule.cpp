@@ -5,6 +5,7 @@
 #include "codegen/halide/Kernel.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace kiln::lowering {
 
@@ -80,6 +81,32 @@ Choice chooseMatmul(const KernelSpec &spec, const std::vector<std::optional<Prim
   return {};
 }
 
+// Windows that reach one input position along an axis (one where there is a single window).
+int windowsReaching(int64_t size, int64_t stride, int64_t windows) {
+  return windows == 1 ? 1 : int((size + stride - 1) / stride);
+}
+
+// A pooling gradient gathers, each input position summing the windows that reach it, unless
+// a max-pool gradient has so many windows per position that each window adding its adjoint to
+// its first maximum (in order, one scalar step each) is less work. An average's gradient of
+// many windows sums along rows, then columns, where that reads half as much.
+Choice choosePoolGrad(const KernelSpec &spec) {
+  Window g = windowOf(spec, spec.window);
+  const auto &dy = spec.inputs.back().shape;
+  int across = windowsReaching(g.kw, g.sw, dy[3]), down = windowsReaching(g.kh, g.sh, dy[2]);
+  std::string reach = std::to_string(across * down) + " windows reach each position";
+  if (spec.op == Primitive::avg_pool2d_grad) {
+    Choice c{ScheduleFamily::poolGradGather, reach};
+    c.separable = across * down >= 2 * (across + down);
+    return c;
+  }
+  if (across * down <= 16)
+    return {ScheduleFamily::poolGradGather, reach};
+  Choice c{ScheduleFamily::poolGradScatter, reach};
+  c.separable = g.kw * g.kh >= 2 * (g.kw + g.kh);
+  return c;
+}
+
 } // namespace
 
 Choice chooseSchedule(const KernelSpec &spec, const std::vector<std::optional<Primitive>> &inOps) {
@@ -133,41 +160,40 @@ Choice chooseSchedule(const KernelSpec &spec, const std::vector<std::optional<Pr
                                                  std::to_string(g.sh)};
     return {};
   }
-  case Primitive::max_pool2d_grad: {
-    Window g = windowOf(spec, spec.window);
-    if (g.sw >= g.kw && g.sh >= g.kh && g.kw * g.kh <= 16)
-      return {ScheduleFamily::maxPoolGradGather, "windows do not overlap"};
-    return {ScheduleFamily::maxPoolGradScatter, "windows overlap"};
-  }
+  case Primitive::max_pool2d_grad:
+  case Primitive::avg_pool2d_grad: return choosePoolGrad(spec);
   default: return {};
   }
 }
 
 namespace {
 
-// The zero-padded image, computed where the caller puts it: zeros and copied rows as vectors.
-void vectorizeZeroPadded(const Kernel &k) {
-  Func f = k.stages.input;
-  const auto &shape = k.spec.inputs[0].shape;
-  f.vectorize(f.args()[0], shape[3] >= lanes() ? lanes() : lanes() / 2, TailStrategy::RoundUp);
-  if (shape[3] <= lanes())
-    f.update().vectorize(k.stages.inputRows.x);
+// A padded copy of a tensor `width` wide, computed where the caller puts it: padding and
+// copied rows as vectors.
+void vectorizePadded(Func f, const RDom &rows, int64_t width) {
+  f.vectorize(f.args()[0], width >= lanes() ? lanes() : lanes() / 2, TailStrategy::RoundUp);
+  if (width <= lanes())
+    f.update().vectorize(rows.x);
   else
-    f.update().vectorize(k.stages.inputRows.x, lanes(), TailStrategy::GuardWithIf);
+    f.update().vectorize(rows.x, lanes(), TailStrategy::GuardWithIf);
+}
+
+void vectorizePadded(const Kernel &k) {
+  vectorizePadded(k.stages.input, k.stages.inputRows, k.spec.inputs[0].shape[3]);
 }
 
 // An accumulator's register tile with vectors over `channel` (padded to whole vectors: the
-// operands read zeros there, see computeWholeVectors; a masked vector ran as scalars) and `unrolled` unrolled, the
-// reduction r around it.
-void channelVectors(Func acc, Var channel, Var unrolled, RDom r) {
+// operands read zeros there, see computeWholeVectors; a masked vector ran as scalars) and
+// `unrolled` (and `alsoUnrolled`, where defined) unrolled, the reduction r around it.
+void channelVectors(Func acc, Var channel, Var unrolled, RDom r, std::optional<Var> alsoUnrolled = std::nullopt) {
   Var ku("ku"), kv("kv");
   acc.vectorize(channel, lanes(), TailStrategy::RoundUp).unroll(unrolled);
-  acc.update()
-      .reorder(channel, unrolled, r.x, r.y, r.z)
-      .split(channel, ku, kv, lanes(), TailStrategy::RoundUp)
-      .vectorize(kv)
-      .unroll(ku)
-      .unroll(unrolled);
+  Stage step = acc.update();
+  if (alsoUnrolled)
+    step.reorder(channel, unrolled, *alsoUnrolled, r.x, r.y, r.z).unroll(*alsoUnrolled);
+  else
+    step.reorder(channel, unrolled, r.x, r.y, r.z);
+  step.split(channel, ku, kv, lanes(), TailStrategy::RoundUp).vectorize(kv).unroll(ku).unroll(unrolled);
 }
 
 // The operand a channelVectors tile reads, computed over whole vectors of its first dimension
@@ -209,7 +235,7 @@ std::string convChannels(Kernel &k, Func root, const std::vector<Var> &vars) {
   channelVectors(acc, acc.args()[0], acc.args()[1], k.stages.r);
   computeWholeVectors(k.stages.operand, channels);
   k.stages.input.compute_at(root, n);
-  vectorizeZeroPadded(k);
+  vectorizePadded(k);
   return "register tile " + std::to_string(kBlock) + " channels x " + std::to_string(wBlock) + " columns (" +
          std::to_string(lanes()) +
          "-lane vectors), stored a channel's columns per vector, "
@@ -241,7 +267,7 @@ std::string convRows(Kernel &k, Func root, const std::vector<Var> &vars) {
   acc.compute_at(root, wo).store_in(MemoryType::Stack).vectorize(aw).unroll(ah).unroll(ac);
   acc.update().reorder(aw, ah, ac, r.x, r.y, r.z).vectorize(aw).unroll(ah).unroll(ac);
   k.stages.input.compute_at(root, n);
-  vectorizeZeroPadded(k);
+  vectorizePadded(k);
   return std::to_string(vector) + "-column row vectors x " + std::to_string(rows) + " rows x " +
          std::to_string(chBlock) + " channels in registers, parallel over batch";
 }
@@ -257,15 +283,14 @@ std::string filterGradChannels(Kernel &k, Func root, const std::vector<Var> &var
     // Every tap in the tile, parallel over input channels: a filter row's few taps left too
     // few independent accumulators to cover the multiply-add latency.
     root.reorder(q, p, o, c).parallel(c);
-    acc.compute_at(root, c).store_in(MemoryType::Stack);
-    acc.unroll(acc.args()[2]);
-    acc.update().unroll(acc.args()[2]);
+    acc.compute_at(root, c).store_in(MemoryType::Stack).unroll(acc.args()[2]);
   } else {
     // Parallel over (input channel, filter row): a one-channel input still splits in rows.
     root.reorder(q, o, p, c).fuse(p, c, pc).parallel(pc);
     acc.compute_at(root, pc).store_in(MemoryType::Stack);
   }
-  channelVectors(acc, acc.args()[0], acc.args()[1], k.stages.r);
+  channelVectors(acc, acc.args()[0], acc.args()[1], k.stages.r,
+                 k.choice.wholeFilter ? std::optional<Var>(acc.args()[2]) : std::nullopt);
   // The transpose reads rows of dy as vectors and writes them interleaved, one output
   // channel per unrolled store: Halide merges those strided stores into dense shuffled ones
   // (vectorizing over channels instead gathered every element).
@@ -289,7 +314,7 @@ std::string filterGradChannels(Kernel &k, Func root, const std::vector<Var> &var
   // Every padded position a window can read, computed once.
   padded.compute_root().parallel(padded.args()[3]);
   padded.update().parallel(padded.args()[3]);
-  vectorizeZeroPadded(k);
+  vectorizePadded(k);
   if (k.choice.wholeFilter)
     return "register tile of " + std::to_string(lanes()) + "-lane output-channel vectors x every filter tap, " +
            transpose + ", parallel over input channels";
@@ -317,7 +342,7 @@ std::string filterGradRows(Kernel &k, Func root, const std::vector<Var> &vars) {
   dyRows.bound(di, 0, groups * group);
   x.compute_root().parallel(x.args()[3]);
   x.update().parallel(x.args()[3]);
-  vectorizeZeroPadded(k);
+  vectorizePadded(k);
   return std::to_string(group) + "-lane vectors along dy's rows x " + std::to_string(kw) + " filter columns x " +
          std::to_string(chBlock) +
          " output channels in registers, lanes added at the end, "
@@ -378,31 +403,49 @@ std::string matmulTile(Kernel &k, Func root, const std::vector<Var> &vars) {
   return note + (!parallel ? "" : overColumns ? ", parallel over column blocks" : ", parallel over row blocks");
 }
 
-// maxPoolGradGather: one window at a time, its positions unrolled (their window index and
-// offset become constants), windows of a row in vectors, the window maxima computed per row.
-std::string maxPoolGradGather(Kernel &k, Func root, const std::vector<Var> &vars) {
+// poolGradGather: a row's positions in vectors; with a stride, each phase of it unrolled (its
+// position in the window becomes a constant and its windows' loads dense). The first maxima
+// of a max-pool gradient are kept for the rows of windows the current row reads, each row of
+// them computed once (a sliding window down the image).
+std::string poolGradGather(Kernel &k, Func root, const std::vector<Var> &vars) {
   Window g = windowOf(k.spec, k.spec.window);
-  int ow = int(k.spec.inputs[1].shape[3]);
-  Func best = k.stages.aux;
-  Var w = vars[0], h = vars[1], c = vars[2], n = vars[3];
-  Var wo("wo"), qi("qi"), ho("ho"), pi("pi");
-  root.split(w, wo, qi, g.sw, TailStrategy::GuardWithIf)
-      .split(h, ho, pi, g.sh, TailStrategy::GuardWithIf)
-      .reorder(qi, wo, pi, ho, c, n)
-      .unroll(qi)
-      .unroll(pi)
-      .parallel(n);
-  // Masked tails are slow here: a row shorter than the vector is covered by overlapping
-  // vectors instead (ShiftInwards recomputes a few windows).
-  int width = ow >= lanes() / 2 ? lanes() / 2 : lanes() / 4;
-  if (ow >= width) {
-    root.vectorize(wo, width, TailStrategy::ShiftInwards);
-    best.compute_at(root, ho).vectorize(best.args()[0], width, TailStrategy::ShiftInwards);
-  } else {
-    best.compute_at(root, ho);
+  int width = int(k.spec.output.shape[3]), windows = int(k.spec.inputs.back().shape[3]);
+  Var w = vars[0], h = vars[1], c = vars[2], n = vars[3], wo("wo"), qi("qi");
+  std::string note = "gather";
+  Var vectorized = w;
+  if (g.sw > 1 && g.sw <= 16 && windows > 1) {
+    root.split(w, wo, qi, g.sw, TailStrategy::GuardWithIf).reorder(qi, wo, h, c, n).unroll(qi);
+    vectorized = wo;
+    width = (width + g.sw - 1) / g.sw;
+    note += ", the " + std::to_string(g.sw) + " phases of the stride unrolled";
   }
-  return "gather, one window per step (positions unrolled), " + std::to_string(width) +
-         " windows per vector, window maxima per row, parallel over batch";
+  // Masked tails are slow here: a row shorter than the vector is covered by overlapping
+  // vectors instead (ShiftInwards recomputes a few positions).
+  int vector = width >= lanes() ? lanes() : width >= lanes() / 2 ? lanes() / 2 : lanes() / 4;
+  if (width >= vector) {
+    root.vectorize(vectorized, vector, TailStrategy::ShiftInwards);
+    note += ", " + std::to_string(vector) + " lanes";
+  }
+  root.parallel(n);
+  k.stages.operand.compute_at(root, n);
+  vectorizePadded(k.stages.operand, k.stages.operandRows, windows);
+  if (k.spec.op == Primitive::max_pool2d_grad) {
+    k.stages.input.compute_at(root, n);
+    vectorizePadded(k);
+    Func first = k.stages.aux;
+    first.store_at(root, c).compute_at(root, h);
+    if (windows >= vector)
+      first.vectorize(first.args()[0], vector, TailStrategy::ShiftInwards);
+    note += ", first maxima per row of windows";
+  }
+  if (k.choice.separable) {
+    Func rows = k.stages.rows;
+    rows.compute_at(root, h);
+    if (windows >= vector)
+      rows.vectorize(rows.args()[0], vector, TailStrategy::ShiftInwards);
+    note += ", each row's windows summed down the columns first";
+  }
+  return note + ", parallel over batch";
 }
 
 // What a family schedules inside the primitive before its output is placed: the reduction's
@@ -491,9 +534,21 @@ Inside scheduleInside(Kernel &k) {
     in.note = scheduleNarrowMatmul(k);
     in.updateScheduled = true;
     break;
-  case ScheduleFamily::maxPoolGradScatter: k.stages.aux.compute_at(k.out, k.vars[3]); break;
+  case ScheduleFamily::poolGradScatter: {
+    k.stages.input.compute_at(k.out, k.vars[3]);
+    vectorizePadded(k);
+    Func first = k.stages.aux;
+    first.compute_at(k.out, k.vars[3]).vectorize(first.args()[0], lanes(), TailStrategy::GuardWithIf);
+    if (k.choice.separable) {
+      first.update().vectorize(first.args()[0], lanes(), TailStrategy::GuardWithIf);
+      k.stages.rows.compute_at(k.out, k.vars[3]).vectorize(k.stages.rows.args()[0], lanes(), TailStrategy::GuardWithIf);
+    }
+    in.note = std::string("each window's first maximum ") + (k.choice.separable ? "along rows, then columns, " : "") +
+              "per image (" + std::to_string(lanes()) + " lanes), then each window adds to it";
+    break;
+  }
   case ScheduleFamily::poolSeparable: {
-    Func rows = k.stages.aux;
+    Func rows = k.stages.rows;
     rows.compute_at(k.out, k.vars[3]).vectorize(rows.args()[0], lanes(), TailStrategy::GuardWithIf);
     in.note = "a pass along rows per image (" + std::to_string(lanes()) + " lanes), then along columns";
     break;
@@ -516,7 +571,7 @@ std::string scheduleAtRoot(Kernel &k) {
   int width = inner >= lanes() ? lanes() : inner >= lanes() / 2 ? lanes() / 2 : lanes() / 4;
   // A scatter (max_pool2d_grad of overlapping windows) updates positions computed from data:
   // its update has no pure innermost dimension to vectorize.
-  bool scatter = k.choice.family == ScheduleFamily::maxPoolGradScatter;
+  bool scatter = k.choice.family == ScheduleFamily::poolGradScatter;
   if (inner >= lanes() / 4 && inside.vectorizeOutput) {
     // Masked tails are slow on this target: a pure definition covers the last vector of each
     // row by shifting it inwards (recomputing a few points) instead, except in a kernel that
@@ -560,7 +615,7 @@ bool tiled(const Kernel &k) {
   case ScheduleFamily::convRows:
   case ScheduleFamily::filterGradChannels:
   case ScheduleFamily::filterGradRows:
-  case ScheduleFamily::maxPoolGradGather: return true;
+  case ScheduleFamily::poolGradGather: return true;
   default: return false;
   }
 }
@@ -573,7 +628,7 @@ std::string scheduleTile(Kernel &k, Func root, const std::vector<Var> &vars) {
   case ScheduleFamily::convRows: return reason + convRows(k, root, vars);
   case ScheduleFamily::filterGradChannels: return reason + filterGradChannels(k, root, vars);
   case ScheduleFamily::filterGradRows: return reason + filterGradRows(k, root, vars);
-  default: return reason + maxPoolGradGather(k, root, vars);
+  default: return reason + poolGradGather(k, root, vars);
   }
 }
 

@@ -47,8 +47,10 @@ enum class ScheduleFamily {
   filterGradChannels,  // filter gradient with vectors over output channels
   filterGradRows,      // filter gradient with vectors along dy's rows, lanes added at the end
   poolSeparable,       // pooling as a pass along rows, then one along columns of its results
-  maxPoolGradGather,   // windows that do not overlap: each input position gathers
-  maxPoolGradScatter,  // overlapping windows: each window adds to its first maximum
+  poolGradGather,      // a pooling gradient as each input position's sum over the windows
+                       // reaching it, its phase in the stride unrolled
+  poolGradScatter,     // a max-pool gradient with many windows per position: each window
+                       // adds its adjoint to its first maximum
   gpuThreads,          // GPU: one thread per output element, its reduction in the thread
   gpuStagedTiles,      // GPU: a block's 16x16 outputs sum in steps, each step's operand tiles
                        // staged in shared memory by the block's threads together
@@ -63,16 +65,21 @@ struct Choice {
   bool packRhs = false;
   // filterGradChannels: the whole filter's taps in the register tile, not one filter row's.
   bool wholeFilter = false;
+  // Pooling gradients in two passes: poolGradScatter finds each window's first maximum along
+  // rows, then columns; poolGradGather (average) sums the windows down the columns, then along rows.
+  bool separable = false;
 };
 
 // The stages an algorithm names for its schedule.
 struct Stages {
-  Halide::Func acc;       // an accumulator a register tile keeps
-  Halide::Func input;     // the zero-padded image a convolution reads
-  Halide::Func operand;   // a re-laid-out operand: filter, transposed dy, packed rhs
-  Halide::Func aux;       // window maxima (max-pool gradient), dy extended to whole groups
-  Halide::RDom r;         // the reduction
-  Halide::RDom inputRows; // the zero-padded image's copied rows
+  Halide::Func acc;         // an accumulator a register tile keeps
+  Halide::Func input;       // the padded image a convolution or a max-pool gradient reads
+  Halide::Func operand;     // a re-laid-out operand: filter, transposed or padded dy, packed rhs
+  Halide::Func aux;         // windows' first maxima (max-pool gradient), dy extended to whole groups
+  Halide::RDom r;           // the reduction
+  Halide::RDom inputRows;   // the padded image's copied rows
+  Halide::RDom operandRows; // a padded operand's copied rows (dy of a pooling gradient)
+  Halide::Func rows;        // a separable pooling's (or first maxima's) pass along rows
 };
 
 // One primitive of a kernel: its algorithm reads its operands through `in` (a kernel input or
@@ -93,9 +100,9 @@ struct Kernel {
   void define(Halide::Expr e) { out(std::vector<Halide::Var>(vars)) = e; }
   // Input `i` extended beyond its bounds with `outside` (padding).
   Halide::Func bounded(int i, Halide::Expr outside) const;
-  // Input `i` (N, C, H, W) surrounded by zeros: zeros first, then the rows copied over them
+  // Input `i` (N, C, H, W) surrounded by `outside`: that first, then the rows copied over it
   // (their domain in `rows`).
-  Halide::Func zeroPadded(int i, Halide::RDom &rows) const;
+  Halide::Func padded(int i, Halide::RDom &rows, Halide::Expr outside) const;
 };
 
 // THE SCHEDULE CHOICE (CpuSchedule.cpp): which family a primitive takes, and why.

@@ -254,6 +254,32 @@ TEST(PoolKernel, LargeOverlappingWindows) {
   checkPooling({1, 4, 9, 17, 5, 5, 2, 1, 2, 2}, true);
 }
 
+// Many windows reach each position (large windows at stride 1): the max-pool gradient scatters
+// each window's adjoint to its first maximum, found along rows then columns; the average's
+// gathers the windows down the columns, then along rows. Strided windows gather by phase.
+TEST(PoolKernel, ManyWindowsPerPosition) {
+  auto schedule = [](const char *op, const Pool &g) {
+    std::vector<int64_t> xs = {g.n, g.c, g.h, g.w}, ys = {g.n, g.c, g.oh(), g.ow()};
+    std::vector<std::vector<int64_t>> in{xs, ys};
+    if (std::string(op) == "avg_pool2d_grad")
+      in = {ys};
+    std::string notes;
+    for (const std::string &note : kiln::describeSchedule(kiln::FusedKernel::of(poolSpec(op, g, in, xs))))
+      notes += note;
+    return notes;
+  };
+  Pool big{2, 3, 20, 19, 12, 12, 1, 1, 0, 0}, padded{2, 2, 18, 17, 9, 7, 1, 1, 4, 3},
+      strided{2, 3, 27, 27, 3, 3, 2, 2, 0, 0};
+  EXPECT_NE(schedule("max_pool2d_grad", big).find("along rows, then columns"), std::string::npos);
+  EXPECT_NE(schedule("avg_pool2d_grad", big).find("summed down the columns first"), std::string::npos);
+  EXPECT_NE(schedule("avg_pool2d_grad", strided).find("phases of the stride unrolled"), std::string::npos);
+  EXPECT_NE(schedule("max_pool2d_grad", strided).find("phases of the stride unrolled"), std::string::npos);
+  checkPooling(big, false);
+  checkPooling(big, true);
+  checkPooling(padded, true);
+  checkPooling({1, 2, 23, 21, 8, 6, 3, 2, 2, 1}, true);
+}
+
 // Pooling over odd shapes: windows 2 and 3, strides 1 to 3, rows of 5 and 27, 3 and 17 channels.
 TEST(PoolKernel, OddShapeGrid) {
   for (int64_t c : {3, 17})
