@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <numeric>
 
 namespace kiln::lowering {
 
@@ -128,25 +129,47 @@ void conv2d(Kernel &k) {
   k.stages = {acc, input, weights, Func(), r, rows};
 }
 
-// A strided convolution's input gradient by phase: of the filter columns q, only those with
-// q = (w + pw) mod sw (mod the stride) meet a window at dx's column w, each window
-// i = (w + pw) / sw - t for the t-th of them, q = (w + pw) mod sw + t sw; rows likewise. The
-// sum runs over those taps only (ceil(kw / sw) ceil(kh / sh) per output channel), where
-// selecting among all kw kh spent most multiply-adds on products thrown away. Columns past the
-// filter's edge read its zeros (a column's phase varies inside a tile); rows past it are skipped.
+// The filter taps along one axis that meet a window at input position `at`: with stride s and
+// dilation d, tap q meets window i where i s + q d = at + pad, so q d = at + pad (mod s). That
+// has solutions only where g = gcd(s, d) divides the remainder, and then they repeat every
+// s / g taps from the first, q0; the t-th of them is q0 + t s / g, its window
+// (at + pad - q d) / s.
+struct TapsAt {
+  Expr valid, q, window;
+};
+
+int tapsPerPhase(int taps, int stride, int dilation) {
+  int period = stride / std::gcd(stride, dilation);
+  return (taps + period - 1) / period;
+}
+
+TapsAt tapsAt(Expr at, int pad, int stride, int dilation, Expr t) {
+  int g = std::gcd(stride, dilation), period = stride / g, inverse = 0;
+  while (period > 1 && (dilation / g * inverse) % period != 1) // (d / g)^-1 mod period
+    ++inverse;
+  Expr remainder = (at + pad) % stride;
+  Expr q = (remainder / g * inverse) % period + t * period;
+  return {remainder % g == 0, q, (at + pad - q * dilation) / stride};
+}
+
+// A strided convolution's input gradient by phase: only the filter taps of a column's phase
+// (tapsAt) meet a window there, ceil(kw g / sw) of kw, rows likewise. The sum runs over those
+// taps only, where selecting among all kw kh spent most multiply-adds on products thrown
+// away. Columns past the filter's edge or of a phase no tap meets read the filter's zeros (a
+// column's phase varies inside a tile); rows past it, or of such a phase, are skipped.
 void conv2dInputGradByPhase(Kernel &k, Func dy, Func weights, RDom rows) {
   const auto &f = k.spec.inputs[1].shape; // O, C, KH, KW
   Window g = windowOf(k.spec, {f[2], f[3]});
   Var w = k.vars[0], h = k.vars[1], c = k.vars[2], n = k.vars[3];
-  RDom r(0, (g.kw + g.sw - 1) / g.sw, 0, (g.kh + g.sh - 1) / g.sh, 0, int(f[0]), "r");
-  Expr i = (w + g.pw) / g.sw - r.x, j = (h + g.ph) / g.sh - r.y;
-  Expr q = (w + g.pw) % g.sw + r.x * g.sw, p = (h + g.ph) % g.sh + r.y * g.sh;
+  RDom r(0, tapsPerPhase(g.kw, g.sw, g.dw), 0, tapsPerPhase(g.kh, g.sh, g.dh), 0, int(f[0]), "r");
+  TapsAt across = tapsAt(w, g.pw, g.sw, g.dw, r.x), down = tapsAt(h, g.ph, g.sh, g.dh, r.y);
+  Expr q = select(across.valid, across.q, g.kw);
   // Rows of dy's padding add nothing, nor filter rows past the last (the row's phase is known
   // in the row's loop, so both bound the loop).
-  r.where(j >= 0 && j < int(k.spec.inputs[0].shape[2]) && p < g.kh);
+  r.where(down.valid && down.window >= 0 && down.window < int(k.spec.inputs[0].shape[2]) && down.q < g.kh);
   Func acc("acc");
   acc(c, w, h, n) = 0.0f;
-  acc(c, w, h, n) += dy(i, j, r.z, n) * weights(c, q, p, r.z);
+  acc(c, w, h, n) += dy(across.window, down.window, r.z, n) * weights(c, q, down.q, r.z);
   k.out(w, h, c, n) = acc(c, w, h, n);
   k.stages = {acc, dy, weights, Func(), r, rows};
 }
@@ -180,7 +203,7 @@ void conv2dInputGrad(Kernel &k) {
   Func acc("acc"), weights("filter_ci");
   Var q("q"), p("p"), o("o");
   weights(c, q, p, o) = k.bounded(1, 0.0f)(q, p, c, o);
-  if (g.dw == 1 && g.dh == 1 && (g.sw != 1 || g.sh != 1)) {
+  if (g.sw != 1 || g.sh != 1) {
     conv2dInputGradByPhase(k, dy, weights, rows);
     return;
   }

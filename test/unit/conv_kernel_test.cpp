@@ -117,6 +117,14 @@ TEST(ConvKernel, StridesAgainstFilterSizes) {
   checkConvolution({1, 3, 9, 10, 2, 2, 2, 3, 3, 0, 0, 1, 1});
   checkConvolution({2, 20, 10, 10, 20, 3, 3, 2, 2, 1, 1, 1, 1});
 }
+// Strided and dilated: the taps meeting a column's phase repeat every stride / gcd(stride,
+// dilation) taps, and phases the gcd does not divide meet none.
+TEST(ConvKernel, StridedAndDilated) {
+  checkConvolution({2, 7, 17, 16, 9, 3, 3, 3, 3, 0, 0, 2, 2});
+  checkConvolution({1, 5, 14, 15, 18, 4, 4, 3, 3, 1, 1, 2, 2});
+  checkConvolution({2, 3, 13, 14, 5, 3, 3, 2, 2, 1, 1, 2, 2});
+  checkConvolution({1, 4, 19, 18, 6, 3, 2, 4, 3, 2, 1, 2, 3});
+}
 TEST(ConvKernel, NoPaddingOddSizes) { checkConvolution({3, 2, 7, 6, 5, 4, 3, 3, 2, 0, 0, 1, 1}); }
 // One-column images and filter rows wholly in the padding (pad 3 > the 3-row filter's reach).
 TEST(ConvKernel, OneColumnAndDeepPadding) {
