@@ -336,6 +336,30 @@ Func firstMaxima(Kernel &k, Func padded, bool separable) {
   return first;
 }
 
+// Windows that do not overlap (of at most 16 taps): position (q, p) of its one window (wi, hj)
+// takes the window's adjoint if it holds the window's maximum and no earlier position
+// (row-major) does; comparing a few neighbours is cheaper than keeping each window's argmax,
+// and reading through boundary conditions cheaper than padded copies of so few reads.
+Func disjointWindowsGrad(Kernel &k, Func padded) {
+  Window g = windowOf(k.spec, k.spec.window);
+  int ow = int(k.spec.inputs[1].shape[3]), oh = int(k.spec.inputs[1].shape[2]);
+  Var w = k.vars[0], h = k.vars[1], c = k.vars[2], n = k.vars[3], i("i"), j("j");
+  RDom r(0, g.kw, 0, g.kh, "r");
+  Expr wi = (w + g.pw) / g.sw, hj = (h + g.ph) / g.sh, q = (w + g.pw) % g.sw, p = (h + g.ph) % g.sh;
+  Expr wc = clamp(wi, 0, ow - 1), hc = clamp(hj, 0, oh - 1);
+  Func best("window_max");
+  best(i, j, c, n) = maximum(padded(i * g.sw - g.pw + r.x, j * g.sh - g.ph + r.y, c, n));
+  Expr m = best(wc, hc, c, n);
+  Expr first = padded(w, h, c, n) == m;
+  for (int pp = 0; pp < g.kh; ++pp)
+    for (int qq = 0; qq < g.kw; ++qq)
+      first =
+          first && (pp * g.kw + qq >= p * g.kw + q || padded(wc * g.sw - g.pw + qq, hc * g.sh - g.ph + pp, c, n) != m);
+  Expr inside = q < g.kw && p < g.kh && wi < ow && hj < oh;
+  k.define(select(inside && first, k.in[1](wc, hc, c, n), 0.0f));
+  return best;
+}
+
 // Each window's adjoint goes to the window's first maximum (row-major), as PyTorch's does.
 // poolGradGather: each input position adds the adjoint of every window that reaches it and
 // whose first maximum it is; poolGradScatter: each window adds its adjoint there.
@@ -368,9 +392,14 @@ void maxPool2dGrad(Kernel &k) {
   Func image = k.padded(0, rows, Expr(-std::numeric_limits<float>::infinity()));
   k.stages.input = image;
   k.stages.inputRows = rows;
+  if (k.choice.family == ScheduleFamily::poolGradGather && k.choice.disjoint) {
+    k.stages.aux = disjointWindowsGrad(k, padded);
+    return;
+  }
   if (k.choice.family == ScheduleFamily::poolGradGather) {
-    Func first = firstMaxima(k, image, false), dy = k.padded(1, k.stages.operandRows, 0.0f); // no window outside adds
+    Func dy = k.padded(1, k.stages.operandRows, 0.0f); // no window outside adds
     k.stages.operand = dy;
+    Func first = firstMaxima(k, image, false);
     Reaching across = reaching(g.kw, g.sw, g.pw, ow), down = reaching(g.kh, g.sh, g.ph, oh);
     RDom r(0, across.count, 0, down.count, "win");
     Var w = k.vars[0], h = k.vars[1];

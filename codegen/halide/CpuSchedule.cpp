@@ -100,8 +100,11 @@ Choice choosePoolGrad(const KernelSpec &spec) {
     c.separable = across * down >= 2 * (across + down);
     return c;
   }
-  if (across * down <= 16)
-    return {ScheduleFamily::poolGradGather, reach};
+  if (across * down <= 16) {
+    Choice c{ScheduleFamily::poolGradGather, reach};
+    c.disjoint = g.sw >= g.kw && g.sh >= g.kh && g.kw * g.kh <= 16;
+    return c;
+  }
   Choice c{ScheduleFamily::poolGradScatter, reach};
   c.separable = g.kw * g.kh >= 2 * (g.kw + g.kh);
   return c;
@@ -407,7 +410,36 @@ std::string matmulTile(Kernel &k, Func root, const std::vector<Var> &vars) {
 // position in the window becomes a constant and its windows' loads dense). The first maxima
 // of a max-pool gradient are kept for the rows of windows the current row reads, each row of
 // them computed once (a sliding window down the image).
+// Disjoint windows: one window at a time, its positions unrolled (their window index and
+// offset become constants), windows of a row in vectors, the window maxima computed per row.
+std::string disjointWindowsGather(Kernel &k, Func root, const std::vector<Var> &vars) {
+  Window g = windowOf(k.spec, k.spec.window);
+  int ow = int(k.spec.inputs[1].shape[3]);
+  Func best = k.stages.aux;
+  Var w = vars[0], h = vars[1], c = vars[2], n = vars[3];
+  Var wo("wo"), qi("qi"), ho("ho"), pi("pi");
+  root.split(w, wo, qi, g.sw, TailStrategy::GuardWithIf)
+      .split(h, ho, pi, g.sh, TailStrategy::GuardWithIf)
+      .reorder(qi, wo, pi, ho, c, n)
+      .unroll(qi)
+      .unroll(pi)
+      .parallel(n);
+  // Masked tails are slow here: a row shorter than the vector is covered by overlapping
+  // vectors instead (ShiftInwards recomputes a few windows).
+  int width = ow >= lanes() / 2 ? lanes() / 2 : lanes() / 4;
+  if (ow >= width) {
+    root.vectorize(wo, width, TailStrategy::ShiftInwards);
+    best.compute_at(root, ho).vectorize(best.args()[0], width, TailStrategy::ShiftInwards);
+  } else {
+    best.compute_at(root, ho);
+  }
+  return "disjoint windows, one at a time (positions unrolled), " + std::to_string(width) +
+         " windows per vector, window maxima per row, parallel over batch";
+}
+
 std::string poolGradGather(Kernel &k, Func root, const std::vector<Var> &vars) {
+  if (k.choice.disjoint)
+    return disjointWindowsGather(k, root, vars);
   Window g = windowOf(k.spec, k.spec.window);
   int width = int(k.spec.output.shape[3]), windows = int(k.spec.inputs.back().shape[3]);
   Var w = vars[0], h = vars[1], c = vars[2], n = vars[3], wo("wo"), qi("qi");

@@ -68,6 +68,9 @@ struct Choice {
   // Pooling gradients in two passes: poolGradScatter finds each window's first maximum along
   // rows, then columns; poolGradGather (average) sums the windows down the columns, then along rows.
   bool separable = false;
+  // poolGradGather (max): windows that do not overlap, each position compared with its one
+  // window's maximum and earlier positions.
+  bool disjoint = false;
 };
 
 // The stages an algorithm names for its schedule.
