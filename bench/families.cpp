@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <new>
 #include <random>
 #include <string>
 #include <vector>
@@ -34,6 +35,18 @@ using kiln::DType;
 using kiln::KernelSpec;
 
 using Shapes = std::vector<std::vector<int64_t>>;
+
+// Kernel buffers aligned as a compiled model's arena aligns them (64 bytes): runKernel copies
+// unaligned memory into aligned buffers first, and a measurement would count those copies.
+template <typename T> struct Aligned {
+  using value_type = T;
+  Aligned() = default;
+  template <typename U> Aligned(const Aligned<U> &) {}
+  T *allocate(size_t n) { return static_cast<T *>(::operator new(n * sizeof(T), std::align_val_t(64))); }
+  void deallocate(T *p, size_t) { ::operator delete(p, std::align_val_t(64)); }
+  template <typename U> bool operator==(const Aligned<U> &) const { return true; }
+};
+using Floats = std::vector<float, Aligned<float>>;
 
 struct Drawn {
   KernelSpec spec;
@@ -158,7 +171,7 @@ std::vector<Drawn> drawn(int perFamily, unsigned seed) {
   return out;
 }
 
-double medianUs(const kiln::FusedKernel &kernel, std::vector<std::vector<float>> &buffers) {
+double medianUs(const kiln::FusedKernel &kernel, std::vector<Floats> &buffers) {
   std::vector<const void *> in;
   for (size_t i = 0; i + 1 < buffers.size(); ++i)
     in.push_back(buffers[i].data());
@@ -181,7 +194,7 @@ double medianUs(const kiln::FusedKernel &kernel, std::vector<std::vector<float>>
 
 Measured measure(const Drawn &d, const kiln::MachineLimits &limits) {
   kiln::FusedKernel kernel = kiln::FusedKernel::of(d.spec);
-  std::vector<std::vector<float>> buffers;
+  std::vector<Floats> buffers;
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> value(-1, 1);
   for (const kiln::TensorDesc &t : kernel.inputs) {
