@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
 #include <limits>
 #include <numeric>
 
@@ -285,10 +286,20 @@ template <typename Reduce> void pool2dSeparable(Kernel &k, Func padded, Reduce r
   k.stages.rows = rows;
 }
 
+// A pooling's input surrounded by `outside`: on the host, a padded copy where there is padding
+// (a boundary condition clamps and selects every read of every window), else the input as it is.
+Func poolInput(Kernel &k, Expr outside) {
+  Window g = windowOf(k.spec, k.spec.window);
+  if (k.choice.family == ScheduleFamily::gpuThreads || (g.pw == 0 && g.ph == 0))
+    return k.bounded(0, outside);
+  k.stages.input = k.padded(0, k.stages.inputRows, outside);
+  return k.stages.input;
+}
+
 // out(w, h, c, n) = max over the window, padding reads -inf
 void maxPool2d(Kernel &k) {
   Window g = windowOf(k.spec, k.spec.window);
-  Func padded = k.bounded(0, Expr(-std::numeric_limits<float>::infinity()));
+  Func padded = poolInput(k, Expr(-std::numeric_limits<float>::infinity()));
   if (k.choice.family == ScheduleFamily::poolSeparable)
     return pool2dSeparable(k, padded, [](Expr e) { return maximum(e); }, 1.0f);
   RDom r(0, g.kw, 0, g.kh, "r");
@@ -311,6 +322,21 @@ struct Reaching {
 Reaching reaching(int size, int stride, int pad, int64_t windows) {
   bool single = windows == 1;
   return {single ? 1 : (size + stride - 1) / stride, single, pad, stride};
+}
+
+// The sum of term(x, y) over the windows reaching a position, x and y counting back along each
+// axis: written out where they are few (the unrolled phases' stores then merge into dense
+// ones; an inline reduction kept each phase's sum, and its store, apart), else a reduction.
+Expr sumOverWindows(int across, int down, const std::function<Expr(Expr, Expr)> &term) {
+  if (across * down > 16) {
+    RDom r(0, across, 0, down, "win");
+    return sum(term(r.x, r.y));
+  }
+  Expr total;
+  for (int y = 0; y < down; ++y)
+    for (int x = 0; x < across; ++x)
+      total = total.defined() ? total + term(x, y) : term(x, y);
+  return total;
 }
 
 // Each window's first maximum (row-major), as its (column, row) in the window and the value.
@@ -401,12 +427,13 @@ void maxPool2dGrad(Kernel &k) {
     k.stages.operand = dy;
     Func first = firstMaxima(k, image, false);
     Reaching across = reaching(g.kw, g.sw, g.pw, ow), down = reaching(g.kh, g.sh, g.ph, oh);
-    RDom r(0, across.count, 0, down.count, "win");
     Var w = k.vars[0], h = k.vars[1];
-    Expr wi = across.window(w, r.x), hj = down.window(h, r.y);
-    Expr q = across.offset(w, wi), p = down.offset(h, hj);
-    Expr isFirst = first(wi, hj, c, n)[0] == q && first(wi, hj, c, n)[1] == p;
-    k.define(sum(select(q < g.kw && p < g.kh && isFirst, dy(wi, hj, c, n), 0.0f)));
+    k.define(sumOverWindows(across.count, down.count, [&](Expr x, Expr y) {
+      Expr wi = across.window(w, x), hj = down.window(h, y);
+      Expr q = across.offset(w, wi), p = down.offset(h, hj);
+      Expr isFirst = first(wi, hj, c, n)[0] == q && first(wi, hj, c, n)[1] == p;
+      return select(q < g.kw && p < g.kh && isFirst, dy(wi, hj, c, n), 0.0f);
+    }));
     k.stages.aux = first;
     return;
   }
@@ -422,7 +449,7 @@ void maxPool2dGrad(Kernel &k) {
 // out = sum over the window / (kh kw), padding reads 0 and counts (count_include_pad)
 void avgPool2d(Kernel &k) {
   Window g = windowOf(k.spec, k.spec.window);
-  Func padded = k.bounded(0, 0.0f);
+  Func padded = poolInput(k, 0.0f);
   if (k.choice.family == ScheduleFamily::poolSeparable)
     return pool2dSeparable(k, padded, [](Expr e) { return sum(e); }, float(g.kw * g.kh));
   RDom r(0, g.kw, 0, g.kh, "r");
@@ -445,18 +472,25 @@ void avgPool2dGrad(Kernel &k) {
     k.stages.operand = dy;
   }
   if (k.choice.separable) {
-    RDom rx(0, across.count, "across"), ry(0, down.count, "down");
-    Expr j = down.window(h, ry), wi = across.window(w, rx);
     Func cols("pool_grad_rows");
-    cols(i, h, c, n) = sum(select(down.offset(h, j) < g.kh, dy(i, j, c, n), 0.0f));
-    k.out(w, h, c, n) = sum(select(across.offset(w, wi) < g.kw, cols(wi, h, c, n), 0.0f)) / taps;
+    cols(i, h, c, n) = sumOverWindows(1, down.count, [&](Expr, Expr y) {
+      Expr j = down.window(h, y);
+      return select(down.offset(h, j) < g.kh, dy(i, j, c, n), 0.0f);
+    });
+    k.out(w, h, c, n) = sumOverWindows(across.count, 1, [&](Expr x, Expr) {
+                          Expr wi = across.window(w, x);
+                          return select(across.offset(w, wi) < g.kw, cols(wi, h, c, n), 0.0f);
+                        }) /
+                        taps;
     k.stages.rows = cols;
     return;
   }
-  RDom r(0, across.count, 0, down.count, "r");
-  Expr wi = across.window(w, r.x), hj = down.window(h, r.y);
-  Expr reaches = across.offset(w, wi) < g.kw && down.offset(h, hj) < g.kh;
-  k.define(sum(select(reaches, dy(wi, hj, c, n), 0.0f)) / taps);
+  k.define(sumOverWindows(across.count, down.count, [&](Expr x, Expr y) {
+             Expr wi = across.window(w, x), hj = down.window(h, y);
+             Expr reaches = across.offset(w, wi) < g.kw && down.offset(h, hj) < g.kh;
+             return select(reaches, dy(wi, hj, c, n), 0.0f);
+           }) /
+           taps);
 }
 
 // result[m, n] = sum_k lhs[m, k] * rhs[k, n]: as an accumulator where a family keeps one

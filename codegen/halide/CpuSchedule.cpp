@@ -515,8 +515,18 @@ std::string scheduleNarrowMatmul(Kernel &k) {
   return note;
 }
 
+// A pooling's padded input, computed once per call (the pooling may be inlined into its reader).
+void computePaddedOnce(const Kernel &k) {
+  Func f = k.stages.input;
+  f.compute_root().parallel(f.args()[3]);
+  f.update().parallel(f.args()[3]);
+  vectorizePadded(k);
+}
+
 Inside scheduleInside(Kernel &k) {
   Inside in;
+  if ((k.spec.op == Primitive::max_pool2d || k.spec.op == Primitive::avg_pool2d) && k.stages.input.defined())
+    computePaddedOnce(k);
   switch (k.choice.family) {
   case ScheduleFamily::reductionVectorized: {
     // Reduced dimensions contiguous in memory (a bias gradient's h and w) run as one.
@@ -580,9 +590,11 @@ Inside scheduleInside(Kernel &k) {
     break;
   }
   case ScheduleFamily::poolSeparable: {
-    Func rows = k.stages.rows;
-    rows.compute_at(k.out, k.vars[3]).vectorize(rows.args()[0], lanes(), TailStrategy::GuardWithIf);
-    in.note = "a pass along rows per image (" + std::to_string(lanes()) + " lanes), then along columns";
+    int width = int(k.spec.output.shape[3]), vector = rowVectorWidth(width);
+    k.stages.rows.compute_at(k.out, k.vars[3]);
+    if (vector > 0)
+      k.stages.rows.vectorize(k.stages.rows.args()[0], vector, TailStrategy::ShiftInwards);
+    in.note = "a pass along rows per image (" + std::to_string(vector) + " lanes), then along columns";
     break;
   }
   default: break;
