@@ -232,7 +232,8 @@ int main(int argc, char **argv) {
     else if (a == "--only" && i + 1 < argc)
       only = argv[++i];
     else {
-      std::fprintf(stderr, "usage: kiln-families [--shapes N] [--seed S] [--awkward] [--threads T] [--worst K] [--only TEXT]\n");
+      std::fprintf(
+          stderr, "usage: kiln-families [--shapes N] [--seed S] [--awkward] [--threads T] [--worst K] [--only TEXT]\n");
       return 2;
     }
   }
@@ -259,8 +260,12 @@ int main(int argc, char **argv) {
               limits.gflops, limits.gbps);
   std::vector<Measured> all;
   for (const Drawn &d : kernels)
-    if (only.empty() || (std::string(kiln::mnemonic(d.spec.op)) + " " + d.shape).find(only) != std::string::npos)
+    if (only.empty() || (std::string(kiln::mnemonic(d.spec.op)) + " " + d.shape).find(only) != std::string::npos) {
       all.push_back(measure(d, limits));
+      if (!only.empty()) // what each chosen kernel ran as
+        for (const std::string &note : kiln::describeSchedule(kiln::FusedKernel::of(d.spec)))
+          std::printf("  %8.1f us  %s: %s\n", all.back().us, all.back().what.c_str(), note.c_str());
+    }
   std::vector<Measured> judged;
   for (const Measured &m : all)
     if (m.boundUs >= 20)

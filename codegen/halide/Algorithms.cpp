@@ -309,19 +309,27 @@ void maxPool2d(Kernel &k) {
 
 // The windows that reach input column `at` (or row) along one axis: the last starting at or
 // before it is (at + pad) / stride, and at most ceil(size / stride) windows back from it can
-// still reach it. With one window along the axis it is window 0 (`back`, which runs over 0
-// only), whatever the stride.
+// still reach it. Where there are fewer windows than that, counting starts from the last
+// window instead (no position is reached by more windows than there are); with one window it
+// is window 0 (`back`, which runs over 0 only), whatever the stride.
 struct Reaching {
   int count;
-  Expr window(Expr at, Expr back) const { return single ? back : (at + pad) / stride - back; }
+  Expr window(Expr at, Expr back) const {
+    if (windows == 1)
+      return back;
+    Expr last = (at + pad) / stride;
+    return (capped ? min(last, int(windows) - 1) : last) - back;
+  }
   Expr offset(Expr at, Expr window) const { return at + pad - window * stride; } // in the window
-  bool single;
+  int64_t windows;
+  bool capped;
   int pad, stride;
 };
 
 Reaching reaching(int size, int stride, int pad, int64_t windows) {
-  bool single = windows == 1;
-  return {single ? 1 : (size + stride - 1) / stride, single, pad, stride};
+  int count = (size + stride - 1) / stride;
+  bool capped = windows < count;
+  return {capped ? int(windows) : count, windows, capped, pad, stride};
 }
 
 // The sum of term(x, y) over the windows reaching a position, x and y counting back along each
@@ -477,19 +485,21 @@ void avgPool2dGrad(Kernel &k) {
       Expr j = down.window(h, y);
       return select(down.offset(h, j) < g.kh, dy(i, j, c, n), 0.0f);
     });
-    k.out(w, h, c, n) = sumOverWindows(across.count, 1, [&](Expr x, Expr) {
-                          Expr wi = across.window(w, x);
-                          return select(across.offset(w, wi) < g.kw, cols(wi, h, c, n), 0.0f);
-                        }) /
+    k.out(w, h, c, n) = sumOverWindows(across.count, 1,
+                                       [&](Expr x, Expr) {
+                                         Expr wi = across.window(w, x);
+                                         return select(across.offset(w, wi) < g.kw, cols(wi, h, c, n), 0.0f);
+                                       }) /
                         taps;
     k.stages.rows = cols;
     return;
   }
-  k.define(sumOverWindows(across.count, down.count, [&](Expr x, Expr y) {
-             Expr wi = across.window(w, x), hj = down.window(h, y);
-             Expr reaches = across.offset(w, wi) < g.kw && down.offset(h, hj) < g.kh;
-             return select(reaches, dy(wi, hj, c, n), 0.0f);
-           }) /
+  k.define(sumOverWindows(across.count, down.count,
+                          [&](Expr x, Expr y) {
+                            Expr wi = across.window(w, x), hj = down.window(h, y);
+                            Expr reaches = across.offset(w, wi) < g.kw && down.offset(h, hj) < g.kh;
+                            return select(reaches, dy(wi, hj, c, n), 0.0f);
+                          }) /
            taps);
 }
 

@@ -81,15 +81,16 @@ Choice chooseMatmul(const KernelSpec &spec, const std::vector<std::optional<Prim
   return {};
 }
 
-// Windows that reach one input position along an axis (one where there is a single window).
+// Windows that reach one input position along an axis (no more than there are).
 int windowsReaching(int64_t size, int64_t stride, int64_t windows) {
-  return windows == 1 ? 1 : int((size + stride - 1) / stride);
+  return int(std::min(windows, (size + stride - 1) / stride));
 }
 
-// A pooling gradient gathers, each input position summing the windows that reach it, unless
-// a max-pool gradient has so many windows per position that each window adding its adjoint to
-// its first maximum (in order, one scalar step each) is less work. An average's gradient of
-// many windows sums along rows, then columns, where that reads half as much.
+// A pooling gradient gathers, each input position summing the windows that reach it, unless a
+// max-pool gradient has more than 9 windows per position or windows of more than 25 taps: then
+// each window adds its adjoint to its first maximum (in order, one scalar step each), which
+// finds each first maximum once, where the gather found those of windows outside the image too. An average's gradient
+// of many windows sums along rows, then columns, where that reads half as much.
 Choice choosePoolGrad(const KernelSpec &spec) {
   Window g = windowOf(spec, spec.window);
   const auto &dy = spec.inputs.back().shape;
@@ -100,7 +101,7 @@ Choice choosePoolGrad(const KernelSpec &spec) {
     c.separable = across * down >= 2 * (across + down);
     return c;
   }
-  if (across * down <= 16) {
+  if (across * down <= 9 && g.kw * g.kh <= 25) {
     Choice c{ScheduleFamily::poolGradGather, reach};
     c.disjoint = g.sw >= g.kw && g.sh >= g.kh && g.kw * g.kh <= 16;
     return c;
@@ -523,6 +524,29 @@ void computePaddedOnce(const Kernel &k) {
   vectorizePadded(k);
 }
 
+// poolGradScatter: the padded image and each window's first maximum per image, in vectors
+// along the row of windows where it fills one, then the windows add in order.
+std::string schedulePoolGradScatter(Kernel &k) {
+  k.stages.input.compute_at(k.out, k.vars[3]);
+  vectorizePadded(k);
+  Func first = k.stages.aux;
+  int vector = rowVectorWidth(int(k.spec.inputs[1].shape[3]));
+  first.compute_at(k.out, k.vars[3]);
+  if (k.choice.separable)
+    k.stages.rows.compute_at(k.out, k.vars[3]);
+  if (vector > 0) {
+    first.vectorize(first.args()[0], vector, TailStrategy::GuardWithIf);
+    if (k.choice.separable) {
+      first.update().vectorize(first.args()[0], vector, TailStrategy::GuardWithIf);
+      k.stages.rows.vectorize(k.stages.rows.args()[0], vector, TailStrategy::GuardWithIf);
+    }
+  }
+  std::string note = std::string("each window's first maximum ") +
+                     (k.choice.separable ? "along rows, then columns, " : "") + "per image (" + std::to_string(vector) +
+                     " lanes), then each window adds to it";
+  return note;
+}
+
 Inside scheduleInside(Kernel &k) {
   Inside in;
   if ((k.spec.op == Primitive::max_pool2d || k.spec.op == Primitive::avg_pool2d) && k.stages.input.defined())
@@ -576,19 +600,7 @@ Inside scheduleInside(Kernel &k) {
     in.note = scheduleNarrowMatmul(k);
     in.updateScheduled = true;
     break;
-  case ScheduleFamily::poolGradScatter: {
-    k.stages.input.compute_at(k.out, k.vars[3]);
-    vectorizePadded(k);
-    Func first = k.stages.aux;
-    first.compute_at(k.out, k.vars[3]).vectorize(first.args()[0], lanes(), TailStrategy::GuardWithIf);
-    if (k.choice.separable) {
-      first.update().vectorize(first.args()[0], lanes(), TailStrategy::GuardWithIf);
-      k.stages.rows.compute_at(k.out, k.vars[3]).vectorize(k.stages.rows.args()[0], lanes(), TailStrategy::GuardWithIf);
-    }
-    in.note = std::string("each window's first maximum ") + (k.choice.separable ? "along rows, then columns, " : "") +
-              "per image (" + std::to_string(lanes()) + " lanes), then each window adds to it";
-    break;
-  }
+  case ScheduleFamily::poolGradScatter: in.note = schedulePoolGradScatter(k); break;
   case ScheduleFamily::poolSeparable: {
     int width = int(k.spec.output.shape[3]), vector = rowVectorWidth(width);
     k.stages.rows.compute_at(k.out, k.vars[3]);
