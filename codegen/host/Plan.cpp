@@ -730,11 +730,17 @@ FailureOr<StepPlan> planModel(ModuleOp module, std::string modelIR, Device devic
 
   llvm::json::Array entries;
   for (const EntryPlan &e : p.plan.entries) {
-    llvm::json::Array kernels; // the symbol of each call, for timing reports
-    for (const KernelCall &call : e.calls)
-      kernels.push_back(p.plan.kernels[call.kernel].name);
-    llvm::json::Object entry{
-        {"name", e.name}, {"kind", kindName(e.kind).str()}, {"batch", e.batch}, {"kernels", std::move(kernels)}};
+    llvm::json::Array kernels, work; // each call's symbol and [FLOPs, bytes], for timing reports
+    for (const KernelCall &call : e.calls) {
+      const FusedKernel &kernel = p.plan.kernels[call.kernel];
+      kernels.push_back(kernel.name);
+      work.push_back(llvm::json::Array{kernel.flops(), kernel.bytesMoved()});
+    }
+    llvm::json::Object entry{{"name", e.name},
+                             {"kind", kindName(e.kind).str()},
+                             {"batch", e.batch},
+                             {"kernels", std::move(kernels)},
+                             {"kernel_work", std::move(work)}};
     if (!e.collectives.empty()) {
       llvm::json::Array collectives;
       for (const PlannedCollective &c : e.collectives)
@@ -753,6 +759,8 @@ FailureOr<StepPlan> planModel(ModuleOp module, std::string modelIR, Device devic
                               {"ranks", p.plan.ranks},
                               {"entries", std::move(entries)},
                               {"tensors", std::move(p.tensors)}};
+  if (device == Device::host) // the key of the machine limits a model's kernel times are set against
+    manifest["vector_lanes"] = hostVectorLanes();
   if (auto name = module->getAttrOfType<StringAttr>(attr::model))
     manifest["model"] = name.getValue().str();
   if (auto trainAttr = module->getAttrOfType<DictionaryAttr>(attr::train))

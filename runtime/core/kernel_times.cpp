@@ -1,5 +1,6 @@
 // Kernel-by-kernel times (contract in kiln/kernel_times.h).
 #include "kiln/kernel_times.h"
+#include "kiln/roofline.h"
 
 #include <fmt/format.h>
 
@@ -49,10 +50,40 @@ double median(std::vector<float> v) {
   return n % 2 ? v[n / 2] : (double(v[n / 2 - 1]) + v[n / 2]) / 2;
 }
 
+struct Limits {
+  double gflops = 0, gbps = 0;
+};
+
+// The limits `kiln bench` measured on this CPU for this vector width and thread count; none
+// where it has not (or the file is unreadable: the times are reported without a roofline).
+Limits measuredLimits(int64_t lanes, int threads) {
+  std::ifstream in(roofline::cacheFile());
+  nlohmann::json cache = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  auto it = lanes > 0 && cache.is_object() ? cache.find(roofline::cacheKey(int(lanes), threads)) : cache.end();
+  if (lanes <= 0 || !cache.is_object() || it == cache.end() || !it->is_object())
+    return {};
+  auto number = [&](const char *key) {
+    return it->contains(key) && (*it)[key].is_number() ? (*it)[key].get<double>() : 0.0;
+  };
+  return {number("gflops"), number("gbps")};
+}
+
+// A call's work and, where the limits are known, its roofline beside its median time.
+void addRoofline(nlohmann::ordered_json &kernel, const EntrySpec::Work &work, double us, const Limits &limits) {
+  kernel["flops"] = work.flops;
+  kernel["bytes"] = work.bytes;
+  if (limits.gflops <= 0 || limits.gbps <= 0)
+    return;
+  roofline::Bound b = roofline::boundOf(work.flops, work.bytes, us, limits.gflops, limits.gbps);
+  kernel["bound_us"] = rounded(b.boundUs);
+  kernel["share"] = std::round(b.fraction * 1000) / 1000;
+  kernel["limit"] = b.limit;
+}
+
 } // namespace
 
-KernelTimes::KernelTimes(const Manifest &manifest)
-    : manifest_(manifest), us_(manifest.entries.size()), subnormal_runs_(manifest.entries.size()) {
+KernelTimes::KernelTimes(const Manifest &manifest, int threads)
+    : manifest_(manifest), threads_(threads), us_(manifest.entries.size()), subnormal_runs_(manifest.entries.size()) {
   if (active)
     throw std::logic_error("only one KernelTimes at a time");
   active = this;
@@ -91,6 +122,7 @@ void KernelTimes::tick(int entry, int call) {
 
 void KernelTimes::write(const std::string &path) const {
   using json = nlohmann::ordered_json;
+  const Limits limits = measuredLimits(manifest_.vector_lanes, threads_);
   json entries = json::array();
   for (size_t e = 0; e < us_.size(); ++e) {
     if (us_[e].empty())
@@ -102,10 +134,14 @@ void KernelTimes::write(const std::string &path) const {
       double total = 0;
       for (float us : samples)
         total += us;
-      kernels.push_back({{"name", c < spec.kernels.size() ? spec.kernels[c] : fmt::format("call {}", c)},
-                         {"median_us", rounded(samples.empty() ? 0.0 : median(samples))},
-                         {"total_us", rounded(total)},
-                         {"subnormal_runs", subnormal_runs_[e][c]}});
+      double us = samples.empty() ? 0.0 : median(samples);
+      json kernel{{"name", c < spec.kernels.size() ? spec.kernels[c] : fmt::format("call {}", c)},
+                  {"median_us", rounded(us)},
+                  {"total_us", rounded(total)},
+                  {"subnormal_runs", subnormal_runs_[e][c]}};
+      if (c < spec.kernel_work.size())
+        addRoofline(kernel, spec.kernel_work[c], us, limits);
+      kernels.push_back(std::move(kernel));
     }
     entries.push_back({{"name", spec.name}, {"runs", us_[e].front().size()}, {"kernels", std::move(kernels)}});
   }

@@ -88,6 +88,19 @@ EntrySpec parse_entry(const json &e, size_t index) {
       spec.kernels.push_back(k.get<std::string>());
     }
   }
+  if (auto it = e.find("kernel_work"); it != e.end()) {
+    auto bad = [&] {
+      fail(where + ": \"kernel_work\" must be an array of [FLOPs, bytes] pairs of non-negative integers");
+    };
+    if (!it->is_array())
+      bad();
+    for (const json &w : *it) {
+      if (!w.is_array() || w.size() != 2 || !w[0].is_number_integer() || !w[1].is_number_integer() ||
+          w[0].get<int64_t>() < 0 || w[1].get<int64_t>() < 0)
+        bad();
+      spec.kernel_work.push_back({w[0].get<int64_t>(), w[1].get<int64_t>()});
+    }
+  }
   if (auto it = e.find("collectives"); it != e.end()) {
     if (!it->is_array())
       fail(where + ": \"collectives\" must be an array");
@@ -432,6 +445,7 @@ Manifest parse_manifest(std::string_view text) {
   }
 
   optional_int(j, "ranks", "top level", 1, m.ranks);
+  optional_int(j, "vector_lanes", "top level", 0, m.vector_lanes);
 
   const json &entries = field(j, "entries", "top level");
   if (!entries.is_array() || entries.empty())

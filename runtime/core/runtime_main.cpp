@@ -675,7 +675,7 @@ int run(const ModelAbi &model, const Options &given) {
 
   std::optional<KernelTimes> kernel_times; // timed from here through the final evaluation
   if (!options.kernel_times.empty())
-    kernel_times.emplace(manifest);
+    kernel_times.emplace(manifest, options.threads);
   std::optional<KernelDump> kernel_dump;
   if (!options.dump_kernels.empty())
     kernel_dump.emplace(manifest);

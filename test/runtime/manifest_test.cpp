@@ -88,6 +88,11 @@ TEST(Manifest, ReadsTheKernelsOfAnEntry) {
       "\"kind\": \"train\", \"batch\": 4", "\"kind\": \"train\", \"batch\": 4, \"kernels\": [\"kiln_a\", \"kiln_b\"]"));
   EXPECT_EQ(m.entries[1].kernels, (std::vector<std::string>{"kiln_a", "kiln_b"}));
   EXPECT_TRUE(m.entries[0].kernels.empty());
+  m = kiln::parse_manifest(fake_manifest_with(
+      "\"kind\": \"train\", \"batch\": 4", "\"kind\": \"train\", \"batch\": 4, \"kernel_work\": [[10, 20], [0, 5]]"));
+  ASSERT_EQ(m.entries[1].kernel_work.size(), 2u);
+  EXPECT_EQ(m.entries[1].kernel_work[0].flops, 10);
+  EXPECT_EQ(m.entries[1].kernel_work[1].bytes, 5);
 }
 
 TEST(Manifest, RefusesBrokenManifests) {
@@ -130,6 +135,11 @@ TEST(Manifest, RefusesBrokenManifests) {
       {fake_manifest_with("\"kind\": \"train\", \"batch\": 4",
                           "\"kind\": \"train\", \"batch\": 4, \"kernels\": [\"k\", 2]"),
        "entry 'train_step_tail': \"kernels\" must be an array of names"},
+      {fake_manifest_with("\"kind\": \"train\", \"batch\": 4",
+                          "\"kind\": \"train\", \"batch\": 4, \"kernel_work\": [[1, -2]]"),
+       "entry 'train_step_tail': \"kernel_work\" must be an array of [FLOPs, bytes] pairs of non-negative integers"},
+      {fake_manifest_with("\"kind\": \"train\", \"batch\": 4", "\"kind\": \"train\", \"batch\": 4, \"kernel_work\": 3"),
+       "entry 'train_step_tail': \"kernel_work\" must be an array of [FLOPs, bytes] pairs of non-negative integers"},
       {fake_manifest_with("\"role\": \"lr\", \"entry\": 1", "\"role\": \"lr\", \"entry\": 7"),
        "tensor 'lr': \"entry\" 7 is not an index into the 3 entries"},
       {fake_manifest_with("\"role\": \"state\"", "\"role\": \"state\", \"entry\": 0"),

@@ -71,6 +71,10 @@ struct EntrySpec {
   EntryKind kind = EntryKind::train;
   int64_t batch = 1;                // this process's rows per run (a data-parallel train step: its share)
   std::vector<std::string> kernels; // the kernel of each call, in order (may be absent)
+  struct Work {
+    int64_t flops = 0, bytes = 0; // a multiply-add counts two FLOPs; bytes read and written once
+  };
+  std::vector<Work> kernel_work; // each call's work, in order (may be absent)
   std::vector<CollectiveSpec> collectives;
 };
 
@@ -104,6 +108,9 @@ struct Manifest {
   // batch / ranks rows of every batch, and the steps add up their shares of the loss and
   // its gradients over them.
   int64_t ranks = 1;
+  // The floats per vector the kernels were scheduled for (a host build), keying the measured
+  // machine limits their times are set against (kiln/roofline.h); 0 where unknown.
+  int64_t vector_lanes = 0;
 
   // The tensor called `name` in `entry` (kShared: a param or state), or null.
   const TensorSpec *find(std::string_view name, int entry = kShared) const;
