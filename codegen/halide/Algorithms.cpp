@@ -193,10 +193,19 @@ void conv2dInputGrad(Kernel &k) {
   }
   RDom rows, r(0, g.kw, 0, g.kh, 0, int(f[0]), "r");
   Func dy = k.padded(0, rows, 0.0f);
-  if (k.choice.family == ScheduleFamily::convRows) { // stride 1: dy's rows are read densely
+  if (k.choice.family == ScheduleFamily::convRows) { // dy's rows are read densely
     Func acc("acc_rows");
     acc(w, h, c, n) = 0.0f;
-    acc(w, h, c, n) += dy(w + g.pw - r.x * g.dw, h + g.ph - r.y * g.dh, r.z, n) * k.in[1](r.x, r.y, c, r.z);
+    if (g.sw == 1 && g.sh == 1) {
+      acc(w, h, c, n) += dy(w + g.pw - r.x * g.dw, h + g.ph - r.y * g.dh, r.z, n) * k.in[1](r.x, r.y, c, r.z);
+    } else {
+      // By phase (tapsAt): with each column's phase unrolled, a row vector's windows are dense.
+      // Taps a phase does not meet read the filter's zeros past its edge.
+      r = RDom(0, tapsPerPhase(g.kw, g.sw, g.dw), 0, tapsPerPhase(g.kh, g.sh, g.dh), 0, int(f[0]), "r");
+      TapsAt across = tapsAt(w, g.pw, g.sw, g.dw, r.x), down = tapsAt(h, g.ph, g.sh, g.dh, r.y);
+      Expr q = select(across.valid, across.q, g.kw), p = select(down.valid, down.q, g.kh);
+      acc(w, h, c, n) += dy(across.window, down.window, r.z, n) * k.bounded(1, 0.0f)(q, p, c, r.z);
+    }
     k.out(w, h, c, n) = acc(w, h, c, n);
     k.stages = {acc, dy, Func(), Func(), r, rows};
     return;

@@ -133,9 +133,11 @@ Choice chooseSchedule(const KernelSpec &spec, const std::vector<std::optional<Pr
   }
   case Primitive::conv2d_input_grad: {
     int channels = int(spec.output.shape[1]), width = int(spec.output.shape[3]);
-    bool unitStride = spec.stride.empty() || (spec.stride[0] == 1 && spec.stride[1] == 1);
-    if (unitStride && rowsWin(channels, width))
-      return {ScheduleFamily::convRows, rowReason(channels, width)};
+    // Strided, the columns of each phase of the stride make the row vectors.
+    int phases = spec.stride.empty() ? 1 : int(spec.stride[1]);
+    int phaseWidth = (width + phases - 1) / phases;
+    if (phases <= 4 && rowsWin(channels, phaseWidth))
+      return {ScheduleFamily::convRows, rowReason(channels, phaseWidth)};
     return {ScheduleFamily::convChannels, rowReason(channels, width)};
   }
   case Primitive::conv2d_filter_grad: {
@@ -251,29 +253,42 @@ std::string convChannels(Kernel &k, Func root, const std::vector<Var> &vars) {
 // rows x channels multiply-adds, all accumulators in registers.
 std::string convRows(Kernel &k, Func root, const std::vector<Var> &vars) {
   const auto &out = k.spec.output.shape; // N, CH, H, W
+  // A strided input gradient's columns by phase: each vector holds columns of one phase.
+  const int phases = k.spec.op == Primitive::conv2d_input_grad && !k.spec.stride.empty() ? int(k.spec.stride[1]) : 1;
   int width = int(out[3]), height = int(out[2]), channels = int(out[1]);
-  int vector = rowVectorWidth(width);
+  int vector = rowVectorWidth((width + phases - 1) / phases);
   int chBlock = std::min(channels, 8);
-  int rows = std::min(height, std::max(1, 16 / chBlock));
+  int rows = std::min(height, std::max(1, 16 / (chBlock * phases)));
   Var w = vars[0], h = vars[1], ch = vars[2], n = vars[3];
-  Var wo("wo"), wi("wi"), ho("ho"), hi("hi"), co("co"), ci("ci");
-  root.split(w, wo, wi, vector, TailStrategy::ShiftInwards)
+  Var wo("wo"), wi("wi"), wp("wp"), qi("qi"), ho("ho"), hi("hi"), co("co"), ci("ci");
+  root.split(w, wp, qi, phases, TailStrategy::GuardWithIf)
+      .split(wp, wo, wi, vector, TailStrategy::ShiftInwards)
       .split(h, ho, hi, rows, TailStrategy::ShiftInwards)
       .split(ch, co, ci, chBlock, TailStrategy::ShiftInwards)
-      .reorder(wi, hi, ci, wo, ho, co, n)
+      .reorder(wi, qi, hi, ci, wo, ho, co, n)
       .vectorize(wi)
+      .unroll(qi)
       .unroll(hi)
       .unroll(ci)
       .parallel(n);
   Func acc = k.stages.acc;
   RDom r = k.stages.r;
-  Var aw = acc.args()[0], ah = acc.args()[1], ac = acc.args()[2];
-  acc.compute_at(root, wo).store_in(MemoryType::Stack).vectorize(aw).unroll(ah).unroll(ac);
-  acc.update().reorder(aw, ah, ac, r.x, r.y, r.z).vectorize(aw).unroll(ah).unroll(ac);
+  Var aw = acc.args()[0], ah = acc.args()[1], ac = acc.args()[2], awp("awp"), aqi("aqi");
+  acc.compute_at(root, wo).store_in(MemoryType::Stack);
+  if (phases > 1) // the last tile's guarded phases would otherwise make its width vary
+    acc.bound_extent(aw, vector * phases);
+  acc.vectorize(aw).unroll(ah).unroll(ac);
+  Stage step = acc.update();
+  step.reorder(aw, ah, ac, r.x, r.y, r.z);
+  if (phases > 1)
+    step.split(aw, awp, aqi, phases, TailStrategy::RoundUp).reorder(awp, aqi).vectorize(awp).unroll(aqi);
+  else
+    step.vectorize(aw);
+  step.unroll(ah).unroll(ac);
   k.stages.input.compute_at(root, n);
   vectorizePadded(k);
-  return std::to_string(vector) + "-column row vectors x " + std::to_string(rows) + " rows x " +
-         std::to_string(chBlock) + " channels in registers, parallel over batch";
+  return std::to_string(vector) + "-column row vectors x " + (phases > 1 ? std::to_string(phases) + " phases x " : "") +
+         std::to_string(rows) + " rows x " + std::to_string(chBlock) + " channels in registers, parallel over batch";
 }
 
 // filterGradChannels: output-channel vectors x the taps of one filter row in registers, the
