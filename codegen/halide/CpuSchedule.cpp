@@ -133,10 +133,13 @@ Choice chooseSchedule(const KernelSpec &spec, const std::vector<std::optional<Pr
   }
   case Primitive::conv2d_input_grad: {
     int channels = int(spec.output.shape[1]), width = int(spec.output.shape[3]);
-    // Strided, the columns of each phase of the stride make the row vectors.
+    // Strided, the columns of each phase of the stride make the row vectors, where channels
+    // fill less than half a vector (with more, or dilated, the channel tile ran faster).
     int phases = spec.stride.empty() ? 1 : int(spec.stride[1]);
     int phaseWidth = (width + phases - 1) / phases;
-    if (phases <= 4 && rowsWin(channels, phaseWidth))
+    bool dilated = !spec.dilation.empty() && (spec.dilation[0] != 1 || spec.dilation[1] != 1);
+    bool rowsByPhase = phases == 1 || (phases <= 4 && 2 * channels < lanes() && !dilated);
+    if (rowsByPhase && rowsWin(channels, phaseWidth))
       return {ScheduleFamily::convRows, rowReason(channels, phaseWidth)};
     return {ScheduleFamily::convChannels, rowReason(channels, width)};
   }
