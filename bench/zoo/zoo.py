@@ -253,10 +253,11 @@ def main():
     work = args.work or tempfile.mkdtemp(prefix="kiln-zoo-")
     os.makedirs(work, exist_ok=True)
     peers = args.python or default_peers()
+    versions = [] if args.check_only else [peer_version(p) for p in peers]
     if not args.check_only:
         print("machine: %s; losses checked against PyTorch %s (%s)" % (machine(), torch.__version__, sys.executable))
-        for python in peers:
-            print("timed: PyTorch %s (%s)" % (peer_version(python), python))
+        for python, version in zip(peers, versions):
+            print("timed: PyTorch %s (%s)" % (version, python))
         print("each figure: median step over %d steps of a run, median of %d runs; threads %s\n"
               % (args.steps, args.repeats, args.threads))
 
@@ -277,7 +278,7 @@ def main():
         if problems:
             failed.append(model["name"])
     if rows:
-        print_table(rows, threads, [peer_version(p) for p in peers])
+        print_table(rows, threads, versions)
     if failed:
         print("\nlosses differ (no speed figure): %s" % ", ".join(failed))
     if not args.work:

@@ -46,6 +46,10 @@ Window windowOf(const KernelSpec &spec, const std::vector<int64_t> &kernelHW) {
           at(spec.padding, 1, 0), at(spec.padding, 0, 0), at(spec.dilation, 1, 1), at(spec.dilation, 0, 1)};
 }
 
+int windowsReaching(int64_t size, int64_t stride, int64_t windows) {
+  return int(std::min(windows, (size + stride - 1) / stride));
+}
+
 namespace {
 
 enum class Reduction { sum, mean, max };
@@ -336,9 +340,8 @@ struct Reaching {
 };
 
 Reaching reaching(int size, int stride, int pad, int64_t windows) {
-  int count = (size + stride - 1) / stride;
-  bool capped = windows < count;
-  return {capped ? int(windows) : count, windows, capped, pad, stride};
+  int count = windowsReaching(size, stride, windows);
+  return {count, windows, windows < (size + stride - 1) / stride, pad, stride};
 }
 
 // The sum of term(x, y) over the windows reaching a position, x and y counting back along each
@@ -430,15 +433,13 @@ void maxPool2dGrad(Kernel &k) {
     k.stages.aux = first;
     return;
   }
-  // The host's families read the image through a padded copy: no bounds checks in the windows.
-  RDom rows;
-  Func image = k.padded(0, rows, Expr(-std::numeric_limits<float>::infinity()));
-  k.stages.input = image;
-  k.stages.inputRows = rows;
   if (k.choice.family == ScheduleFamily::poolGradGather && k.choice.disjoint) {
     k.stages.aux = disjointWindowsGrad(k, padded);
     return;
   }
+  // The other host families read the image through a padded copy: no bounds checks in windows.
+  Func image = k.padded(0, k.stages.inputRows, Expr(-std::numeric_limits<float>::infinity()));
+  k.stages.input = image;
   if (k.choice.family == ScheduleFamily::poolGradGather) {
     Func dy = k.padded(1, k.stages.operandRows, 0.0f); // no window outside adds
     k.stages.operand = dy;

@@ -81,11 +81,6 @@ Choice chooseMatmul(const KernelSpec &spec, const std::vector<std::optional<Prim
   return {};
 }
 
-// Windows that reach one input position along an axis (no more than there are).
-int windowsReaching(int64_t size, int64_t stride, int64_t windows) {
-  return int(std::min(windows, (size + stride - 1) / stride));
-}
-
 // A pooling gradient gathers, each input position summing the windows that reach it, unless a
 // max-pool gradient has more than 9 windows per position or windows of more than 25 taps: then
 // each window adds its adjoint to its first maximum (in order, one scalar step each), which
@@ -472,8 +467,8 @@ std::string poolGradGather(Kernel &k, Func root, const std::vector<Var> &vars) {
   }
   // Masked tails are slow here: a row shorter than the vector is covered by overlapping
   // vectors instead (ShiftInwards recomputes a few positions).
-  int vector = width >= lanes() ? lanes() : width >= lanes() / 2 ? lanes() / 2 : lanes() / 4;
-  if (width >= vector) {
+  int vector = rowVectorWidth(width);
+  if (vector > 0) {
     root.vectorize(vectorized, vector, TailStrategy::ShiftInwards);
     note += ", " + std::to_string(vector) + " lanes";
   }
@@ -485,14 +480,14 @@ std::string poolGradGather(Kernel &k, Func root, const std::vector<Var> &vars) {
     vectorizePadded(k);
     Func first = k.stages.aux;
     first.store_at(root, c).compute_at(root, h);
-    if (windows >= vector)
+    if (vector > 0 && windows >= vector)
       first.vectorize(first.args()[0], vector, TailStrategy::ShiftInwards);
     note += ", first maxima per row of windows";
   }
   if (k.choice.separable) {
     Func rows = k.stages.rows;
     rows.compute_at(root, h);
-    if (windows >= vector)
+    if (vector > 0 && windows >= vector)
       rows.vectorize(rows.args()[0], vector, TailStrategy::ShiftInwards);
     note += ", each row's windows summed down the columns first";
   }
@@ -559,10 +554,8 @@ std::string schedulePoolGradScatter(Kernel &k) {
       k.stages.rows.vectorize(k.stages.rows.args()[0], vector, TailStrategy::GuardWithIf);
     }
   }
-  std::string note = std::string("each window's first maximum ") +
-                     (k.choice.separable ? "along rows, then columns, " : "") + "per image (" + std::to_string(vector) +
-                     " lanes), then each window adds to it";
-  return note;
+  return std::string("each window's first maximum ") + (k.choice.separable ? "along rows, then columns, " : "") +
+         "per image (" + std::to_string(vector) + " lanes), then each window adds to it";
 }
 
 Inside scheduleInside(Kernel &k) {

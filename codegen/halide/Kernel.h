@@ -32,6 +32,9 @@ struct Window {
   int kw, kh, sw, sh, pw, ph, dw, dh;
 };
 Window windowOf(const KernelSpec &spec, const std::vector<int64_t> &kernelHW);
+// How many of a pooling's `windows` along an axis (window `size`, `stride`) can reach one
+// input position: ceil(size / stride), and no more than there are.
+int windowsReaching(int64_t size, int64_t stride, int64_t windows);
 
 // The schedule families. Each is a function of the kernel's shapes and the target; where a
 // family computes a primitive in a form of its own (an accumulator, a two-level sum), the
